@@ -1,0 +1,48 @@
+/* caller.c - who is calling us, for the log */
+#include "config.h"
+
+#include <fcntl.h>
+#include <pwd.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "caller.h"
+#include "text.h"
+
+/* caller_identify - everything here is informational; failures give "?" */
+void
+caller_identify(struct caller *c)
+{
+	struct passwd pw;
+	struct passwd *found = NULL;
+	char pwbuf[4096];
+	char path[64];
+	char comm[64];
+	ssize_t n = -1;
+	int fd;
+
+	memset(c, 0, sizeof(*c));
+	c->uid = getuid();
+	if (getpwuid_r(c->uid, &pw, pwbuf, sizeof(pwbuf), &found) == 0 &&
+	    found != NULL)
+		text_show(c->user, sizeof(c->user), pw.pw_name,
+		    strlen(pw.pw_name), 32);
+	else
+		memcpy(c->user, "?", 2);
+
+	c->ppid = getppid();
+	(void)snprintf(path, sizeof(path), "/proc/%ld/comm", (long)c->ppid);
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	if (fd >= 0) {
+		n = read(fd, comm, sizeof(comm) - 1);
+		close(fd);
+	}
+	if (n > 0) {
+		while (n > 0 && (comm[n - 1] == '\n' || comm[n - 1] == '\0'))
+			n--;
+		text_show(c->parent, sizeof(c->parent), comm, (size_t)n, 32);
+	}
+	if (c->parent[0] == '\0')
+		memcpy(c->parent, "?", 2);
+}

@@ -1,0 +1,1010 @@
+/* conf.c - /etc/safemail.ini: typed keys, strict reading
+ *
+ * Debian's inih splits over-long lines silently, stops a line at a NUL and
+ * calls the handler again for duplicate and continuation lines
+ * (notes/libcurl-and-inih.md 9). So inih only splits "key = value": our own
+ * reader hands it one checked line at a time (length, NUL, BOM, control
+ * bytes, indentation, section names), and the handler refuses unknown and
+ * duplicate keys and bad values. The first error stops everything and the
+ * half-read configuration is thrown away. */
+#include "config.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <ini.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "conf.h"
+#include "limits.h"
+#include "text.h"
+
+enum section { SEC_NONE, SEC_MAIL, SEC_SMTP, SEC_ALIASES };
+
+enum key_id {
+	K_DISABLE,
+	K_ASYNC,
+	K_RETURN_PATH,
+	K_RETURN_PATH_EMAIL,
+	K_DEFAULT_SENDER,
+	K_ALLOWED_SENDERS,
+	K_DOMAIN,
+	K_ALLOW_NULL_SENDER,
+	K_MAX_RECIPIENTS,
+	K_HOST,
+	K_PORT,
+	K_SSL,
+	K_AUTH,
+	K_USERNAME,
+	K_PASSWORD,
+	K_TLS_VERIFY,
+	K_TLS_CA_FILE,
+	K_TLS_MIN_VERSION,
+	K_COUNT
+};
+
+static const struct keyspec {
+	enum section sec;
+	const char *name;
+} keys[K_COUNT] = {
+	[K_DISABLE] = {SEC_MAIL, "disable"},
+	[K_ASYNC] = {SEC_MAIL, "async"},
+	[K_RETURN_PATH] = {SEC_MAIL, "return_path"},
+	[K_RETURN_PATH_EMAIL] = {SEC_MAIL, "return_path_email"},
+	[K_DEFAULT_SENDER] = {SEC_MAIL, "default_sender"},
+	[K_ALLOWED_SENDERS] = {SEC_MAIL, "allowed_senders"},
+	[K_DOMAIN] = {SEC_MAIL, "domain"},
+	[K_ALLOW_NULL_SENDER] = {SEC_MAIL, "allow_null_sender"},
+	[K_MAX_RECIPIENTS] = {SEC_MAIL, "max_recipients"},
+	[K_HOST] = {SEC_SMTP, "host"},
+	[K_PORT] = {SEC_SMTP, "port"},
+	[K_SSL] = {SEC_SMTP, "ssl"},
+	[K_AUTH] = {SEC_SMTP, "auth"},
+	[K_USERNAME] = {SEC_SMTP, "username"},
+	[K_PASSWORD] = {SEC_SMTP, "password"},
+	[K_TLS_VERIFY] = {SEC_SMTP, "tls_verify"},
+	[K_TLS_CA_FILE] = {SEC_SMTP, "tls_ca_file"},
+	[K_TLS_MIN_VERSION] = {SEC_SMTP, "tls_min_version"},
+};
+
+static const char *const section_names[] = {
+	[SEC_NONE] = "", [SEC_MAIL] = "mail", [SEC_SMTP] = "smtp",
+	[SEC_ALIASES] = "aliases"};
+
+struct reader {
+	const char *buf;
+	size_t len;
+	size_t pos;
+	unsigned line;
+	const char *name; /* file name for messages */
+	bool failed;
+	struct failure *f;
+	struct conf *c;
+	enum section sec;
+	unsigned sec_line[4];
+	unsigned key_line[K_COUNT];
+};
+
+static void conf_error(struct reader *r, unsigned line, const char *key,
+    const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+
+/* conf_error - "NAME:LINE: key: what is wrong" (key may be NULL) */
+static void
+conf_error(struct reader *r, unsigned line, const char *key, const char *fmt,
+    ...)
+{
+	char what[256];
+	char shown_key[80];
+	va_list ap;
+
+	if (r->failed)
+		return;
+	r->failed = true;
+	va_start(ap, fmt);
+	(void)vsnprintf(what, sizeof(what), fmt, ap);
+	va_end(ap);
+	if (key != NULL) {
+		text_show(shown_key, sizeof(shown_key), key, strlen(key), 40);
+		fail_set(r->f, FAIL_CONFIG, "%s:%u: %s: %s", r->name, line,
+		    shown_key, what);
+	} else {
+		fail_set(r->f, FAIL_CONFIG, "%s:%u: %s", r->name, line, what);
+	}
+}
+
+/* The key name at the start of a rejected line, for the message. */
+static void
+line_key(const char *p, size_t n, char *out, size_t outsz)
+{
+	size_t k = 0;
+
+	while (n > 0 && (*p == ' ' || *p == '\t')) {
+		p++;
+		n--;
+	}
+	while (k < n && p[k] != '=' && p[k] != ':' && p[k] != '\n')
+		k++;
+	while (k > 0 && (p[k - 1] == ' ' || p[k - 1] == '\t'))
+		k--;
+	text_show(out, outsz, p, k, 40);
+}
+
+static bool
+is_blank_or_comment(const char *p, size_t n)
+{
+	size_t i = 0;
+
+	while (i < n && (p[i] == ' ' || p[i] == '\t' || p[i] == '\r'))
+		i++;
+	return i == n || p[i] == '\n' || p[i] == ';' || p[i] == '#';
+}
+
+/* A "[name]" line, optionally followed by a comment. */
+static bool
+read_section(struct reader *r, const char *p, size_t n)
+{
+	const char *close = memchr(p, ']', n);
+	char name[32];
+
+	if (close == NULL) {
+		conf_error(r, r->line, NULL, "%s", "section line without ']'");
+		return false;
+	}
+	if (!is_blank_or_comment(close + 1, n - (size_t)(close + 1 - p))) {
+		conf_error(r, r->line, NULL, "%s", "text after ']'");
+		return false;
+	}
+	if (!text_copy(name, sizeof(name), p + 1, (size_t)(close - p - 1)))
+		name[0] = '\0';
+	for (enum section s = SEC_MAIL; s <= SEC_ALIASES; s++) {
+		if (!text_ieq(name, section_names[s]))
+			continue;
+		if (r->sec_line[s] != 0) {
+			char why[64];
+
+			(void)snprintf(why, sizeof(why),
+			    "section repeated (first on line %u)",
+			    r->sec_line[s]);
+			conf_error(r, r->line, section_names[s], "%s", why);
+			return false;
+		}
+		r->sec_line[s] = r->line;
+		r->sec = s;
+		return true;
+	}
+	char shown[48];
+
+	text_show(shown, sizeof(shown), p, (size_t)(close - p + 1), 40);
+	conf_error(r, r->line, shown, "%s",
+	    "unknown section (expected [mail], [smtp] or [aliases])");
+	return false;
+}
+
+/* reader_gets - inih's fgets: one checked line per call, NULL to stop */
+static char *
+reader_gets(char *str, int num, void *stream)
+{
+	struct reader *r = stream;
+	const char *p;
+	const char *nl;
+	size_t n;
+	size_t content;
+	size_t limit;
+	char key[48];
+
+	if (r->failed || r->pos >= r->len || num < 2)
+		return NULL;
+	p = r->buf + r->pos;
+	nl = memchr(p, '\n', r->len - r->pos);
+	n = nl != NULL ? (size_t)(nl - p) + 1 : r->len - r->pos;
+	r->line++;
+
+	content = n;
+	if (content > 0 && p[content - 1] == '\n')
+		content--;
+	if (content > 0 && p[content - 1] == '\r')
+		content--;
+	/* inih needs room for the newline and its NUL. */
+	limit = (size_t)num - 2;
+	if (limit > CONF_LINE_MAX)
+		limit = CONF_LINE_MAX;
+	line_key(p, content, key, sizeof(key));
+	if (content > limit) {
+		char why[64];
+
+		(void)snprintf(why, sizeof(why), "line longer than %zu bytes",
+		    limit);
+		conf_error(r, r->line, key[0] ? key : NULL, "%s", why);
+		return NULL;
+	}
+	if (memchr(p, '\0', n) != NULL) {
+		conf_error(r, r->line, key[0] ? key : NULL, "%s", "NUL byte");
+		return NULL;
+	}
+	for (size_t i = 0; i + 3 <= content; i++) {
+		if ((unsigned char)p[i] == 0xef &&
+		    (unsigned char)p[i + 1] == 0xbb &&
+		    (unsigned char)p[i + 2] == 0xbf) {
+			conf_error(r, r->line, key[0] ? key : NULL, "%s",
+			    "byte-order mark inside the file");
+			return NULL;
+		}
+	}
+	for (size_t i = 0; i < content; i++) {
+		unsigned char c = (unsigned char)p[i];
+
+		if ((c < 0x20 && c != '\t') || c == 0x7f) {
+			conf_error(r, r->line, key[0] ? key : NULL, "%s",
+			    "control character");
+			return NULL;
+		}
+	}
+	if (!is_blank_or_comment(p, content) &&
+	    (p[0] == ' ' || p[0] == '\t')) {
+		conf_error(r, r->line, key[0] ? key : NULL, "%s",
+		    "indented line (continuation lines are not supported)");
+		return NULL;
+	}
+	if (p[0] == '[' && !read_section(r, p, content))
+		return NULL;
+	if (p[0] != '[' && !is_blank_or_comment(p, content) &&
+	    memchr(p, '=', content) == NULL && memchr(p, ':', content) == NULL) {
+		conf_error(r, r->line, key[0] ? key : NULL, "%s",
+		    "expected 'key = value', a [section] or a comment");
+		return NULL;
+	}
+
+	memcpy(str, p, content);
+	str[content] = '\n';
+	str[content + 1] = '\0';
+	r->pos += n;
+	return str;
+}
+
+static bool
+parse_bool(const char *v, bool *out)
+{
+	if (text_ieq(v, "yes") || text_ieq(v, "true") || text_ieq(v, "on") ||
+	    strcmp(v, "1") == 0) {
+		*out = true;
+		return true;
+	}
+	if (text_ieq(v, "no") || text_ieq(v, "false") || text_ieq(v, "off") ||
+	    strcmp(v, "0") == 0) {
+		*out = false;
+		return true;
+	}
+	return false;
+}
+
+/* Pick one of names[]; returns its index or -1. */
+static int
+parse_enum(const char *v, const char *const *names, int n)
+{
+	for (int i = 0; i < n; i++)
+		if (text_ieq(v, names[i]))
+			return i;
+	return -1;
+}
+
+/* A sender address key: valid mailbox or bare name (qualified later). */
+static bool
+parse_sender_key(struct reader *r, const char *key, const char *v,
+    char out[ADDR_BUFSZ])
+{
+	const char *s = v;
+	size_t n = strlen(v);
+	enum addr_status st;
+
+	if (n >= 2 && s[0] == '<' && s[n - 1] == '>') {
+		s++;
+		n -= 2;
+	}
+	st = addr_check(s, n, ADDR_PROFILE_SENDER, out);
+	if (st != ADDR_OK && st != ADDR_BARE) {
+		conf_error(r, r->line, key, "the address %s", addr_strerror(st));
+		return false;
+	}
+	return true;
+}
+
+/* allowed_senders: "*@example.com, bounce@*.example.org" */
+static bool
+parse_patterns(struct reader *r, const char *key, const char *v)
+{
+	struct conf *c = r->c;
+	const char *p = v;
+
+	while (*p) {
+		size_t n;
+		const char *at;
+		char pat[ADDR_BUFSZ];
+
+		p += strspn(p, ", \t");
+		if (*p == '\0')
+			break;
+		n = strcspn(p, ", \t");
+		if (n > ADDR_MAX) {
+			conf_error(r, r->line, key, "%s", "pattern too long");
+			return false;
+		}
+		memcpy(pat, p, n);
+		pat[n] = '\0';
+		at = strchr(pat, '@');
+		if (at == NULL || at == pat || at[1] == '\0' ||
+		    strchr(at + 1, '@') != NULL) {
+			conf_error(r, r->line, key, "%s",
+			    "each pattern must be local@domain ('*' matches "
+			    "any characters)");
+			return false;
+		}
+		for (const char *q = pat; *q; q++) {
+			unsigned char ch = (unsigned char)*q;
+			bool ok = (ch >= 'a' && ch <= 'z') ||
+			    (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
+			    strchr("*.-_+=@", ch) != NULL;
+
+			if (!ok) {
+				conf_error(r, r->line, key, "%s",
+				    "pattern holds a character that no valid "
+				    "sender can hold");
+				return false;
+			}
+		}
+		text_lower(pat + (at - pat));
+		if (c->nallowed >= CONF_PATTERNS_MAX) {
+			conf_error(r, r->line, key, "%s", "too many patterns");
+			return false;
+		}
+		if (c->allowed_senders == NULL) {
+			c->allowed_senders = calloc(CONF_PATTERNS_MAX,
+			    sizeof(*c->allowed_senders));
+			if (c->allowed_senders == NULL) {
+				conf_error(r, r->line, key, "%s",
+				    "out of memory");
+				return false;
+			}
+		}
+		memcpy(c->allowed_senders[c->nallowed++], pat, n + 1);
+		p += n;
+	}
+	return true;
+}
+
+/* Host name, IPv4 address or [IPv6] literal. */
+static bool
+is_host(const char *v)
+{
+	size_t n = strlen(v);
+	size_t label = 0;
+
+	if (n == 0 || n > ADDR_DOMAIN_MAX)
+		return false;
+	if (v[0] == '[') {
+		char tmp[64];
+		unsigned char bin[16];
+
+		if (v[n - 1] != ']' || !text_copy(tmp, sizeof(tmp), v + 1, n - 2))
+			return false;
+		return inet_pton(AF_INET6, tmp, bin) == 1;
+	}
+	for (size_t i = 0; i < n; i++) {
+		char ch = v[i];
+
+		if (ch == '.') {
+			if (label == 0 || v[i - 1] == '-')
+				return false;
+			label = 0;
+			continue;
+		}
+		if (!((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
+			(ch >= '0' && ch <= '9') || (ch == '-' && label > 0)))
+			return false;
+		if (++label > ADDR_LABEL_MAX)
+			return false;
+	}
+	return label > 0 && v[n - 1] != '-';
+}
+
+static bool
+set_secret(struct reader *r, const char *key, const char *v, char **out)
+{
+	size_t n = strlen(v);
+
+	if (n > 255) {
+		conf_error(r, r->line, key, "%s", "longer than 255 bytes");
+		return false;
+	}
+	if (!text_is_clean_utf8(v, n)) {
+		conf_error(r, r->line, key, "%s",
+		    "control characters or invalid UTF-8");
+		return false;
+	}
+	if (*out != NULL) {
+		explicit_bzero(*out, strlen(*out));
+		free(*out);
+		*out = NULL;
+	}
+	if (n == 0)
+		return true;
+	*out = strdup(v);
+	if (*out == NULL) {
+		conf_error(r, r->line, key, "%s", "out of memory");
+		return false;
+	}
+	return true;
+}
+
+static bool
+set_key(struct reader *r, enum key_id id, const char *key, const char *v)
+{
+	static const char *const rp_names[] = {"no", "yes", "specified"};
+	static const char *const ssl_names[] = {"none", "tls", "ssl"};
+	static const char *const auth_names[] = {"none", "plain", "login"};
+	static const char *const tls_names[] = {"1.2", "1.3"};
+	struct conf *c = r->c;
+	unsigned long n;
+	int e;
+
+	switch (id) {
+	case K_DISABLE:
+	case K_ASYNC:
+	case K_ALLOW_NULL_SENDER:
+	case K_TLS_VERIFY: {
+		bool b;
+
+		if (!parse_bool(v, &b)) {
+			conf_error(r, r->line, key, "%s", "expects yes or no");
+			return false;
+		}
+		if (id == K_DISABLE)
+			c->disable = b;
+		else if (id == K_ASYNC)
+			c->async = b;
+		else if (id == K_ALLOW_NULL_SENDER)
+			c->allow_null_sender = b;
+		else
+			c->tls_verify = b;
+		return true;
+	}
+	case K_RETURN_PATH:
+		e = parse_enum(v, rp_names, 3);
+		if (e < 0) {
+			conf_error(r, r->line, key, "%s",
+			    "expects no, yes or specified");
+			return false;
+		}
+		c->return_path = (enum return_path)e;
+		return true;
+	case K_RETURN_PATH_EMAIL:
+		return *v == '\0' ||
+		    parse_sender_key(r, key, v, c->return_path_email);
+	case K_DEFAULT_SENDER:
+		return *v == '\0' ||
+		    parse_sender_key(r, key, v, c->default_sender);
+	case K_ALLOWED_SENDERS:
+		return parse_patterns(r, key, v);
+	case K_DOMAIN: {
+		enum addr_status st;
+
+		if (*v == '\0')
+			return true;
+		st = addr_check_domain(v, strlen(v), c->domain);
+		if (st != ADDR_OK) {
+			c->domain[0] = '\0';
+			conf_error(r, r->line, key, "the domain %s",
+			    addr_strerror(st));
+			return false;
+		}
+		return true;
+	}
+	case K_MAX_RECIPIENTS:
+		if (!text_parse_uint(v, RCPT_CEILING, &n) || n == 0) {
+			conf_error(r, r->line, key, "%s",
+			    "expects a number from 1 to 100000");
+			return false;
+		}
+		c->max_recipients = (unsigned)n;
+		return true;
+	case K_HOST:
+		if (!is_host(v)) {
+			conf_error(r, r->line, key, "%s",
+			    "expects a host name, an IPv4 address or an "
+			    "[IPv6] address");
+			return false;
+		}
+		memcpy(c->host, v, strlen(v) + 1);
+		return true;
+	case K_PORT:
+		if (!text_parse_uint(v, 65535, &n) || n == 0) {
+			conf_error(r, r->line, key, "%s",
+			    "expects a port number from 1 to 65535");
+			return false;
+		}
+		c->port = (unsigned)n;
+		return true;
+	case K_SSL:
+		e = parse_enum(v, ssl_names, 3);
+		if (e < 0) {
+			conf_error(r, r->line, key, "%s",
+			    "expects none, tls or ssl");
+			return false;
+		}
+		c->ssl = (enum ssl_mode)e;
+		return true;
+	case K_AUTH:
+		e = parse_enum(v, auth_names, 3);
+		if (e < 0) {
+			conf_error(r, r->line, key, "%s",
+			    "expects none, plain or login");
+			return false;
+		}
+		c->auth = (enum auth_mech)e;
+		return true;
+	case K_USERNAME:
+		return set_secret(r, key, v, &c->username);
+	case K_PASSWORD:
+		c->password_line = r->line;
+		return set_secret(r, key, v, &c->password);
+	case K_TLS_CA_FILE:
+		if (*v == '\0')
+			return true;
+		if (v[0] != '/' || strlen(v) > 4095 ||
+		    !text_is_clean_utf8(v, strlen(v))) {
+			conf_error(r, r->line, key, "%s",
+			    "expects an absolute file name");
+			return false;
+		}
+		c->tls_ca_file = strdup(v);
+		if (c->tls_ca_file == NULL) {
+			conf_error(r, r->line, key, "%s", "out of memory");
+			return false;
+		}
+		return true;
+	case K_TLS_MIN_VERSION:
+		e = parse_enum(v, tls_names, 2);
+		if (e < 0) {
+			conf_error(r, r->line, key, "%s", "expects 1.2 or 1.3");
+			return false;
+		}
+		c->tls_min_version = (enum tls_version)e;
+		return true;
+	case K_COUNT:
+		break;
+	}
+	return false;
+}
+
+struct alias_ctx {
+	struct reader *r;
+	struct alias *a;
+	const char *key;
+};
+
+static int
+alias_addr(void *ctx, const char *spec, size_t len)
+{
+	struct alias_ctx *ac = ctx;
+	char out[ADDR_BUFSZ];
+	enum addr_status st;
+	char shown[96];
+
+	st = addr_check(spec, len, ADDR_PROFILE_RECIPIENT, out);
+	if (st != ADDR_OK && st != ADDR_BARE) {
+		char why[200];
+
+		text_show(shown, sizeof(shown), spec, len, 60);
+		(void)snprintf(why, sizeof(why), "address '%s' %s", shown,
+		    addr_strerror(st));
+		conf_error(ac->r, ac->r->line, ac->key, "%s", why);
+		return -1;
+	}
+	if (ac->a->naddrs >= (size_t)RCPT_DEFAULT_MAX) {
+		conf_error(ac->r, ac->r->line, ac->key, "%s",
+		    "too many addresses");
+		return -1;
+	}
+	if (ac->a->naddrs % 8 == 0) {
+		void *grown = realloc(ac->a->addrs,
+		    (ac->a->naddrs + 8) * sizeof(*ac->a->addrs));
+
+		if (grown == NULL) {
+			conf_error(ac->r, ac->r->line, ac->key, "%s",
+			    "out of memory");
+			return -1;
+		}
+		ac->a->addrs = grown;
+	}
+	memcpy(ac->a->addrs[ac->a->naddrs++], out, strlen(out) + 1);
+	return 0;
+}
+
+static bool
+set_alias(struct reader *r, const char *name, const char *v)
+{
+	struct conf *c = r->c;
+	char lname[ADDR_BUFSZ];
+	enum addr_status st;
+	struct alias *a;
+	struct alias_ctx ac;
+	const char *err;
+
+	st = addr_check(name, strlen(name), ADDR_PROFILE_RECIPIENT, lname);
+	if (st != ADDR_BARE) {
+		conf_error(r, r->line, name, "%s",
+		    "an alias name is a local name such as root or "
+		    "www-data");
+		return false;
+	}
+	text_lower(lname);
+	for (size_t i = 0; i < c->naliases; i++) {
+		if (!text_ieq(c->aliases[i].name, lname))
+			continue;
+		char why[64];
+
+		(void)snprintf(why, sizeof(why),
+		    "alias defined twice (first on line %u)",
+		    c->aliases[i].line);
+		conf_error(r, r->line, name, "%s", why);
+		return false;
+	}
+	if (c->naliases >= CONF_ALIASES_MAX) {
+		conf_error(r, r->line, name, "%s", "too many aliases");
+		return false;
+	}
+	if (c->naliases % 16 == 0) {
+		void *grown = realloc(c->aliases,
+		    (c->naliases + 16) * sizeof(*c->aliases));
+
+		if (grown == NULL) {
+			conf_error(r, r->line, name, "%s", "out of memory");
+			return false;
+		}
+		c->aliases = grown;
+	}
+	a = &c->aliases[c->naliases++];
+	memset(a, 0, sizeof(*a));
+	memcpy(a->name, lname, strlen(lname) + 1);
+	a->line = r->line;
+	ac.r = r;
+	ac.a = a;
+	ac.key = name;
+	if (addr_list_parse(v, strlen(v), alias_addr, &ac, &err) != ALIST_OK) {
+		if (!r->failed)
+			conf_error(r, r->line, name, "%s", err);
+		return false;
+	}
+	if (a->naddrs == 0) {
+		conf_error(r, r->line, name, "%s", "no address");
+		return false;
+	}
+	return true;
+}
+
+/* handler - called by inih for each "key = value" */
+static int
+handler(void *user, const char *section, const char *name, const char *value)
+{
+	struct reader *r = user;
+
+	(void)section; /* the reader tracks sections, with line numbers */
+	if (r->failed)
+		return 0;
+	if (r->sec == SEC_NONE) {
+		conf_error(r, r->line, name, "%s",
+		    "key outside a section ([mail], [smtp] or [aliases])");
+		return 0;
+	}
+	if (strlen(value) > CONF_VALUE_MAX) {
+		conf_error(r, r->line, name, "%s", "value too long");
+		return 0;
+	}
+	if (r->sec == SEC_ALIASES)
+		return set_alias(r, name, value) ? 1 : 0;
+	for (enum key_id id = 0; id < K_COUNT; id++) {
+		if (keys[id].sec != r->sec || !text_ieq(keys[id].name, name))
+			continue;
+		if (r->key_line[id] != 0) {
+			char why[64];
+
+			(void)snprintf(why, sizeof(why),
+			    "duplicate key (first set on line %u)",
+			    r->key_line[id]);
+			conf_error(r, r->line, keys[id].name, "%s", why);
+			return 0;
+		}
+		r->key_line[id] = r->line;
+		return set_key(r, id, keys[id].name, value) ? 1 : 0;
+	}
+	char why[64];
+
+	(void)snprintf(why, sizeof(why), "unknown key in [%s]",
+	    section_names[r->sec]);
+	conf_error(r, r->line, name, "%s", why);
+	return 0;
+}
+
+/* Qualify a bare configured address with domain. */
+static bool
+qualify_key(struct reader *r, enum key_id id, char addr[ADDR_BUFSZ],
+    enum addr_profile prof)
+{
+	char out[ADDR_BUFSZ];
+	enum addr_status st;
+
+	if (addr[0] == '\0' || strchr(addr, '@') != NULL)
+		return true;
+	if (r->c->domain[0] == '\0') {
+		conf_error(r, r->key_line[id], keys[id].name, "%s",
+		    "a bare name needs [mail] domain to be set");
+		return false;
+	}
+	st = addr_qualify(addr, r->c->domain, prof, out);
+	if (st != ADDR_OK) {
+		conf_error(r, r->key_line[id], keys[id].name,
+		    "the qualified address %s", addr_strerror(st));
+		return false;
+	}
+	memcpy(addr, out, strlen(out) + 1);
+	return true;
+}
+
+/* Checks that involve more than one key, once everything is read. */
+static bool
+check_whole(struct reader *r)
+{
+	struct conf *c = r->c;
+
+	if (!qualify_key(r, K_RETURN_PATH_EMAIL, c->return_path_email,
+		ADDR_PROFILE_SENDER) ||
+	    !qualify_key(r, K_DEFAULT_SENDER, c->default_sender,
+		ADDR_PROFILE_SENDER))
+		return false;
+	for (size_t i = 0; i < c->naliases; i++) {
+		struct alias *a = &c->aliases[i];
+
+		for (size_t k = 0; k < a->naddrs; k++) {
+			char out[ADDR_BUFSZ];
+
+			if (strchr(a->addrs[k], '@') != NULL)
+				continue;
+			if (c->domain[0] == '\0' ||
+			    addr_qualify(a->addrs[k], c->domain,
+				ADDR_PROFILE_RECIPIENT, out) != ADDR_OK) {
+				conf_error(r, a->line, a->name, "%s",
+				    "a bare name needs [mail] domain to be "
+				    "set");
+				return false;
+			}
+			memcpy(a->addrs[k], out, strlen(out) + 1);
+		}
+	}
+	if (c->return_path == RETURN_PATH_SPECIFIED &&
+	    c->return_path_email[0] == '\0') {
+		conf_error(r, r->key_line[K_RETURN_PATH], "return_path", "%s",
+		    "'specified' needs return_path_email");
+		return false;
+	}
+	if (c->auth != AUTH_NONE && (c->username == NULL || c->password == NULL)) {
+		conf_error(r, r->key_line[K_AUTH], "auth", "%s",
+		    "needs username and password");
+		return false;
+	}
+	if (c->auth == AUTH_NONE && (c->username != NULL || c->password != NULL)) {
+		enum key_id id = c->username != NULL ? K_USERNAME : K_PASSWORD;
+
+		conf_error(r, r->key_line[id], keys[id].name, "%s",
+		    "set, but auth = none (set auth = plain or login)");
+		return false;
+	}
+	return true;
+}
+
+/* conf_defaults - the documented defaults (DESIGN.md) */
+void
+conf_defaults(struct conf *c)
+{
+	memset(c, 0, sizeof(*c));
+	c->return_path = RETURN_PATH_NO;
+	c->max_recipients = RCPT_DEFAULT_MAX;
+	memcpy(c->host, "localhost", sizeof("localhost"));
+	c->port = 25;
+	c->ssl = SSL_NONE;
+	c->auth = AUTH_NONE;
+	c->tls_verify = true;
+	c->tls_min_version = TLS_V1_2;
+}
+
+/* Debian's libinih reads its switches at run time; make them strict. */
+static void
+tune_inih(void)
+{
+#if HAVE_DECL_INI_MAX_LINE
+	ini_max_line = CONF_LINE_MAX + 2;
+#endif
+#if HAVE_DECL_INI_STOP_ON_FIRST_ERROR
+	ini_stop_on_first_error = true;
+#endif
+#if HAVE_DECL_INI_ALLOW_MULTILINE
+	ini_allow_multiline = false;
+#endif
+#if HAVE_DECL_INI_ALLOW_BOM
+	ini_allow_bom = false; /* the leading BOM is skipped below */
+#endif
+#if HAVE_DECL_INI_ALLOW_NO_VALUE
+	ini_allow_no_value = false;
+#endif
+}
+
+/* conf_parse - see conf.h */
+int
+conf_parse(const char *buf, size_t len, const char *name, struct conf *c,
+    struct failure *f)
+{
+	struct reader r;
+	int rc;
+
+	conf_defaults(c);
+	memset(&r, 0, sizeof(r));
+	r.buf = buf;
+	r.len = len;
+	r.name = name;
+	r.f = f;
+	r.c = c;
+	f->kind = FAIL_NONE;
+	if (len >= 3 && memcmp(buf, "\xef\xbb\xbf", 3) == 0)
+		r.pos = 3; /* one leading byte-order mark is harmless */
+	tune_inih();
+	rc = ini_parse_stream(reader_gets, &r, handler, &r);
+	if (!r.failed && rc > 0)
+		conf_error(&r, (unsigned)rc, NULL, "%s",
+		    "expected 'key = value', a [section] or a comment");
+	else if (!r.failed && rc != 0)
+		conf_error(&r, r.line, NULL, "%s", "cannot be parsed");
+	if (!r.failed)
+		(void)check_whole(&r);
+	if (r.failed) {
+		conf_free(c);
+		return -1;
+	}
+	return 0;
+}
+
+/* conf_load - open without following links, check ownership and modes on
+ * the open descriptor, read it whole, parse it. */
+int
+conf_load(const char *path, const struct conf_trust *trust, struct conf *c,
+    struct failure *f)
+{
+	struct stat st;
+	char *buf;
+	size_t got = 0;
+	int fd;
+	int rc;
+
+	conf_defaults(c);
+	fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY |
+		O_NONBLOCK);
+	if (fd < 0) {
+		fail_set(f, FAIL_CONFIG, "%s: cannot open: %s", path,
+		    errno == ELOOP ? "it is a symbolic link" : strerror(errno));
+		return -1;
+	}
+	if (fstat(fd, &st) != 0) {
+		fail_set(f, FAIL_CONFIG, "%s: cannot stat: %s", path,
+		    strerror(errno));
+		close(fd);
+		return -1;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		fail_set(f, FAIL_CONFIG, "%s: not a regular file", path);
+		close(fd);
+		return -1;
+	}
+	if (st.st_uid != 0 &&
+	    !(trust->caller_may_own && st.st_uid == trust->caller_uid)) {
+		fail_set(f, FAIL_CONFIG,
+		    "%s: owned by uid %u, not root: refused", path,
+		    (unsigned)st.st_uid);
+		close(fd);
+		return -1;
+	}
+	if (st.st_mode & (S_IWGRP | S_IWOTH)) {
+		fail_set(f, FAIL_CONFIG,
+		    "%s: writable by group or others (mode %04o): refused",
+		    path, (unsigned)(st.st_mode & 07777));
+		close(fd);
+		return -1;
+	}
+	if (st.st_size > CONF_FILE_MAX) {
+		fail_set(f, FAIL_CONFIG, "%s: larger than %d bytes", path,
+		    CONF_FILE_MAX);
+		close(fd);
+		return -1;
+	}
+	buf = malloc((size_t)st.st_size + 1);
+	if (buf == NULL) {
+		fail_set(f, FAIL_OSERR, "%s: out of memory", path);
+		close(fd);
+		return -1;
+	}
+	while (got < (size_t)st.st_size) {
+		ssize_t n = read(fd, buf + got, (size_t)st.st_size - got);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			fail_set(f, FAIL_CONFIG, "%s: cannot read: %s", path,
+			    n == 0 ? "file shrank" : strerror(errno));
+			free(buf);
+			close(fd);
+			return -1;
+		}
+		got += (size_t)n;
+	}
+	close(fd);
+	rc = conf_parse(buf, got, path, c, f);
+	explicit_bzero(buf, got);
+	free(buf);
+	if (rc != 0)
+		return -1;
+	if (c->password != NULL && (st.st_mode & S_IROTH)) {
+		fail_set(f, FAIL_CONFIG,
+		    "%s:%u: password: the file is readable by others (mode "
+		    "%04o); make it 0640 root:safemail",
+		    path, c->password_line, (unsigned)(st.st_mode & 07777));
+		conf_free(c);
+		return -1;
+	}
+	return 0;
+}
+
+/* conf_free - release everything and wipe the secrets */
+void
+conf_free(struct conf *c)
+{
+	if (c->password != NULL) {
+		explicit_bzero(c->password, strlen(c->password));
+		free(c->password);
+	}
+	if (c->username != NULL) {
+		explicit_bzero(c->username, strlen(c->username));
+		free(c->username);
+	}
+	free(c->tls_ca_file);
+	free(c->allowed_senders);
+	for (size_t i = 0; i < c->naliases; i++)
+		free(c->aliases[i].addrs);
+	free(c->aliases);
+	conf_defaults(c);
+}
+
+/* conf_find_alias - linear search; aliases are few */
+const struct alias *
+conf_find_alias(const struct conf *c, const char *name)
+{
+	for (size_t i = 0; i < c->naliases; i++)
+		if (text_ieq(c->aliases[i].name, name))
+			return &c->aliases[i];
+	return NULL;
+}
+
+const char *
+conf_return_path_name(enum return_path rp)
+{
+	switch (rp) {
+	case RETURN_PATH_NO:
+		return "no";
+	case RETURN_PATH_YES:
+		return "yes";
+	case RETURN_PATH_SPECIFIED:
+		return "specified";
+	}
+	return "?";
+}

@@ -1,0 +1,82 @@
+/* conf.h - /etc/safemail.ini: typed keys, strict reading */
+#ifndef SAFEMAIL_CONF_H
+#define SAFEMAIL_CONF_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+#include "addr.h"
+#include "fail.h"
+
+enum return_path { RETURN_PATH_NO, RETURN_PATH_YES, RETURN_PATH_SPECIFIED };
+enum ssl_mode { SSL_NONE, SSL_STARTTLS, SSL_IMPLICIT };
+enum auth_mech { AUTH_NONE, AUTH_PLAIN, AUTH_LOGIN };
+enum tls_version { TLS_V1_2, TLS_V1_3 };
+
+struct alias {
+	char name[ADDR_BUFSZ];
+	unsigned line;
+	size_t naddrs;
+	char (*addrs)[ADDR_BUFSZ];
+};
+
+struct conf {
+	/* [mail] */
+	bool disable;
+	bool async;
+	enum return_path return_path;
+	char return_path_email[ADDR_BUFSZ]; /* "" when unset */
+	char default_sender[ADDR_BUFSZ];
+	size_t nallowed;
+	char (*allowed_senders)[ADDR_BUFSZ]; /* patterns, '*' wildcards */
+	char domain[ADDR_BUFSZ];
+	bool allow_null_sender;
+	unsigned max_recipients;
+	/* [smtp] */
+	char host[ADDR_BUFSZ];
+	unsigned port;
+	enum ssl_mode ssl;
+	enum auth_mech auth;
+	char *username;
+	char *password; /* wiped by conf_free */
+	bool tls_verify;
+	char *tls_ca_file;
+	enum tls_version tls_min_version;
+	/* [aliases] */
+	size_t naliases;
+	struct alias *aliases;
+	/* where the password was set, for the permission check */
+	unsigned password_line;
+};
+
+/* conf_defaults - the documented defaults */
+void conf_defaults(struct conf *c);
+
+/* conf_parse - parse a whole configuration held in memory (pure). name is
+ * the file name used in messages: "NAME:LINE: key: what is wrong". On error
+ * f->kind is FAIL_CONFIG and the returned value is -1; c is then freed. */
+int conf_parse(const char *buf, size_t len, const char *name, struct conf *c,
+    struct failure *f);
+
+/* Who may own the file: root always; the caller too when the process is not
+ * set-ID (the caller could run any program of its own anyway). */
+struct conf_trust {
+	uid_t caller_uid;
+	bool caller_may_own;
+};
+
+/* conf_load - open, check and parse the file at path (I/O). */
+int conf_load(const char *path, const struct conf_trust *trust,
+    struct conf *c, struct failure *f);
+
+/* conf_free - release and wipe */
+void conf_free(struct conf *c);
+
+/* conf_find_alias - the alias for a bare name, or NULL */
+const struct alias *conf_find_alias(const struct conf *c, const char *name);
+
+/* Names for printing. */
+const char *conf_return_path_name(enum return_path rp);
+
+#endif

@@ -1,0 +1,41 @@
+/* limits.h - every size limit safemail enforces, named in one place */
+#ifndef SAFEMAIL_LIMITS_H
+#define SAFEMAIL_LIMITS_H
+
+/* RFC 5321 4.5.3.1 and RFC 3696 errata: the envelope address limits. */
+#define ADDR_LOCAL_MAX 64
+#define ADDR_DOMAIN_MAX 253
+#define ADDR_LABEL_MAX 63
+#define ADDR_MAX 254
+
+/* The -F full name: long enough for any real name, short enough to log. */
+#define FULLNAME_MAX 256
+/* The -V envelope id (RFC 3461 ENVID is at most 100 characters). */
+#define ENVID_MAX 100
+
+/* Nesting of RFC 5322 comments "(a (b))" before we give up. */
+#define ADDR_COMMENT_DEPTH_MAX 16
+/* Tokens in one address of an address list ("Name Name <a@b>"). */
+#define ADDR_TOKENS_MAX 256
+
+/* The configuration file: whole size and one line (without its newline). */
+#define CONF_FILE_MAX (64 * 1024)
+#define CONF_LINE_MAX 1024
+#define CONF_ALIASES_MAX 1000
+#define CONF_PATTERNS_MAX 100
+#define CONF_VALUE_MAX 1000
+
+/* Recipients of one message: the default and the ceiling of max_recipients. */
+#define RCPT_DEFAULT_MAX 1000
+#define RCPT_CEILING 100000
+
+/* The header block of a message, and one (unfolded) header field. */
+#define HEADER_BLOCK_MAX (1024 * 1024)
+#define HEADER_FIELD_MAX (64 * 1024)
+/* RFC 5322 2.1.1: a line is at most 998 octets without its CRLF. */
+#define LINE_MAX_OCTETS 998
+
+/* One syslog line. */
+#define LOG_LINE_MAX 2048
+
+#endif

@@ -1,0 +1,91 @@
+/* startup.c - process hygiene before anything else runs
+ *
+ * mailutils starts sendmail with fds 1 and 2 closed: without /dev/null on
+ * them the next file we open would become stderr (notes/clients.md 2.12).
+ * Inherited fds could leak to children; the caller's environment could
+ * steer libraries (SSLKEYLOGFILE, all_proxy: notes/security.md 5.2). */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/auxv.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#ifdef HAVE_CLOSE_RANGE
+#include <linux/close_range.h>
+#endif
+
+#include "startup.h"
+#include "text.h"
+
+static int
+open_std_fds(void)
+{
+	for (int fd = 0; fd <= 2; fd++) {
+		if (fcntl(fd, F_GETFD) != -1 || errno != EBADF)
+			continue;
+		int nfd = open("/dev/null", O_RDWR);
+
+		if (nfd != fd) {
+			if (nfd >= 0)
+				close(nfd);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+static void
+close_other_fds(void)
+{
+#ifdef HAVE_CLOSE_RANGE
+	if (close_range(3, ~0U, 0) == 0)
+		return;
+#endif
+	long max = sysconf(_SC_OPEN_MAX);
+
+	if (max < 0 || max > 65536)
+		max = 65536;
+	for (int fd = 3; fd < max; fd++)
+		(void)close(fd);
+}
+
+static void
+take_override(const char *name, char *out, size_t outsz)
+{
+	const char *v = getenv(name);
+
+	out[0] = '\0';
+	if (v != NULL && !text_copy(out, outsz, v, strlen(v)))
+		out[0] = '\0';
+}
+
+/* startup_harden - see startup.h */
+int
+startup_harden(struct startup *st)
+{
+	struct rlimit none = {0, 0};
+
+	memset(st, 0, sizeof(*st));
+	if (open_std_fds() != 0)
+		return -1;
+	close_other_fds();
+	umask(077);
+	st->secure = getauxval(AT_SECURE) != 0;
+	if (!st->secure) {
+		take_override("SAFEMAIL_CONFIG", st->config_path,
+		    sizeof(st->config_path));
+		take_override("SAFEMAIL_LOG_SOCKET", st->log_socket,
+		    sizeof(st->log_socket));
+	}
+	if (clearenv() != 0 || setenv("PATH", "/usr/bin:/bin", 1) != 0)
+		return -1;
+	if (chdir("/") != 0)
+		return -1;
+	if (setrlimit(RLIMIT_CORE, &none) != 0)
+		return -1;
+	return 0;
+}

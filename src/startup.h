@@ -1,0 +1,21 @@
+/* startup.h - process hygiene before anything else runs */
+#ifndef SAFEMAIL_STARTUP_H
+#define SAFEMAIL_STARTUP_H
+
+#include <stdbool.h>
+
+struct startup {
+	bool secure; /* set-ID or otherwise AT_SECURE: no overrides at all */
+	/* Test and benchmark overrides, honoured only when !secure. */
+	char config_path[1024];
+	char log_socket[108];
+};
+
+/* startup_harden - fds 0-2 open (on /dev/null when closed), every other fd
+ * closed, umask 077, environment cleared to PATH only, cwd "/", no core
+ * dumps. Reads the SAFEMAIL_CONFIG and SAFEMAIL_LOG_SOCKET overrides first
+ * (not in a set-ID process). Returns -1 when the process cannot be made
+ * safe; nothing can be reported then, since stderr may be unusable. */
+int startup_harden(struct startup *st);
+
+#endif

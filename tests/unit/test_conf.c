@@ -1,0 +1,217 @@
+/* test_conf.c - the configuration reader: values, defaults, every error */
+#include "config.h"
+
+#include <stdlib.h>
+
+#include "conf.h"
+#include "tap.h"
+
+static const struct {
+	const char *text;
+	const char *error; /* exact message, or NULL when valid */
+} cases[] = {
+	{"", NULL},
+	{"; only a comment\n# another\n\n", NULL},
+	{"[mail]\ndomain = example.com\n", NULL},
+	{"\xef\xbb\xbf[mail]\ndomain = example.com\n", NULL},
+	{"[mail]\r\ndomain = example.com\r\n", NULL},
+	{"[mail]\ndisable = yes ; inline comment\n", NULL},
+	/* Unknown and misplaced things. */
+	{"[mail]\nhots = x\n", "t.ini:2: hots: unknown key in [mail]"},
+	{"[smtp]\nreturn_path = yes\n",
+	    "t.ini:2: return_path: unknown key in [smtp]"},
+	{"[mial]\n",
+	    "t.ini:1: [mial]: unknown section (expected [mail], [smtp] or "
+	    "[aliases])"},
+	{"host = x\n",
+	    "t.ini:1: host: key outside a section ([mail], [smtp] or "
+	    "[aliases])"},
+	{"[mail] junk\n", "t.ini:1: text after ']'"},
+	{"[mail\n", "t.ini:1: section line without ']'"},
+	{"[mail]\njust words\n",
+	    "t.ini:2: just words: expected 'key = value', a [section] or a "
+	    "comment"},
+	/* Duplicates. */
+	{"[mail]\nasync = no\nasync = yes\n",
+	    "t.ini:3: async: duplicate key (first set on line 2)"},
+	{"[mail]\n[smtp]\n[mail]\n",
+	    "t.ini:3: mail: section repeated (first on line 1)"},
+	{"[aliases]\nroot = a@x.org\nROOT = b@x.org\n",
+	    "t.ini:3: ROOT: alias defined twice (first on line 2)"},
+	/* inih's traps: continuation lines, over-long lines, NUL, BOM. */
+	{"[smtp]\nhost = a.example\n  port = 25\n",
+	    "t.ini:3: port: indented line (continuation lines are not "
+	    "supported)"},
+	{"[smtp]\nhost = a\x01.example\n", "t.ini:2: host: control character"},
+	{"[smtp]\nhost = relay.\xef\xbb\xbf" "example\n",
+	    "t.ini:2: host: byte-order mark inside the file"},
+	/* Bad values. */
+	{"[mail]\ndisable = maybe\n", "t.ini:2: disable: expects yes or no"},
+	{"[mail]\nreturn_path = sometimes\n",
+	    "t.ini:2: return_path: expects no, yes or specified"},
+	{"[mail]\ndefault_sender = \"x y\"@example.com\n",
+	    "t.ini:2: default_sender: the address has a local part outside the "
+	    "allowed characters"},
+	{"[mail]\ndomain = localhost\n",
+	    "t.ini:2: domain: the domain has a domain without a dot"},
+	{"[mail]\nallowed_senders = *@example.com, evil\n",
+	    "t.ini:2: allowed_senders: each pattern must be local@domain ('*' "
+	    "matches any characters)"},
+	{"[mail]\nmax_recipients = 0\n",
+	    "t.ini:2: max_recipients: expects a number from 1 to 100000"},
+	{"[smtp]\nport = 70000\n",
+	    "t.ini:2: port: expects a port number from 1 to 65535"},
+	{"[smtp]\nport = 25x\n",
+	    "t.ini:2: port: expects a port number from 1 to 65535"},
+	{"[smtp]\nhost = relay example\n",
+	    "t.ini:2: host: expects a host name, an IPv4 address or an [IPv6] "
+	    "address"},
+	{"[smtp]\nssl = starttls\n", "t.ini:2: ssl: expects none, tls or ssl"},
+	{"[smtp]\nauth = cram-md5\n",
+	    "t.ini:2: auth: expects none, plain or login"},
+	{"[smtp]\ntls_min_version = 1.0\n",
+	    "t.ini:2: tls_min_version: expects 1.2 or 1.3"},
+	{"[smtp]\ntls_ca_file = certs/ca.pem\n",
+	    "t.ini:2: tls_ca_file: expects an absolute file name"},
+	{"[smtp]\ntls_verify = sure\n", "t.ini:2: tls_verify: expects yes or no"},
+	{"[aliases]\nroot = \"x y\"@example.com\n",
+	    "t.ini:2: root: address '\"x y\"@example.com' has a local part "
+	    "outside the allowed characters"},
+	{"[aliases]\nroot@x = a@x.org\n",
+	    "t.ini:2: root@x: an alias name is a local name such as root or "
+	    "www-data"},
+	{"[aliases]\nroot =\n", "t.ini:2: root: no address"},
+	/* Checks across keys. */
+	{"[mail]\nreturn_path = specified\n",
+	    "t.ini:2: return_path: 'specified' needs return_path_email"},
+	{"[smtp]\nauth = plain\nusername = u\n",
+	    "t.ini:2: auth: needs username and password"},
+	{"[smtp]\nusername = u\npassword = p\n",
+	    "t.ini:2: username: set, but auth = none (set auth = plain or "
+	    "login)"},
+	{"[mail]\ndefault_sender = shop\n",
+	    "t.ini:2: default_sender: a bare name needs [mail] domain to be "
+	    "set"},
+	{"[aliases]\nroot = admin\n",
+	    "t.ini:2: root: a bare name needs [mail] domain to be set"},
+};
+
+int
+main(void)
+{
+	struct conf c;
+	struct failure f;
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		int rc = conf_parse(cases[i].text, strlen(cases[i].text),
+		    "t.ini", &c, &f);
+
+		if (cases[i].error == NULL) {
+			ok(rc == 0, "valid config #%zu parses (%s)", i,
+			    rc == 0 ? "ok" : f.msg);
+		} else {
+			ok(rc != 0 && f.kind == FAIL_CONFIG,
+			    "invalid config #%zu is refused", i);
+			is_str(f.msg, cases[i].error, "  exact message");
+		}
+		conf_free(&c);
+	}
+
+	/* NUL bytes are data too; strlen cannot be used for this one. */
+	{
+		static const char nul[] = "[smtp]\nhost = a\0b.example\n";
+		int rc = conf_parse(nul, sizeof(nul) - 1, "t.ini", &c, &f);
+
+		ok(rc != 0, "a NUL byte is refused");
+		is_str(f.msg, "t.ini:2: host: NUL byte", "  exact message");
+		conf_free(&c);
+	}
+
+	/* A line one byte over the limit; inih would split it silently. */
+	{
+		char *big = malloc(2100);
+
+		strcpy(big, "[smtp]\npassword = ");
+		memset(big + strlen(big), 'A', 1100);
+		strcpy(big + 18 + 1100, "host=evil.example\n");
+		ok(conf_parse(big, strlen(big), "t.ini", &c, &f) != 0,
+		    "an over-long line is refused, not split");
+		is_str(f.msg, "t.ini:2: password: line longer than 1024 bytes",
+		    "  exact message");
+		conf_free(&c);
+		free(big);
+	}
+
+	/* Defaults (DESIGN.md). */
+	ok(conf_parse("", 0, "t.ini", &c, &f) == 0 && !c.disable && !c.async &&
+		c.return_path == RETURN_PATH_NO && c.default_sender[0] == 0 &&
+		strcmp(c.host, "localhost") == 0 && c.port == 25 &&
+		c.ssl == SSL_NONE && c.auth == AUTH_NONE && c.tls_verify &&
+		c.tls_min_version == TLS_V1_2 && c.max_recipients == 1000 &&
+		!c.allow_null_sender,
+	    "defaults");
+	conf_free(&c);
+
+	/* A full configuration, values as typed. */
+	{
+		const char *full =
+		    "[mail]\n"
+		    "disable = no\n"
+		    "async = yes\n"
+		    "return_path = yes\n"
+		    "return_path_email = bounce@Store.Example.com\n"
+		    "default_sender = shop\n"
+		    "allowed_senders = *@store.example.com, news@*.Example.org\n"
+		    "domain = Store.Example.com\n"
+		    "allow_null_sender = yes\n"
+		    "max_recipients = 50\n"
+		    "[smtp]\n"
+		    "host = smtp.example.net\n"
+		    "port = 587\n"
+		    "ssl = tls\n"
+		    "auth = login\n"
+		    "username = shop@example.net\n"
+		    "password = s3cr;et ;comment\n"
+		    "tls_verify = no\n"
+		    "tls_ca_file = /etc/ssl/relay-ca.pem\n"
+		    "tls_min_version = 1.3\n"
+		    "[aliases]\n"
+		    "root = admin@example.com, Ops <ops@example.com>\n"
+		    "www-data = webmaster\n";
+
+		ok(conf_parse(full, strlen(full), "t.ini", &c, &f) == 0,
+		    "full config parses (%s)", f.msg);
+		ok(c.async && c.return_path == RETURN_PATH_YES &&
+			c.allow_null_sender && c.max_recipients == 50,
+		    "[mail] flags");
+		is_str(c.return_path_email, "bounce@store.example.com",
+		    "return_path_email: domain lower-cased");
+		is_str(c.default_sender, "shop@store.example.com",
+		    "default_sender: bare name qualified with domain");
+		ok(c.nallowed == 2, "two allowed_senders patterns");
+		is_str(c.allowed_senders[1], "news@*.example.org",
+		    "pattern domain lower-cased");
+		ok(c.port == 587 && c.ssl == SSL_STARTTLS &&
+			c.auth == AUTH_LOGIN && !c.tls_verify &&
+			c.tls_min_version == TLS_V1_3,
+		    "[smtp] values");
+		is_str(c.password, "s3cr;et",
+		    "password: ' ;' starts a comment, ';' alone does not");
+		is_str(c.tls_ca_file, "/etc/ssl/relay-ca.pem", "tls_ca_file");
+		ok(c.naliases == 2, "two aliases");
+		{
+			const struct alias *a = conf_find_alias(&c, "ROOT");
+
+			ok(a != NULL && a->naddrs == 2 &&
+				strcmp(a->addrs[1], "ops@example.com") == 0,
+			    "alias root: a list, display name dropped");
+			a = conf_find_alias(&c, "www-data");
+			ok(a != NULL && a->naddrs == 1 &&
+				strcmp(a->addrs[0],
+				    "webmaster@store.example.com") == 0,
+			    "alias value qualified with domain");
+		}
+		conf_free(&c);
+	}
+	return done_testing();
+}
