@@ -6,7 +6,11 @@
  *      never repaired. Without -f the From: header is used under the same
  *      rules, falling back to default_sender.
  * specified: always return_path_email.
- * Whatever the policy a hostile -f is reported so that it can be logged. */
+ * Whatever the policy, a -f that carries the marks of argument or command
+ * injection (a leading '-', whitespace, control bytes, quotes or shell
+ * metacharacters: nothing a valid mailbox holds, everything the published
+ * exploits need) is refused; any other invalid -f is ignored under no and
+ * specified and reported so that it can be logged. */
 #include "config.h"
 
 #include <stdio.h>
@@ -57,6 +61,29 @@ allowed(const struct conf *c, const char *addr)
 	for (size_t i = 0; i < c->nallowed; i++)
 		if (sender_pattern_match(c->allowed_senders[i], addr))
 			return true;
+	return false;
+}
+
+/* Characters no valid sender holds and every injection needs: PHP's
+ * escapeshellcmd() set, quotes, whitespace and control bytes. */
+static bool
+looks_injected(const char *v)
+{
+	static const char shell[] = "#&;`|*?~<>^()[]{}$\\\"'";
+	size_t n = strlen(v);
+
+	if (v[0] == '-')
+		return true;
+	if (n >= 2 && v[0] == '<' && v[n - 1] == '>') {
+		v++;
+		n -= 2;
+	}
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)v[i];
+
+		if (c <= ' ' || c == 0x7f || strchr(shell, c) != NULL)
+			return true;
+	}
 	return false;
 }
 
@@ -186,12 +213,15 @@ sender_decide(const struct conf *c, const struct sender_input *in,
 	memset(d, 0, sizeof(*d));
 	f->kind = FAIL_NONE;
 	if (in->option != NULL) {
-		if (in->option[0] == '-') {
-			/* argv.c refuses this already; never rely on one
-			 * check alone for argument injection. */
+		if (looks_injected(in->option)) {
+			char shown[160];
+
+			text_show(shown, sizeof(shown), in->option,
+			    strlen(in->option), 100);
 			fail_set(f, FAIL_USAGE,
-			    "sender -%c begins with '-' (argument injection)",
-			    in->option_letter);
+			    "sender -%c '%s' refused: it holds characters that "
+			    "only argument or command injection puts there",
+			    in->option_letter, shown);
 			return -1;
 		}
 		p = parse_option(c, in->option, addr, &why);

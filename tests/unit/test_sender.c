@@ -35,8 +35,15 @@ static const struct {
 	/* no: -f ignored, default_sender; hostile values only warn. */
 	{"return_path = no\n", "x@evil.example", NULL, FAIL_NONE,
 	    "shop@store.example.com", SENDER_DEFAULT, 0},
-	{"return_path = no\n", "a@b.c;id", NULL, FAIL_NONE,
+	{"return_path = no\n", "test@iana.org.", NULL, FAIL_NONE,
 	    "shop@store.example.com", SENDER_DEFAULT, 1},
+	{"return_path = no\n", "alice@localhost", NULL, FAIL_NONE,
+	    "shop@store.example.com", SENDER_DEFAULT, 1},
+	/* Marks of injection are refused whatever the policy. */
+	{"return_path = no\n", "a@b.c;id>/tmp/pwn", NULL, FAIL_USAGE, NULL,
+	    SENDER_DEFAULT, 0},
+	{"return_path = no\n", "a@b.c -X/tmp/x", NULL, FAIL_USAGE, NULL,
+	    SENDER_DEFAULT, 0},
 	{"return_path = no\n", "-oQ/tmp/@example.com", NULL, FAIL_USAGE, NULL,
 	    SENDER_DEFAULT, 0},
 	{"return_path = no\n", NULL, "Other <o@x.org>", FAIL_NONE,
@@ -44,8 +51,10 @@ static const struct {
 	/* specified: always return_path_email. */
 	{"return_path = specified\n", "x@evil.example", NULL, FAIL_NONE,
 	    "bounce@store.example.com", SENDER_SPECIFIED, 0},
-	{"return_path = specified\n", "\"a\" -X/x@y.z", NULL, FAIL_NONE,
-	    "bounce@store.example.com", SENDER_SPECIFIED, 1},
+	{"return_path = specified\n", "\"a\" -X/x@y.z", NULL, FAIL_USAGE,
+	    NULL, SENDER_SPECIFIED, 0},
+	{"return_path = specified\n", "user@b\xc3\xbc" "cher.example", NULL,
+	    FAIL_NONE, "bounce@store.example.com", SENDER_SPECIFIED, 1},
 	{"return_path = specified\n", NULL, NULL, FAIL_NONE,
 	    "bounce@store.example.com", SENDER_SPECIFIED, 0},
 	/* yes: valid -f honoured, invalid refused. */

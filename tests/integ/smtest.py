@@ -1,0 +1,191 @@
+"""smtest - helpers for safemail's integration tests (TAP on stdout).
+
+Each test runs the built binary for real: argv exactly as given, standard
+input as bytes, a private configuration (SAFEMAIL_CONFIG) and a private
+syslog socket (SAFEMAIL_LOG_SOCKET) drained after the process exits, so
+the log lines a run produced are known exactly.
+"""
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+
+SAFEMAIL = os.environ.get("SAFEMAIL") or os.path.join(
+    os.environ.get("top_builddir", "."), "src", "safemail")
+TOP_SRCDIR = os.environ.get("top_srcdir", ".")
+
+
+def shared_dir():
+    """../shared beside the repository (CI puts it there), or None."""
+    for cand in (os.environ.get("SAFEMAIL_SHARED"),
+                 os.path.join(TOP_SRCDIR, "..", "shared")):
+        if cand and os.path.isdir(cand):
+            return os.path.abspath(cand)
+    return None
+
+
+class Tap:
+    def __init__(self):
+        self.n = 0
+        self.failed = 0
+
+    def ok(self, cond, desc, diag=None):
+        self.n += 1
+        desc = "".join("?" if (ord(c) < 0x20 or c == "#") else c
+                       for c in str(desc))
+        print("%s %d - %s" % ("ok" if cond else "not ok", self.n, desc))
+        if not cond:
+            self.failed += 1
+            if diag:
+                for line in str(diag).splitlines():
+                    print("#   " + line)
+        sys.stdout.flush()
+        return cond
+
+    def skip_all(self, why):
+        print("1..0 # SKIP " + why)
+        sys.exit(0)
+
+    def done(self):
+        print("1..%d" % self.n)
+        sys.exit(1 if self.failed else 0)
+
+
+class Result:
+    def __init__(self, rc, out, err, logs):
+        self.rc = rc
+        self.out = out
+        self.err = err
+        self.logs = logs  # list of str, one per syslog datagram
+
+    def log_text(self):
+        return "\n".join(self.logs)
+
+    def __repr__(self):
+        return "rc=%r\nstdout=%r\nstderr=%r\nlog=%r" % (
+            self.rc, self.out, self.err, self.logs)
+
+
+BASE_CONFIG = """[mail]
+domain = store.example.com
+default_sender = shop@store.example.com
+return_path_email = bounce@store.example.com
+return_path = %(policy)s
+%(extra_mail)s
+[smtp]
+host = 127.0.0.1
+port = 2525
+
+[aliases]
+root = admin@example.com
+"""
+
+
+def config_text(policy="no", extra_mail=""):
+    return BASE_CONFIG % {"policy": policy, "extra_mail": extra_mail}
+
+
+class Env:
+    """A private directory with a config file and a log socket."""
+
+    def __init__(self, config=None, mode=0o600):
+        self.dir = tempfile.mkdtemp(prefix="safemail-test-")
+        self.config = os.path.join(self.dir, "safemail.ini")
+        self.write_config(config if config is not None else config_text(),
+                          mode)
+
+    def write_config(self, text, mode=0o600):
+        data = text.encode() if isinstance(text, str) else text
+        if os.path.exists(self.config):
+            os.chmod(self.config, 0o600)
+        with open(self.config, "wb") as f:
+            f.write(data)
+        os.chmod(self.config, mode)
+
+    def run(self, args, stdin=b"", argv0="sendmail", env=None,
+            config=True, preexec_fn=None, timeout=20, pass_fds=()):
+        sock_path = os.path.join(self.dir, "log.sock")
+        if os.path.exists(sock_path):
+            os.unlink(sock_path)
+        sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+        sock.bind(sock_path)
+        e = {"PATH": "/usr/bin:/bin", "SAFEMAIL_LOG_SOCKET": sock_path}
+        if config:
+            e["SAFEMAIL_CONFIG"] = self.config
+        for k in ("ASAN_OPTIONS", "UBSAN_OPTIONS", "LSAN_OPTIONS"):
+            if k in os.environ:
+                e[k] = os.environ[k]
+        if env:
+            e.update(env)
+        try:
+            p = subprocess.run([argv0] + list(args), executable=SAFEMAIL,
+                               input=stdin, stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, env=e, timeout=timeout,
+                               preexec_fn=preexec_fn, pass_fds=pass_fds)
+            logs = drain(sock)
+        finally:
+            sock.close()
+        return Result(p.returncode, p.stdout.decode("utf-8", "replace"),
+                      p.stderr.decode("utf-8", "replace"), logs)
+
+
+def drain(sock):
+    sock.setblocking(False)
+    logs = []
+    while True:
+        try:
+            d = sock.recv(65536)
+        except BlockingIOError:
+            break
+        logs.append(d.decode("utf-8", "replace"))
+    return logs
+
+
+def envelope(sender, *rcpts):
+    """The -bv output for this envelope."""
+    lines = ["MAIL FROM:<%s>" % sender]
+    lines += ["RCPT TO:<%s>" % r for r in rcpts]
+    return "\n".join(lines) + "\n"
+
+
+def unescape(value):
+    """The C escapes of payloads.tsv: \\\\ \\t \\r \\n \\xNN; UTF-8 kept."""
+    out = bytearray()
+    raw = value.encode("utf-8")
+    i = 0
+    while i < len(raw):
+        c = raw[i]
+        if c == 0x5C and i + 1 < len(raw):
+            n = raw[i + 1]
+            if n == 0x5C:
+                out.append(0x5C); i += 2; continue
+            if n == ord("t"):
+                out.append(9); i += 2; continue
+            if n == ord("r"):
+                out.append(13); i += 2; continue
+            if n == ord("n"):
+                out.append(10); i += 2; continue
+            if n == ord("x") and i + 3 < len(raw) + 1:
+                out.append(int(raw[i + 2:i + 4], 16)); i += 4; continue
+            if n == ord("0"):
+                out.append(0); i += 2; continue
+        out.append(c)
+        i += 1
+    return bytes(out)
+
+
+def corpus_rows():
+    d = shared_dir()
+    if d is None:
+        return None
+    rows = []
+    with open(os.path.join(d, "corpus", "payloads.tsv"), encoding="utf-8") as f:
+        header = f.readline().rstrip("\n").split("\t")
+        for line in f:
+            line = line.rstrip("\n")
+            if not line:
+                continue
+            cols = line.split("\t")
+            rows.append(dict(zip(header, cols)))
+    return rows
