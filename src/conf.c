@@ -128,6 +128,10 @@ line_key(const char *p, size_t n, char *out, size_t outsz)
 		p++;
 		n--;
 	}
+	if (n >= 3 && memcmp(p, "\xef\xbb\xbf", 3) == 0) {
+		p += 3;
+		n -= 3;
+	}
 	while (k < n && p[k] != '=' && p[k] != ':' && p[k] != '\n')
 		k++;
 	while (k > 0 && (p[k - 1] == ' ' || p[k - 1] == '\t'))

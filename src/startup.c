@@ -21,6 +21,8 @@
 #include "startup.h"
 #include "text.h"
 
+extern char **environ;
+
 static int
 open_std_fds(void)
 {
@@ -81,6 +83,10 @@ startup_harden(struct startup *st)
 		take_override("SAFEMAIL_LOG_SOCKET", st->log_socket,
 		    sizeof(st->log_socket));
 	}
+	/* clearenv() only drops the pointers: wipe the strings too, so that
+	 * nothing the caller passed stays readable in /proc/PID/environ. */
+	for (char **e = environ; e != NULL && *e != NULL; e++)
+		explicit_bzero(*e, strlen(*e));
 	if (clearenv() != 0 || setenv("PATH", "/usr/bin:/bin", 1) != 0)
 		return -1;
 	if (chdir("/") != 0)

@@ -1,1 +1,72 @@
-print("1..0 # SKIP not written")
+"""hygiene - start-up state of the real process, read from /proc while it
+waits on standard input: fds, environment, umask, cwd, core limit; and a
+run with fds 1 and 2 closed (as GNU mailutils starts sendmail)."""
+import os
+import subprocess
+import time
+import smtest
+
+t = smtest.Tap()
+env = smtest.Env()
+
+extra_r, extra_w = os.pipe()  # an inherited descriptor beyond 2
+os.set_inheritable(extra_r, True)
+p = subprocess.Popen(
+    ["sendmail", "-bv", "-t", "-i"], executable=smtest.SAFEMAIL,
+    stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+    pass_fds=(extra_r,), cwd=env.dir,
+    env={"PATH": "/usr/bin:/bin", "SAFEMAIL_CONFIG": env.config,
+         "SSLKEYLOGFILE": "/tmp/keys", "all_proxy": "socks5h://evil:1080",
+         "LD_DEBUG_OUTPUT": "/tmp/x", "HOME": "/var/www"},
+    preexec_fn=lambda: os.umask(0o022))
+proc = "/proc/%d" % p.pid
+# Wait until it blocks reading the headers (its cwd has become "/").
+for _ in range(200):
+    try:
+        if os.readlink(proc + "/cwd") == "/":
+            break
+    except OSError:
+        pass
+    time.sleep(0.02)
+time.sleep(0.1)
+
+fds = sorted(int(x) for x in os.listdir(proc + "/fd"))
+targets = {fd: os.readlink("%s/fd/%d" % (proc, fd)) for fd in fds}
+others = [fd for fd in fds if fd > 2 and not targets[fd].startswith("socket:")]
+t.ok(others == [], "no inherited descriptor beyond 2 is left open",
+     repr(targets))
+with open(proc + "/environ", "rb") as f:
+    environ = [x for x in f.read().split(b"\0") if x]
+t.ok(environ == [],
+     "the caller's environment is wiped (nothing left in /proc/PID/environ)",
+     repr(environ))
+with open(proc + "/status") as f:
+    umask = [l.split()[1] for l in f if l.startswith("Umask:")]
+t.ok(umask == ["0077"], "umask 077", repr(umask))
+t.ok(os.readlink(proc + "/cwd") == "/", "working directory /")
+with open(proc + "/limits") as f:
+    core = [l for l in f if l.startswith("Max core file size")]
+t.ok(core and core[0].split()[4:6] == ["0", "0"], "core dumps off",
+     repr(core))
+out, err = p.communicate(b"To: a@x.org\n\n", timeout=20)
+os.close(extra_r)
+os.close(extra_w)
+t.ok(p.returncode == 0 and out == b"MAIL FROM:<shop@store.example.com>\n"
+     b"RCPT TO:<a@x.org>\n", "and it still works", repr((out, err)))
+
+
+def close_out_err():
+    os.close(1)
+    os.close(2)
+
+
+# fds 1 and 2 closed: they must be /dev/null before the config is opened,
+# or -bv's output would be written to the config descriptor (and fail).
+r = env.run(["-bv", "a@x.org"], preexec_fn=close_out_err)
+t.ok(r.rc == 0, "fds 1 and 2 closed: runs normally", r)
+r = env.run(["-bv", "-X/tmp/x"], preexec_fn=close_out_err)
+t.ok(r.rc == 64 and any("refused" in l for l in r.logs),
+     "fds 1 and 2 closed: a refusal still exits 64 and is logged", r)
+with open(env.config) as f:
+    t.ok(f.read() == smtest.config_text(), "the config file is untouched")
+t.done()
