@@ -465,11 +465,8 @@ parse_mailbox(struct alist *al, bool in_group)
 		return false;
 	if (is_special(&al->cur, '<'))
 		return parse_angle(al);
-	if (is_special(&al->cur, ':')) {
-		if (in_group)
-			return fail(al, "nested group");
-		return fail(al, "group"); /* handled by the caller */
-	}
+	if (is_special(&al->cur, ':')) /* the caller takes groups */
+		return fail(al, in_group ? "nested group" : "unexpected ':'");
 	if (words == 0)
 		return fail(al, "address expected");
 	if (!fits)

@@ -297,6 +297,34 @@ parse_enum(const char *v, const char *const *names, int n)
 	return -1;
 }
 
+/* An enumerated value; on error the message lists what is expected. */
+static int
+enum_value(struct reader *r, const char *key, const char *v,
+    const char *const *names, int n, const char *expects)
+{
+	int e = parse_enum(v, names, n);
+
+	if (e < 0)
+		conf_error(r, r->line, key, "expects %s", expects);
+	return e;
+}
+
+/* A number from 1 to max; on error the message gives the range. */
+static bool
+number_value(struct reader *r, const char *key, const char *v,
+    unsigned long max, const char *what, unsigned *out)
+{
+	unsigned long n;
+
+	if (!text_parse_uint(v, max, &n) || n == 0) {
+		conf_error(r, r->line, key, "expects %s from 1 to %lu", what,
+		    max);
+		return false;
+	}
+	*out = (unsigned)n;
+	return true;
+}
+
 /* A sender address key: valid mailbox or bare name (qualified later). */
 static bool
 parse_sender_key(struct reader *r, const char *key, const char *v,
@@ -453,7 +481,6 @@ set_key(struct reader *r, enum key_id id, const char *key, const char *v)
 	static const char *const auth_names[] = {"none", "plain", "login"};
 	static const char *const tls_names[] = {"1.2", "1.3"};
 	struct conf *c = r->c;
-	unsigned long n;
 	int e;
 
 	switch (id) {
@@ -478,12 +505,9 @@ set_key(struct reader *r, enum key_id id, const char *key, const char *v)
 		return true;
 	}
 	case K_RETURN_PATH:
-		e = parse_enum(v, rp_names, 3);
-		if (e < 0) {
-			conf_error(r, r->line, key, "%s",
-			    "expects no, yes or specified");
+		e = enum_value(r, key, v, rp_names, 3, "no, yes or specified");
+		if (e < 0)
 			return false;
-		}
 		c->return_path = (enum return_path)e;
 		return true;
 	case K_RETURN_PATH_EMAIL:
@@ -509,13 +533,8 @@ set_key(struct reader *r, enum key_id id, const char *key, const char *v)
 		return true;
 	}
 	case K_MAX_RECIPIENTS:
-		if (!text_parse_uint(v, RCPT_CEILING, &n) || n == 0) {
-			conf_error(r, r->line, key, "%s",
-			    "expects a number from 1 to 100000");
-			return false;
-		}
-		c->max_recipients = (unsigned)n;
-		return true;
+		return number_value(r, key, v, RCPT_CEILING, "a number",
+		    &c->max_recipients);
 	case K_HOST:
 		if (!is_host(v)) {
 			conf_error(r, r->line, key, "%s",
@@ -526,29 +545,18 @@ set_key(struct reader *r, enum key_id id, const char *key, const char *v)
 		memcpy(c->host, v, strlen(v) + 1);
 		return true;
 	case K_PORT:
-		if (!text_parse_uint(v, 65535, &n) || n == 0) {
-			conf_error(r, r->line, key, "%s",
-			    "expects a port number from 1 to 65535");
-			return false;
-		}
-		c->port = (unsigned)n;
-		return true;
+		return number_value(r, key, v, 65535, "a port number",
+		    &c->port);
 	case K_SSL:
-		e = parse_enum(v, ssl_names, 3);
-		if (e < 0) {
-			conf_error(r, r->line, key, "%s",
-			    "expects none, tls or ssl");
+		e = enum_value(r, key, v, ssl_names, 3, "none, tls or ssl");
+		if (e < 0)
 			return false;
-		}
 		c->ssl = (enum ssl_mode)e;
 		return true;
 	case K_AUTH:
-		e = parse_enum(v, auth_names, 3);
-		if (e < 0) {
-			conf_error(r, r->line, key, "%s",
-			    "expects none, plain or login");
+		e = enum_value(r, key, v, auth_names, 3, "none, plain or login");
+		if (e < 0)
 			return false;
-		}
 		c->auth = (enum auth_mech)e;
 		return true;
 	case K_USERNAME:
@@ -572,11 +580,9 @@ set_key(struct reader *r, enum key_id id, const char *key, const char *v)
 		}
 		return true;
 	case K_TLS_MIN_VERSION:
-		e = parse_enum(v, tls_names, 2);
-		if (e < 0) {
-			conf_error(r, r->line, key, "%s", "expects 1.2 or 1.3");
+		e = enum_value(r, key, v, tls_names, 2, "1.2 or 1.3");
+		if (e < 0)
 			return false;
-		}
 		c->tls_min_version = (enum tls_version)e;
 		return true;
 	case K_COUNT:

@@ -23,8 +23,8 @@ envelope_free(struct envelope *e)
 }
 
 static int
-add_one(struct envelope *e, const char *addr, const char *where,
-    enum fail_kind bad_kind, struct failure *f)
+add_one(struct envelope *e, const char *addr, enum fail_kind bad_kind,
+    struct failure *f)
 {
 	for (size_t i = 0; i < e->nrcpt; i++)
 		if (text_ieq(e->rcpt[i], addr))
@@ -49,7 +49,6 @@ add_one(struct envelope *e, const char *addr, const char *where,
 		e->cap = cap;
 	}
 	memcpy(e->rcpt[e->nrcpt++], addr, strlen(addr) + 1);
-	(void)where;
 	return 0;
 }
 
@@ -73,7 +72,7 @@ add_spec(void *ctx, const char *spec, size_t len)
 	st = addr_check(spec, len, ADDR_PROFILE_RECIPIENT, addr);
 	text_show(shown, sizeof(shown), spec, len, 64);
 	if (st == ADDR_OK)
-		return add_one(ac->e, addr, ac->where, ac->bad_kind, ac->f);
+		return add_one(ac->e, addr, ac->bad_kind, ac->f);
 	if (st != ADDR_BARE) {
 		fail_set(ac->f, ac->bad_kind, "%s '%s' %s", ac->where, shown,
 		    addr_strerror(st));
@@ -83,8 +82,7 @@ add_spec(void *ctx, const char *spec, size_t len)
 	a = conf_find_alias(ac->c, addr);
 	if (a != NULL) {
 		for (size_t i = 0; i < a->naddrs; i++)
-			if (add_one(ac->e, a->addrs[i], ac->where, ac->bad_kind,
-				ac->f) != 0)
+			if (add_one(ac->e, a->addrs[i], ac->bad_kind, ac->f) != 0)
 				return -1;
 		return 0;
 	}
@@ -101,7 +99,7 @@ add_spec(void *ctx, const char *spec, size_t len)
 		    ac->where, shown, addr_strerror(st));
 		return -1;
 	}
-	return add_one(ac->e, addr, ac->where, ac->bad_kind, ac->f);
+	return add_one(ac->e, addr, ac->bad_kind, ac->f);
 }
 
 /* envelope_add_list - see envelope.h */

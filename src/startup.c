@@ -89,9 +89,9 @@ startup_harden(struct startup *st)
 		explicit_bzero(*e, strlen(*e));
 	if (clearenv() != 0 || setenv("PATH", "/usr/bin:/bin", 1) != 0)
 		return -1;
-	if (chdir("/") != 0)
-		return -1;
 	if (setrlimit(RLIMIT_CORE, &none) != 0)
+		return -1;
+	if (chdir("/") != 0)
 		return -1;
 	return 0;
 }

@@ -20,15 +20,16 @@ p = subprocess.Popen(
          "LD_DEBUG_OUTPUT": "/tmp/x", "HOME": "/var/www"},
     preexec_fn=lambda: os.umask(0o022))
 proc = "/proc/%d" % p.pid
-# Wait until it blocks reading the headers (its cwd has become "/").
-for _ in range(200):
+# Wait until it blocks in read(2) on the header (syscall 0 on x86_64 and
+# 63 on arm64): every start-up step is done by then.
+for _ in range(500):
     try:
-        if os.readlink(proc + "/cwd") == "/":
-            break
-    except OSError:
+        with open(proc + "/syscall") as f:
+            if f.read().split()[0] in ("0", "63"):
+                break
+    except (OSError, IndexError):
         pass
     time.sleep(0.02)
-time.sleep(0.1)
 
 fds = sorted(int(x) for x in os.listdir(proc + "/fd"))
 targets = {fd: os.readlink("%s/fd/%d" % (proc, fd)) for fd in fds}
