@@ -66,7 +66,7 @@ struct conf_trust {
 	bool caller_may_own;
 };
 
-/* conf_load - open, check and parse the file at path (I/O). */
+/* conf_load - open, check and parse the file at path (I/O, conffile.c). */
 int conf_load(const char *path, const struct conf_trust *trust,
     struct conf *c, struct failure *f);
 
