@@ -60,48 +60,56 @@ check_local(const unsigned char *p, size_t len, enum addr_profile prof)
 	return word == 0 ? ADDR_BAD_LOCAL : ADDR_OK;
 }
 
-/* addr_check_domain - label 1*("." label), LDH, letter in the last label */
-enum addr_status
-addr_check_domain(const char *s, size_t len, char out[ADDR_BUFSZ])
+/* addr_check_hostname - see addr.h */
+bool
+addr_check_hostname(const char *s, size_t len)
 {
 	const unsigned char *p = (const unsigned char *)s;
 	size_t label = 0;
-	size_t labels = 1;
-	size_t last_start = 0;
+
+	if (len == 0 || len > ADDR_DOMAIN_MAX)
+		return false;
+	for (size_t i = 0; i < len; i++) {
+		unsigned char c = p[i];
+
+		if (c == '.') {
+			if (label == 0 || p[i - 1] == '-')
+				return false;
+			label = 0;
+			continue;
+		}
+		if (!is_alpha(c) && !is_digit(c) && !(c == '-' && label > 0))
+			return false;
+		if (++label > ADDR_LABEL_MAX)
+			return false;
+	}
+	return label > 0 && p[len - 1] != '-';
+}
+
+/* addr_check_domain - a host name with two labels or more and a letter in
+ * the last one; why it fails is told apart for the messages. */
+enum addr_status
+addr_check_domain(const char *s, size_t len, char out[ADDR_BUFSZ])
+{
+	const char *last_dot;
 	bool tld_letter = false;
 
 	if (len == 0)
 		return ADDR_BAD_DOMAIN;
-	if (p[0] == '[')
+	if (s[0] == '[')
 		return ADDR_DOMAIN_LITERAL;
 	if (len > ADDR_DOMAIN_MAX)
 		return ADDR_TOO_LONG;
-	for (size_t i = 0; i < len; i++) {
-		unsigned char c = p[i];
-
-		if (c >= 0x80)
+	for (size_t i = 0; i < len; i++)
+		if ((unsigned char)s[i] >= 0x80)
 			return ADDR_NON_ASCII;
-		if (c == '.') {
-			if (label == 0 || p[i - 1] == '-')
-				return ADDR_BAD_DOMAIN;
-			label = 0;
-			labels++;
-			last_start = i + 1;
-			continue;
-		}
-		if (!is_alpha(c) && !is_digit(c) && c != '-')
-			return ADDR_BAD_DOMAIN;
-		if (c == '-' && label == 0)
-			return ADDR_BAD_DOMAIN;
-		if (++label > ADDR_LABEL_MAX)
-			return ADDR_BAD_DOMAIN;
-	}
-	if (label == 0 || p[len - 1] == '-')
+	if (!addr_check_hostname(s, len))
 		return ADDR_BAD_DOMAIN;
-	if (labels < 2)
+	last_dot = memrchr(s, '.', len);
+	if (last_dot == NULL)
 		return ADDR_SINGLE_LABEL;
-	for (size_t i = last_start; i < len; i++)
-		if (is_alpha(p[i]))
+	for (const char *q = last_dot + 1; q < s + len; q++)
+		if (is_alpha((unsigned char)*q))
 			tld_letter = true;
 	if (!tld_letter)
 		return ADDR_NUMERIC_TLD;
@@ -409,6 +417,16 @@ parse_domain(struct alist *al, char *buf, size_t *n)
 	}
 }
 
+/* "@" and the domain after it, appended to buf. */
+static bool
+parse_at_domain(struct alist *al, char *buf, size_t *n)
+{
+	if (!append(buf, n, &al->cur))
+		return fail(al, "address too long");
+	advance(al);
+	return parse_domain(al, buf, n);
+}
+
 /* Inside <...>: addr-spec, or a bare name. */
 static bool
 parse_angle(struct alist *al)
@@ -427,13 +445,8 @@ parse_angle(struct alist *al)
 			return fail(al, "address too long");
 		advance(al);
 	}
-	if (is_special(&al->cur, '@')) {
-		if (!append(buf, &n, &al->cur))
-			return fail(al, "address too long");
-		advance(al);
-		if (!parse_domain(al, buf, &n))
-			return false;
-	}
+	if (is_special(&al->cur, '@') && !parse_at_domain(al, buf, &n))
+		return false;
 	if (!is_special(&al->cur, '>'))
 		return fail(al, "'>' expected");
 	if (n == 0)
@@ -471,13 +484,8 @@ parse_mailbox(struct alist *al, bool in_group)
 		return fail(al, "address expected");
 	if (!fits)
 		return fail(al, "address too long");
-	if (is_special(&al->cur, '@')) {
-		if (!append(buf, &n, &al->cur))
-			return fail(al, "address too long");
-		advance(al);
-		if (!parse_domain(al, buf, &n))
-			return false;
-	}
+	if (is_special(&al->cur, '@') && !parse_at_domain(al, buf, &n))
+		return false;
 	return emit(al, buf, n);
 }
 

@@ -44,6 +44,10 @@ const char *addr_strerror(enum addr_status st);
 enum addr_status addr_check_domain(const char *s, size_t len,
     char out[ADDR_BUFSZ]);
 
+/* addr_check_hostname - one or more LDH labels of 1 to 63 octets, no '-'
+ * at either end of a label, at most 253 octets ("localhost", "10.0.0.1"). */
+bool addr_check_hostname(const char *s, size_t len);
+
 /* addr_qualify - "name" + "domain" -> "name@domain", checked again. */
 enum addr_status addr_qualify(const char *bare, const char *domain,
     enum addr_profile prof, char out[ADDR_BUFSZ]);

@@ -34,6 +34,13 @@ refuse(struct failure *f, const char *opt, const char *why)
 	return -1;
 }
 
+static void
+note_ignored(struct request *req, const char *arg)
+{
+	if (req->nignored < (int)(sizeof(req->ignored) / sizeof(req->ignored[0])))
+		req->ignored[req->nignored++] = arg;
+}
+
 /* Apply one grouped flag. */
 static void
 set_flag(struct request *req, char c, const char *arg)
@@ -49,18 +56,9 @@ set_flag(struct request *req, char c, const char *arg)
 		req->verbose = true;
 		break;
 	default: /* n, m, U, G: meaningless for a relay client */
-		if (req->nignored < (int)(sizeof(req->ignored) /
-				      sizeof(req->ignored[0])))
-			req->ignored[req->nignored++] = arg;
+		note_ignored(req, arg);
 		break;
 	}
-}
-
-static void
-note_ignored(struct request *req, const char *arg)
-{
-	if (req->nignored < (int)(sizeof(req->ignored) / sizeof(req->ignored[0])))
-		req->ignored[req->nignored++] = arg;
 }
 
 static int

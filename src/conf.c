@@ -186,6 +186,35 @@ read_section(struct reader *r, const char *p, size_t n)
 	return false;
 }
 
+/* What is wrong with one raw line (content excludes its line ending), or
+ * NULL. Section lines are judged by read_section. */
+static const char *
+line_problem(const char *p, size_t n, size_t content, size_t limit,
+    char *why, size_t whysz)
+{
+	if (content > limit) {
+		(void)snprintf(why, whysz, "line longer than %zu bytes", limit);
+		return why;
+	}
+	if (memchr(p, '\0', n) != NULL)
+		return "NUL byte";
+	if (memmem(p, content, "\xef\xbb\xbf", 3) != NULL)
+		return "byte-order mark inside the file";
+	for (size_t i = 0; i < content; i++) {
+		unsigned char c = (unsigned char)p[i];
+
+		if ((c < 0x20 && c != '\t') || c == 0x7f)
+			return "control character";
+	}
+	if (is_blank_or_comment(p, content) || p[0] == '[')
+		return NULL;
+	if (p[0] == ' ' || p[0] == '\t')
+		return "indented line (continuation lines are not supported)";
+	if (memchr(p, '=', content) == NULL && memchr(p, ':', content) == NULL)
+		return "expected 'key = value', a [section] or a comment";
+	return NULL;
+}
+
 /* reader_gets - inih's fgets: one checked line per call, NULL to stop */
 static char *
 reader_gets(char *str, int num, void *stream)
@@ -193,10 +222,11 @@ reader_gets(char *str, int num, void *stream)
 	struct reader *r = stream;
 	const char *p;
 	const char *nl;
+	const char *problem;
 	size_t n;
 	size_t content;
 	size_t limit;
-	char key[48];
+	char why[64];
 
 	if (r->failed || r->pos >= r->len || num < 2)
 		return NULL;
@@ -214,51 +244,16 @@ reader_gets(char *str, int num, void *stream)
 	limit = (size_t)num - 2;
 	if (limit > CONF_LINE_MAX)
 		limit = CONF_LINE_MAX;
-	line_key(p, content, key, sizeof(key));
-	if (content > limit) {
-		char why[64];
+	problem = line_problem(p, n, content, limit, why, sizeof(why));
+	if (problem != NULL) {
+		char key[48];
 
-		(void)snprintf(why, sizeof(why), "line longer than %zu bytes",
-		    limit);
-		conf_error(r, r->line, key[0] ? key : NULL, "%s", why);
-		return NULL;
-	}
-	if (memchr(p, '\0', n) != NULL) {
-		conf_error(r, r->line, key[0] ? key : NULL, "%s", "NUL byte");
-		return NULL;
-	}
-	for (size_t i = 0; i + 3 <= content; i++) {
-		if ((unsigned char)p[i] == 0xef &&
-		    (unsigned char)p[i + 1] == 0xbb &&
-		    (unsigned char)p[i + 2] == 0xbf) {
-			conf_error(r, r->line, key[0] ? key : NULL, "%s",
-			    "byte-order mark inside the file");
-			return NULL;
-		}
-	}
-	for (size_t i = 0; i < content; i++) {
-		unsigned char c = (unsigned char)p[i];
-
-		if ((c < 0x20 && c != '\t') || c == 0x7f) {
-			conf_error(r, r->line, key[0] ? key : NULL, "%s",
-			    "control character");
-			return NULL;
-		}
-	}
-	if (!is_blank_or_comment(p, content) &&
-	    (p[0] == ' ' || p[0] == '\t')) {
-		conf_error(r, r->line, key[0] ? key : NULL, "%s",
-		    "indented line (continuation lines are not supported)");
+		line_key(p, content, key, sizeof(key));
+		conf_error(r, r->line, key[0] ? key : NULL, "%s", problem);
 		return NULL;
 	}
 	if (p[0] == '[' && !read_section(r, p, content))
 		return NULL;
-	if (p[0] != '[' && !is_blank_or_comment(p, content) &&
-	    memchr(p, '=', content) == NULL && memchr(p, ':', content) == NULL) {
-		conf_error(r, r->line, key[0] ? key : NULL, "%s",
-		    "expected 'key = value', a [section] or a comment");
-		return NULL;
-	}
 
 	memcpy(str, p, content);
 	str[content] = '\n';
@@ -410,11 +405,8 @@ static bool
 is_host(const char *v)
 {
 	size_t n = strlen(v);
-	size_t label = 0;
 
-	if (n == 0 || n > ADDR_DOMAIN_MAX)
-		return false;
-	if (v[0] == '[') {
+	if (n > 2 && v[0] == '[') {
 		char tmp[64];
 		unsigned char bin[16];
 
@@ -422,22 +414,7 @@ is_host(const char *v)
 			return false;
 		return inet_pton(AF_INET6, tmp, bin) == 1;
 	}
-	for (size_t i = 0; i < n; i++) {
-		char ch = v[i];
-
-		if (ch == '.') {
-			if (label == 0 || v[i - 1] == '-')
-				return false;
-			label = 0;
-			continue;
-		}
-		if (!((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
-			(ch >= '0' && ch <= '9') || (ch == '-' && label > 0)))
-			return false;
-		if (++label > ADDR_LABEL_MAX)
-			return false;
-	}
-	return label > 0 && v[n - 1] != '-';
+	return addr_check_hostname(v, n);
 }
 
 static bool

@@ -24,10 +24,10 @@ conf_load(const char *path, const struct conf_trust *trust, struct conf *c,
     struct failure *f)
 {
 	struct stat st;
-	char *buf;
+	char *buf = NULL;
 	size_t got = 0;
 	int fd;
-	int rc;
+	int rc = -1;
 
 	conf_defaults(c);
 	fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY |
@@ -40,40 +40,34 @@ conf_load(const char *path, const struct conf_trust *trust, struct conf *c,
 	if (fstat(fd, &st) != 0) {
 		fail_set(f, FAIL_CONFIG, "%s: cannot stat: %s", path,
 		    strerror(errno));
-		close(fd);
-		return -1;
+		goto out;
 	}
 	if (!S_ISREG(st.st_mode)) {
 		fail_set(f, FAIL_CONFIG, "%s: not a regular file", path);
-		close(fd);
-		return -1;
+		goto out;
 	}
 	if (st.st_uid != 0 &&
 	    !(trust->caller_may_own && st.st_uid == trust->caller_uid)) {
 		fail_set(f, FAIL_CONFIG,
 		    "%s: owned by uid %u, not root: refused", path,
 		    (unsigned)st.st_uid);
-		close(fd);
-		return -1;
+		goto out;
 	}
 	if (st.st_mode & (S_IWGRP | S_IWOTH)) {
 		fail_set(f, FAIL_CONFIG,
 		    "%s: writable by group or others (mode %04o): refused",
 		    path, (unsigned)(st.st_mode & 07777));
-		close(fd);
-		return -1;
+		goto out;
 	}
 	if (st.st_size > CONF_FILE_MAX) {
 		fail_set(f, FAIL_CONFIG, "%s: larger than %d bytes", path,
 		    CONF_FILE_MAX);
-		close(fd);
-		return -1;
+		goto out;
 	}
 	buf = malloc((size_t)st.st_size + 1);
 	if (buf == NULL) {
 		fail_set(f, FAIL_OSERR, "%s: out of memory", path);
-		close(fd);
-		return -1;
+		goto out;
 	}
 	while (got < (size_t)st.st_size) {
 		ssize_t n = read(fd, buf + got, (size_t)st.st_size - got);
@@ -83,25 +77,26 @@ conf_load(const char *path, const struct conf_trust *trust, struct conf *c,
 		if (n <= 0) {
 			fail_set(f, FAIL_CONFIG, "%s: cannot read: %s", path,
 			    n == 0 ? "file shrank" : strerror(errno));
-			free(buf);
-			close(fd);
-			return -1;
+			goto out;
 		}
 		got += (size_t)n;
 	}
-	close(fd);
-	rc = conf_parse(buf, got, path, c, f);
-	explicit_bzero(buf, got);
-	free(buf);
-	if (rc != 0)
-		return -1;
+	if (conf_parse(buf, got, path, c, f) != 0)
+		goto out;
 	if (c->password != NULL && (st.st_mode & S_IROTH)) {
 		fail_set(f, FAIL_CONFIG,
 		    "%s:%u: password: the file is readable by others (mode "
 		    "%04o); make it 0640 root:safemail",
 		    path, c->password_line, (unsigned)(st.st_mode & 07777));
 		conf_free(c);
-		return -1;
+		goto out;
 	}
-	return 0;
+	rc = 0;
+out:
+	if (buf != NULL) {
+		explicit_bzero(buf, got);
+		free(buf);
+	}
+	close(fd);
+	return rc;
 }

@@ -27,22 +27,7 @@ hdr_free(struct hdr_parser *h)
 bool
 hdr_name_is(const char *name, size_t nlen, const char *want)
 {
-	size_t w = strlen(want);
-
-	if (nlen != w)
-		return false;
-	for (size_t i = 0; i < w; i++) {
-		char a = name[i];
-		char b = want[i];
-
-		if (a >= 'A' && a <= 'Z')
-			a = (char)(a - 'A' + 'a');
-		if (b >= 'A' && b <= 'Z')
-			b = (char)(b - 'A' + 'a');
-		if (a != b)
-			return false;
-	}
-	return true;
+	return text_ieqn(name, nlen, want);
 }
 
 /* RFC 5322 ftext: printable ASCII except ':'. */

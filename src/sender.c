@@ -19,12 +19,6 @@
 #include "sender.h"
 #include "text.h"
 
-static char
-fold(char c)
-{
-	return c >= 'A' && c <= 'Z' ? (char)(c - 'A' + 'a') : c;
-}
-
 /* sender_pattern_match - iterative glob with '*' only */
 bool
 sender_pattern_match(const char *pattern, const char *addr)
@@ -38,7 +32,7 @@ sender_pattern_match(const char *pattern, const char *addr)
 		if (*p == '*') {
 			star = p++;
 			mark = a;
-		} else if (*p != '\0' && fold(*p) == fold(*a)) {
+		} else if (*p != '\0' && text_fold(*p) == text_fold(*a)) {
 			p++;
 			a++;
 		} else if (star != NULL) {

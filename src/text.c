@@ -43,19 +43,17 @@ text_show(char *out, size_t outsz, const char *s, size_t len, size_t max)
 bool
 text_ieq(const char *a, const char *b)
 {
-	for (;; a++, b++) {
-		unsigned char x = (unsigned char)*a;
-		unsigned char y = (unsigned char)*b;
+	return text_ieqn(a, strlen(a), b);
+}
 
-		if (x >= 'A' && x <= 'Z')
-			x = (unsigned char)(x - 'A' + 'a');
-		if (y >= 'A' && y <= 'Z')
-			y = (unsigned char)(y - 'A' + 'a');
-		if (x != y)
+/* text_ieqn - the same with a counted first string */
+bool
+text_ieqn(const char *a, size_t alen, const char *b)
+{
+	for (size_t i = 0; i < alen; i++)
+		if (b[i] == '\0' || text_fold(a[i]) != text_fold(b[i]))
 			return false;
-		if (x == '\0')
-			return true;
-	}
+	return b[alen] == '\0';
 }
 
 /* text_lower - lower-case ASCII in place */
@@ -63,8 +61,7 @@ void
 text_lower(char *s)
 {
 	for (; *s; s++)
-		if (*s >= 'A' && *s <= 'Z')
-			*s = (char)(*s - 'A' + 'a');
+		*s = text_fold(*s);
 }
 
 /* text_is_clean_utf8 - well-formed UTF-8 (RFC 3629), no C0/C1 controls */

@@ -9,8 +9,18 @@
  * cut to at most max input bytes with "..." appended. Always terminated. */
 void text_show(char *out, size_t outsz, const char *s, size_t len, size_t max);
 
+/* ASCII lower-case of one character; other bytes unchanged. */
+static inline char
+text_fold(char c)
+{
+	return c >= 'A' && c <= 'Z' ? (char)(c - 'A' + 'a') : c;
+}
+
 /* ASCII case-insensitive equality of two NUL-terminated strings. */
 bool text_ieq(const char *a, const char *b);
+
+/* The same for [a, a+alen) against the NUL-terminated b. */
+bool text_ieqn(const char *a, size_t alen, const char *b);
 
 /* Lower-case ASCII letters in place. */
 void text_lower(char *s);
