@@ -354,6 +354,7 @@ struct alist {
 	addr_list_cb cb;
 	void *ctx;
 	bool stopped;
+	size_t spec_end; /* offset just past the last token put in a spec */
 };
 
 static void
@@ -374,10 +375,12 @@ fail(struct alist *al, const char *why)
 
 /* Append token bytes to the reassembled address. */
 static bool
-append(char *buf, size_t *n, const struct tok *t)
+append(struct alist *al, char *buf, size_t *n, const struct tok *t)
 {
 	if (*n + t->len > ADDR_MAX + 1)
 		return false;
+	al->spec_end = (size_t)((const unsigned char *)t->p - al->lx.s) +
+	    t->len;
 	memcpy(buf + *n, t->p, t->len);
 	*n += t->len;
 	return true;
@@ -386,7 +389,7 @@ append(char *buf, size_t *n, const struct tok *t)
 static bool
 emit(struct alist *al, const char *buf, size_t n)
 {
-	if (al->cb(al->ctx, buf, n) != 0) {
+	if (al->cb(al->ctx, buf, n, al->spec_end) != 0) {
 		al->stopped = true;
 		return false;
 	}
@@ -398,7 +401,7 @@ static bool
 parse_domain(struct alist *al, char *buf, size_t *n)
 {
 	if (al->cur.type == T_LITERAL) {
-		if (!append(buf, n, &al->cur))
+		if (!append(al, buf, n, &al->cur))
 			return fail(al, "address too long");
 		advance(al);
 		return true;
@@ -406,12 +409,12 @@ parse_domain(struct alist *al, char *buf, size_t *n)
 	for (;;) {
 		if (al->cur.type != T_ATOM)
 			return fail(al, "domain expected after '@'");
-		if (!append(buf, n, &al->cur))
+		if (!append(al, buf, n, &al->cur))
 			return fail(al, "address too long");
 		advance(al);
 		if (!is_special(&al->cur, '.'))
 			return true;
-		if (!append(buf, n, &al->cur))
+		if (!append(al, buf, n, &al->cur))
 			return fail(al, "address too long");
 		advance(al);
 	}
@@ -421,7 +424,7 @@ parse_domain(struct alist *al, char *buf, size_t *n)
 static bool
 parse_at_domain(struct alist *al, char *buf, size_t *n)
 {
-	if (!append(buf, n, &al->cur))
+	if (!append(al, buf, n, &al->cur))
 		return fail(al, "address too long");
 	advance(al);
 	return parse_domain(al, buf, n);
@@ -441,7 +444,7 @@ parse_angle(struct alist *al)
 		return fail(al, "empty address <>");
 	while (al->cur.type == T_ATOM || al->cur.type == T_QSTR ||
 	    is_special(&al->cur, '.')) {
-		if (!append(buf, &n, &al->cur))
+		if (!append(al, buf, &n, &al->cur))
 			return fail(al, "address too long");
 		advance(al);
 	}
@@ -467,7 +470,7 @@ parse_mailbox(struct alist *al, bool in_group)
 
 	while (al->cur.type == T_ATOM || al->cur.type == T_QSTR ||
 	    is_special(&al->cur, '.')) {
-		if (fits && !append(buf, &n, &al->cur))
+		if (fits && !append(al, buf, &n, &al->cur))
 			fits = false; /* a long display name is fine */
 		words++;
 		if (words > ADDR_TOKENS_MAX)

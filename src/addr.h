@@ -53,9 +53,11 @@ enum addr_status addr_qualify(const char *bare, const char *domain,
     enum addr_profile prof, char out[ADDR_BUFSZ]);
 
 /* Called with each addr-spec an address list names, reassembled without
- * comments or whitespace ("Name <a@b>" gives "a@b"). Return 0 to go on,
- * nonzero to stop the parse. */
-typedef int (*addr_list_cb)(void *ctx, const char *spec, size_t len);
+ * comments or whitespace ("Name <a@b>" gives "a@b"); end is the offset in
+ * the list just past the spec's last character (where "@domain" would go
+ * to qualify a bare name). Return 0 to go on, nonzero to stop the parse. */
+typedef int (*addr_list_cb)(void *ctx, const char *spec, size_t len,
+    size_t end);
 
 enum alist_status {
 	ALIST_OK = 0,

@@ -16,8 +16,8 @@
 /* Flags without values that may be grouped, as in "-ti". */
 static const char group_flags[] = "tivnmUG";
 
-static const char *
-base_name(const char *path)
+const char *
+argv_base_name(const char *path)
 {
 	const char *slash = strrchr(path, '/');
 
@@ -301,7 +301,7 @@ argv_parse(int argc, char *const argv[], struct request *req,
 		fail_set(f, FAIL_USAGE, "started without a program name");
 		return -1;
 	}
-	req->progname = base_name(argv[0]);
+	req->progname = argv_base_name(argv[0]);
 	if (strcmp(req->progname, "mailq") == 0)
 		req->mode = MODE_PRINT_QUEUE;
 	else if (strcmp(req->progname, "newaliases") == 0)

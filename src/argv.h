@@ -61,4 +61,7 @@ struct request {
 int argv_parse(int argc, char *const argv[], struct request *req,
     struct failure *f);
 
+/* argv_base_name - the program name without its directory */
+const char *argv_base_name(const char *path);
+
 #endif

@@ -7,6 +7,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "addr.h"
 #include "caller.h"
 #include "text.h"
 
@@ -45,4 +46,23 @@ caller_identify(struct caller *c)
 	}
 	if (c->parent[0] == '\0')
 		memcpy(c->parent, "?", 2);
+}
+
+/* local_host_name - see caller.h */
+void
+local_host_name(const char *configured, char *buf, size_t sz)
+{
+	char host[256];
+
+	if (configured != NULL && configured[0] != '\0') {
+		(void)snprintf(buf, sz, "%s", configured);
+		return;
+	}
+	if (gethostname(host, sizeof(host)) == 0 &&
+	    memchr(host, '\0', sizeof(host)) != NULL &&
+	    addr_check_hostname(host, strlen(host))) {
+		(void)snprintf(buf, sz, "%s", host);
+		return;
+	}
+	(void)snprintf(buf, sz, "localhost");
 }

@@ -2,6 +2,7 @@
 #ifndef SAFEMAIL_CALLER_H
 #define SAFEMAIL_CALLER_H
 
+#include <stddef.h>
 #include <sys/types.h>
 
 struct caller {
@@ -13,5 +14,10 @@ struct caller {
 
 /* caller_identify - fill in uid, login name, parent pid and name */
 void caller_identify(struct caller *c);
+
+/* local_host_name - the configured name if any, else this host's name
+ * when it is a valid host name, else "localhost": for EHLO, Received:
+ * and Message-ID. */
+void local_host_name(const char *configured, char *buf, size_t sz);
 
 #endif

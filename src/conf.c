@@ -42,6 +42,16 @@ enum key_id {
 	K_TLS_VERIFY,
 	K_TLS_CA_FILE,
 	K_TLS_MIN_VERSION,
+	K_LONG_LINES,
+	K_MAX_MESSAGE_SIZE,
+	K_HELO_NAME,
+	K_CONNECT_TIMEOUT,
+	K_COMMAND_TIMEOUT,
+	K_MESSAGE_TIMEOUT,
+	K_TLS_PIN,
+	K_TLS_CLIENT_CERT,
+	K_TLS_CLIENT_KEY,
+	K_ALLOW_PLAINTEXT_AUTH,
 	K_COUNT
 };
 
@@ -67,6 +77,16 @@ static const struct keyspec {
 	[K_TLS_VERIFY] = {SEC_SMTP, "tls_verify"},
 	[K_TLS_CA_FILE] = {SEC_SMTP, "tls_ca_file"},
 	[K_TLS_MIN_VERSION] = {SEC_SMTP, "tls_min_version"},
+	[K_LONG_LINES] = {SEC_MAIL, "long_lines"},
+	[K_MAX_MESSAGE_SIZE] = {SEC_MAIL, "max_message_size"},
+	[K_HELO_NAME] = {SEC_SMTP, "helo_name"},
+	[K_CONNECT_TIMEOUT] = {SEC_SMTP, "connect_timeout"},
+	[K_COMMAND_TIMEOUT] = {SEC_SMTP, "command_timeout"},
+	[K_MESSAGE_TIMEOUT] = {SEC_SMTP, "message_timeout"},
+	[K_TLS_PIN] = {SEC_SMTP, "tls_pin"},
+	[K_TLS_CLIENT_CERT] = {SEC_SMTP, "tls_client_cert"},
+	[K_TLS_CLIENT_KEY] = {SEC_SMTP, "tls_client_key"},
+	[K_ALLOW_PLAINTEXT_AUTH] = {SEC_SMTP, "allow_plaintext_auth"},
 };
 
 static const char *const section_names[] = {
@@ -446,6 +466,66 @@ set_secret(struct reader *r, const char *key, const char *v, char **out)
 	return true;
 }
 
+/* An absolute file name, read by the back end (tls_* keys). */
+static bool
+set_path(struct reader *r, const char *key, const char *v, char **out)
+{
+	if (*v == '\0')
+		return true;
+	if (v[0] != '/' || strlen(v) > 4095 ||
+	    !text_is_clean_utf8(v, strlen(v))) {
+		conf_error(r, r->line, key, "%s",
+		    "expects an absolute file name");
+		return false;
+	}
+	*out = strdup(v);
+	if (*out == NULL) {
+		conf_error(r, r->line, key, "%s", "out of memory");
+		return false;
+	}
+	return true;
+}
+
+/* libcurl's CURLOPT_PINNEDPUBLICKEY: "sha256//BASE64" hashes of the
+ * relay's public key, separated by ';'. */
+static bool
+set_pin(struct reader *r, const char *key, const char *v)
+{
+	const char *p = v;
+
+	if (*v == '\0')
+		return true;
+	if (strlen(v) >= sizeof(r->c->tls_pin))
+		goto bad;
+	while (*p != '\0') {
+		size_t n = 0;
+
+		if (strncmp(p, "sha256//", 8) != 0)
+			goto bad;
+		p += 8;
+		while (p[n] != '\0' && p[n] != ';') {
+			char ch = p[n];
+
+			if (!((ch >= 'A' && ch <= 'Z') || (ch >= 'a' && ch <= 'z') ||
+				(ch >= '0' && ch <= '9') || ch == '+' ||
+				ch == '/' || ch == '='))
+				goto bad;
+			n++;
+		}
+		if (n != 44)
+			goto bad;
+		p += n;
+		if (*p == ';')
+			p++;
+	}
+	memcpy(r->c->tls_pin, v, strlen(v) + 1);
+	return true;
+bad:
+	conf_error(r, r->line, key, "%s",
+	    "expects sha256//BASE64 public-key hashes separated by ';'");
+	return false;
+}
+
 static bool
 set_key(struct reader *r, enum key_id id, const char *key, const char *v)
 {
@@ -453,6 +533,7 @@ set_key(struct reader *r, enum key_id id, const char *key, const char *v)
 	static const char *const ssl_names[] = {"none", "tls", "ssl"};
 	static const char *const auth_names[] = {"none", "plain", "login"};
 	static const char *const tls_names[] = {"1.2", "1.3"};
+	static const char *const long_names[] = {"split", "refuse"};
 	struct conf *c = r->c;
 	int e;
 
@@ -460,6 +541,7 @@ set_key(struct reader *r, enum key_id id, const char *key, const char *v)
 	case K_DISABLE:
 	case K_ASYNC:
 	case K_ALLOW_NULL_SENDER:
+	case K_ALLOW_PLAINTEXT_AUTH:
 	case K_TLS_VERIFY: {
 		bool b;
 
@@ -473,6 +555,8 @@ set_key(struct reader *r, enum key_id id, const char *key, const char *v)
 			c->async = b;
 		else if (id == K_ALLOW_NULL_SENDER)
 			c->allow_null_sender = b;
+		else if (id == K_ALLOW_PLAINTEXT_AUTH)
+			c->allow_plaintext_auth = b;
 		else
 			c->tls_verify = b;
 		return true;
@@ -538,20 +622,49 @@ set_key(struct reader *r, enum key_id id, const char *key, const char *v)
 		c->password_line = r->line;
 		return set_secret(r, key, v, &c->password);
 	case K_TLS_CA_FILE:
-		if (*v == '\0')
-			return true;
-		if (v[0] != '/' || strlen(v) > 4095 ||
-		    !text_is_clean_utf8(v, strlen(v))) {
-			conf_error(r, r->line, key, "%s",
-			    "expects an absolute file name");
+		return set_path(r, key, v, &c->tls_ca_file);
+	case K_TLS_CLIENT_CERT:
+		return set_path(r, key, v, &c->tls_client_cert);
+	case K_TLS_CLIENT_KEY:
+		return set_path(r, key, v, &c->tls_client_key);
+	case K_TLS_PIN:
+		return set_pin(r, key, v);
+	case K_LONG_LINES:
+		e = enum_value(r, key, v, long_names, 2, "split or refuse");
+		if (e < 0)
 			return false;
-		}
-		c->tls_ca_file = strdup(v);
-		if (c->tls_ca_file == NULL) {
-			conf_error(r, r->line, key, "%s", "out of memory");
-			return false;
-		}
+		c->long_lines_refuse = e == 1;
 		return true;
+	case K_MAX_MESSAGE_SIZE: {
+		unsigned long n;
+
+		if (!text_parse_uint(v, CONF_MESSAGE_SIZE_CEILING, &n)) {
+			conf_error(r, r->line, key,
+			    "expects a number of bytes from 0 (no limit) to %lu",
+			    (unsigned long)CONF_MESSAGE_SIZE_CEILING);
+			return false;
+		}
+		c->max_message_size = n;
+		return true;
+	}
+	case K_HELO_NAME:
+		if (!addr_check_hostname(v, strlen(v))) {
+			conf_error(r, r->line, key, "%s",
+			    "expects a host name (letters, digits, '-' and "
+			    "'.')");
+			return false;
+		}
+		memcpy(c->helo_name, v, strlen(v) + 1);
+		return true;
+	case K_CONNECT_TIMEOUT:
+		return number_value(r, key, v, CONF_TIMEOUT_CEILING,
+		    "a number of seconds", &c->connect_timeout);
+	case K_COMMAND_TIMEOUT:
+		return number_value(r, key, v, CONF_TIMEOUT_CEILING,
+		    "a number of seconds", &c->command_timeout);
+	case K_MESSAGE_TIMEOUT:
+		return number_value(r, key, v, CONF_TIMEOUT_CEILING,
+		    "a number of seconds", &c->message_timeout);
 	case K_TLS_MIN_VERSION:
 		e = enum_value(r, key, v, tls_names, 2, "1.2 or 1.3");
 		if (e < 0)
@@ -571,8 +684,9 @@ struct alias_ctx {
 };
 
 static int
-alias_addr(void *ctx, const char *spec, size_t len)
+alias_addr(void *ctx, const char *spec, size_t len, size_t end)
 {
+	(void)end;
 	struct alias_ctx *ac = ctx;
 	char out[ADDR_BUFSZ];
 	enum addr_status st;
@@ -779,6 +893,21 @@ check_whole(struct reader *r)
 		    "needs username and password");
 		return false;
 	}
+	if (c->auth != AUTH_NONE && c->ssl == SSL_NONE &&
+	    !c->allow_plaintext_auth && !conf_host_is_loopback(c->host)) {
+		conf_error(r, r->key_line[K_AUTH], "auth", "%s",
+		    "would send the password in clear text: set ssl = tls or "
+		    "ssl (or allow_plaintext_auth = yes)");
+		return false;
+	}
+	if ((c->tls_client_cert == NULL) != (c->tls_client_key == NULL)) {
+		enum key_id id = c->tls_client_cert != NULL ? K_TLS_CLIENT_CERT
+							   : K_TLS_CLIENT_KEY;
+
+		conf_error(r, r->key_line[id], keys[id].name, "%s",
+		    "tls_client_cert and tls_client_key go together");
+		return false;
+	}
 	if (c->auth == AUTH_NONE && (c->username != NULL || c->password != NULL)) {
 		enum key_id id = c->username != NULL ? K_USERNAME : K_PASSWORD;
 
@@ -787,6 +916,14 @@ check_whole(struct reader *r)
 		return false;
 	}
 	return true;
+}
+
+/* conf_host_is_loopback - see conf.h */
+bool
+conf_host_is_loopback(const char *host)
+{
+	return strcmp(host, "localhost") == 0 || strcmp(host, "[::1]") == 0 ||
+	    strncmp(host, "127.", 4) == 0;
 }
 
 /* conf_defaults - the documented defaults (DESIGN.md) */
@@ -802,6 +939,9 @@ conf_defaults(struct conf *c)
 	c->auth = AUTH_NONE;
 	c->tls_verify = true;
 	c->tls_min_version = TLS_V1_2;
+	c->connect_timeout = 30;
+	c->command_timeout = 60;
+	c->message_timeout = 600;
 }
 
 /* Debian's libinih reads its switches at run time; make them strict. */
@@ -872,6 +1012,8 @@ conf_free(struct conf *c)
 		free(c->username);
 	}
 	free(c->tls_ca_file);
+	free(c->tls_client_cert);
+	free(c->tls_client_key);
 	free(c->allowed_senders);
 	for (size_t i = 0; i < c->naliases; i++)
 		free(c->aliases[i].addrs);

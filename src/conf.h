@@ -33,6 +33,8 @@ struct conf {
 	char domain[ADDR_BUFSZ];
 	bool allow_null_sender;
 	unsigned max_recipients;
+	bool long_lines_refuse;               /* else split */
+	unsigned long max_message_size;       /* 0: no limit */
 	/* [smtp] */
 	char host[ADDR_BUFSZ];
 	unsigned port;
@@ -43,6 +45,14 @@ struct conf {
 	bool tls_verify;
 	char *tls_ca_file;
 	enum tls_version tls_min_version;
+	char tls_pin[512]; /* "" or sha256//... */
+	char *tls_client_cert;
+	char *tls_client_key;
+	bool allow_plaintext_auth;
+	char helo_name[ADDR_BUFSZ]; /* "" : the host name */
+	unsigned connect_timeout;   /* seconds */
+	unsigned command_timeout;
+	unsigned message_timeout;
 	/* [aliases] */
 	size_t naliases;
 	struct alias *aliases;
@@ -75,6 +85,10 @@ void conf_free(struct conf *c);
 
 /* conf_find_alias - the alias for a bare name, or NULL */
 const struct alias *conf_find_alias(const struct conf *c, const char *name);
+
+/* conf_host_is_loopback - localhost, 127.0.0.0/8 or [::1]: a relay on
+ * this machine, where a password in clear text crosses no wire. */
+bool conf_host_is_loopback(const char *host);
 
 /* Names for printing. */
 const char *conf_return_path_name(enum return_path rp);

@@ -61,8 +61,9 @@ struct add_ctx {
 };
 
 static int
-add_spec(void *ctx, const char *spec, size_t len)
+add_spec(void *ctx, const char *spec, size_t len, size_t end)
 {
+	(void)end;
 	struct add_ctx *ac = ctx;
 	char addr[ADDR_BUFSZ];
 	char shown[96];

@@ -20,8 +20,9 @@ void
 hdr_free(struct hdr_parser *h)
 {
 	free(h->field);
-	h->field = NULL;
-	h->len = h->cap = 0;
+	free(h->unfolded);
+	h->field = h->unfolded = NULL;
+	h->len = h->cap = h->ucap = 0;
 }
 
 bool
@@ -42,6 +43,26 @@ field_name_len(const char *line, size_t len)
 }
 
 static int
+grow(char **buf, size_t *cap, size_t need, struct failure *f)
+{
+	size_t c = *cap == 0 ? 256 : *cap;
+	char *grown;
+
+	if (need <= *cap)
+		return 0;
+	while (c < need)
+		c *= 2;
+	grown = realloc(*buf, c);
+	if (grown == NULL) {
+		fail_set(f, FAIL_OSERR, "out of memory");
+		return -1;
+	}
+	*buf = grown;
+	*cap = c;
+	return 0;
+}
+
+static int
 append(struct hdr_parser *h, const char *p, size_t n, struct failure *f)
 {
 	if (h->len + n > HEADER_FIELD_MAX) {
@@ -49,20 +70,8 @@ append(struct hdr_parser *h, const char *p, size_t n, struct failure *f)
 		    HEADER_FIELD_MAX);
 		return -1;
 	}
-	if (h->len + n + 1 > h->cap) {
-		size_t cap = h->cap == 0 ? 256 : h->cap;
-		char *grown;
-
-		while (cap < h->len + n + 1)
-			cap *= 2;
-		grown = realloc(h->field, cap);
-		if (grown == NULL) {
-			fail_set(f, FAIL_OSERR, "out of memory");
-			return -1;
-		}
-		h->field = grown;
-		h->cap = cap;
-	}
+	if (grow(&h->field, &h->cap, h->len + n + 1, f) != 0)
+		return -1;
 	memcpy(h->field + h->len, p, n);
 	h->len += n;
 	h->field[h->len] = '\0';
@@ -73,17 +82,31 @@ append(struct hdr_parser *h, const char *p, size_t n, struct failure *f)
 int
 hdr_finish(struct hdr_parser *h, struct failure *f)
 {
-	size_t nlen;
-	const char *v;
-	size_t vlen;
+	struct hdr_field fld;
+	size_t nlen, vlen = 0;
 
 	if (h->len == 0)
 		return 0;
 	nlen = field_name_len(h->field, h->len);
-	v = h->field + nlen + 1;
-	vlen = h->len - nlen - 1;
+	if (grow(&h->unfolded, &h->ucap, h->len + 1, f) != 0)
+		return -1;
+	for (size_t i = nlen + 1; i < h->len; i++) {
+		if (h->field[i] == '\r' && i + 1 < h->len &&
+		    h->field[i + 1] == '\n') {
+			i++;
+			continue;
+		}
+		h->unfolded[vlen++] = h->field[i];
+	}
+	h->unfolded[vlen] = '\0';
+	fld.name = h->field;
+	fld.nlen = nlen;
+	fld.value = h->unfolded;
+	fld.vlen = vlen;
+	fld.raw = h->field;
+	fld.rawlen = h->len;
 	h->len = 0;
-	if (h->cb(h->ctx, h->field, nlen, v, vlen) != 0) {
+	if (h->cb(h->ctx, &fld) != 0) {
 		if (f->kind == FAIL_NONE)
 			fail_set(f, FAIL_DATA, "header refused");
 		return -1;
@@ -122,7 +145,10 @@ hdr_push_line(struct hdr_parser *h, const char *line, size_t len,
 	}
 	if (len > 0 && (line[0] == ' ' || line[0] == '\t') && h->len > 0) {
 		h->lines++;
-		return append(h, line, len, f) == 0 ? HDR_MORE : HDR_ERROR;
+		return append(h, "\r\n", 2, f) == 0 &&
+			append(h, line, len, f) == 0
+		    ? HDR_MORE
+		    : HDR_ERROR;
 	}
 	if (len == 0 || field_name_len(line, len) == 0) {
 		h->ended = true;

@@ -7,14 +7,27 @@
 
 #include "fail.h"
 
-/* Called once per complete, unfolded header field. Return 0 to go on. */
-typedef int (*hdr_field_cb)(void *ctx, const char *name, size_t nlen,
-    const char *value, size_t vlen);
+/* One complete header field. raw is the field as it came, its physical
+ * lines joined by CRLF (no final CRLF); value is the unfolded body after
+ * the colon (RFC 5322 2.2.3: the CRLFs removed). */
+struct hdr_field {
+	const char *name;
+	size_t nlen;
+	const char *value;
+	size_t vlen;
+	const char *raw;
+	size_t rawlen;
+};
+
+/* Called once per complete header field. Return 0 to go on. */
+typedef int (*hdr_field_cb)(void *ctx, const struct hdr_field *fld);
 
 struct hdr_parser {
-	char *field; /* the field being unfolded: "Name: value" */
+	char *field; /* the field being read, lines joined by CRLF */
 	size_t len;
 	size_t cap;
+	char *unfolded; /* the value without the CRLFs */
+	size_t ucap;
 	size_t total; /* bytes of the header block so far */
 	size_t lines;
 	bool ended;

@@ -24,6 +24,9 @@
 #define CONF_ALIASES_MAX 1000
 #define CONF_PATTERNS_MAX 100
 #define CONF_VALUE_MAX 1000
+/* Ceilings of max_message_size (bytes) and of every timeout (seconds). */
+#define CONF_MESSAGE_SIZE_CEILING 2147483647UL
+#define CONF_TIMEOUT_CEILING 3600
 
 /* Recipients of one message: the default and the ceiling of max_recipients. */
 #define RCPT_DEFAULT_MAX 1000

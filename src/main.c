@@ -14,16 +14,20 @@
 #include "argv.h"
 #include "caller.h"
 #include "conf.h"
-#include "envelope.h"
 #include "fail.h"
 #include "log.h"
-#include "msgin.h"
-#include "sender.h"
+#include "check.h"
+#include "deliver.h"
 #include "startup.h"
+#include "submit.h"
 #include "text.h"
 
 #ifndef SAFEMAIL_CONFIG_PATH
 #define SAFEMAIL_CONFIG_PATH "/etc/safemail.ini"
+#endif
+/* Where the normalized message waits, unnamed, until it is sent. */
+#ifndef SAFEMAIL_TMPDIR
+#define SAFEMAIL_TMPDIR "/tmp"
 #endif
 
 static const struct {
@@ -72,42 +76,6 @@ report(const struct failure *f, bool refusal)
 	return exit_code(f->kind);
 }
 
-static void
-warn_caller(const char *what)
-{
-	log_emit(LOG_WARNING, "warning: uid=%u user=%s ppid=%ld parent=%s: %s",
-	    (unsigned)caller.uid, caller.user, (long)caller.ppid,
-	    caller.parent, what);
-}
-
-/* Recipients from argv operands, then (-t) from the header fields. */
-static int
-build_recipients(const struct request *req, const struct conf *c,
-    const struct msg_heads *mh, struct envelope *env, struct failure *f)
-{
-	for (int i = 0; i < req->noperands; i++)
-		if (envelope_add_list(env, c, req->operands[i],
-			strlen(req->operands[i]), "recipient", FAIL_USAGE,
-			f) != 0)
-			return -1;
-	if (req->recipients_from_headers) {
-		/* Resent-* fields, when present, name the recipients of a
-		 * resent message instead of To/Cc/Bcc (RFC 5322 3.6.6). */
-		char **list = mh->nresent > 0 ? mh->resent : mh->rcpt;
-		size_t n = mh->nresent > 0 ? mh->nresent : mh->nrcpt;
-
-		for (size_t i = 0; i < n; i++)
-			if (envelope_add_list(env, c, list[i], strlen(list[i]),
-				"header recipient", FAIL_DATA, f) != 0)
-				return -1;
-	}
-	if (env->nrcpt == 0) {
-		fail_set(f, FAIL_USAGE, "no recipients");
-		return -1;
-	}
-	return 0;
-}
-
 static int
 print_envelope(const struct envelope *env, struct failure *f)
 {
@@ -121,54 +89,56 @@ print_envelope(const struct envelope *env, struct failure *f)
 	return 0;
 }
 
-/* Decide the envelope (and, for now, print it for -bv). */
+static bool
+is_refusal(enum fail_kind k)
+{
+	return k == FAIL_USAGE || k == FAIL_SENDER_DENIED || k == FAIL_NOUSER;
+}
+
+/* Read the message, decide the envelope, then print it (-bv), discard it
+ * (disable = yes) or hand it to the back end. */
 static int
-run_envelope(const struct request *req, const struct conf *c)
+run_message(const struct request *req, const struct conf *c)
 {
 	struct failure f = {FAIL_NONE, ""};
-	struct msg_heads mh;
-	struct envelope env;
-	struct sender_input in;
-	struct sender_decision d;
-	bool need_headers;
+	struct submission s;
+	struct delivery_options o;
 	int rc = EX_OK;
 
-	memset(&mh, 0, sizeof(mh));
-	envelope_init(&env, c->max_recipients);
-	need_headers = req->recipients_from_headers ||
-	    (c->return_path == RETURN_PATH_YES && req->sender == NULL);
-	if (need_headers && msgin_read_headers(STDIN_FILENO, &mh, &f) != 0)
-		goto fail;
-
-	memset(&in, 0, sizeof(in));
-	in.option = req->sender;
-	in.option_letter = req->sender_option;
-	in.header_from = mh.nfrom == 1 ? mh.from : NULL;
-	in.login = caller.user;
-	if (sender_decide(c, &in, &d, &f) != 0)
-		goto fail;
-	if (d.warning[0] != '\0')
-		warn_caller(d.warning);
-	env.null_sender = d.source == SENDER_NULL;
-	memcpy(env.sender, d.addr, strlen(d.addr) + 1);
-
-	if (build_recipients(req, c, &mh, &env, &f) != 0)
-		goto fail;
-
-	if (req->mode == MODE_VERIFY) {
-		if (print_envelope(&env, &f) != 0)
-			goto fail;
+	if (submit_message(req, c, &caller, SAFEMAIL_TMPDIR, &s, &f) != 0) {
+		rc = report(&f, is_refusal(f.kind));
 		goto out;
 	}
-	fail_set(&f, FAIL_UNAVAILABLE,
-	    "delivery to the relay is not available in this build yet; -bv "
-	    "shows the envelope");
-fail:
-	rc = report(&f, f.kind == FAIL_USAGE || f.kind == FAIL_SENDER_DENIED ||
-		f.kind == FAIL_NOUSER);
+	if (req->mode == MODE_VERIFY) {
+		if (print_envelope(&s.env, &f) != 0)
+			rc = report(&f, false);
+		goto out;
+	}
+	if (c->disable) {
+		log_emit(LOG_INFO,
+		    "%s: uid=%u from=<%s> nrcpt=%zu size=%llu status=discarded "
+		    "(disable = yes)",
+		    s.qid, (unsigned)caller.uid, s.env.sender, s.env.nrcpt,
+		    s.size);
+		goto out;
+	}
+	memset(&o, 0, sizeof(o));
+	o.verbose = req->verbose;
+	o.dsn_notify = req->dsn_notify;
+	o.dsn_ret = req->dsn_ret;
+	o.dsn_envid = req->dsn_envid;
+	o.body_8bitmime = req->body == BODY_8BITMIME;
+	if (deliver(c, &o, &s, &caller, &f) != 0) {
+		/* deliver() has logged the outcome; stderr gets one line. */
+		char shown[600];
+
+		text_show(shown, sizeof(shown), f.msg, strlen(f.msg),
+		    sizeof(f.msg));
+		(void)fprintf(stderr, "safemail: %s\n", shown);
+		rc = exit_code(f.kind);
+	}
 out:
-	envelope_free(&env);
-	msg_heads_free(&mh);
+	submission_free(&s);
 	return rc;
 }
 
@@ -188,6 +158,21 @@ main(int argc, char **argv)
 	log_init(st.log_socket[0] != '\0' ? st.log_socket : NULL);
 	caller_identify(&caller);
 
+	if (st.config_path[0] != '\0')
+		path = st.config_path;
+	/* The admin's self-test: only under its own name, never as sendmail,
+	 * so no web application can reach it through sendmail_path. */
+	if (argc == 2 && strcmp(argv[1], "--check") == 0 &&
+	    strcmp(argv_base_name(argv[0]), "safemail") == 0) {
+		trust.caller_uid = getuid();
+		trust.caller_may_own = !st.secure;
+		if (conf_load(path, &trust, &conf, &f) != 0)
+			return report(&f, false);
+		rc = check_run(&conf, path, &f) == 0 ? EX_OK
+						      : report(&f, false);
+		conf_free(&conf);
+		return rc;
+	}
 	if (argc < 1 || argv_parse(argc, argv, &req, &f) != 0) {
 		if (f.kind == FAIL_NONE)
 			fail_set(&f, FAIL_USAGE, "started without arguments");
@@ -217,8 +202,6 @@ main(int argc, char **argv)
 		break;
 	}
 
-	if (st.config_path[0] != '\0')
-		path = st.config_path;
 	trust.caller_uid = getuid();
 	trust.caller_may_own = !st.secure;
 	if (conf_load(path, &trust, &conf, &f) != 0)
@@ -230,7 +213,7 @@ main(int argc, char **argv)
 		    "build yet");
 		rc = report(&f, false);
 	} else {
-		rc = run_envelope(&req, &conf);
+		rc = run_message(&req, &conf);
 	}
 	conf_free(&conf);
 	return rc;

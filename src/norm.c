@@ -17,12 +17,11 @@ norm_init(struct norm *n, bool ignore_dots, enum norm_long long_lines,
 }
 
 static int
-emit(struct norm *n, struct failure *f)
+emit(struct norm *n, bool split, struct failure *f)
 {
-	char crlf[2] = {'\r', '\n'};
-
-	if (n->out(n->ctx, n->line, n->len) != 0 ||
-	    n->out(n->ctx, crlf, 2) != 0) {
+	n->line[n->len] = '\r';
+	n->line[n->len + 1] = '\n';
+	if (n->out(n->ctx, n->line, n->len + 2, split) != 0) {
 		if (f->kind == FAIL_NONE)
 			fail_set(f, FAIL_IOERR, "cannot write the message");
 		return -1;
@@ -45,13 +44,13 @@ end_line(struct norm *n, struct failure *f)
 		n->len = 0;
 		return 0;
 	}
-	return emit(n, f);
+	return emit(n, false, f);
 }
 
 static int
 add_byte(struct norm *n, char c, struct failure *f)
 {
-	if (n->len == sizeof(n->line)) {
+	if (n->len == LINE_MAX_OCTETS) {
 		if (n->long_lines == NORM_LONG_REFUSE) {
 			fail_set(f, FAIL_DATA,
 			    "line %zu is longer than %d octets", n->lineno + 1,
@@ -59,7 +58,7 @@ add_byte(struct norm *n, char c, struct failure *f)
 			return -1;
 		}
 		/* Split as Postfix does: the line goes on, on the next. */
-		if (emit(n, f) != 0)
+		if (emit(n, true, f) != 0)
 			return -1;
 		n->continued = true;
 	}

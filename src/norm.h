@@ -8,8 +8,10 @@
 #include "fail.h"
 #include "limits.h"
 
-/* Receives normalized bytes: whole lines, each ending in CRLF. */
-typedef int (*norm_out_cb)(void *ctx, const char *p, size_t len);
+/* Receives one normalized line ending in CRLF per call. split is true
+ * when the input line went on past 998 octets and this piece does not end
+ * it (the rest comes in the next call). */
+typedef int (*norm_out_cb)(void *ctx, const char *p, size_t len, bool split);
 
 enum norm_long { NORM_LONG_SPLIT, NORM_LONG_REFUSE };
 
@@ -19,7 +21,7 @@ struct norm {
 	norm_out_cb out;
 	void *ctx;
 	/* state */
-	char line[LINE_MAX_OCTETS];
+	char line[LINE_MAX_OCTETS + 2]; /* and its CRLF */
 	size_t len;
 	bool pending_cr; /* a CR seen at the end of the last chunk */
 	bool ended;      /* a lone "." ended the message */

@@ -142,8 +142,9 @@ struct one_addr {
 };
 
 static int
-take_one(void *ctx, const char *spec, size_t len)
+take_one(void *ctx, const char *spec, size_t len, size_t end)
 {
+	(void)end;
 	struct one_addr *o = ctx;
 
 	if (++o->count == 1 && len <= ADDR_BUFSZ) {

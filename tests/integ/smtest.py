@@ -86,6 +86,16 @@ def config_text(policy="no", extra_mail=""):
     return BASE_CONFIG % {"policy": policy, "extra_mail": extra_mail}
 
 
+def relay_config(port, policy="no", mail="", smtp=""):
+    """The base configuration pointed at a test relay on 127.0.0.1:port,
+    with short timeouts so that a stalled relay costs seconds."""
+    text = config_text(policy, mail)
+    return text.replace(
+        "host = 127.0.0.1\nport = 2525\n",
+        "host = 127.0.0.1\nport = %d\nconnect_timeout = 5\n"
+        "command_timeout = 3\n%s\n" % (port, smtp))
+
+
 class Env:
     """A private directory with a config file and a log socket."""
 

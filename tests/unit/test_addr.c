@@ -75,13 +75,18 @@ static const struct {
 
 struct collected {
 	char buf[2048];
+	size_t ends[8];
+	size_t nends;
 };
 
 static int
-collect(void *ctx, const char *spec, size_t len)
+collect(void *ctx, const char *spec, size_t len, size_t end)
 {
 	struct collected *c = ctx;
 	size_t n = strlen(c->buf);
+
+	if (c->nends < sizeof(c->ends) / sizeof(c->ends[0]))
+		c->ends[c->nends++] = end;
 
 	if (n > 0 && n + 1 < sizeof(c->buf))
 		c->buf[n++] = '|';
@@ -166,6 +171,23 @@ main(void)
 			    lists[i].in);
 			is_str(c.buf, lists[i].want, "  its addresses");
 		}
+	}
+
+	/* Where each spec ends: "@domain" goes there to qualify a bare name. */
+	{
+		static const char list[] =
+		    "Bob <root> (boss), root (c), \"Q\" <a.b@x.org>, g: c;";
+		struct collected c;
+		const char *err = NULL;
+
+		memset(&c, 0, sizeof(c));
+		ok(addr_list_parse(list, strlen(list), collect, &c, &err) ==
+			    ALIST_OK && c.nends == 4,
+		    "four specs in the list");
+		ok(c.ends[0] == 9 && c.ends[1] == 23 && c.ends[2] == 43 &&
+			c.ends[3] == 50,
+		    "end offsets %zu %zu %zu %zu are just past each spec",
+		    c.ends[0], c.ends[1], c.ends[2], c.ends[3]);
 	}
 
 	/* An address list longer than any buffer is still bounded. */

@@ -7,16 +7,19 @@
 #include "tap.h"
 
 static char seen[4096];
+static char raw[4096];
 
 static int
-record(void *ctx, const char *name, size_t nlen, const char *value,
-    size_t vlen)
+record(void *ctx, const struct hdr_field *fld)
 {
 	size_t n = strlen(seen);
+	size_t r = strlen(raw);
 
 	(void)ctx;
-	snprintf(seen + n, sizeof(seen) - n, "[%.*s=%.*s]", (int)nlen, name,
-	    (int)vlen, value);
+	snprintf(seen + n, sizeof(seen) - n, "[%.*s=%.*s]", (int)fld->nlen,
+	    fld->name, (int)fld->vlen, fld->value);
+	snprintf(raw + r, sizeof(raw) - r, "[%.*s]", (int)fld->rawlen,
+	    fld->raw);
 	return 0;
 }
 
@@ -30,7 +33,7 @@ run(const char *text, struct failure *f)
 	int i = 0;
 	int rc = -2;
 
-	seen[0] = '\0';
+	seen[0] = raw[0] = '\0';
 	f->kind = FAIL_NONE;
 	hdr_init(&h, record, NULL);
 	while (*p) {
@@ -66,6 +69,8 @@ main(void)
 	ok(run("To: a@x.org,\n b@y.org\n\tc@z.org\nX: 1\n\n", &f) == 4,
 	    "folded field");
 	is_str(seen, "[To= a@x.org, b@y.org\tc@z.org][X= 1]", "unfolded");
+	is_str(raw, "[To: a@x.org,\r\n b@y.org\r\n\tc@z.org][X: 1]",
+	    "the raw field keeps its folding, joined by CRLF");
 	ok(run("From: a@x.org\nNotAHeader without colon\nTo: b@y.org\n", &f) ==
 		1,
 	    "a line without a colon starts the body");

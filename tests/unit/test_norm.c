@@ -13,10 +13,11 @@ struct sink {
 };
 
 static int
-collect(void *ctx, const char *p, size_t len)
+collect(void *ctx, const char *p, size_t len, bool split)
 {
 	struct sink *s = ctx;
 
+	(void)split;
 	if (s->len + len > sizeof(s->buf))
 		return -1;
 	memcpy(s->buf + s->len, p, len);

@@ -1,0 +1,154 @@
+/* check.c - "safemail --check" */
+#include "config.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "caller.h"
+#include "check.h"
+#include "relay.h"
+#include "verdict.h"
+
+static const char *
+yes_no(bool b)
+{
+	return b ? "yes" : "no";
+}
+
+static const char *
+or_unset(const char *s)
+{
+	return s != NULL && s[0] != '\0' ? s : "(not set)";
+}
+
+static void
+print_config(const struct conf *c, const char *path)
+{
+	static const char *const ssl[] = {"none", "tls", "ssl"};
+	static const char *const auth[] = {"none", "plain", "login"};
+
+	(void)printf("configuration: %s\n\n[mail]\n", path);
+	(void)printf("disable = %s\nasync = %s\nreturn_path = %s\n",
+	    yes_no(c->disable), yes_no(c->async),
+	    conf_return_path_name(c->return_path));
+	(void)printf("return_path_email = %s\ndefault_sender = %s\n",
+	    or_unset(c->return_path_email), or_unset(c->default_sender));
+	(void)printf("allowed_senders =");
+	for (size_t i = 0; i < c->nallowed; i++)
+		(void)printf(" %s", c->allowed_senders[i]);
+	(void)printf("%s\n", c->nallowed == 0 ? " (any)" : "");
+	(void)printf("domain = %s\nallow_null_sender = %s\n",
+	    or_unset(c->domain), yes_no(c->allow_null_sender));
+	(void)printf("max_recipients = %u\nmax_message_size = %lu%s\n",
+	    c->max_recipients, c->max_message_size,
+	    c->max_message_size == 0 ? " (no limit)" : "");
+	(void)printf("long_lines = %s\n",
+	    c->long_lines_refuse ? "refuse" : "split");
+	(void)printf("\n[smtp]\nhost = %s\nport = %u\nssl = %s\nauth = %s\n",
+	    c->host, c->port, ssl[c->ssl], auth[c->auth]);
+	(void)printf("username = %s\npassword = %s\n", or_unset(c->username),
+	    c->password != NULL ? "******** (set, not shown)" : "(not set)");
+	(void)printf("tls_verify = %s\ntls_ca_file = %s\n",
+	    yes_no(c->tls_verify),
+	    c->tls_ca_file != NULL ? c->tls_ca_file
+				   : "(not set: the system store)");
+	(void)printf("tls_min_version = %s\ntls_pin = %s\n",
+	    c->tls_min_version == TLS_V1_3 ? "1.3" : "1.2",
+	    or_unset(c->tls_pin));
+	(void)printf("tls_client_cert = %s\ntls_client_key = %s\n",
+	    or_unset(c->tls_client_cert), or_unset(c->tls_client_key));
+	(void)printf("allow_plaintext_auth = %s\nhelo_name = %s\n",
+	    yes_no(c->allow_plaintext_auth), or_unset(c->helo_name));
+	(void)printf("connect_timeout = %u\ncommand_timeout = %u\n"
+		     "message_timeout = %u\n",
+	    c->connect_timeout, c->command_timeout, c->message_timeout);
+	(void)printf("\n[aliases]\n");
+	for (size_t i = 0; i < c->naliases; i++) {
+		(void)printf("%s =", c->aliases[i].name);
+		for (size_t k = 0; k < c->aliases[i].naddrs; k++)
+			(void)printf(" %s", c->aliases[i].addrs[k]);
+		(void)printf("\n");
+	}
+}
+
+static void
+print_policy(const struct conf *c)
+{
+	(void)printf("\npolicy: ");
+	switch (c->return_path) {
+	case RETURN_PATH_NO:
+		(void)printf("the envelope sender is %s; a caller's -f is "
+			     "ignored\n",
+		    c->default_sender[0] != '\0' ? c->default_sender
+						 : "the caller's login@domain");
+		break;
+	case RETURN_PATH_SPECIFIED:
+		(void)printf("the envelope sender is always %s\n",
+		    c->return_path_email);
+		break;
+	case RETURN_PATH_YES:
+		(void)printf("a caller's -f is used when it is a valid "
+			     "address%s; else the From: header, else %s\n",
+		    c->nallowed > 0 ? " matching allowed_senders" : "",
+		    c->default_sender[0] != '\0' ? c->default_sender
+						 : "login@domain");
+		break;
+	}
+	if (c->disable)
+		(void)printf("disable = yes: messages are read, checked and "
+			     "discarded\n");
+}
+
+int
+check_run(const struct conf *c, const char *path, struct failure *f)
+{
+	struct relay_options ro;
+	struct relay_status st;
+	struct relay *r;
+	char helo[ADDR_BUFSZ], relay[ADDR_BUFSZ + 8];
+	char subject[256], issuer[256];
+
+	print_config(c, path);
+	print_policy(c);
+	local_host_name(c->helo_name, helo, sizeof(helo));
+	(void)snprintf(relay, sizeof(relay), "%s:%u", c->host, c->port);
+	(void)printf("\nconnecting to %s as %s (%s)...\n", relay, helo,
+	    c->ssl == SSL_IMPLICIT   ? "implicit TLS"
+	    : c->ssl == SSL_STARTTLS ? "STARTTLS required"
+				     : "no TLS");
+	(void)fflush(stdout);
+	memset(&ro, 0, sizeof(ro));
+	ro.helo = helo;
+	r = relay_open(c, &ro, &st);
+	if (r == NULL) {
+		verdict_session(&st, relay, f);
+		(void)printf("FAILED: %s\n", f->msg);
+		(void)fflush(stdout);
+		return -1;
+	}
+	(void)printf("TLS: %s\n", relay_tls_version(r));
+	relay_peer(r, subject, sizeof(subject), issuer, sizeof(issuer));
+	if (subject[0] != '\0')
+		(void)printf("certificate: subject %s\n             issuer  %s\n"
+			     "             %s\n",
+		    subject, issuer,
+		    c->tls_verify ? "verified (chain and host name)"
+				  : "NOT verified (tls_verify = no)");
+	(void)printf("relay offers:\n");
+	for (const char *p = relay_ehlo_lines(r); *p != '\0';) {
+		const char *nl = strchr(p, '\n');
+		size_t n = nl != NULL ? (size_t)(nl - p) : strlen(p);
+
+		(void)printf("  %.*s\n", (int)n, p);
+		p += n + (nl != NULL);
+	}
+	(void)printf("authentication: %s\n",
+	    c->auth == AUTH_NONE ? "none configured"
+	    : relay_authenticated(r)
+		? (c->auth == AUTH_PLAIN ? "AUTH PLAIN accepted (235)"
+					 : "AUTH LOGIN accepted (235)")
+		: "NOT done");
+	relay_close(r, true);
+	(void)printf("OK: the relay is ready; nothing was sent.\n");
+	return fflush(stdout) == 0 ? 0 : -1;
+}

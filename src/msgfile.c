@@ -1,0 +1,107 @@
+/* msgfile.c - the normalized message on disk */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "msgfile.h"
+
+static int
+write_all(int fd, const char *p, size_t len)
+{
+	while (len > 0) {
+		ssize_t n = write(fd, p, len);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return -1;
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+int
+msgfile_create(struct msgfile *m, const char *dir, struct failure *f)
+{
+	m->len = 0;
+	m->size = 0;
+	/* Unnamed: nothing to clean up, nothing another process can open. */
+	m->fd = open(dir, O_TMPFILE | O_RDWR | O_EXCL | O_CLOEXEC, 0600);
+	if (m->fd < 0) {
+		fail_set(f, FAIL_OSERR, "cannot create a temporary file in %s: %s",
+		    dir, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+int
+msgfile_write(void *ctx, const char *p, size_t len)
+{
+	struct msgfile *m = ctx;
+
+	m->size += len;
+	if (m->len + len > sizeof(m->buf)) {
+		if (write_all(m->fd, m->buf, m->len) != 0)
+			return -1;
+		m->len = 0;
+		if (len >= sizeof(m->buf))
+			return write_all(m->fd, p, len);
+	}
+	memcpy(m->buf + m->len, p, len);
+	m->len += len;
+	return 0;
+}
+
+int
+msgfile_finish(struct msgfile *m, struct failure *f)
+{
+	if (write_all(m->fd, m->buf, m->len) != 0) {
+		fail_set(f, FAIL_IOERR, "cannot write the message to a "
+					"temporary file: %s",
+		    strerror(errno));
+		return -1;
+	}
+	m->len = 0;
+	if (lseek(m->fd, 0, SEEK_SET) != 0) {
+		fail_set(f, FAIL_IOERR, "cannot rewind the temporary file: %s",
+		    strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+int
+msgfile_read(void *ctx, char *buf, size_t cap, size_t *got,
+    struct failure *f)
+{
+	struct msgfile *m = ctx;
+
+	for (;;) {
+		ssize_t n = read(m->fd, buf, cap);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			fail_set(f, FAIL_IOERR, "cannot read the temporary "
+						"file: %s",
+			    strerror(errno));
+			return -1;
+		}
+		*got = (size_t)n;
+		return 0;
+	}
+}
+
+void
+msgfile_close(struct msgfile *m)
+{
+	if (m->fd >= 0)
+		(void)close(m->fd);
+	m->fd = -1;
+}

@@ -1,0 +1,544 @@
+/* relay.c - the session with the relay through libcurl (see relay.h)
+ *
+ * The traps of libcurl 7.88 this avoids (notes/libcurl-and-inih.md):
+ * STARTTLS is CURLUSESSL_ALL, never TRY; the AUTH mechanism is pinned and
+ * a 235 reply is required, since curl silently skips AUTH the relay does
+ * not offer; protocols are smtp/smtps and proxies are off whatever the
+ * environment says; the CA store is the hashed directory (not the 45 ms
+ * bundle) unless tls_ca_file is set; every timeout is bounded, including
+ * the QUIT curl sends at cleanup. */
+#include "config.h"
+
+#include <curl/curl.h>
+#include <errno.h>
+#include <openssl/ssl.h>
+#include <openssl/x509.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "addr.h"
+#include "relay.h"
+#include "text.h"
+
+#define SYSTEM_CA_DIR "/etc/ssl/certs"
+/* After a successful transaction, how long QUIT may wait for its 221. */
+#define QUIT_WAIT_S 5
+
+struct relay {
+	CURL *curl;
+	curl_socket_t sock;
+	const struct conf *c;
+	bool verbose;
+	/* what the header callback saw */
+	struct smtp_caps caps;
+	bool expect_ehlo; /* the next 250 reply answers EHLO */
+	bool ehlo_first;  /* its first line is the relay's name */
+	bool authenticated;
+	bool in_auth;     /* -v: lines sent now carry credentials */
+	int code;
+	char reply[SMTP_REPLY_TEXT];
+	char ehlo[2048];
+	char tls_version[32];
+	char peer_subject[256];
+	char peer_issuer[256];
+	long long deadline_ms; /* the whole message (message_timeout) */
+	char errbuf[CURL_ERROR_SIZE];
+};
+
+static long long
+now_ms(void)
+{
+	struct timespec ts;
+
+	(void)clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Every reply line curl reads in the connect phase: capabilities, the
+ * 235 that proves AUTH, and the last reply for error messages. */
+static size_t
+on_reply_line(char *p, size_t size, size_t n, void *ctx)
+{
+	struct relay *r = ctx;
+	size_t len = size * n;
+	size_t l = len;
+
+	while (l > 0 && (p[l - 1] == '\n' || p[l - 1] == '\r'))
+		l--;
+	if (l >= 3 && p[0] >= '2' && p[0] <= '5') {
+		bool last = l == 3 || p[3] == ' ';
+
+		r->code = (p[0] - '0') * 100 + (p[1] - '0') * 10 + (p[2] - '0');
+		text_copy(r->reply, sizeof(r->reply), p, l);
+		if (r->code == 220) { /* greeting, or STARTTLS go-ahead */
+			memset(&r->caps, 0, sizeof(r->caps));
+			r->ehlo[0] = '\0';
+			r->expect_ehlo = true;
+			r->ehlo_first = true;
+		} else if (r->code == 250 && r->expect_ehlo) {
+			if (!r->ehlo_first && l > 4) {
+				size_t have = strlen(r->ehlo);
+
+				smtp_caps_line(&r->caps, p + 4, l - 4);
+				if (have + (l - 4) + 2 < sizeof(r->ehlo)) {
+					memcpy(r->ehlo + have, p + 4, l - 4);
+					r->ehlo[have + l - 4] = '\n';
+					r->ehlo[have + l - 3] = '\0';
+				}
+			}
+			r->ehlo_first = false;
+			if (last)
+				r->expect_ehlo = false;
+		} else if (r->code == 235) {
+			r->authenticated = true;
+		}
+	}
+	return len;
+}
+
+static void
+trace_line(bool sent, const char *p, size_t len)
+{
+	char shown[600];
+
+	text_show(shown, sizeof(shown), p, len, 512);
+	(void)fprintf(stderr, "%s %s\n", sent ? ">>>" : "<<<", shown);
+}
+
+/* -v: curl's side of the dialogue, with AUTH's base64 lines hidden. */
+static int
+on_debug(CURL *h, curl_infotype type, char *p, size_t len, void *ctx)
+{
+	struct relay *r = ctx;
+
+	(void)h;
+	while (len > 0 && (p[len - 1] == '\n' || p[len - 1] == '\r'))
+		len--;
+	switch (type) {
+	case CURLINFO_TEXT:
+		/* curl's own notes; "reached easy.c:N" is internal noise */
+		if (len < 8 || memcmp(p, "reached ", 8) != 0)
+			(void)fprintf(stderr, "* %.*s\n", (int)len, p);
+		break;
+	case CURLINFO_HEADER_IN:
+		if (len >= 3 && memcmp(p, "334", 3) != 0)
+			r->in_auth = false;
+		trace_line(false, p, len);
+		break;
+	case CURLINFO_HEADER_OUT:
+		if (len >= 5 && text_ieqn(p, 5, "AUTH ")) {
+			size_t mech = 5;
+
+			while (mech < len && p[mech] != ' ')
+				mech++;
+			(void)fprintf(stderr, ">>> %.*s%s\n", (int)mech, p,
+			    mech < len ? " [credentials hidden]" : "");
+			r->in_auth = true;
+		} else if (r->in_auth) {
+			(void)fprintf(stderr, ">>> [credentials hidden]\n");
+		} else {
+			trace_line(true, p, len);
+		}
+		break;
+	default:
+		break;
+	}
+	return 0;
+}
+
+static enum relay_error
+classify(CURLcode rc)
+{
+	switch (rc) {
+	case CURLE_OK:
+		return RELAY_OK;
+	case CURLE_COULDNT_RESOLVE_HOST:
+	case CURLE_COULDNT_CONNECT:
+		return RELAY_CONNECT;
+	case CURLE_OPERATION_TIMEDOUT:
+		return RELAY_TIMEOUT;
+	case CURLE_USE_SSL_FAILED:
+		return RELAY_TLS_REQUIRED;
+	case CURLE_PEER_FAILED_VERIFICATION:
+	case CURLE_SSL_PINNEDPUBKEYNOTMATCH:
+	case CURLE_SSL_CACERT_BADFILE:
+	case CURLE_SSL_CERTPROBLEM:
+	case CURLE_SSL_ISSUER_ERROR:
+	case CURLE_SSL_CRL_BADFILE:
+		return RELAY_TLS_VERIFY;
+	case CURLE_SSL_CONNECT_ERROR:
+		return RELAY_TLS_FAILED;
+	case CURLE_LOGIN_DENIED:
+		return RELAY_AUTH;
+	case CURLE_WEIRD_SERVER_REPLY:
+		return RELAY_REFUSED;
+	case CURLE_SEND_ERROR:
+	case CURLE_RECV_ERROR:
+	case CURLE_GOT_NOTHING:
+		return RELAY_IO;
+	default:
+		return RELAY_INTERNAL;
+	}
+}
+
+static CURLcode on_ssl_ctx(CURL *h, void *sslctx, void *parm);
+
+static int
+setup(struct relay *r, const struct conf *c, const struct relay_options *o)
+{
+	CURL *h = r->curl;
+	char url[ADDR_BUFSZ * 2 + 32];
+	CURLcode rc = CURLE_OK;
+
+#define SET(opt, val)                                                          \
+	do {                                                                   \
+		if (rc == CURLE_OK)                                            \
+			rc = curl_easy_setopt(h, opt, val);                    \
+	} while (0)
+
+	/* The EHLO name travels as the URL's path; it is a checked host
+	 * name, so nothing in it needs escaping. */
+	(void)snprintf(url, sizeof(url), "%s://%s:%u/%s",
+	    c->ssl == SSL_IMPLICIT ? "smtps" : "smtp", c->host, c->port,
+	    o->helo);
+	SET(CURLOPT_URL, url);
+	SET(CURLOPT_PROTOCOLS_STR, "smtp,smtps");
+	SET(CURLOPT_REDIR_PROTOCOLS_STR, "smtp,smtps");
+	SET(CURLOPT_PROXY, "");
+	SET(CURLOPT_NOPROXY, "*");
+	SET(CURLOPT_NETRC, (long)CURL_NETRC_IGNORED);
+	SET(CURLOPT_NOSIGNAL, 1L);
+	SET(CURLOPT_CONNECT_ONLY, 1L);
+	SET(CURLOPT_CONNECTTIMEOUT, (long)c->connect_timeout);
+	SET(CURLOPT_TIMEOUT, (long)c->message_timeout);
+	SET(CURLOPT_SERVER_RESPONSE_TIMEOUT, (long)c->command_timeout);
+	SET(CURLOPT_ERRORBUFFER, r->errbuf);
+	SET(CURLOPT_HEADERFUNCTION, on_reply_line);
+	SET(CURLOPT_HEADERDATA, r);
+	if (o->verbose) {
+		SET(CURLOPT_DEBUGFUNCTION, on_debug);
+		SET(CURLOPT_DEBUGDATA, r);
+		SET(CURLOPT_VERBOSE, 1L);
+	}
+	if (c->ssl != SSL_NONE) {
+		SET(CURLOPT_USE_SSL, (long)CURLUSESSL_ALL);
+		SET(CURLOPT_SSLVERSION, c->tls_min_version == TLS_V1_3
+			? (long)CURL_SSLVERSION_TLSv1_3
+			: (long)CURL_SSLVERSION_TLSv1_2);
+		if (c->tls_ca_file != NULL) {
+			SET(CURLOPT_CAINFO, c->tls_ca_file);
+			SET(CURLOPT_CAPATH, NULL);
+		} else {
+			/* the hashed directory is read lazily, per issuer */
+			SET(CURLOPT_CAINFO, NULL);
+			SET(CURLOPT_CAPATH, SYSTEM_CA_DIR);
+		}
+		SET(CURLOPT_SSL_CTX_FUNCTION, on_ssl_ctx);
+		SET(CURLOPT_SSL_CTX_DATA, r);
+		SET(CURLOPT_SSL_VERIFYPEER, c->tls_verify ? 1L : 0L);
+		SET(CURLOPT_SSL_VERIFYHOST, c->tls_verify ? 2L : 0L);
+		if (c->tls_pin[0] != '\0')
+			SET(CURLOPT_PINNEDPUBLICKEY, c->tls_pin);
+		if (c->tls_client_cert != NULL) {
+			SET(CURLOPT_SSLCERT, c->tls_client_cert);
+			SET(CURLOPT_SSLKEY, c->tls_client_key);
+		}
+	}
+	if (c->auth != AUTH_NONE) {
+		SET(CURLOPT_USERNAME, c->username);
+		SET(CURLOPT_PASSWORD, c->password);
+		SET(CURLOPT_LOGIN_OPTIONS,
+		    c->auth == AUTH_PLAIN ? "AUTH=PLAIN" : "AUTH=LOGIN");
+		SET(CURLOPT_SASL_IR, 1L);
+	}
+#undef SET
+	return rc == CURLE_OK ? 0 : -1;
+}
+
+static void
+set_status(struct relay_status *st, enum relay_error e, const struct relay *r,
+    const char *detail)
+{
+	st->error = e;
+	st->code = r->code;
+	text_copy(st->reply, sizeof(st->reply), r->reply, strlen(r->reply));
+	text_copy(st->detail, sizeof(st->detail), detail, strlen(detail));
+}
+
+/* A CONNECT_ONLY session leaves no TLS details to ask curl for after
+ * the perform, so an OpenSSL info callback notes them when the handshake
+ * is done: the version for the log, the certificate for --check. */
+static int relay_ex_index = -1;
+
+static void
+on_ssl_info(const SSL *ssl, int where, int ret)
+{
+	SSL_CTX *ctx = SSL_get_SSL_CTX(ssl);
+	struct relay *r;
+	X509 *cert;
+
+	(void)ret;
+	if ((where & SSL_CB_HANDSHAKE_DONE) == 0 || ctx == NULL ||
+	    relay_ex_index < 0)
+		return;
+	r = SSL_CTX_get_ex_data(ctx, relay_ex_index);
+	if (r == NULL)
+		return;
+	(void)snprintf(r->tls_version, sizeof(r->tls_version), "%s",
+	    SSL_get_version(ssl));
+	cert = SSL_get1_peer_certificate(ssl);
+	if (cert != NULL) {
+		(void)X509_NAME_oneline(X509_get_subject_name(cert),
+		    r->peer_subject, (int)sizeof(r->peer_subject));
+		(void)X509_NAME_oneline(X509_get_issuer_name(cert),
+		    r->peer_issuer, (int)sizeof(r->peer_issuer));
+		X509_free(cert);
+	}
+}
+
+static CURLcode
+on_ssl_ctx(CURL *h, void *sslctx, void *parm)
+{
+	(void)h;
+	if (relay_ex_index < 0)
+		relay_ex_index =
+		    SSL_CTX_get_ex_new_index(0, NULL, NULL, NULL, NULL);
+	if (relay_ex_index < 0 ||
+	    SSL_CTX_set_ex_data(sslctx, relay_ex_index, parm) != 1)
+		return CURLE_SSL_CONNECT_ERROR;
+	SSL_CTX_set_info_callback(sslctx, on_ssl_info);
+	return CURLE_OK;
+}
+
+struct relay *
+relay_open(const struct conf *c, const struct relay_options *o,
+    struct relay_status *st)
+{
+	static bool initialized;
+	struct relay *r;
+	CURLcode rc;
+	curl_socket_t sock = CURL_SOCKET_BAD;
+
+	memset(st, 0, sizeof(*st));
+	r = calloc(1, sizeof(*r));
+	if (r == NULL) {
+		st->error = RELAY_INTERNAL;
+		(void)snprintf(st->detail, sizeof(st->detail), "out of memory");
+		return NULL;
+	}
+	r->c = c;
+	r->sock = CURL_SOCKET_BAD;
+	r->verbose = o->verbose;
+	(void)snprintf(r->tls_version, sizeof(r->tls_version), "none");
+	r->deadline_ms = now_ms() + (long long)c->message_timeout * 1000;
+	if (!initialized) {
+		if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
+			goto internal;
+		initialized = true;
+	}
+	r->curl = curl_easy_init();
+	if (r->curl == NULL || setup(r, c, o) != 0)
+		goto internal;
+	rc = curl_easy_perform(r->curl);
+	if (rc != CURLE_OK) {
+		set_status(st, classify(rc), r,
+		    r->errbuf[0] != '\0' ? r->errbuf : curl_easy_strerror(rc));
+		relay_close(r, false);
+		return NULL;
+	}
+	if (c->auth != AUTH_NONE && !r->authenticated) {
+		/* curl skips AUTH when the relay does not offer it. */
+		set_status(st, RELAY_AUTH, r,
+		    "the relay did not authenticate us (no AUTH offered, or "
+		    "no 235 reply): not sending without the configured "
+		    "authentication");
+		relay_close(r, true);
+		return NULL;
+	}
+	if (curl_easy_getinfo(r->curl, CURLINFO_ACTIVESOCKET, &sock) !=
+		CURLE_OK ||
+	    sock == CURL_SOCKET_BAD)
+		goto internal;
+	r->sock = sock;
+	return r;
+internal:
+	set_status(st, RELAY_INTERNAL, r, "cannot set up libcurl");
+	relay_close(r, false);
+	return NULL;
+}
+
+const struct smtp_caps *
+relay_caps(const struct relay *r)
+{
+	return &r->caps;
+}
+
+const char *
+relay_tls_version(const struct relay *r)
+{
+	return r->tls_version;
+}
+
+const char *
+relay_ehlo_lines(const struct relay *r)
+{
+	return r->ehlo;
+}
+
+bool
+relay_authenticated(const struct relay *r)
+{
+	return r->authenticated;
+}
+
+void
+relay_peer(const struct relay *r, char *subject, size_t ssz, char *issuer,
+    size_t isz)
+{
+	(void)snprintf(subject, ssz, "%s", r->peer_subject);
+	(void)snprintf(issuer, isz, "%s", r->peer_issuer);
+}
+
+/* Wait for the socket, within the command timeout and what is left of
+ * the message's time. */
+static int
+wait_for(struct relay *r, short events, struct failure *f)
+{
+	struct pollfd p = {r->sock, events, 0};
+	long long left = r->deadline_ms - now_ms();
+	long long wait = (long long)r->c->command_timeout * 1000;
+	int n;
+
+	if (left < wait)
+		wait = left;
+	if (wait <= 0) {
+		fail_set(f, FAIL_TEMP, "timed out (message_timeout, %u s)",
+		    r->c->message_timeout);
+		return -1;
+	}
+	do
+		n = poll(&p, 1, (int)wait);
+	while (n < 0 && errno == EINTR);
+	if (n == 0) {
+		fail_set(f, FAIL_TEMP, "timed out waiting for the relay (%s)",
+		    wait < (long long)r->c->command_timeout * 1000
+			? "message_timeout"
+			: "command_timeout");
+		return -1;
+	}
+	if (n < 0) {
+		fail_set(f, FAIL_TEMP, "poll: %s", strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+static int
+io_send(void *ctx, const char *p, size_t len, struct failure *f)
+{
+	struct relay *r = ctx;
+
+	while (len > 0) {
+		size_t sent = 0;
+		CURLcode rc = curl_easy_send(r->curl, p, len, &sent);
+
+		if (rc == CURLE_AGAIN) {
+			if (wait_for(r, POLLOUT, f) != 0)
+				return -1;
+			continue;
+		}
+		if (rc != CURLE_OK) {
+			fail_set(f, FAIL_TEMP, "lost the connection to the "
+					       "relay while sending: %s",
+			    curl_easy_strerror(rc));
+			return -1;
+		}
+		p += sent;
+		len -= sent;
+	}
+	return 0;
+}
+
+static int
+io_recv(void *ctx, char *buf, size_t cap, size_t *got, struct failure *f)
+{
+	struct relay *r = ctx;
+
+	for (;;) {
+		CURLcode rc = curl_easy_recv(r->curl, buf, cap, got);
+
+		if (rc == CURLE_AGAIN) {
+			if (wait_for(r, POLLIN, f) != 0)
+				return -1;
+			continue;
+		}
+		if (rc != CURLE_OK || *got == 0) {
+			fail_set(f, FAIL_TEMP,
+			    "the relay closed the connection%s%s",
+			    rc != CURLE_OK ? ": " : "",
+			    rc != CURLE_OK ? curl_easy_strerror(rc) : "");
+			return -1;
+		}
+		return 0;
+	}
+}
+
+static void
+io_trace(void *ctx, bool sent, const char *line, size_t len)
+{
+	(void)ctx;
+	trace_line(sent, line, len);
+}
+
+void
+relay_io(struct relay *r, struct smtp_io *io)
+{
+	io->ctx = r;
+	io->send = io_send;
+	io->recv = io_recv;
+	io->trace = r->verbose ? io_trace : NULL;
+}
+
+/* QUIT and its 221, waiting a few seconds at most: curl does not send
+ * QUIT for a CONNECT_ONLY session, and the message is already accepted. */
+static void
+quit(struct relay *r)
+{
+	struct smtp_io io;
+	struct smtp_reader rd;
+	struct smtp_reply rep;
+	struct failure f = {FAIL_NONE, ""};
+	long long deadline = now_ms() + QUIT_WAIT_S * 1000;
+
+	if (deadline < r->deadline_ms)
+		r->deadline_ms = deadline;
+	relay_io(r, &io);
+	rd.len = 0;
+	if (r->verbose)
+		trace_line(true, "QUIT", 4);
+	if (io_send(r, "QUIT\r\n", 6, &f) == 0)
+		(void)smtp_read_reply(&io, &rd, &rep, &f);
+}
+
+void
+relay_close(struct relay *r, bool polite)
+{
+	if (r == NULL)
+		return;
+	if (r->curl != NULL) {
+		if (polite && r->sock != CURL_SOCKET_BAD)
+			quit(r);
+		if (r->sock != CURL_SOCKET_BAD) {
+			/* after QUIT, or out of step (mid-DATA, timed out): no
+			 * QUIT from curl, no wait */
+			(void)shutdown(r->sock, SHUT_RDWR);
+		}
+		curl_easy_cleanup(r->curl);
+	}
+	free(r);
+}

@@ -1,0 +1,62 @@
+/* relay.h - the session with the relay: connect, STARTTLS or implicit TLS,
+ * certificate checks, EHLO, AUTH, all done by libcurl (CONNECT_ONLY); then
+ * a byte transport for smtpc.c. The only module that includes curl.h. */
+#ifndef SAFEMAIL_RELAY_H
+#define SAFEMAIL_RELAY_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "conf.h"
+#include "smtpc.h"
+
+enum relay_error {
+	RELAY_OK,
+	RELAY_CONNECT,      /* cannot resolve or connect */
+	RELAY_TIMEOUT,
+	RELAY_REFUSED,      /* an error reply before MAIL (greeting, EHLO) */
+	RELAY_TLS_REQUIRED, /* ssl = tls, STARTTLS missing or refused */
+	RELAY_TLS_VERIFY,   /* certificate, host name, pin, CA file */
+	RELAY_TLS_FAILED,   /* the handshake failed */
+	RELAY_AUTH,         /* AUTH refused, or not offered */
+	RELAY_IO,           /* the connection broke */
+	RELAY_INTERNAL
+};
+
+struct relay_status {
+	enum relay_error error;
+	int code;                    /* the relay's last reply code, or 0 */
+	char reply[SMTP_REPLY_TEXT]; /* and its text */
+	char detail[256];            /* what went wrong, for people */
+};
+
+struct relay_options {
+	bool verbose;  /* -v: the dialogue on stderr, credentials redacted */
+	const char *helo; /* checked host name for EHLO */
+};
+
+struct relay;
+
+/* relay_open - connect and get ready for MAIL FROM. NULL on failure, with
+ * st filled in. */
+struct relay *relay_open(const struct conf *c, const struct relay_options *o,
+    struct relay_status *st);
+
+/* What the relay offers after TLS, and the transport for smtpc.c (its
+ * read_msg is the caller's to set). */
+const struct smtp_caps *relay_caps(const struct relay *r);
+void relay_io(struct relay *r, struct smtp_io *io);
+
+/* For logs and --check: "TLSv1.3" or "none"; the certificate's subject
+ * and issuer; the EHLO keywords, one per line. */
+const char *relay_tls_version(const struct relay *r);
+void relay_peer(const struct relay *r, char *subject, size_t ssz,
+    char *issuer, size_t isz);
+const char *relay_ehlo_lines(const struct relay *r);
+bool relay_authenticated(const struct relay *r);
+
+/* relay_close - quit politely (QUIT, bounded wait) when the session is in
+ * step, or just drop the connection after a failure. */
+void relay_close(struct relay *r, bool polite);
+
+#endif

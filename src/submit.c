@@ -1,0 +1,310 @@
+/* submit.c - from the caller's input to the envelope and the message */
+#include "config.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <unistd.h>
+
+#include "compose.h"
+#include "log.h"
+#include "msg.h"
+#include "sender.h"
+#include "submit.h"
+
+#define READ_CHUNK (64 * 1024)
+
+struct ctx {
+	const struct request *req;
+	const struct conf *c;
+	const struct caller *who;
+	struct submission *s;
+	char host[ADDR_BUFSZ];
+};
+
+static void
+warn_caller(const struct caller *who, const char *what)
+{
+	log_emit(LOG_WARNING, "warning: uid=%u user=%s ppid=%ld parent=%s: %s",
+	    (unsigned)who->uid, who->user, (long)who->ppid, who->parent, what);
+}
+
+static int
+new_qid(char qid[QID_LEN + 1], struct failure *f)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	unsigned char r[QID_LEN / 2];
+
+	if (getrandom(r, sizeof(r), 0) != (ssize_t)sizeof(r)) {
+		fail_set(f, FAIL_OSERR, "getrandom: %s", strerror(errno));
+		return -1;
+	}
+	for (size_t i = 0; i < sizeof(r); i++) {
+		qid[2 * i] = hex[r[i] >> 4];
+		qid[2 * i + 1] = hex[r[i] & 15];
+	}
+	qid[QID_LEN] = '\0';
+	return 0;
+}
+
+static int
+add_values(struct envelope *env, const struct conf *c, const struct msg *m,
+    enum msg_field_kind k1, enum msg_field_kind k2, enum msg_field_kind k3,
+    struct failure *f)
+{
+	for (size_t i = 0; m != NULL && i < m->nfields; i++) {
+		const struct msg_field *mf = &m->fields[i];
+		char where[32];
+
+		if (mf->kind != k1 && mf->kind != k2 && mf->kind != k3)
+			continue;
+		(void)snprintf(where, sizeof(where), "%s: header",
+		    mf->kind == MF_TO || mf->kind == MF_RESENT_TO ? "To"
+		    : mf->kind == MF_CC || mf->kind == MF_RESENT_CC ? "Cc"
+								  : "Bcc");
+		if (envelope_add_list(env, c, mf->value, strlen(mf->value),
+			where, FAIL_DATA, f) != 0)
+			return -1;
+	}
+	return 0;
+}
+
+/* The envelope: the sender by policy, the recipients from the operands
+ * and (-t) the header. m is NULL when no message was read. */
+static int
+decide(struct ctx *x, const struct msg *m, struct failure *f)
+{
+	const struct request *req = x->req;
+	struct envelope *env = &x->s->env;
+	struct sender_input in;
+	struct sender_decision d;
+	const char *from = NULL;
+
+	if (m != NULL && msg_count(m, MF_FROM) == 1)
+		for (size_t i = 0; i < m->nfields; i++)
+			if (m->fields[i].kind == MF_FROM)
+				from = m->fields[i].value;
+	memset(&in, 0, sizeof(in));
+	in.option = req->sender;
+	in.option_letter = req->sender_option;
+	in.header_from = from;
+	in.login = x->who->user;
+	if (sender_decide(x->c, &in, &d, f) != 0)
+		return -1;
+	if (d.warning[0] != '\0')
+		warn_caller(x->who, d.warning);
+	env->null_sender = d.source == SENDER_NULL;
+	memcpy(env->sender, d.addr, strlen(d.addr) + 1);
+
+	for (int i = 0; i < req->noperands; i++)
+		if (envelope_add_list(env, x->c, req->operands[i],
+			strlen(req->operands[i]), "recipient", FAIL_USAGE,
+			f) != 0)
+			return -1;
+	if (req->recipients_from_headers) {
+		/* Resent-* fields, when present, name the recipients of a
+		 * resent message instead of To/Cc/Bcc (RFC 5322 3.6.6). */
+		bool resent = m != NULL && (msg_count(m, MF_RESENT_TO) +
+						   msg_count(m, MF_RESENT_CC) +
+						   msg_count(m, MF_RESENT_BCC)) >
+		    0;
+
+		if (resent ? add_values(env, x->c, m, MF_RESENT_TO,
+				 MF_RESENT_CC, MF_RESENT_BCC, f) != 0
+			   : add_values(env, x->c, m, MF_TO, MF_CC, MF_BCC,
+				 f) != 0)
+			return -1;
+	}
+	if (env->nrcpt == 0) {
+		fail_set(f, FAIL_USAGE, "no recipients");
+		return -1;
+	}
+	return 0;
+}
+
+/* The From: address when the caller gave none: the envelope sender, or
+ * for the null sender the default sender or postmaster. */
+static void
+from_address(const struct ctx *x, char *buf, size_t sz)
+{
+	if (!x->s->env.null_sender)
+		(void)snprintf(buf, sz, "%s", x->s->env.sender);
+	else if (x->c->default_sender[0] != '\0')
+		(void)snprintf(buf, sz, "%s", x->c->default_sender);
+	else
+		(void)snprintf(buf, sz, "postmaster@%s",
+		    x->c->domain[0] != '\0' ? x->c->domain : x->host);
+}
+
+static int
+add(struct msg *m, bool first, const char *field, size_t len,
+    struct failure *f)
+{
+	if (len == 0) {
+		fail_set(f, FAIL_SOFTWARE, "cannot compose a header field");
+		return -1;
+	}
+	return msg_add_field(m, first, field, len, f);
+}
+
+static int
+on_headers(void *ctx, struct msg *m, struct failure *f)
+{
+	struct ctx *x = ctx;
+	char field[COMPOSE_FIELD_MAX];
+	char id[QID_LEN + 32];
+
+	if (decide(x, m, f) != 0)
+		return -1;
+	if (x->s->file == NULL)
+		return 0; /* -bv: nothing is written */
+	if (add(m, true, field,
+		compose_received(field, sizeof(field), x->host,
+		    (unsigned)x->who->uid, x->s->qid, x->s->when),
+		f) != 0)
+		return -1;
+	if (msg_count(m, MF_DATE) == 0) {
+		size_t n = (size_t)snprintf(field, sizeof(field), "Date: ");
+
+		if (add(m, false, field,
+			n + compose_date(field + n, sizeof(field) - n,
+				x->s->when),
+			f) != 0)
+			return -1;
+	}
+	if (msg_count(m, MF_MESSAGE_ID) == 0) {
+		(void)snprintf(id, sizeof(id), "%lld.%s", (long long)x->s->when,
+		    x->s->qid);
+		if (add(m, false, field,
+			compose_message_id(field, sizeof(field), id,
+			    x->c->domain[0] != '\0' ? x->c->domain : x->host),
+			f) != 0)
+			return -1;
+	}
+	if (msg_count(m, MF_FROM) == 0) {
+		char addr[ADDR_BUFSZ + 16];
+
+		from_address(x, addr, sizeof(addr));
+		if (add(m, false, field,
+			compose_from(field, sizeof(field), x->req->fullname,
+			    addr),
+			f) != 0)
+			return -1;
+	}
+	return 0;
+}
+
+static int
+discard(void *ctx, const char *p, size_t len)
+{
+	(void)ctx;
+	(void)p;
+	(void)len;
+	return 0;
+}
+
+static int
+read_message(struct ctx *x, struct failure *f)
+{
+	static char buf[READ_CHUNK];
+	struct msg_options o;
+	struct msg m;
+	int rc = -1;
+
+	memset(&o, 0, sizeof(o));
+	o.ignore_dots = x->req->ignore_dots;
+	o.long_lines = x->c->long_lines_refuse ? NORM_LONG_REFUSE
+					       : NORM_LONG_SPLIT;
+	o.domain = x->c->domain;
+	o.max_size = x->c->max_message_size;
+	o.write = x->s->file != NULL ? msgfile_write : discard;
+	o.write_ctx = x->s->file;
+	o.headers_done = on_headers;
+	o.headers_ctx = x;
+	msg_init(&m, &o);
+	for (;;) {
+		ssize_t n = read(STDIN_FILENO, buf, sizeof(buf));
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			fail_set(f, FAIL_NOINPUT, "cannot read standard input: %s",
+			    strerror(errno));
+			goto out;
+		}
+		if (n == 0)
+			break;
+		if (msg_push(&m, buf, (size_t)n, f) != 0)
+			goto out;
+		if (m.norm.ended)
+			break; /* the lone dot: the rest is never read */
+	}
+	if (msg_finish(&m, f) != 0)
+		goto out;
+	x->s->size = m.size;
+	x->s->eight_bit = m.eight_bit_body || m.eight_bit_headers;
+	x->s->eight_bit_headers = m.eight_bit_headers;
+	rc = 0;
+out:
+	msg_free(&m);
+	return rc;
+}
+
+int
+submit_message(const struct request *req, const struct conf *c,
+    const struct caller *who, const char *tmpdir, struct submission *s,
+    struct failure *f)
+{
+	struct ctx x;
+	bool need_message = req->mode != MODE_VERIFY ||
+	    req->recipients_from_headers ||
+	    (c->return_path == RETURN_PATH_YES && req->sender == NULL);
+
+	memset(s, 0, sizeof(*s));
+	envelope_init(&s->env, c->max_recipients);
+	memset(&x, 0, sizeof(x));
+	x.req = req;
+	x.c = c;
+	x.who = who;
+	x.s = s;
+	local_host_name(c->helo_name, x.host, sizeof(x.host));
+	s->when = time(NULL);
+	{
+		struct timespec ts;
+
+		(void)clock_gettime(CLOCK_MONOTONIC, &ts);
+		s->started = (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+	}
+	if (new_qid(s->qid, f) != 0)
+		return -1;
+	if (!need_message)
+		return decide(&x, NULL, f);
+	if (req->mode != MODE_VERIFY) {
+		s->file = malloc(sizeof(*s->file));
+		if (s->file == NULL) {
+			fail_set(f, FAIL_OSERR, "out of memory");
+			return -1;
+		}
+		s->file->fd = -1;
+		if (msgfile_create(s->file, tmpdir, f) != 0)
+			return -1;
+	}
+	if (read_message(&x, f) != 0)
+		return -1;
+	if (s->file != NULL && msgfile_finish(s->file, f) != 0)
+		return -1;
+	return 0;
+}
+
+void
+submission_free(struct submission *s)
+{
+	envelope_free(&s->env);
+	if (s->file != NULL) {
+		msgfile_close(s->file);
+		free(s->file);
+	}
+	s->file = NULL;
+}

@@ -1,0 +1,41 @@
+/* submit.h - from the caller's input to what the back end needs
+ * (DESIGN.md: "an envelope and a normalized message file"): the message
+ * read from standard input through msg.c, the envelope decided by the
+ * Set Return Path policy and the recipients' rules, the header fields
+ * added. */
+#ifndef SAFEMAIL_SUBMIT_H
+#define SAFEMAIL_SUBMIT_H
+
+#include <stdbool.h>
+#include <time.h>
+
+#include "argv.h"
+#include "caller.h"
+#include "conf.h"
+#include "envelope.h"
+#include "fail.h"
+#include "msgfile.h"
+
+#define QID_LEN 12
+
+struct submission {
+	char qid[QID_LEN + 1];
+	time_t when;
+	double started; /* CLOCK_MONOTONIC seconds, for the log's delay */
+	struct envelope env;
+	struct msgfile *file; /* NULL when nothing is kept (-bv) */
+	unsigned long long size;
+	bool eight_bit;       /* 8-bit bytes anywhere: BODY=8BITMIME */
+	bool eight_bit_headers; /* SMTPUTF8 when the relay offers it */
+};
+
+/* submit_message - read the message (unless -bv needs no header),
+ * decide the envelope, and for delivery write the normalized message to
+ * an unnamed temporary file in tmpdir. Logs the policy's warnings. */
+int submit_message(const struct request *req, const struct conf *c,
+    const struct caller *who, const char *tmpdir, struct submission *s,
+    struct failure *f);
+
+void submission_free(struct submission *s);
+
+#endif

@@ -1,0 +1,278 @@
+"""smtprelay - a scripted test relay on aiosmtpd (Debian's python3-aiosmtpd),
+listening on 127.0.0.1 on a port of its own, in a thread of the test.
+
+It records every byte each connection sent (after TLS) and every
+transaction (envelope with parameters, and the message as received), and
+can be told to answer a command with any reply, drop the connection, stall,
+offer or refuse STARTTLS (with a test CA made by TestCA), speak implicit
+TLS, and require AUTH PLAIN / LOGIN.
+
+Script keys: "greeting", "EHLO", "STARTTLS", "AUTH", "MAIL", "RCPT"
+(or "RCPT:<substring of the address>"), "DATA", "EOD" (the reply after
+the message). Values: a reply line ("451 4.3.0 try later"), "drop"
+(close the connection), "stall" (never answer), or for "DATA"
+"354-then-stall" (accept DATA, then never read or answer).
+"""
+import asyncio
+import logging
+import os
+import ssl
+import subprocess
+import tempfile
+import threading
+
+from aiosmtpd.smtp import SMTP, AuthResult
+
+# The relay's own tracebacks (a client that gives up on a bad certificate)
+# are expected; the tests read the relay's records instead.
+logging.getLogger("mail.log").setLevel(logging.CRITICAL)
+logging.getLogger("asyncio").setLevel(logging.CRITICAL)
+
+
+class TestCA:
+    """A private CA and certificates for 127.0.0.1 / localhost (good),
+    for another name (wrong_host), and one signed by nobody we trust."""
+
+    def __init__(self):
+        self.dir = tempfile.mkdtemp(prefix="safemail-ca-")
+        d = self.dir
+        self.ca = os.path.join(d, "ca.pem")
+        self._run("req", "-x509", "-newkey", "ec", "-pkeyopt",
+                  "ec_paramgen_curve:P-256", "-nodes", "-days", "2",
+                  "-subj", "/CN=safemail test CA", "-keyout",
+                  os.path.join(d, "ca.key"), "-out", self.ca)
+        self.good = self._leaf("good", "DNS:localhost,IP:127.0.0.1",
+                               "/CN=localhost")
+        self.wrong_host = self._leaf("wrong", "DNS:wrong.example",
+                                     "/CN=wrong.example")
+        self.untrusted = self._selfsigned("untrusted")
+
+    def _run(self, *args):
+        subprocess.run(["openssl"] + list(args), check=True,
+                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+    def _leaf(self, name, san, subj):
+        d = self.dir
+        key = os.path.join(d, name + ".key")
+        csr = os.path.join(d, name + ".csr")
+        crt = os.path.join(d, name + ".pem")
+        ext = os.path.join(d, name + ".ext")
+        with open(ext, "w") as f:
+            f.write("subjectAltName=%s\n" % san)
+        self._run("req", "-newkey", "ec", "-pkeyopt",
+                  "ec_paramgen_curve:P-256", "-nodes", "-subj", subj,
+                  "-keyout", key, "-out", csr)
+        self._run("x509", "-req", "-in", csr, "-CA", self.ca, "-CAkey",
+                  os.path.join(d, "ca.key"), "-CAcreateserial", "-days", "2",
+                  "-extfile", ext, "-out", crt)
+        return (crt, key)
+
+    def _selfsigned(self, name):
+        d = self.dir
+        key = os.path.join(d, name + ".key")
+        crt = os.path.join(d, name + ".pem")
+        self._run("req", "-x509", "-newkey", "ec", "-pkeyopt",
+                  "ec_paramgen_curve:P-256", "-nodes", "-days", "2",
+                  "-subj", "/CN=localhost", "-addext",
+                  "subjectAltName=DNS:localhost,IP:127.0.0.1",
+                  "-keyout", key, "-out", crt)
+        return (crt, key)
+
+    def server_context(self, which):
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        ctx.load_cert_chain(*which)
+        return ctx
+
+
+class Transaction:
+    def __init__(self, env):
+        self.mail_from = env.mail_from
+        self.mail_options = list(env.mail_options)
+        self.rcpt_tos = list(env.rcpt_tos)
+        self.rcpt_options = [list(o) for o in env.rcpt_options]
+        self.data = bytes(env.original_content or b"")
+
+    def __repr__(self):
+        return "<%s %r %r %r %r>" % (self.mail_from, self.mail_options,
+                                     self.rcpt_tos, self.rcpt_options,
+                                     self.data[:200])
+
+
+class _Handler:
+    def __init__(self, relay):
+        self.relay = relay
+
+    async def handle_EHLO(self, server, session, envelope, hostname,
+                          responses):
+        session.host_name = hostname
+        self.relay.ehlo_names.append(hostname)
+        r = self.relay
+        out = [x for x in responses
+               if not any(x[4:].upper().startswith(d) for d in r.ehlo_drop)]
+        for extra in r.ehlo_add:
+            out.insert(len(out) - 1, "250-" + extra)
+        return out
+
+    async def handle_DATA(self, server, session, envelope):
+        self.relay.transactions.append(Transaction(envelope))
+        n = len(self.relay.transactions)
+        return self.relay.script.get("EOD",
+                                     "250 2.0.0 Ok: queued as Q%05d" % n)
+
+
+class _ScriptedSMTP(SMTP):
+    def __init__(self, handler, relay, **kw):
+        super().__init__(handler, **kw)
+        self.relay = relay
+        self.raw = bytearray()
+        relay.raw.append(self.raw)
+        self._greeted = False
+
+    def data_received(self, data):
+        self.raw += data
+        super().data_received(data)
+
+    async def push(self, status):
+        if not self._greeted:
+            self._greeted = True
+            g = self.relay.script.get("greeting")
+            if g == "drop":
+                self.transport.close()
+                return
+            if g is not None:
+                await super().push(g)
+                if g[:1] in ("4", "5"):
+                    self.transport.close()
+                return
+        await super().push(status)
+
+    async def _scripted(self, verb, arg):
+        s = self.relay.script
+        rule = None
+        if verb == "RCPT":
+            for k, v in s.items():
+                if k.startswith("RCPT:") and k[5:] in (arg or ""):
+                    rule = v
+        if rule is None:
+            rule = s.get(verb)
+        if rule is None:
+            return False
+        if rule == "drop":
+            self.transport.close()
+            return True
+        if rule == "stall":
+            await asyncio.sleep(3600)
+            return True
+        if rule == "354-then-stall":
+            await super().push("354 End data with <CR><LF>.<CR><LF>")
+            self.transport.pause_reading()
+            await asyncio.sleep(3600)
+            return True
+        await super().push(rule)
+        return True
+
+    async def smtp_MAIL(self, arg):
+        if await self._scripted("MAIL", arg):
+            return
+        if "DSN" in self.relay.ehlo_add and arg:
+            # aiosmtpd knows no DSN: keep RET= and ENVID= for the test.
+            words = arg.split(" ")
+            dsn = [w for w in words if w.upper().startswith(("RET=",
+                                                              "ENVID="))]
+            self.relay.dsn_mail.append(dsn)
+            arg = " ".join(w for w in words if w not in dsn)
+        await super().smtp_MAIL(arg)
+
+    async def smtp_RCPT(self, arg):
+        if await self._scripted("RCPT", arg):
+            return
+        if "DSN" in self.relay.ehlo_add and arg:
+            words = arg.split(" ")
+            dsn = [w for w in words if w.upper().startswith(("NOTIFY=",
+                                                              "ORCPT="))]
+            self.relay.dsn_rcpt.append(dsn)
+            arg = " ".join(w for w in words if w not in dsn)
+        await super().smtp_RCPT(arg)
+
+    async def smtp_DATA(self, arg):
+        if not await self._scripted("DATA", arg):
+            await super().smtp_DATA(arg)
+
+    async def smtp_STARTTLS(self, arg):
+        if not await self._scripted("STARTTLS", arg):
+            await super().smtp_STARTTLS(arg)
+
+    async def smtp_AUTH(self, arg):
+        if not await self._scripted("AUTH", arg):
+            await super().smtp_AUTH(arg)
+
+
+class Relay:
+    """tls: None, "starttls" or "implicit"; cert: a TestCA pair;
+    auth: (user, password) to require AUTH; ehlo_drop / ehlo_add: EHLO
+    keywords to hide or add (e.g. "STARTTLS", "AUTH"; "DSN")."""
+
+    def __init__(self, tls=None, cert=None, auth=None, script=None,
+                 ehlo_drop=(), ehlo_add=(), auth_require_tls=True):
+        self.script = dict(script or {})
+        self.ehlo_drop = [d.upper() for d in ehlo_drop]
+        self.ehlo_add = list(ehlo_add)
+        self.transactions = []
+        self.raw = []
+        self.ehlo_names = []
+        self.auth_seen = []
+        self.dsn_mail = []
+        self.dsn_rcpt = []
+        self._loop = asyncio.new_event_loop()
+        handler = _Handler(self)
+        ctx = None
+        if tls is not None:
+            ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+            ctx.load_cert_chain(*cert)
+        kw = {"hostname": "relay.test", "ident": "test relay"}
+        if tls == "starttls":
+            kw["tls_context"] = ctx
+        if auth is not None:
+            def authenticator(server, session, envelope, mechanism, data):
+                self.auth_seen.append(mechanism)
+                ok = (data.login.decode(), data.password.decode()) == auth
+                return AuthResult(success=ok, handled=False)
+            kw["authenticator"] = authenticator
+            kw["auth_require_tls"] = auth_require_tls
+        else:
+            kw["auth_require_tls"] = False
+
+        def factory():
+            return _ScriptedSMTP(handler, self, loop=self._loop, **kw)
+
+        async def start():
+            return await self._loop.create_server(
+                factory, "127.0.0.1", 0,
+                ssl=ctx if tls == "implicit" else None)
+
+        self._server = self._loop.run_until_complete(start())
+        self.port = self._server.sockets[0].getsockname()[1]
+        self._thread = threading.Thread(target=self._loop.run_forever,
+                                        daemon=True)
+        self._thread.start()
+
+    def stop(self):
+        def _stop():
+            self._server.close()
+            self._loop.stop()
+        self._loop.call_soon_threadsafe(_stop)
+        self._thread.join(5)
+
+    def wire(self):
+        """Every byte every connection sent, joined."""
+        return b"".join(bytes(r) for r in self.raw)
+
+
+def closed_port():
+    """A loopback port nobody listens on."""
+    import socket
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
