@@ -3,6 +3,10 @@
 # missing.
 SAFEMAIL_PACKAGES="gcc make autoconf automake pkg-config libcurl4-openssl-dev
 libssl-dev libinih-dev mandoc python3 util-linux"
+# What the tests run against: the scripted relay (aiosmtpd, a test CA made
+# with openssl), a real MTA and real callers.
+SAFEMAIL_TEST_PACKAGES="python3-aiosmtpd openssl postfix php-cli
+libphp-phpmailer bsd-mailx"
 
 install_missing() {
 	local missing="" p
@@ -18,6 +22,11 @@ install_missing() {
 		echo "run as root to install:$missing" >&2
 		return 1
 	fi
+	# Postfix is only a test relay that the suite starts on a loopback
+	# port with its own configuration: its package must not configure or
+	# start the system instance.
+	echo "postfix postfix/main_mailer_type select No configuration" |
+		debconf-set-selections 2>/dev/null || true
 	apt-get update -qq &&
 		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
 			--no-install-recommends $missing >/dev/null

@@ -124,8 +124,10 @@ put_encoded(struct out *o, const char *name)
 				enc[elen++] = hex[c & 15];
 			}
 		}
-		/* "=?UTF-8?Q?" + text + "?=" within 75 octets */
-		if (wlen > 0 && 10 + wlen + elen + 2 > 75) {
+		/* "=?UTF-8?Q?" + text + "?=": at most 75 octets, and its
+		 * line at most 76 */
+		if (wlen > 0 && (10 + wlen + elen + 2 > 75 ||
+				    o->line + 10 + wlen + elen + 2 > 76)) {
 			put(o, "=?UTF-8?Q?", 10);
 			put(o, word, wlen);
 			put(o, "?=\r\n ", 5);

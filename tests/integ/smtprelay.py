@@ -114,10 +114,13 @@ class _Handler:
         return out
 
     async def handle_DATA(self, server, session, envelope):
+        refuse = self.relay.script.get("EOD")
+        if refuse is not None:
+            self.relay.refused.append(Transaction(envelope))
+            return refuse  # a refused message is not held
         self.relay.transactions.append(Transaction(envelope))
         n = len(self.relay.transactions)
-        return self.relay.script.get("EOD",
-                                     "250 2.0.0 Ok: queued as Q%05d" % n)
+        return "250 2.0.0 Ok: queued as Q%05d" % n
 
 
 class _ScriptedSMTP(SMTP):
@@ -218,6 +221,7 @@ class Relay:
         self.ehlo_drop = [d.upper() for d in ehlo_drop]
         self.ehlo_add = list(ehlo_add)
         self.transactions = []
+        self.refused = []
         self.raw = []
         self.ehlo_names = []
         self.auth_seen = []
