@@ -86,14 +86,14 @@ def config_text(policy="no", extra_mail=""):
     return BASE_CONFIG % {"policy": policy, "extra_mail": extra_mail}
 
 
-def relay_config(port, policy="no", mail="", smtp=""):
-    """The base configuration pointed at a test relay on 127.0.0.1:port,
-    with short timeouts so that a stalled relay costs seconds."""
+def relay_config(port, policy="no", mail="", smtp="", host="127.0.0.1"):
+    """The base configuration pointed at a test relay on host:port, with
+    short timeouts so that a stalled relay costs seconds."""
     text = config_text(policy, mail)
     return text.replace(
         "host = 127.0.0.1\nport = 2525\n",
-        "host = 127.0.0.1\nport = %d\nconnect_timeout = 5\n"
-        "command_timeout = 3\n%s\n" % (port, smtp))
+        "host = %s\nport = %d\nconnect_timeout = 5\n"
+        "command_timeout = 3\n%s\n" % (host, port, smtp))
 
 
 class Env:
@@ -115,6 +115,13 @@ class Env:
 
     def run(self, args, stdin=b"", argv0="sendmail", env=None,
             config=True, preexec_fn=None, timeout=20, pass_fds=()):
+        return self.run_program([argv0] + list(args), SAFEMAIL, stdin, env,
+                                config, preexec_fn, timeout, pass_fds)
+
+    def run_program(self, argv, executable=None, stdin=b"", env=None,
+                    config=True, preexec_fn=None, timeout=20, pass_fds=()):
+        """Run any program (php, mailx) that calls safemail, with the
+        private config and log socket in its environment."""
         sock_path = os.path.join(self.dir, "log.sock")
         if os.path.exists(sock_path):
             os.unlink(sock_path)
@@ -129,7 +136,7 @@ class Env:
         if env:
             e.update(env)
         try:
-            p = subprocess.run([argv0] + list(args), executable=SAFEMAIL,
+            p = subprocess.run(argv, executable=executable,
                                input=stdin, stdout=subprocess.PIPE,
                                stderr=subprocess.PIPE, env=e, timeout=timeout,
                                preexec_fn=preexec_fn, pass_fds=pass_fds)
