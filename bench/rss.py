@@ -1,0 +1,72 @@
+"""rss - issue 3, point 5: a 50 MiB message is delivered with a peak RSS
+within a few MiB of a 1 KiB one. Runs the given safemail (a plain -O2
+build: sanitizers inflate memory) against the bench sink, interleaved
+(1 KiB, 50 MiB, 1 KiB, 50 MiB, ...), and prints peak RSS from the kernel's
+rusage and wall time, with the difference. The rusage comes through GNU
+time (/usr/bin/time, Debian's "time"): a child forked straight from this
+Python process would carry Python's own high-water mark into ru_maxrss.
+Usage: rss.py SAFEMAIL [ROUNDS]
+"""
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import sink  # noqa: E402
+
+safemail = sys.argv[1]
+rounds = int(sys.argv[2]) if len(sys.argv) > 2 else 3
+s = sink.Sink()
+work = tempfile.mkdtemp(prefix="safemail-bench-")
+config = os.path.join(work, "safemail.ini")
+with open(config, "w") as f:
+    f.write("[mail]\ndomain = example.com\ndefault_sender = b@example.com\n"
+            "[smtp]\nhost = 127.0.0.1\nport = %d\n" % s.port)
+os.chmod(config, 0o600)
+
+
+def message(size):
+    path = os.path.join(work, "msg-%d" % size)
+    line = b"x" * 76 + b"\n"
+    block = line * 1024
+    with open(path, "wb") as f:
+        f.write(b"Subject: bench\n\n")
+        for _ in range(size // len(block)):
+            f.write(block)
+        f.write(line * ((size % len(block)) // len(line)))
+    return path
+
+
+def run(path):
+    with open(path, "rb") as stdin:
+        start = time.monotonic()
+        p = subprocess.run(["/usr/bin/time", "-f", "%M", safemail, "-i",
+                            "a@example.org"], stdin=stdin,
+                           stderr=subprocess.PIPE,
+                           env={"SAFEMAIL_CONFIG": config,
+                                "PATH": "/usr/bin:/bin"})
+        took = time.monotonic() - start
+    if p.returncode != 0:
+        sys.exit("safemail failed: %r" % p.stderr)
+    return int(p.stderr.split()[-1]) / 1024.0, took  # MiB, s
+
+
+sizes = {"1 KiB": message(1024), "50 MiB": message(50 * 1024 * 1024)}
+results = {k: [] for k in sizes}
+for _ in range(rounds):
+    for name, path in sizes.items():
+        results[name].append(run(path))
+print("safemail peak RSS, %d interleaved rounds (%s)" % (rounds, safemail))
+print("%-8s %12s %12s" % ("message", "max RSS MiB", "median s"))
+for name, rs in results.items():
+    print("%-8s %12.1f %12.3f" % (name, max(r[0] for r in rs),
+                                 statistics.median(r[1] for r in rs)))
+diff = max(r[0] for r in results["50 MiB"]) - max(
+    r[0] for r in results["1 KiB"])
+print("difference: %.1f MiB (target: within a few MiB)" % diff)
+print("sink received %d messages, %d bytes" % (s.messages, s.bytes))
+s.stop()
+sys.exit(0 if diff < 4 else 1)

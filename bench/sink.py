@@ -1,0 +1,93 @@
+"""sink - a minimal, fast SMTP sink on 127.0.0.1 for benchmarks: answers
+every command, counts and discards the message bytes (no parsing beyond
+finding the end of DATA), so the sink's own cost stays out of the way.
+Usage as a module: Sink().port, .messages, .bytes; .stop()."""
+import socket
+import threading
+
+
+class Sink:
+    def __init__(self, extensions=("PIPELINING", "8BITMIME", "SIZE")):
+        self.ext = extensions
+        self.messages = 0
+        self.bytes = 0
+        self._srv = socket.socket()
+        self._srv.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self._srv.bind(("127.0.0.1", 0))
+        self._srv.listen(64)
+        self.port = self._srv.getsockname()[1]
+        self._stop = False
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self):
+        while not self._stop:
+            try:
+                c, _ = self._srv.accept()
+            except OSError:
+                return
+            threading.Thread(target=self._serve, args=(c,),
+                             daemon=True).start()
+
+    def _serve(self, c):
+        c.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        c.sendall(b"220 sink ESMTP\r\n")
+        buf = b""
+        in_data = False
+        tail = b""
+        try:
+            while True:
+                d = c.recv(1 << 20)
+                if not d:
+                    return
+                if in_data:
+                    self.bytes += len(d)
+                    window = tail + d
+                    end = window.find(b"\r\n.\r\n")
+                    if end < 0:
+                        tail = window[-4:]
+                        continue
+                    in_data = False
+                    self.messages += 1
+                    buf = window[end + 5:]
+                    c.sendall(b"250 2.0.0 Ok: queued\r\n")
+                else:
+                    buf += d
+                out = []
+                while b"\r\n" in buf and not in_data:
+                    line, buf = buf.split(b"\r\n", 1)
+                    verb = line[:4].upper()
+                    if verb in (b"EHLO", b"HELO"):
+                        out.append(b"250-sink\r\n" + b"".join(
+                            b"250-" + e.encode() + b"\r\n"
+                            for e in self.ext) + b"250 HELP\r\n")
+                    elif verb == b"DATA":
+                        out.append(b"354 go\r\n")
+                        in_data = True
+                        tail = b"\r\n"
+                        window = tail + buf
+                        end = window.find(b"\r\n.\r\n")
+                        if end >= 0:
+                            in_data = False
+                            self.messages += 1
+                            buf = window[end + 5:]
+                            out.append(b"250 2.0.0 Ok: queued\r\n")
+                        else:
+                            self.bytes += len(buf)
+                            tail = window[-4:]
+                            buf = b""
+                    elif verb == b"QUIT":
+                        out.append(b"221 bye\r\n")
+                        c.sendall(b"".join(out))
+                        return
+                    else:
+                        out.append(b"250 ok\r\n")
+                if out:
+                    c.sendall(b"".join(out))
+        except OSError:
+            return
+        finally:
+            c.close()
+
+    def stop(self):
+        self._stop = True
+        self._srv.close()
