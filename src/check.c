@@ -7,6 +7,7 @@
 #include "caller.h"
 #include "check.h"
 #include "relay.h"
+#include "text.h"
 #include "verdict.h"
 
 static const char *
@@ -19,6 +20,15 @@ static const char *
 or_unset(const char *s)
 {
 	return s != NULL && s[0] != '\0' ? s : "(not set)";
+}
+
+/* Text from the relay (capabilities, certificate names), made printable
+ * so that a hostile relay cannot write to the admin's terminal. */
+static const char *
+shown(const char *p, size_t len, char *buf, size_t sz)
+{
+	text_show(buf, sz, p, len, 256);
+	return buf;
 }
 
 static void
@@ -106,7 +116,7 @@ check_run(const struct conf *c, const char *path, struct failure *f)
 	struct relay_status st;
 	struct relay *r;
 	char helo[ADDR_BUFSZ], relay[ADDR_BUFSZ + 8];
-	char subject[256], issuer[256];
+	char subject[256], issuer[256], b1[300], b2[300];
 
 	print_config(c, path);
 	print_policy(c);
@@ -131,7 +141,8 @@ check_run(const struct conf *c, const char *path, struct failure *f)
 	if (subject[0] != '\0')
 		(void)printf("certificate: subject %s\n             issuer  %s\n"
 			     "             %s\n",
-		    subject, issuer,
+		    shown(subject, strlen(subject), b1, sizeof(b1)),
+		    shown(issuer, strlen(issuer), b2, sizeof(b2)),
 		    c->tls_verify ? "verified (chain and host name)"
 				  : "NOT verified (tls_verify = no)");
 	(void)printf("relay offers:\n");
@@ -139,7 +150,7 @@ check_run(const struct conf *c, const char *path, struct failure *f)
 		const char *nl = strchr(p, '\n');
 		size_t n = nl != NULL ? (size_t)(nl - p) : strlen(p);
 
-		(void)printf("  %.*s\n", (int)n, p);
+		(void)printf("  %s\n", shown(p, n, b1, sizeof(b1)));
 		p += n + (nl != NULL);
 	}
 	(void)printf("authentication: %s\n",

@@ -101,13 +101,21 @@ on_reply_line(char *p, size_t size, size_t n, void *ctx)
 	return len;
 }
 
+/* -v output: whatever the relay sends is shown with control bytes made
+ * harmless, so a hostile relay cannot write to the admin's terminal. */
 static void
-trace_line(bool sent, const char *p, size_t len)
+show_line(const char *prefix, const char *p, size_t len)
 {
 	char shown[600];
 
 	text_show(shown, sizeof(shown), p, len, 512);
-	(void)fprintf(stderr, "%s %s\n", sent ? ">>>" : "<<<", shown);
+	(void)fprintf(stderr, "%s %s\n", prefix, shown);
+}
+
+static void
+trace_line(bool sent, const char *p, size_t len)
+{
+	show_line(sent ? ">>>" : "<<<", p, len);
 }
 
 /* -v: curl's side of the dialogue, with AUTH's base64 lines hidden. */
@@ -123,7 +131,7 @@ on_debug(CURL *h, curl_infotype type, char *p, size_t len, void *ctx)
 	case CURLINFO_TEXT:
 		/* curl's own notes; "reached easy.c:N" is internal noise */
 		if (len < 8 || memcmp(p, "reached ", 8) != 0)
-			(void)fprintf(stderr, "* %.*s\n", (int)len, p);
+			show_line("*", p, len);
 		break;
 	case CURLINFO_HEADER_IN:
 		if (len >= 3 && memcmp(p, "334", 3) != 0)
@@ -133,10 +141,12 @@ on_debug(CURL *h, curl_infotype type, char *p, size_t len, void *ctx)
 	case CURLINFO_HEADER_OUT:
 		if (len >= 5 && text_ieqn(p, 5, "AUTH ")) {
 			size_t mech = 5;
+			char shown[80];
 
 			while (mech < len && p[mech] != ' ')
 				mech++;
-			(void)fprintf(stderr, ">>> %.*s%s\n", (int)mech, p,
+			text_show(shown, sizeof(shown), p, mech, 64);
+			(void)fprintf(stderr, ">>> %s%s\n", shown,
 			    mech < len ? " [credentials hidden]" : "");
 			r->in_auth = true;
 		} else if (r->in_auth) {

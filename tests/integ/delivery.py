@@ -243,6 +243,56 @@ relay, r = run(["a@example.org"], b"Subject: x\n\nhi\n",
 t.ok(r.rc == 0 and relay.auth_seen == ["PLAIN"],
      "AUTH without TLS is allowed to a loopback relay", r)
 
+# Pinning the relay's public key, and a client certificate.
+relay, r = run(["a@example.org"], b"Subject: x\n\nhi\n",
+               {"tls": "starttls", "cert": ca.good},
+               TLS + "\ntls_pin = " + ca.pin(ca.good))
+t.ok(r.rc == 0 and len(relay.transactions) == 1,
+     "tls_pin matching the relay's key: sent", r)
+relay, r = run(["a@example.org"], b"Subject: x\n\nhi\n",
+               {"tls": "starttls", "cert": ca.good},
+               TLS + "\ntls_pin = " + ca.pin(ca.wrong_host))
+t.ok(r.rc == 78 and relay.transactions == [] and
+     b"MAIL FROM" not in relay.wire(),
+     "tls_pin not matching: 78, nothing sent", r)
+relay, r = run(["a@example.org"], b"Subject: x\n\nhi\n",
+               {"tls": "starttls", "cert": ca.good, "client_ca": ca.ca},
+               TLS + "\ntls_client_cert = %s\ntls_client_key = %s" %
+               ca.client)
+t.ok(r.rc == 0 and len(relay.transactions) == 1,
+     "a relay that asks for a client certificate gets it", r)
+relay, r = run(["a@example.org"], b"Subject: x\n\nhi\n",
+               {"tls": "starttls", "cert": ca.good, "client_ca": ca.ca}, TLS)
+t.ok(r.rc != 0 and relay.transactions == [],
+     "without the client certificate: refused, nothing sent", r)
+
+# SMTPUTF8 for 8-bit header fields, when offered.
+relay, r = run(["a@example.org"], "Subject: café\n\nhi\n".encode(),
+               {"smtputf8": True})
+t.ok(r.rc == 0 and relay.transactions and
+     "SMTPUTF8" in relay.transactions[0].mail_options,
+     "8-bit header fields: SMTPUTF8 when the relay offers it",
+     relay.transactions)
+
+# Proxies: none, whatever the environment says.
+relay = smtprelay.Relay()
+env = smtest.Env(smtest.relay_config(relay.port))
+r = env.run(["a@example.org"], stdin=b"Subject: x\n\nhi\n",
+            env={"all_proxy": "socks5://127.0.0.1:9", "ALL_PROXY":
+                 "http://127.0.0.1:9", "http_proxy": "http://127.0.0.1:9",
+                 "no_proxy": ""})
+relay.stop()
+t.ok(r.rc == 0 and len(relay.transactions) == 1,
+     "proxy variables in the environment are ignored", r)
+
+# A password is never sent in clear text to a relay off this machine.
+env = smtest.Env(smtest.relay_config(
+    2525, smtp="auth = plain\nusername = u\npassword = p",
+    host="smtp.example.net"))
+r = env.run(["a@example.org"], stdin=b"Subject: x\n\nhi\n")
+t.ok(r.rc == 78 and "clear text" in r.err,
+     "auth without TLS to a remote relay: a configuration error", r)
+
 # ---- 4. The fault matrix: exit code and log line for each ----
 faults = [
     ("connection refused", None, "", 75, "Couldn't connect"),

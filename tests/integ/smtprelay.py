@@ -46,6 +46,20 @@ class TestCA:
         self.wrong_host = self._leaf("wrong", "DNS:wrong.example",
                                      "/CN=wrong.example")
         self.untrusted = self._selfsigned("untrusted")
+        self.client = self._leaf("client", "DNS:client.test", "/CN=client")
+
+    def pin(self, which):
+        """curl's sha256//BASE64 pin of a certificate's public key."""
+        pub = subprocess.run(["openssl", "x509", "-in", which[0], "-noout",
+                              "-pubkey"], check=True,
+                             stdout=subprocess.PIPE).stdout
+        der = subprocess.run(["openssl", "pkey", "-pubin", "-outform", "der"],
+                             input=pub, check=True,
+                             stdout=subprocess.PIPE).stdout
+        import base64
+        import hashlib
+        return "sha256//" + base64.b64encode(
+            hashlib.sha256(der).digest()).decode()
 
     def _run(self, *args):
         subprocess.run(["openssl"] + list(args), check=True,
@@ -216,7 +230,8 @@ class Relay:
     keywords to hide or add (e.g. "STARTTLS", "AUTH"; "DSN")."""
 
     def __init__(self, tls=None, cert=None, auth=None, script=None,
-                 ehlo_drop=(), ehlo_add=(), auth_require_tls=True):
+                 ehlo_drop=(), ehlo_add=(), auth_require_tls=True,
+                 client_ca=None, smtputf8=False):
         self.script = dict(script or {})
         self.ehlo_drop = [d.upper() for d in ehlo_drop]
         self.ehlo_add = list(ehlo_add)
@@ -233,7 +248,11 @@ class Relay:
         if tls is not None:
             ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
             ctx.load_cert_chain(*cert)
-        kw = {"hostname": "relay.test", "ident": "test relay"}
+            if client_ca is not None:
+                ctx.verify_mode = ssl.CERT_REQUIRED
+                ctx.load_verify_locations(client_ca)
+        kw = {"hostname": "relay.test", "ident": "test relay",
+              "enable_SMTPUTF8": smtputf8}
         if tls == "starttls":
             kw["tls_context"] = ctx
         if auth is not None:
