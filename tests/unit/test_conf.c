@@ -74,6 +74,36 @@ static const struct {
 	{"[smtp]\ntls_ca_file = certs/ca.pem\n",
 	    "t.ini:2: tls_ca_file: expects an absolute file name"},
 	{"[smtp]\ntls_verify = sure\n", "t.ini:2: tls_verify: expects yes or no"},
+	{"[mail]\nlong_lines = fold\n",
+	    "t.ini:2: long_lines: expects split or refuse"},
+	{"[mail]\nlong_lines = refuse\nmax_message_size = 0\n", NULL},
+	{"[mail]\nmax_message_size = 3000000000\n",
+	    "t.ini:2: max_message_size: expects a number of bytes from 0 (no "
+	    "limit) to 2147483647"},
+	{"[smtp]\nhelo_name = web1.example.com\n", NULL},
+	{"[smtp]\nhelo_name = web1/x\n",
+	    "t.ini:2: helo_name: expects a host name (letters, digits, '-' and "
+	    "'.')"},
+	{"[smtp]\ncommand_timeout = 0\n",
+	    "t.ini:2: command_timeout: expects a number of seconds from 1 to "
+	    "3600"},
+	{"[smtp]\nconnect_timeout = 3601\n",
+	    "t.ini:2: connect_timeout: expects a number of seconds from 1 to "
+	    "3600"},
+	{"[smtp]\nmessage_timeout = 60\nconnect_timeout = 5\n", NULL},
+	{"[smtp]\ntls_pin = sha256//AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA="
+	 ";sha256//BBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBB=\n",
+	    NULL},
+	{"[smtp]\ntls_pin = md5//AAAA\n",
+	    "t.ini:2: tls_pin: expects sha256//BASE64 public-key hashes "
+	    "separated by ';'"},
+	{"[smtp]\ntls_pin = sha256//short=\n",
+	    "t.ini:2: tls_pin: expects sha256//BASE64 public-key hashes "
+	    "separated by ';'"},
+	{"[smtp]\ntls_client_cert = /etc/ssl/c.pem\n",
+	    "t.ini:2: tls_client_cert: tls_client_cert and tls_client_key go "
+	    "together"},
+	{"[smtp]\ntls_client_cert = /c.pem\ntls_client_key = /k.pem\n", NULL},
 	{"[aliases]\nroot = \"x y\"@example.com\n",
 	    "t.ini:2: root: address '\"x y\"@example.com' has a local part "
 	    "outside the allowed characters"},
@@ -94,6 +124,20 @@ static const struct {
 	    "set"},
 	{"[aliases]\nroot = admin\n",
 	    "t.ini:2: root: a bare name needs [mail] domain to be set"},
+	/* The password never crosses the network in clear text. */
+	{"[smtp]\nhost = smtp.example.net\nauth = plain\nusername = u\n"
+	 "password = p\n",
+	    "t.ini:3: auth: would send the password in clear text: set ssl = "
+	    "tls or ssl (or allow_plaintext_auth = yes)"},
+	{"[smtp]\nhost = smtp.example.net\nauth = plain\nusername = u\n"
+	 "password = p\nssl = tls\n",
+	    NULL},
+	{"[smtp]\nhost = smtp.example.net\nauth = login\nusername = u\n"
+	 "password = p\nallow_plaintext_auth = yes\n",
+	    NULL},
+	{"[smtp]\nhost = 127.0.0.2\nauth = plain\nusername = u\n"
+	 "password = p\n",
+	    NULL},
 };
 
 int
