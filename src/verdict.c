@@ -77,16 +77,14 @@ verdict_transaction(const struct smtp_result *r, size_t nrcpt,
 				 : "");
 		return -1;
 	case STAGE_MAIL:
-		fail_set(f, by_code(r->last.code, FAIL_UNAVAILABLE),
-		    "the relay refused the sender: %s", r->last.text);
-		return -1;
 	case STAGE_DATA:
-		fail_set(f, by_code(r->last.code, FAIL_UNAVAILABLE),
-		    "the relay refused DATA: %s", r->last.text);
-		return -1;
 	case STAGE_FINAL:
 		fail_set(f, by_code(r->last.code, FAIL_UNAVAILABLE),
-		    "the relay refused the message: %s", r->last.text);
+		    "the relay refused %s: %s",
+		    r->stage == STAGE_MAIL   ? "the sender"
+		    : r->stage == STAGE_DATA ? "DATA"
+					     : "the message",
+		    r->last.text);
 		return -1;
 	case STAGE_RCPT:
 	case STAGE_NONE:

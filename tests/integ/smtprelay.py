@@ -188,28 +188,25 @@ class _ScriptedSMTP(SMTP):
         await super().push(rule)
         return True
 
+    def _take_dsn(self, arg, keywords, record):
+        """aiosmtpd knows no DSN: when the relay offers it, take the DSN
+        parameters out of the command and keep them for the test."""
+        if "DSN" not in self.relay.ehlo_add or not arg:
+            return arg
+        words = arg.split(" ")
+        dsn = [w for w in words if w.upper().startswith(keywords)]
+        record.append(dsn)
+        return " ".join(w for w in words if w not in dsn)
+
     async def smtp_MAIL(self, arg):
-        if await self._scripted("MAIL", arg):
-            return
-        if "DSN" in self.relay.ehlo_add and arg:
-            # aiosmtpd knows no DSN: keep RET= and ENVID= for the test.
-            words = arg.split(" ")
-            dsn = [w for w in words if w.upper().startswith(("RET=",
-                                                              "ENVID="))]
-            self.relay.dsn_mail.append(dsn)
-            arg = " ".join(w for w in words if w not in dsn)
-        await super().smtp_MAIL(arg)
+        if not await self._scripted("MAIL", arg):
+            await super().smtp_MAIL(self._take_dsn(
+                arg, ("RET=", "ENVID="), self.relay.dsn_mail))
 
     async def smtp_RCPT(self, arg):
-        if await self._scripted("RCPT", arg):
-            return
-        if "DSN" in self.relay.ehlo_add and arg:
-            words = arg.split(" ")
-            dsn = [w for w in words if w.upper().startswith(("NOTIFY=",
-                                                              "ORCPT="))]
-            self.relay.dsn_rcpt.append(dsn)
-            arg = " ".join(w for w in words if w not in dsn)
-        await super().smtp_RCPT(arg)
+        if not await self._scripted("RCPT", arg):
+            await super().smtp_RCPT(self._take_dsn(
+                arg, ("NOTIFY=", "ORCPT="), self.relay.dsn_rcpt))
 
     async def smtp_DATA(self, arg):
         if not await self._scripted("DATA", arg):
