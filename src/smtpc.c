@@ -180,14 +180,16 @@ static int
 add_command(const struct smtp_io *io, struct batch *b, struct failure *f,
     const char *fmt, ...)
 {
+	size_t room = sizeof(b->buf) - b->len;
 	va_list ap;
 	int n;
 
+	if (room > COMMAND_MAX)
+		room = COMMAND_MAX;
 	va_start(ap, fmt);
-	n = vsnprintf(b->buf + b->len, COMMAND_MAX, fmt, ap);
+	n = vsnprintf(b->buf + b->len, room, fmt, ap);
 	va_end(ap);
-	if (n < 0 || n >= COMMAND_MAX - 2 ||
-	    b->len + (size_t)n + 2 > sizeof(b->buf)) {
+	if (n < 0 || (size_t)n + 2 >= room) {
 		fail_set(f, FAIL_SOFTWARE, "SMTP command too long");
 		return -1;
 	}
