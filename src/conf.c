@@ -21,7 +21,7 @@
 #include "limits.h"
 #include "text.h"
 
-enum section { SEC_NONE, SEC_MAIL, SEC_SMTP, SEC_ALIASES };
+enum section { SEC_NONE, SEC_MAIL, SEC_SMTP, SEC_QUEUE, SEC_ALIASES };
 
 enum key_id {
 	K_DISABLE,
@@ -52,6 +52,11 @@ enum key_id {
 	K_TLS_CLIENT_CERT,
 	K_TLS_CLIENT_KEY,
 	K_ALLOW_PLAINTEXT_AUTH,
+	K_RETRY,
+	K_MAX_AGE,
+	K_ON_TEMP_FAILURE,
+	K_BOUNCE_ADMIN,
+	K_CONNECTIONS,
 	K_COUNT
 };
 
@@ -87,11 +92,16 @@ static const struct keyspec {
 	[K_TLS_CLIENT_CERT] = {SEC_SMTP, "tls_client_cert"},
 	[K_TLS_CLIENT_KEY] = {SEC_SMTP, "tls_client_key"},
 	[K_ALLOW_PLAINTEXT_AUTH] = {SEC_SMTP, "allow_plaintext_auth"},
+	[K_RETRY] = {SEC_QUEUE, "retry"},
+	[K_MAX_AGE] = {SEC_QUEUE, "max_age"},
+	[K_ON_TEMP_FAILURE] = {SEC_QUEUE, "on_temp_failure"},
+	[K_BOUNCE_ADMIN] = {SEC_QUEUE, "bounce_admin"},
+	[K_CONNECTIONS] = {SEC_QUEUE, "connections"},
 };
 
 static const char *const section_names[] = {
 	[SEC_NONE] = "", [SEC_MAIL] = "mail", [SEC_SMTP] = "smtp",
-	[SEC_ALIASES] = "aliases"};
+	[SEC_QUEUE] = "queue", [SEC_ALIASES] = "aliases"};
 
 struct reader {
 	const char *buf;
@@ -103,7 +113,7 @@ struct reader {
 	struct failure *f;
 	struct conf *c;
 	enum section sec;
-	unsigned sec_line[4];
+	unsigned sec_line[SEC_ALIASES + 1];
 	unsigned key_line[K_COUNT];
 };
 
@@ -466,6 +476,74 @@ set_secret(struct reader *r, const char *key, const char *v, char **out)
 	return true;
 }
 
+/* conf_parse_duration - see conf.h */
+bool
+conf_parse_duration(const char *v, unsigned long *out)
+{
+	static const struct {
+		char unit;
+		unsigned long seconds;
+	} units[] = {{'s', 1}, {'m', 60}, {'h', 3600}, {'d', 86400}};
+	char digits[16];
+	size_t n = strlen(v);
+	unsigned long mult = 1, num;
+
+	if (n == 0 || n >= sizeof(digits))
+		return false;
+	for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++)
+		if (v[n - 1] == units[i].unit) {
+			mult = units[i].seconds;
+			n--;
+		}
+	memcpy(digits, v, n);
+	digits[n] = '\0';
+	if (!text_parse_uint(digits, 100000000UL, &num))
+		return false;
+	*out = num * mult;
+	return true;
+}
+
+/* retry: the waits between attempts, "5m, 15m, 1h"; the last repeats. */
+static bool
+parse_retry(struct reader *r, const char *key, const char *v)
+{
+	const char *p = v;
+
+	r->c->nretry = 0;
+	while (*p != '\0') {
+		char item[16];
+		size_t n = 0;
+		unsigned long secs;
+
+		while (*p == ' ' || *p == ',')
+			p++;
+		if (*p == '\0')
+			break;
+		while (p[n] != '\0' && p[n] != ' ' && p[n] != ',')
+			n++;
+		if (n >= sizeof(item) || r->c->nretry == CONF_RETRY_MAX) {
+			conf_error(r, r->line, key, "at most %d durations",
+			    CONF_RETRY_MAX);
+			return false;
+		}
+		memcpy(item, p, n);
+		item[n] = '\0';
+		if (!conf_parse_duration(item, &secs) || secs < 1 ||
+		    secs > CONF_MAX_AGE_CEILING) {
+			conf_error(r, r->line, key,
+			    "'%s' is not a duration from 1s to 30d", item);
+			return false;
+		}
+		r->c->retry[r->c->nretry++] = secs;
+		p += n;
+	}
+	if (r->c->nretry == 0) {
+		conf_error(r, r->line, key, "%s", "expects durations");
+		return false;
+	}
+	return true;
+}
+
 /* An absolute file name, read by the back end (tls_* keys). */
 static bool
 set_path(struct reader *r, const char *key, const char *v, char **out)
@@ -534,6 +612,7 @@ set_key(struct reader *r, enum key_id id, const char *key, const char *v)
 	static const char *const auth_names[] = {"none", "plain", "login"};
 	static const char *const tls_names[] = {"1.2", "1.3"};
 	static const char *const long_names[] = {"split", "refuse"};
+	static const char *const temp_names[] = {"queue", "fail"};
 	struct conf *c = r->c;
 	int e;
 
@@ -671,6 +750,28 @@ set_key(struct reader *r, enum key_id id, const char *key, const char *v)
 			return false;
 		c->tls_min_version = (enum tls_version)e;
 		return true;
+	case K_RETRY:
+		return parse_retry(r, key, v);
+	case K_MAX_AGE:
+		if (!conf_parse_duration(v, &c->max_age) || c->max_age < 60 ||
+		    c->max_age > CONF_MAX_AGE_CEILING) {
+			conf_error(r, r->line, key, "%s",
+			    "expects a duration from 1m to 30d (s, m, h or d)");
+			return false;
+		}
+		return true;
+	case K_ON_TEMP_FAILURE:
+		e = enum_value(r, key, v, temp_names, 2, "queue or fail");
+		if (e < 0)
+			return false;
+		c->temp_failure_fails = e == 1;
+		return true;
+	case K_BOUNCE_ADMIN:
+		return *v == '\0' ||
+		    parse_sender_key(r, key, v, c->bounce_admin);
+	case K_CONNECTIONS:
+		return number_value(r, key, v, CONF_CONNECTIONS_MAX,
+		    "a number", &c->connections);
 	case K_COUNT:
 		break;
 	}
@@ -861,6 +962,8 @@ check_whole(struct reader *r)
 	if (!qualify_key(r, K_RETURN_PATH_EMAIL, c->return_path_email,
 		ADDR_PROFILE_SENDER) ||
 	    !qualify_key(r, K_DEFAULT_SENDER, c->default_sender,
+		ADDR_PROFILE_SENDER) ||
+	    !qualify_key(r, K_BOUNCE_ADMIN, c->bounce_admin,
 		ADDR_PROFILE_SENDER))
 		return false;
 	for (size_t i = 0; i < c->naliases; i++) {
@@ -942,6 +1045,16 @@ conf_defaults(struct conf *c)
 	c->connect_timeout = 30;
 	c->command_timeout = 60;
 	c->message_timeout = 600;
+	/* Postfix-like backoff: quick at first, then hourly up to 4 hours. */
+	{
+		static const unsigned long retry[] = {60, 300, 900, 1800, 3600,
+		    7200, 14400};
+
+		memcpy(c->retry, retry, sizeof(retry));
+		c->nretry = sizeof(retry) / sizeof(retry[0]);
+	}
+	c->max_age = 5 * 86400;
+	c->connections = 4;
 }
 
 /* Debian's libinih reads its switches at run time; make them strict. */

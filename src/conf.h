@@ -53,6 +53,13 @@ struct conf {
 	unsigned connect_timeout;   /* seconds */
 	unsigned command_timeout;
 	unsigned message_timeout;
+	/* [queue] */
+	unsigned long retry[16]; /* seconds between attempts; last repeats */
+	size_t nretry;
+	unsigned long max_age;   /* seconds before a message is bounced */
+	bool temp_failure_fails; /* on_temp_failure = fail: exit 75 */
+	char bounce_admin[ADDR_BUFSZ]; /* undeliverable bounces; "" none */
+	unsigned connections;    /* relay connections of a queue run */
 	/* [aliases] */
 	size_t naliases;
 	struct alias *aliases;
@@ -85,6 +92,9 @@ void conf_free(struct conf *c);
 
 /* conf_find_alias - the alias for a bare name, or NULL */
 const struct alias *conf_find_alias(const struct conf *c, const char *name);
+
+/* conf_parse_duration - "90", "90s", "15m", "4h", "5d" in seconds */
+bool conf_parse_duration(const char *v, unsigned long *out);
 
 /* conf_host_is_loopback - localhost, 127.0.0.0/8 or [::1]: a relay on
  * this machine, where a password in clear text crosses no wire. */

@@ -27,6 +27,10 @@
 /* Ceilings of max_message_size (bytes) and of every timeout (seconds). */
 #define CONF_MESSAGE_SIZE_CEILING 2147483647UL
 #define CONF_TIMEOUT_CEILING 3600
+/* The queue: retry durations, the longest age, parallel connections. */
+#define CONF_RETRY_MAX 16
+#define CONF_MAX_AGE_CEILING (30UL * 86400)
+#define CONF_CONNECTIONS_MAX 8
 
 /* Recipients of one message: the default and the ceiling of max_recipients. */
 #define RCPT_DEFAULT_MAX 1000

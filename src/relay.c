@@ -74,7 +74,7 @@ on_reply_line(char *p, size_t size, size_t n, void *ctx)
 		bool last = l == 3 || p[3] == ' ';
 
 		r->code = (p[0] - '0') * 100 + (p[1] - '0') * 10 + (p[2] - '0');
-		text_copy(r->reply, sizeof(r->reply), p, l);
+		text_cut(r->reply, sizeof(r->reply), p, l);
 		if (r->code == 220) { /* greeting, or STARTTLS go-ahead */
 			memset(&r->caps, 0, sizeof(r->caps));
 			r->ehlo[0] = '\0';
@@ -276,8 +276,8 @@ set_status(struct relay_status *st, enum relay_error e, const struct relay *r,
 {
 	st->error = e;
 	st->code = r->code;
-	text_copy(st->reply, sizeof(st->reply), r->reply, strlen(r->reply));
-	text_copy(st->detail, sizeof(st->detail), detail, strlen(detail));
+	text_cut(st->reply, sizeof(st->reply), r->reply, strlen(r->reply));
+	text_cut(st->detail, sizeof(st->detail), detail, strlen(detail));
 }
 
 /* A CONNECT_ONLY session leaves no TLS details to ask curl for after

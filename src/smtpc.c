@@ -59,7 +59,7 @@ reply_append(struct smtp_reply *rep, const char *p, size_t len)
 
 	if (have > 0 && have + 1 < sizeof(rep->text))
 		rep->text[have++] = ' ';
-	text_copy(rep->text + have, sizeof(rep->text) - have, p, len);
+	text_cut(rep->text + have, sizeof(rep->text) - have, p, len);
 }
 
 /* One line from the buffered stream, without its CRLF (a bare LF ends a

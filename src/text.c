@@ -146,3 +146,15 @@ text_copy(char *dst, size_t dstsz, const char *src, size_t len)
 	dst[len] = '\0';
 	return true;
 }
+
+/* text_cut - see text.h */
+void
+text_cut(char *dst, size_t dstsz, const char *src, size_t len)
+{
+	if (dstsz == 0)
+		return;
+	if (len >= dstsz)
+		len = dstsz - 1;
+	memcpy(dst, src, len);
+	dst[len] = '\0';
+}

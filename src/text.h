@@ -35,4 +35,8 @@ bool text_parse_uint(const char *s, unsigned long max, unsigned long *out);
 /* Copy src into dst of dstsz bytes; false (dst empty) when it does not fit. */
 bool text_copy(char *dst, size_t dstsz, const char *src, size_t len);
 
+/* Copy as much of src as fits into dst (for texts shown to people, such
+ * as a relay's reply, where the start is what matters). */
+void text_cut(char *dst, size_t dstsz, const char *src, size_t len);
+
 #endif

@@ -210,6 +210,21 @@ main(void)
 		r.body_sent && f.kind == FAIL_TEMP,
 	    "closed after the data: an I/O failure, body_sent says maybe");
 
+	{
+		static char long_reply[1200];
+
+		memset(&k, 0, sizeof(k));
+		memcpy(long_reply, "553 ", 4);
+		memset(long_reply + 4, 'z', 1000);
+		memcpy(long_reply + 1004, "\r\n", 3);
+		k.replies = long_reply;
+		txn(&t, 1);
+		ok(run(&k, &none, &t, &r, &f) == -1 && r.stage == STAGE_MAIL &&
+			strncmp(r.last.text, "553 zzz", 7) == 0 &&
+			strlen(r.last.text) == SMTP_REPLY_TEXT - 1,
+		    "a long reply is kept, cut to fit");
+	}
+
 	memset(&k, 0, sizeof(k));
 	k.replies = "250 ok\r\nhello\r\n";
 	ok(run(&k, &none, &t, &r, &f) == -1 && r.stage == STAGE_IO &&
