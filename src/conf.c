@@ -753,10 +753,10 @@ set_key(struct reader *r, enum key_id id, const char *key, const char *v)
 	case K_RETRY:
 		return parse_retry(r, key, v);
 	case K_MAX_AGE:
-		if (!conf_parse_duration(v, &c->max_age) || c->max_age < 60 ||
+		if (!conf_parse_duration(v, &c->max_age) || c->max_age < 1 ||
 		    c->max_age > CONF_MAX_AGE_CEILING) {
 			conf_error(r, r->line, key, "%s",
-			    "expects a duration from 1m to 30d (s, m, h or d)");
+			    "expects a duration from 1s to 30d (s, m, h or d)");
 			return false;
 		}
 		return true;

@@ -1,56 +1,63 @@
-/* deliver.c - the back end: one submission to the relay */
+/* deliver.c - the back end's sending side (see deliver.h) */
 #include "config.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
+#include "caller.h"
 #include "deliver.h"
 #include "log.h"
+#include "msgfile.h"
 #include "relay.h"
-#include "smtpc.h"
 #include "verdict.h"
 
-static double
-seconds_since(double started)
+struct outbound {
+	const struct conf *c;
+	bool verbose;
+	struct relay *r; /* NULL until the first message, or after a failure */
+	char relay[ADDR_BUFSZ + 8];
+	char helo[ADDR_BUFSZ];
+};
+
+double
+deliver_now_seconds(void)
 {
 	struct timespec ts;
 
 	(void)clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9 - started;
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-static const char *
-rcpt_at(const void *ctx, size_t i)
+struct outbound *
+outbound_new(const struct conf *c, bool verbose)
 {
-	const struct envelope *env = ctx;
+	struct outbound *ob = calloc(1, sizeof(*ob));
 
-	return env->rcpt[i];
+	if (ob == NULL)
+		return NULL;
+	ob->c = c;
+	ob->verbose = verbose;
+	(void)snprintf(ob->relay, sizeof(ob->relay), "%s:%u", c->host,
+	    c->port);
+	local_host_name(c->helo_name, ob->helo, sizeof(ob->helo));
+	return ob;
 }
 
-static void
-notify_string(unsigned bits, char *buf, size_t sz)
+void
+outbound_free(struct outbound *ob)
 {
-	buf[0] = '\0';
-	if (bits & DSN_NEVER) {
-		(void)snprintf(buf, sz, "NEVER");
+	if (ob == NULL)
 		return;
-	}
-	if (bits & DSN_SUCCESS)
-		(void)snprintf(buf + strlen(buf), sz - strlen(buf), "SUCCESS");
-	if (bits & DSN_FAILURE)
-		(void)snprintf(buf + strlen(buf), sz - strlen(buf), "%sFAILURE",
-		    buf[0] != '\0' ? "," : "");
-	if (bits & DSN_DELAY)
-		(void)snprintf(buf + strlen(buf), sz - strlen(buf), "%sDELAY",
-		    buf[0] != '\0' ? "," : "");
+	relay_close(ob->r, true);
+	free(ob);
 }
 
 static void
-log_outcome(const struct submission *s, const struct caller *who,
-    const char *relay, const char *tls, const struct failure *f,
-    const char *reply)
+log_outcome(const struct outbound *ob, const struct outgoing *m,
+    const char *tls, const struct failure *f, const char *reply)
 {
 	const char *status = f->kind == FAIL_NONE ? "sent"
 	    : f->kind == FAIL_TEMP		      ? "deferred"
@@ -59,74 +66,88 @@ log_outcome(const struct submission *s, const struct caller *who,
 	log_emit(f->kind == FAIL_NONE ? LOG_INFO : LOG_ERR,
 	    "%s: uid=%u from=<%s> nrcpt=%zu size=%llu relay=%s tls=%s "
 	    "status=%s (%s) delay=%.2f",
-	    s->qid, (unsigned)who->uid, s->env.sender, s->env.nrcpt, s->size,
-	    relay, tls, status, f->kind == FAIL_NONE ? reply : f->msg,
-	    seconds_since(s->started));
+	    m->qid, m->uid, m->null_sender ? "" : m->sender, m->nrcpt, m->size,
+	    ob->relay, tls, status, f->kind == FAIL_NONE ? reply : f->msg,
+	    deliver_now_seconds() - m->started);
+}
+
+/* msgfile_read for a plain descriptor */
+static int
+read_fd(void *ctx, char *buf, size_t cap, size_t *got, struct failure *f)
+{
+	struct msgfile mf;
+
+	mf.fd = *(const int *)ctx;
+	return msgfile_read(&mf, buf, cap, got, f);
 }
 
 int
-deliver(const struct conf *c, const struct delivery_options *o,
-    const struct submission *s, const struct caller *who, struct failure *f)
+outbound_send(struct outbound *ob, const struct outgoing *m,
+    struct smtp_result *res, bool *session_failed, struct failure *f)
 {
-	struct relay_options ro;
-	struct relay_status st;
-	struct relay *r;
 	struct smtp_io io;
 	struct smtp_txn t;
-	struct smtp_result res;
 	struct failure iof = {FAIL_NONE, ""};
-	char relay[ADDR_BUFSZ + 8], helo[ADDR_BUFSZ], notify[40];
+	int fd = m->fd;
 	int rc;
 
-	(void)snprintf(relay, sizeof(relay), "%s:%u", c->host, c->port);
-	local_host_name(c->helo_name, helo, sizeof(helo));
-	memset(&ro, 0, sizeof(ro));
-	ro.verbose = o->verbose;
-	ro.helo = helo;
-	r = relay_open(c, &ro, &st);
-	if (r == NULL) {
-		verdict_session(&st, relay, f);
-		log_outcome(s, who, relay, "-", f, "");
+	*session_failed = false;
+	res->stage = STAGE_IO;
+	res->accepted = 0;
+	res->body_sent = false;
+	res->last.code = 0;
+	res->last.text[0] = '\0';
+	for (size_t i = 0; i < m->nrcpt; i++) {
+		res->rcpt[i].code = 0;
+		res->rcpt[i].text[0] = '\0';
+	}
+	if (ob->r == NULL) {
+		struct relay_options ro;
+		struct relay_status st;
+
+		memset(&ro, 0, sizeof(ro));
+		ro.verbose = ob->verbose;
+		ro.helo = ob->helo;
+		ob->r = relay_open(ob->c, &ro, &st);
+		if (ob->r == NULL) {
+			*session_failed = true;
+			verdict_session(&st, ob->relay, f);
+			log_outcome(ob, m, "-", f, "");
+			return -1;
+		}
+	}
+	if (lseek(fd, 0, SEEK_SET) != 0) {
+		fail_set(f, FAIL_IOERR, "cannot rewind the message");
 		return -1;
 	}
-
-	notify_string(o->dsn_notify, notify, sizeof(notify));
 	memset(&t, 0, sizeof(t));
-	t.sender = s->env.null_sender ? "" : s->env.sender;
-	t.nrcpt = s->env.nrcpt;
-	t.rcpt = rcpt_at;
-	t.rcpt_ctx = &s->env;
-	t.size = s->size;
-	t.eight_bit = s->eight_bit || o->body_8bitmime;
-	t.smtputf8 = s->eight_bit_headers;
-	t.dsn_notify = notify[0] != '\0' ? notify : NULL;
-	t.dsn_ret = o->dsn_ret == DSN_RET_FULL ? "FULL"
-	    : o->dsn_ret == DSN_RET_HDRS	    ? "HDRS"
-						    : NULL;
-	t.dsn_envid = o->dsn_envid;
-
-	memset(&res, 0, sizeof(res));
-	res.rcpt = calloc(s->env.nrcpt, sizeof(*res.rcpt));
-	if (res.rcpt == NULL) {
-		relay_close(r, false);
-		fail_set(f, FAIL_OSERR, "out of memory");
-		return -1;
-	}
-	relay_io(r, &io);
-	io.read_msg = msgfile_read;
-	io.msg_ctx = s->file;
-	(void)smtp_transaction(&io, relay_caps(r), &t, &res, &iof);
-	rc = verdict_transaction(&res, s->env.nrcpt, &iof, f);
-	for (size_t i = 0; i < s->env.nrcpt; i++)
-		if (res.rcpt[i].code != 0 &&
-		    (res.rcpt[i].code < 200 || res.rcpt[i].code >= 300))
+	t.sender = m->null_sender ? "" : m->sender;
+	t.nrcpt = m->nrcpt;
+	t.rcpt = m->rcpt;
+	t.rcpt_ctx = m->rcpt_ctx;
+	t.size = m->size;
+	t.eight_bit = m->eight_bit;
+	t.smtputf8 = m->eight_bit_headers;
+	t.dsn_notify = m->dsn_notify;
+	t.dsn_ret = m->dsn_ret;
+	t.dsn_envid = m->dsn_envid;
+	relay_io(ob->r, &io);
+	io.read_msg = read_fd;
+	io.msg_ctx = &fd;
+	(void)smtp_transaction(&io, relay_caps(ob->r), &t, res, &iof);
+	rc = verdict_transaction(res, m->nrcpt, &iof, f);
+	for (size_t i = 0; i < m->nrcpt; i++)
+		if (res->rcpt[i].code >= 400)
 			log_emit(LOG_ERR, "%s: to=<%s> relay=%s status=%s (%s)",
-			    s->qid, s->env.rcpt[i], relay,
-			    res.rcpt[i].code < 500 ? "deferred" : "refused",
-			    res.rcpt[i].text);
-	log_outcome(s, who, relay, relay_tls_version(r), f,
-	    res.last.text);
-	relay_close(r, res.stage != STAGE_IO);
-	free(res.rcpt);
+			    m->qid, m->rcpt(m->rcpt_ctx, i), ob->relay,
+			    res->rcpt[i].code < 500 ? "deferred" : "refused",
+			    res->rcpt[i].text);
+	log_outcome(ob, m, relay_tls_version(ob->r), f, res->last.text);
+	/* A session is reused only when the last transaction ended in step;
+	 * after any failure it is closed, as libcurl would. */
+	if (res->stage != STAGE_NONE) {
+		relay_close(ob->r, res->stage != STAGE_IO);
+		ob->r = NULL;
+	}
 	return rc;
 }

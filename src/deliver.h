@@ -1,30 +1,51 @@
-/* deliver.h - the back end: hand one submission to the relay, log the
- * outcome. Its input is the narrow line DESIGN.md draws: an envelope and
- * a normalized message file (a later issue moves it into its own setgid
+/* deliver.h - the back end's sending side: one relay session that carries
+ * one message (a submission) or many (a queue run), and the log line of
+ * each. Its input is the narrow line DESIGN.md draws: an envelope and a
+ * normalized message file (a later issue moves it into its own setgid
  * process). */
 #ifndef SAFEMAIL_DELIVER_H
 #define SAFEMAIL_DELIVER_H
 
 #include <stdbool.h>
 
-#include "argv.h"
-#include "caller.h"
 #include "conf.h"
 #include "fail.h"
-#include "submit.h"
+#include "smtpc.h"
 
-struct delivery_options {
-	bool verbose;         /* -v */
-	unsigned dsn_notify;  /* -N bits */
-	enum dsn_ret dsn_ret; /* -R */
-	const char *dsn_envid; /* -V */
-	bool body_8bitmime;   /* -B8BITMIME */
+/* One message as the back end sees it. */
+struct outgoing {
+	const char *qid;
+	unsigned uid;            /* who submitted it, for the log */
+	bool null_sender;
+	const char *sender;
+	size_t nrcpt;
+	const char *(*rcpt)(const void *ctx, size_t i);
+	const void *rcpt_ctx;
+	int fd;                  /* the normalized message, read from 0 */
+	unsigned long long size;
+	bool eight_bit;          /* BODY=8BITMIME when offered */
+	bool eight_bit_headers;  /* SMTPUTF8 when offered */
+	const char *dsn_notify;  /* or NULL */
+	const char *dsn_ret;
+	const char *dsn_envid;
+	double started;          /* CLOCK_MONOTONIC seconds, for "delay" */
 };
 
-/* deliver - 0 when the relay accepted the message for every recipient;
- * otherwise f says why (kind from the relay's reply code). One log line
- * per message, one per refused recipient. */
-int deliver(const struct conf *c, const struct delivery_options *o,
-    const struct submission *s, const struct caller *who, struct failure *f);
+struct outbound;
+
+/* outbound_new - no connection yet: the first message opens it. */
+struct outbound *outbound_new(const struct conf *c, bool verbose);
+
+/* outbound_send - 0 when every recipient has it; else f (kind from the
+ * reply code). res->rcpt must hold m->nrcpt replies; for a failed session
+ * res->stage is STAGE_IO and *session_failed is set. Logs the outcome. */
+int outbound_send(struct outbound *ob, const struct outgoing *m,
+    struct smtp_result *res, bool *session_failed, struct failure *f);
+
+/* outbound_free - QUIT and close. */
+void outbound_free(struct outbound *ob);
+
+/* deliver_now_seconds - CLOCK_MONOTONIC in seconds */
+double deliver_now_seconds(void);
 
 #endif

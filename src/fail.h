@@ -9,6 +9,7 @@ enum fail_kind {
 	FAIL_USAGE,           /* bad or refused option, bad argv address */
 	FAIL_CONFIG_OVERRIDE, /* an attempt to choose another configuration */
 	FAIL_SENDER_DENIED,   /* -f valid but not allowed by policy */
+	FAIL_NOPERM,          /* an admin command from a non-admin */
 	FAIL_NOUSER,          /* a bare name with no alias and no domain */
 	FAIL_DATA,            /* bad message bytes or headers */
 	FAIL_NOINPUT,         /* standard input unreadable */

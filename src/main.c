@@ -16,8 +16,11 @@
 #include "conf.h"
 #include "fail.h"
 #include "log.h"
+#include "backend.h"
 #include "check.h"
-#include "deliver.h"
+#include "mailq.h"
+#include "queue.h"
+#include "spool.h"
 #include "startup.h"
 #include "submit.h"
 #include "text.h"
@@ -25,10 +28,16 @@
 #ifndef SAFEMAIL_CONFIG_PATH
 #define SAFEMAIL_CONFIG_PATH "/etc/safemail.ini"
 #endif
-/* Where the normalized message waits, unnamed, until it is sent. */
+/* Where the normalized message waits, unnamed, until it is sent, when
+ * the spool cannot be used. */
 #ifndef SAFEMAIL_TMPDIR
 #define SAFEMAIL_TMPDIR "/tmp"
 #endif
+#ifndef SAFEMAIL_SPOOL_DIR
+#define SAFEMAIL_SPOOL_DIR "/var/spool/safemail"
+#endif
+
+static const char *spool_path = SAFEMAIL_SPOOL_DIR;
 
 static const struct {
 	enum fail_kind kind;
@@ -38,6 +47,7 @@ static const struct {
 	{FAIL_USAGE, EX_USAGE},
 	{FAIL_CONFIG_OVERRIDE, EX_NOPERM},
 	{FAIL_SENDER_DENIED, EX_NOPERM},
+	{FAIL_NOPERM, EX_NOPERM},
 	{FAIL_NOUSER, EX_NOUSER},
 	{FAIL_DATA, EX_DATAERR},
 	{FAIL_NOINPUT, EX_NOINPUT},
@@ -102,10 +112,26 @@ run_message(const struct request *req, const struct conf *c)
 {
 	struct failure f = {FAIL_NONE, ""};
 	struct submission s;
-	struct delivery_options o;
+	struct backend_options o;
+	struct spool sp;
+	bool spool_ok = false;
+	char tmpdir[1100];
 	int rc = EX_OK;
 
-	if (submit_message(req, c, &caller, SAFEMAIL_TMPDIR, &s, &f) != 0) {
+	(void)snprintf(tmpdir, sizeof(tmpdir), "%s", SAFEMAIL_TMPDIR);
+	if (req->mode != MODE_VERIFY && !c->disable) {
+		struct failure sf = {FAIL_NONE, ""};
+
+		/* The message is written in the spool's tmp/ so that keeping
+		 * it is a link, not a copy. */
+		spool_ok = spool_open(&sp, spool_path, &sf) == 0;
+		if (spool_ok)
+			(void)snprintf(tmpdir, sizeof(tmpdir), "%s/tmp",
+			    spool_path);
+		else
+			log_emit(LOG_WARNING, "%s", sf.msg);
+	}
+	if (submit_message(req, c, &caller, tmpdir, &s, &f) != 0) {
 		rc = report(&f, is_refusal(f.kind));
 		goto out;
 	}
@@ -124,12 +150,14 @@ run_message(const struct request *req, const struct conf *c)
 	}
 	memset(&o, 0, sizeof(o));
 	o.verbose = req->verbose;
+	o.delivery = req->delivery;
 	o.dsn_notify = req->dsn_notify;
 	o.dsn_ret = req->dsn_ret;
 	o.dsn_envid = req->dsn_envid;
 	o.body_8bitmime = req->body == BODY_8BITMIME;
-	if (deliver(c, &o, &s, &caller, &f) != 0) {
-		/* deliver() has logged the outcome; stderr gets one line. */
+	o.uid = (unsigned)caller.uid;
+	if (backend_submit(c, &o, &s, spool_ok ? &sp : NULL, &f) != 0) {
+		/* the back end has logged the outcome; stderr gets a line */
 		char shown[600];
 
 		text_show(shown, sizeof(shown), f.msg, strlen(f.msg),
@@ -139,6 +167,70 @@ run_message(const struct request *req, const struct conf *c)
 	}
 out:
 	submission_free(&s);
+	if (spool_ok)
+		spool_close(&sp);
+	return rc;
+}
+
+static int
+print_queue(void)
+{
+	struct failure f = {FAIL_NONE, ""};
+	struct spool sp;
+
+	if (spool_open(&sp, spool_path, &f) != 0) {
+		if (access(spool_path, F_OK) != 0) {
+			(void)printf("Mail queue is empty\n");
+			return fflush(stdout) == 0 ? EX_OK : EX_IOERR;
+		}
+		return report(&f, false);
+	}
+	if (mailq_print(&sp, stdout, &f) != 0) {
+		spool_close(&sp);
+		return report(&f, false);
+	}
+	spool_close(&sp);
+	return fflush(stdout) == 0 ? EX_OK : EX_IOERR;
+}
+
+static int
+run_queue(const struct request *req, const struct conf *c, bool flush)
+{
+	struct failure f = {FAIL_NONE, ""};
+	struct queue_select sel = {flush ? 'F' : req->queue_select_kind,
+	    req->queue_select};
+	struct spool sp;
+	int rc = EX_OK;
+
+	if (spool_open(&sp, spool_path, &f) != 0)
+		return report(&f, false);
+	if (queue_run(c, &sp, &sel, req->verbose, &f) != 0)
+		rc = report(&f, false);
+	spool_close(&sp);
+	return rc;
+}
+
+/* safemail --delete|--hold|--release QID: root or the spool's owner. */
+static int
+queue_command(const char *cmd, const char *qid)
+{
+	struct failure f = {FAIL_NONE, ""};
+	enum queue_admin what = strcmp(cmd, "--delete") == 0 ? ADMIN_DELETE
+	    : strcmp(cmd, "--hold") == 0		     ? ADMIN_HOLD
+							     : ADMIN_RELEASE;
+	struct spool sp;
+	int rc = EX_OK;
+
+	if (spool_open(&sp, spool_path, &f) != 0)
+		return report(&f, false);
+	if (geteuid() != 0 && geteuid() != sp.owner) {
+		fail_set(&f, FAIL_NOPERM, "%s is for root or the spool's owner",
+		    cmd);
+		rc = report(&f, true);
+	} else if (mailq_admin(&sp, what, qid, &f) != 0) {
+		rc = report(&f, false);
+	}
+	spool_close(&sp);
 	return rc;
 }
 
@@ -160,6 +252,13 @@ main(int argc, char **argv)
 
 	if (st.config_path[0] != '\0')
 		path = st.config_path;
+	if (st.spool_path[0] != '\0')
+		spool_path = st.spool_path;
+	if (argc == 3 && strcmp(argv_base_name(argv[0]), "safemail") == 0 &&
+	    (strcmp(argv[1], "--delete") == 0 ||
+		strcmp(argv[1], "--hold") == 0 ||
+		strcmp(argv[1], "--release") == 0))
+		return queue_command(argv[1], argv[2]);
 	/* The admin's self-test: only under its own name, never as sendmail,
 	 * so no web application can reach it through sendmail_path. */
 	if (argc == 2 && strcmp(argv[1], "--check") == 0 &&
@@ -170,6 +269,21 @@ main(int argc, char **argv)
 			return report(&f, false);
 		rc = check_run(&conf, path, &f) == 0 ? EX_OK
 						      : report(&f, false);
+		conf_free(&conf);
+		return rc;
+	}
+	/* Try every queued message now, whatever its schedule (Postfix's
+	 * postqueue -f); only under the safemail name. */
+	if (argc == 2 && strcmp(argv[1], "--flush") == 0 &&
+	    strcmp(argv_base_name(argv[0]), "safemail") == 0) {
+		struct request all;
+
+		memset(&all, 0, sizeof(all));
+		trust.caller_uid = getuid();
+		trust.caller_may_own = !st.secure;
+		if (conf_load(path, &trust, &conf, &f) != 0)
+			return report(&f, false);
+		rc = run_queue(&all, &conf, true);
 		conf_free(&conf);
 		return rc;
 	}
@@ -192,12 +306,7 @@ main(int argc, char **argv)
 	case MODE_NEWALIASES:
 		return EX_OK; /* aliases live in safemail.ini; nothing to build */
 	case MODE_PRINT_QUEUE:
-		(void)printf("Mail queue is empty\n");
-		return fflush(stdout) == 0 ? EX_OK : EX_IOERR;
-	case MODE_RUN_QUEUE:
-		log_emit(LOG_INFO, "queue run (uid=%u): this build keeps no "
-				   "queue", (unsigned)caller.uid);
-		return EX_OK;
+		return print_queue();
 	default:
 		break;
 	}
@@ -207,7 +316,9 @@ main(int argc, char **argv)
 	if (conf_load(path, &trust, &conf, &f) != 0)
 		return report(&f, false);
 
-	if (req.mode == MODE_SMTP) {
+	if (req.mode == MODE_RUN_QUEUE) {
+		rc = run_queue(&req, &conf, false);
+	} else if (req.mode == MODE_SMTP) {
 		fail_set(&f, FAIL_UNAVAILABLE,
 		    "-bs (SMTP on standard input) is not available in this "
 		    "build yet");

@@ -82,6 +82,8 @@ startup_harden(struct startup *st)
 		    sizeof(st->config_path));
 		take_override("SAFEMAIL_LOG_SOCKET", st->log_socket,
 		    sizeof(st->log_socket));
+		take_override("SAFEMAIL_SPOOL", st->spool_path,
+		    sizeof(st->spool_path));
 	}
 	/* clearenv() only drops the pointers: wipe the strings too, so that
 	 * nothing the caller passed stays readable in /proc/PID/environ. */

@@ -9,11 +9,13 @@ struct startup {
 	/* Test and benchmark overrides, honoured only when !secure. */
 	char config_path[1024];
 	char log_socket[108];
+	char spool_path[1024];
 };
 
 /* startup_harden - fds 0-2 open (on /dev/null when closed), every other fd
  * closed, umask 077, environment cleared to PATH only, cwd "/", no core
- * dumps. Reads the SAFEMAIL_CONFIG and SAFEMAIL_LOG_SOCKET overrides first
+ * dumps. Reads the SAFEMAIL_CONFIG, SAFEMAIL_LOG_SOCKET and SAFEMAIL_SPOOL
+ * overrides first
  * (not in a set-ID process). Returns -1 when the process cannot be made
  * safe; nothing can be reported then, since stderr may be unusable. */
 int startup_harden(struct startup *st);

@@ -10,6 +10,7 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 
 SAFEMAIL = os.environ.get("SAFEMAIL") or os.path.join(
     os.environ.get("top_builddir", "."), "src", "safemail")
@@ -135,13 +136,32 @@ class Env:
                 e[k] = os.environ[k]
         if env:
             e.update(env)
+        # Drained while the program runs: a datagram socket queues only
+        # net.unix.max_dgram_qlen (10) lines before the sender blocks.
+        logs = []
+        done = threading.Event()
+
+        def reader():
+            sock.settimeout(0.05)
+            while not done.is_set():
+                try:
+                    logs.append(sock.recv(65536).decode("utf-8", "replace"))
+                except socket.timeout:
+                    continue
+                except OSError:
+                    return
+
+        th = threading.Thread(target=reader, daemon=True)
+        th.start()
         try:
             p = subprocess.run(argv, executable=executable,
                                input=stdin, stdout=subprocess.PIPE,
                                stderr=subprocess.PIPE, env=e, timeout=timeout,
                                preexec_fn=preexec_fn, pass_fds=pass_fds)
-            logs = drain(sock)
         finally:
+            done.set()
+            th.join()
+            logs.extend(drain(sock))
             sock.close()
         return Result(p.returncode, p.stdout.decode("utf-8", "replace"),
                       p.stderr.decode("utf-8", "replace"), logs)

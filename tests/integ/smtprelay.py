@@ -153,6 +153,9 @@ class _ScriptedSMTP(SMTP):
         if not self._greeted:
             self._greeted = True
             g = self.relay.script.get("greeting")
+            if g is not None and g.startswith("delay:"):
+                await asyncio.sleep(float(g[6:]))
+                g = None
             if g == "drop":
                 self.transport.close()
                 return

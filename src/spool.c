@@ -1,0 +1,504 @@
+/* spool.c - the spool directory (see spool.h) */
+#include "config.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "spool.h"
+
+#define FILE_MODE 0640 /* the group (safemail) reads it: the runner */
+
+static int
+open_sub(struct spool *sp, const char *name, struct failure *f)
+{
+	struct stat st;
+	int fd;
+
+	if (mkdirat(sp->dir, name, 0750) != 0 && errno != EEXIST) {
+		fail_set(f, FAIL_OSERR, "spool %s/%s: %s", sp->path, name,
+		    strerror(errno));
+		return -1;
+	}
+	fd = openat(sp->dir, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
+	    O_CLOEXEC);
+	if (fd < 0 || fstat(fd, &st) != 0 || (st.st_mode & 002) != 0) {
+		fail_set(f, FAIL_OSERR, "spool %s/%s: %s", sp->path, name,
+		    fd < 0 ? strerror(errno) : "writable by others");
+		if (fd >= 0)
+			(void)close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+void
+spool_close(struct spool *sp)
+{
+	int *fds[] = {&sp->dir, &sp->q, &sp->tmp, &sp->failed, &sp->corrupt};
+
+	for (size_t i = 0; i < sizeof(fds) / sizeof(fds[0]); i++) {
+		if (*fds[i] >= 0)
+			(void)close(*fds[i]);
+		*fds[i] = -1;
+	}
+}
+
+int
+spool_open(struct spool *sp, const char *path, struct failure *f)
+{
+	struct stat st;
+
+	sp->dir = sp->q = sp->tmp = sp->failed = sp->corrupt = -1;
+	(void)snprintf(sp->path, sizeof(sp->path), "%s", path);
+	sp->dir = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (sp->dir < 0) {
+		fail_set(f, FAIL_OSERR, "spool %s: %s", path, strerror(errno));
+		return -1;
+	}
+	if (fstat(sp->dir, &st) != 0 || (st.st_mode & 002) != 0) {
+		fail_set(f, FAIL_OSERR, "spool %s: writable by others", path);
+		spool_close(sp);
+		return -1;
+	}
+	sp->owner = st.st_uid;
+	sp->group = st.st_gid;
+	if ((sp->q = open_sub(sp, "q", f)) < 0 ||
+	    (sp->tmp = open_sub(sp, "tmp", f)) < 0 ||
+	    (sp->failed = open_sub(sp, "failed", f)) < 0 ||
+	    (sp->corrupt = open_sub(sp, "corrupt", f)) < 0) {
+		spool_close(sp);
+		return -1;
+	}
+	return 0;
+}
+
+int
+spool_tmpfile(struct spool *sp, struct failure *f)
+{
+	int fd = openat(sp->tmp, ".", O_TMPFILE | O_RDWR | O_CLOEXEC,
+	    FILE_MODE);
+
+	if (fd < 0) {
+		fail_set(f, FAIL_OSERR, "spool %s/tmp: %s", sp->path,
+		    strerror(errno));
+		return -1;
+	}
+	(void)fchmod(fd, FILE_MODE); /* the umask is 077 */
+	return fd;
+}
+
+static int
+write_all(int fd, const char *p, size_t len)
+{
+	while (len > 0) {
+		ssize_t n = write(fd, p, len);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			if (n == 0)
+				errno = ENOSPC;
+			return -1;
+		}
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+/* Write name in tmp/, fsync it, rename it to dest in q/ (or dir). */
+static int
+write_file(struct spool *sp, const char *data, size_t len, const char *tmpname,
+    int destdir, const char *dest, struct failure *f)
+{
+	int fd = openat(sp->tmp, tmpname,
+	    O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, FILE_MODE);
+
+	if (fd < 0) {
+		fail_set(f, FAIL_OSERR, "spool %s/tmp/%s: %s", sp->path, tmpname,
+		    strerror(errno));
+		return -1;
+	}
+	if (fchmod(fd, FILE_MODE) != 0 || write_all(fd, data, len) != 0 ||
+	    fsync(fd) != 0) {
+		fail_set(f, FAIL_IOERR, "spool %s/tmp/%s: %s", sp->path,
+		    tmpname, strerror(errno));
+		(void)close(fd);
+		(void)unlinkat(sp->tmp, tmpname, 0);
+		return -1;
+	}
+	(void)close(fd);
+	if (renameat(sp->tmp, tmpname, destdir, dest) != 0) {
+		fail_set(f, FAIL_IOERR, "spool %s: rename %s: %s", sp->path,
+		    dest, strerror(errno));
+		(void)unlinkat(sp->tmp, tmpname, 0);
+		return -1;
+	}
+	return 0;
+}
+
+static int
+write_env(struct spool *sp, const struct spool_env *e, struct failure *f)
+{
+	char tmpname[64], dest[32];
+	size_t len;
+	char *text = spool_env_format(e, &len);
+	int rc;
+
+	if (text == NULL) {
+		fail_set(f, FAIL_OSERR, "out of memory");
+		return -1;
+	}
+	(void)snprintf(tmpname, sizeof(tmpname), "%s.env.%ld", e->qid,
+	    (long)getpid());
+	(void)snprintf(dest, sizeof(dest), "%s.env", e->qid);
+	rc = write_file(sp, text, len, tmpname, sp->q, dest, f);
+	free(text);
+	if (rc == 0 && fsync(sp->q) != 0) {
+		fail_set(f, FAIL_IOERR, "spool %s/q: fsync: %s", sp->path,
+		    strerror(errno));
+		return -1;
+	}
+	return rc;
+}
+
+/* A message file from elsewhere (another file system): copied. */
+static int
+copy_in(struct spool *sp, int msgfd, const char *dest, struct failure *f)
+{
+	int out = spool_tmpfile(sp, f);
+	char buf[65536], procpath[64];
+	ssize_t n;
+
+	if (out < 0)
+		return -1;
+	if (lseek(msgfd, 0, SEEK_SET) != 0)
+		goto io;
+	while ((n = read(msgfd, buf, sizeof(buf))) > 0)
+		if (write_all(out, buf, (size_t)n) != 0)
+			goto io;
+	if (n < 0 || fsync(out) != 0)
+		goto io;
+	(void)snprintf(procpath, sizeof(procpath), "/proc/self/fd/%d", out);
+	if (linkat(AT_FDCWD, procpath, sp->q, dest, AT_SYMLINK_FOLLOW) != 0)
+		goto io;
+	(void)close(out);
+	return 0;
+io:
+	fail_set(f, FAIL_IOERR, "spool %s: cannot store the message: %s",
+	    sp->path, strerror(errno));
+	(void)close(out);
+	return -1;
+}
+
+int
+spool_commit(struct spool *sp, int msgfd, const struct spool_env *e,
+    struct failure *f)
+{
+	char procpath[64], dest[32];
+
+	(void)snprintf(dest, sizeof(dest), "%s.msg", e->qid);
+	(void)snprintf(procpath, sizeof(procpath), "/proc/self/fd/%d", msgfd);
+	/* The message is already in SPOOL/tmp as an unnamed file: give it
+	 * its name, no copy. */
+	if (fsync(msgfd) != 0) {
+		fail_set(f, FAIL_IOERR, "spool %s: fsync: %s", sp->path,
+		    strerror(errno));
+		return -1;
+	}
+	if (linkat(AT_FDCWD, procpath, sp->q, dest, AT_SYMLINK_FOLLOW) != 0) {
+		if (errno != EXDEV && errno != ENOENT) {
+			fail_set(f, FAIL_IOERR, "spool %s: link %s: %s",
+			    sp->path, dest, strerror(errno));
+			return -1;
+		}
+		if (copy_in(sp, msgfd, dest, f) != 0)
+			return -1;
+	}
+	if (write_env(sp, e, f) != 0) {
+		(void)unlinkat(sp->q, dest, 0);
+		return -1;
+	}
+	return 0;
+}
+
+int
+spool_update(struct spool *sp, const struct spool_env *e, struct failure *f)
+{
+	return write_env(sp, e, f);
+}
+
+/* Spool files are hostile input: a regular file with one link, not
+ * writable by others, owned by us, the spool's owner or its group. */
+static bool
+safe_file(const struct spool *sp, const struct stat *st)
+{
+	return S_ISREG(st->st_mode) && st->st_nlink == 1 &&
+	    (st->st_mode & 022) == 0 &&
+	    (st->st_uid == geteuid() || st->st_uid == sp->owner ||
+		st->st_gid == sp->group);
+}
+
+static int
+read_all(int fd, char **out, size_t *len, size_t max)
+{
+	struct stat st;
+	char *buf;
+	size_t got = 0;
+
+	if (fstat(fd, &st) != 0 || st.st_size < 0 || (size_t)st.st_size > max)
+		return -1;
+	buf = malloc((size_t)st.st_size + 1);
+	if (buf == NULL)
+		return -1;
+	while (got < (size_t)st.st_size) {
+		ssize_t n = read(fd, buf + got, (size_t)st.st_size - got);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			free(buf);
+			return -1;
+		}
+		got += (size_t)n;
+	}
+	buf[got] = '\0';
+	*out = buf;
+	*len = got;
+	return 0;
+}
+
+static int
+parse_env_fd(int fd, const char *qid, struct spool_env *e, struct failure *f)
+{
+	char *text;
+	size_t len;
+	int rc;
+
+	if (read_all(fd, &text, &len, SPOOL_ENV_MAX) != 0) {
+		fail_set(f, FAIL_DATA, "cannot read it");
+		return -1;
+	}
+	rc = spool_env_parse(text, len, e, f);
+	free(text);
+	if (rc == 0 && strcmp(e->qid, qid) != 0) {
+		fail_set(f, FAIL_DATA, "its id is %s", e->qid);
+		spool_env_free(e);
+		return -1;
+	}
+	return rc;
+}
+
+enum spool_take
+spool_take(struct spool *sp, const char *qid, struct spool_item *it,
+    struct failure *f)
+{
+	char env_name[32], msg_name[32];
+	struct stat st, now;
+
+	it->envfd = it->msgfd = -1;
+	memset(&it->env, 0, sizeof(it->env));
+	(void)snprintf(env_name, sizeof(env_name), "%s.env", qid);
+	(void)snprintf(msg_name, sizeof(msg_name), "%s.msg", qid);
+	it->envfd = openat(sp->q, env_name,
+	    O_RDWR | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+	if (it->envfd < 0) {
+		if (errno == ENOENT)
+			return TAKE_GONE;
+		fail_set(f, FAIL_DATA, "%s: %s", env_name, strerror(errno));
+		return TAKE_CORRUPT;
+	}
+	if (fstat(it->envfd, &st) != 0 || !safe_file(sp, &st)) {
+		fail_set(f, FAIL_DATA, "%s: not a safe regular file", env_name);
+		goto corrupt;
+	}
+	if (flock(it->envfd, LOCK_EX | LOCK_NB) != 0) {
+		spool_release(it);
+		return TAKE_BUSY;
+	}
+	/* Renamed over or removed while we waited: someone else had it. */
+	if (fstatat(sp->q, env_name, &now, AT_SYMLINK_NOFOLLOW) != 0 ||
+	    now.st_ino != st.st_ino || now.st_dev != st.st_dev) {
+		spool_release(it);
+		return TAKE_GONE;
+	}
+	if (parse_env_fd(it->envfd, qid, &it->env, f) != 0)
+		goto corrupt;
+	it->msgfd = openat(sp->q, msg_name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	if (it->msgfd < 0 || fstat(it->msgfd, &st) != 0 ||
+	    !safe_file(sp, &st) ||
+	    (unsigned long long)st.st_size != it->env.size) {
+		fail_set(f, FAIL_DATA, "%s: %s", msg_name,
+		    it->msgfd < 0 ? strerror(errno)
+				  : "not a safe regular file of the "
+				    "recorded size");
+		goto corrupt;
+	}
+	return TAKE_OK;
+corrupt:
+	spool_release(it);
+	return TAKE_CORRUPT;
+}
+
+void
+spool_release(struct spool_item *it)
+{
+	if (it->msgfd >= 0)
+		(void)close(it->msgfd);
+	if (it->envfd >= 0)
+		(void)close(it->envfd); /* and the lock with it */
+	it->msgfd = it->envfd = -1;
+	spool_env_free(&it->env);
+}
+
+int
+spool_remove(struct spool *sp, const char *qid, struct failure *f)
+{
+	char name[32];
+
+	(void)snprintf(name, sizeof(name), "%s.env", qid);
+	if (unlinkat(sp->q, name, 0) != 0 && errno != ENOENT) {
+		fail_set(f, FAIL_IOERR, "spool: unlink %s: %s", name,
+		    strerror(errno));
+		return -1;
+	}
+	(void)snprintf(name, sizeof(name), "%s.msg", qid);
+	(void)unlinkat(sp->q, name, 0);
+	(void)fsync(sp->q);
+	return 0;
+}
+
+int
+spool_move_name(struct spool *sp, const char *name)
+{
+	char dest[300];
+
+	(void)snprintf(dest, sizeof(dest), "%.200s.%lld", name,
+	    (long long)time(NULL));
+	if (renameat(sp->q, name, sp->corrupt, dest) != 0)
+		return -1;
+	log_emit(LOG_WARNING, "spool: moved %s aside to corrupt/%s", name,
+	    dest);
+	return 0;
+}
+
+int
+spool_move(struct spool *sp, const char *qid, bool corrupt)
+{
+	static const char *const ext[] = {".env", ".msg"};
+	int rc = 0;
+
+	/* The .msg first: an .env in q/ without it is taken as corrupt. */
+	for (int i = 1; i >= 0; i--) {
+		char name[32];
+
+		(void)snprintf(name, sizeof(name), "%s%s", qid, ext[i]);
+		if (corrupt) {
+			if (spool_move_name(sp, name) != 0 && errno != ENOENT)
+				rc = -1;
+		} else if (renameat(sp->q, name, sp->failed, name) != 0 &&
+		    errno != ENOENT) {
+			rc = -1;
+		}
+	}
+	(void)fsync(sp->q);
+	return rc;
+}
+
+static int
+cmp_ids(const void *a, const void *b)
+{
+	return strcmp(a, b);
+}
+
+int
+spool_list(struct spool *sp, bool failed_area,
+    char (**ids)[SPOOL_QID_LEN + 1], size_t *n, struct failure *f)
+{
+	int fd = dup(failed_area ? sp->failed : sp->q);
+	DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
+	struct dirent *de;
+	size_t cap = 0;
+
+	*ids = NULL;
+	*n = 0;
+	if (d == NULL) {
+		if (fd >= 0)
+			(void)close(fd);
+		fail_set(f, FAIL_OSERR, "spool %s: %s", sp->path,
+		    strerror(errno));
+		return -1;
+	}
+	rewinddir(d);
+	while ((de = readdir(d)) != NULL) {
+		size_t len = strlen(de->d_name);
+
+		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+			continue;
+		if (len == SPOOL_QID_LEN + 4 &&
+		    spool_qid_ok(de->d_name, SPOOL_QID_LEN) &&
+		    (strcmp(de->d_name + SPOOL_QID_LEN, ".msg") == 0))
+			continue;
+		if (len != SPOOL_QID_LEN + 4 ||
+		    !spool_qid_ok(de->d_name, SPOOL_QID_LEN) ||
+		    strcmp(de->d_name + SPOOL_QID_LEN, ".env") != 0) {
+			if (!failed_area)
+				(void)spool_move_name(sp, de->d_name);
+			continue;
+		}
+		if (*n == cap) {
+			size_t c = cap == 0 ? 64 : cap * 2;
+			char(*grown)[SPOOL_QID_LEN + 1] =
+			    realloc(*ids, c * sizeof(**ids));
+
+			if (grown == NULL) {
+				(void)closedir(d);
+				free(*ids);
+				*ids = NULL;
+				fail_set(f, FAIL_OSERR, "out of memory");
+				return -1;
+			}
+			*ids = grown;
+			cap = c;
+		}
+		memcpy((*ids)[*n], de->d_name, SPOOL_QID_LEN);
+		(*ids)[*n][SPOOL_QID_LEN] = '\0';
+		(*n)++;
+	}
+	(void)closedir(d);
+	if (*n > 1)
+		qsort(*ids, *n, sizeof(**ids), cmp_ids);
+	return 0;
+}
+
+int
+spool_read_env(struct spool *sp, bool failed_area, const char *qid,
+    struct spool_env *e, struct failure *f)
+{
+	char name[32];
+	struct stat st;
+	int fd, rc;
+
+	(void)snprintf(name, sizeof(name), "%s.env", qid);
+	fd = openat(failed_area ? sp->failed : sp->q, name,
+	    O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+	if (fd < 0 || fstat(fd, &st) != 0 || !safe_file(sp, &st)) {
+		fail_set(f, FAIL_DATA, "%s: %s", name,
+		    fd < 0 ? strerror(errno) : "not a safe regular file");
+		if (fd >= 0)
+			(void)close(fd);
+		return -1;
+	}
+	rc = parse_env_fd(fd, qid, e, f);
+	(void)close(fd);
+	return rc;
+}

@@ -1,0 +1,84 @@
+/* spool.h - the spool directory: messages kept until the relay takes
+ * them. The back end's side of DESIGN.md (a later issue runs it setgid).
+ *
+ *   SPOOL/tmp/      files being written (unnamed O_TMPFILE, or *.tmp)
+ *   SPOOL/q/        QID.msg (the normalized message) and QID.env (the
+ *                   envelope and each recipient's state, spoolfmt.h)
+ *   SPOOL/failed/   messages nothing more can be done with, kept for the
+ *                   admin (mailq lists them)
+ *   SPOOL/corrupt/  files that failed the checks, moved aside
+ *
+ * A message is accepted when its QID.env is renamed into q/ (after the
+ * .msg is linked and both are fsync'd, and then the directory): a crash
+ * before leaves nothing the runner will see, a crash after leaves it
+ * whole. Every file is opened without following links and checked with
+ * fstat on the open descriptor. */
+#ifndef SAFEMAIL_SPOOL_H
+#define SAFEMAIL_SPOOL_H
+
+#include <stdbool.h>
+#include <sys/types.h>
+
+#include "fail.h"
+#include "spoolfmt.h"
+
+struct spool {
+	int dir;
+	int q, tmp, failed, corrupt;
+	uid_t owner; /* of the spool directory */
+	gid_t group;
+	char path[1024];
+};
+
+/* spool_open - open (and, when missing, create) the layout under path. */
+int spool_open(struct spool *sp, const char *path, struct failure *f);
+void spool_close(struct spool *sp);
+
+/* spool_tmpfile - an unnamed file in SPOOL/tmp for a message. */
+int spool_tmpfile(struct spool *sp, struct failure *f);
+
+/* spool_commit - make the message in msgfd (an spool_tmpfile, or any
+ * file, which is then copied) and its envelope durable under e->qid. */
+int spool_commit(struct spool *sp, int msgfd, const struct spool_env *e,
+    struct failure *f);
+
+/* spool_update - replace the envelope file atomically (state changes). */
+int spool_update(struct spool *sp, const struct spool_env *e,
+    struct failure *f);
+
+/* A message taken for delivery: its envelope locked (flock), so that no
+ * other runner sends it at the same time. */
+struct spool_item {
+	int envfd;
+	int msgfd;
+	struct spool_env env;
+};
+
+enum spool_take { TAKE_OK, TAKE_BUSY, TAKE_GONE, TAKE_CORRUPT };
+
+/* spool_take - lock and read QID.env and open QID.msg. TAKE_CORRUPT sets
+ * f (the caller moves the files aside). */
+enum spool_take spool_take(struct spool *sp, const char *qid,
+    struct spool_item *it, struct failure *f);
+void spool_release(struct spool_item *it);
+
+/* spool_remove - the message is done: the envelope goes first. */
+int spool_remove(struct spool *sp, const char *qid, struct failure *f);
+
+/* spool_move - move QID.env and QID.msg from q/ to failed/ or corrupt/. */
+int spool_move(struct spool *sp, const char *qid, bool corrupt);
+
+/* spool_move_name - move one stray or unsafe entry of q/ to corrupt/. */
+int spool_move_name(struct spool *sp, const char *name);
+
+/* spool_list - the QIDs with an envelope in q/ (or failed/), sorted;
+ * names that are neither QID.env nor QID.msg are moved to corrupt/ and
+ * logged. *ids is malloc'd, QID_LEN + 1 bytes each. */
+int spool_list(struct spool *sp, bool failed_area, char (**ids)[SPOOL_QID_LEN + 1],
+    size_t *n, struct failure *f);
+
+/* spool_read_env - read an envelope without locking it (mailq). */
+int spool_read_env(struct spool *sp, bool failed_area, const char *qid,
+    struct spool_env *e, struct failure *f);
+
+#endif
