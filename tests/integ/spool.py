@@ -203,6 +203,38 @@ t.ok(qid in r.out and "#" in r.out and "failed: kept for the admin" in r.out,
      "mailq lists the failed message", r.out)
 relay.stop()
 
+# A bounce that cannot be delivered goes to bounce_admin, once.
+c = Case(queue="retry = 1s\nbounce_admin = postmaster@store.example.com")
+r = c.run(["-f", SHOP, "bad@example.org"], MSG)
+relay = smtprelay.Relay(script={"RCPT:bad@": "550 5.1.1 no such user",
+                                "RCPT:shop@": "550 5.1.1 no such sender"})
+c.point_at(relay)
+time.sleep(1.1)
+r = c.run(["-q"])
+t.ok([x.rcpt_tos for x in relay.transactions] ==
+     [["postmaster@store.example.com"]] and
+     relay.transactions[0].mail_from in ("", "<>") and c.files() == [] and
+     "undeliverable bounce, sent to bounce_admin" in r.log_text(),
+     "an undeliverable bounce goes to bounce_admin, no loop", r)
+relay.stop()
+
+# -qR and -qS select by recipient domain and by sender.
+c = Case()
+c.run(["-odq", "a@one.example"], MSG)
+c.run(["-odq", "b@two.example"], MSG)
+relay = smtprelay.Relay()
+c.point_at(relay)
+r = c.run(["-qRtwo.example"])
+t.ok([x.rcpt_tos for x in relay.transactions] == [["b@two.example"]] and
+     len(c.ids()) == 1, "-qR sends only the messages for that domain", r)
+r = c.run(["-qSnobody@"])
+t.ok(len(relay.transactions) == 1, "-qS with another sender sends nothing",
+     r)
+r = c.run(["-qSshop@"])
+t.ok(len(relay.transactions) == 2 and c.files() == [],
+     "-qS with the sender sends the rest", r)
+relay.stop()
+
 # ---- 3. Two runners at once on 200 messages: each sent once ----
 c = Case(queue="retry = 1s\nconnections = 4")
 for i in range(200):
