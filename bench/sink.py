@@ -11,6 +11,8 @@ class Sink:
         self.ext = extensions
         self.messages = 0
         self.bytes = 0
+        self.connections = 0
+        self._lock = threading.Lock()
         self._srv = socket.socket()
         self._srv.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         self._srv.bind(("127.0.0.1", 0))
@@ -29,6 +31,8 @@ class Sink:
                              daemon=True).start()
 
     def _serve(self, c):
+        with self._lock:
+            self.connections += 1
         c.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         c.sendall(b"220 sink ESMTP\r\n")
         buf = b""
@@ -47,7 +51,7 @@ class Sink:
                         tail = window[-4:]
                         continue
                     in_data = False
-                    self.messages += 1
+                    self._count()
                     buf = window[end + 5:]
                     c.sendall(b"250 2.0.0 Ok: queued\r\n")
                 else:
@@ -68,7 +72,7 @@ class Sink:
                         end = window.find(b"\r\n.\r\n")
                         if end >= 0:
                             in_data = False
-                            self.messages += 1
+                            self._count()
                             buf = window[end + 5:]
                             out.append(b"250 2.0.0 Ok: queued\r\n")
                         else:
@@ -87,6 +91,10 @@ class Sink:
             return
         finally:
             c.close()
+
+    def _count(self):
+        with self._lock:
+            self.messages += 1
 
     def stop(self):
         self._stop = True

@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# queue.sh - issue 4, point 8: build safemail plainly, fetch dma from
+# Debian (extracted, not installed: it conflicts with postfix), and run
+# bench/queue.py in a private mount namespace. Needs root.
+set -euo pipefail
+top=$(cd "$(dirname "$0")/.." && pwd)
+cd "$top"
+. scripts/deps.sh
+install_missing postfix python3 util-linux </dev/null
+if [ -f "$top/config.status" ]; then
+	(cd "$top" && make distclean >/dev/null)
+fi
+[ -f "$top/configure" ] || autoreconf -fi >/dev/null
+build="$top/_build/bench"
+mkdir -p "$build"
+(cd "$build" && { [ -f Makefile ] || "$top/configure" -q; } &&
+	make -j"$(nproc)" >/dev/null)
+dma=$(mktemp -d)
+trap 'rm -rf "$dma"' EXIT
+(cd "$dma" && apt-get download -q dma >/dev/null 2>&1 &&
+	dpkg -x dma_*.deb root)
+exec unshare -m /usr/bin/python3 "$top/bench/queue.py" \
+	"$build/src/safemail" "$dma/root" "${1:-21}"
