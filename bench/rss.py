@@ -47,6 +47,7 @@ def run(path):
                             "a@example.org"], stdin=stdin,
                            stderr=subprocess.PIPE,
                            env={"SAFEMAIL_CONFIG": config,
+                                "SAFEMAIL_RELAY": safemail + "-relay",
                                 "PATH": "/usr/bin:/bin"})
         took = time.monotonic() - start
     if p.returncode != 0:

@@ -20,7 +20,9 @@ with open(os.path.join(top, "examples", "safemail.ini")) as f:
 with open(config, "w") as f:
     f.write(text)
 os.chmod(config, 0o600)
-env = {"PATH": "/usr/bin:/bin", "SAFEMAIL_CONFIG": config}
+env = {"PATH": "/usr/bin:/bin", "SAFEMAIL_CONFIG": config,
+       "SAFEMAIL_RELAY": os.path.join(os.path.dirname(safemail),
+                                      "safemail-relay")}
 
 
 def run(title, args, stdin=b""):

@@ -1,30 +1,22 @@
-/* backend.h - what happens to a submitted message: sent now, or spooled
- * (async = yes, -odq, -odb; or after a temporary failure) so that a
- * message safemail accepted is never lost. */
+/* backend.h - the back end's handling of one submitted message: sent now,
+ * and when the relay fails temporarily, kept in the spool (unless
+ * on_temp_failure = fail) with the recipients the relay did not take, so
+ * that a message safemail accepted is never lost. */
 #ifndef SAFEMAIL_BACKEND_H
 #define SAFEMAIL_BACKEND_H
 
 #include <stdbool.h>
 
-#include "argv.h"
 #include "conf.h"
 #include "fail.h"
 #include "spool.h"
-#include "submit.h"
+#include "spoolfmt.h"
 
-struct backend_options {
-	bool verbose;
-	enum delivery_mode delivery; /* -od* */
-	unsigned dsn_notify;
-	enum dsn_ret dsn_ret;
-	const char *dsn_envid;
-	bool body_8bitmime;
-	unsigned uid;
-};
-
-/* backend_submit - sp is the open spool, or NULL when it cannot be used
- * (then a temporary failure exits 75). 0: sent, or safely spooled. */
-int backend_submit(const struct conf *c, const struct backend_options *o,
-    const struct submission *s, struct spool *sp, struct failure *f);
+/* backend_submit - e: the envelope (validated), msgfd: the normalized
+ * message, sp: the open spool or NULL (then a temporary failure is 75).
+ * started: CLOCK_MONOTONIC seconds at submission. 0: sent or spooled. */
+int backend_submit(const struct conf *c, bool verbose,
+    const struct spool_env *e, int msgfd, double started, struct spool *sp,
+    struct failure *f);
 
 #endif

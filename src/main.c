@@ -1,25 +1,26 @@
-/* main.c - safemail: sendmail-compatible, hardened relay client
+/* main.c - safemail, the front end: sendmail-compatible and hardened.
  *
- * The only file that maps failures to exit codes and calls exit. Order:
- * process hygiene, the command line (pure; a refusal costs no config read),
- * the configuration, then the mode. */
+ * Order: process hygiene, the command line (pure; a refusal costs no
+ * configuration read and loads no libcurl), the configuration, then the
+ * mode. Everything that talks to the relay is the back end
+ * (safemail-relay, handoff.h); failures become exit codes in report.c. */
 #include "config.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sysexits.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "argv.h"
 #include "caller.h"
 #include "conf.h"
 #include "fail.h"
+#include "handoff.h"
 #include "log.h"
-#include "backend.h"
-#include "check.h"
 #include "mailq.h"
-#include "queue.h"
+#include "report.h"
 #include "spool.h"
 #include "startup.h"
 #include "submit.h"
@@ -37,54 +38,10 @@
 #define SAFEMAIL_SPOOL_DIR "/var/spool/safemail"
 #endif
 
-static const char *spool_path = SAFEMAIL_SPOOL_DIR;
-
-static const struct {
-	enum fail_kind kind;
-	int code;
-} exit_codes[] = {
-	{FAIL_NONE, EX_OK},
-	{FAIL_USAGE, EX_USAGE},
-	{FAIL_CONFIG_OVERRIDE, EX_NOPERM},
-	{FAIL_SENDER_DENIED, EX_NOPERM},
-	{FAIL_NOPERM, EX_NOPERM},
-	{FAIL_NOUSER, EX_NOUSER},
-	{FAIL_DATA, EX_DATAERR},
-	{FAIL_NOINPUT, EX_NOINPUT},
-	{FAIL_CONFIG, EX_CONFIG},
-	{FAIL_UNAVAILABLE, EX_UNAVAILABLE},
-	{FAIL_OSERR, EX_OSERR},
-	{FAIL_IOERR, EX_IOERR},
-	{FAIL_SOFTWARE, EX_SOFTWARE},
-	{FAIL_TEMP, EX_TEMPFAIL},
-};
-
-static int
-exit_code(enum fail_kind kind)
-{
-	for (size_t i = 0; i < sizeof(exit_codes) / sizeof(exit_codes[0]); i++)
-		if (exit_codes[i].kind == kind)
-			return exit_codes[i].code;
-	return EX_SOFTWARE;
-}
-
 static struct caller caller;
-
-/* One line on stderr and one in syslog; returns the exit code. Refusals
- * (attempts an admin must see) carry the caller's identity. */
-static int
-report(const struct failure *f, bool refusal)
-{
-	char shown[600];
-
-	text_show(shown, sizeof(shown), f->msg, strlen(f->msg), sizeof(f->msg));
-	(void)fprintf(stderr, "safemail: %s\n", shown);
-	log_emit(refusal ? LOG_WARNING : LOG_ERR,
-	    "%s: uid=%u user=%s ppid=%ld parent=%s: %s",
-	    refusal ? "refused" : "error", (unsigned)caller.uid, caller.user,
-	    (long)caller.ppid, caller.parent, f->msg);
-	return exit_code(f->kind);
-}
+static struct startup st;
+static const char *config_path = SAFEMAIL_CONFIG_PATH;
+static const char *spool_path = SAFEMAIL_SPOOL_DIR;
 
 static int
 print_envelope(const struct envelope *env, struct failure *f)
@@ -105,19 +62,75 @@ is_refusal(enum fail_kind k)
 	return k == FAIL_USAGE || k == FAIL_SENDER_DENIED || k == FAIL_NOUSER;
 }
 
+static int
+load_config(struct conf *c)
+{
+	struct failure f = {FAIL_NONE, ""};
+	struct conf_trust trust;
+
+	trust.caller_uid = getuid();
+	trust.caller_may_own = !st.secure;
+	if (conf_load(config_path, &trust, c, &f) != 0)
+		return report(&caller, &f, false);
+	return EX_OK;
+}
+
+/* Async (async = yes, -odq, -odb; never -odi): the front end writes the
+ * spool and returns; a detached back end tries it now (not for -odq). */
+static int
+submit_async(const struct request *req, const struct submission *s,
+    struct spool *sp, const struct spool_env *e, struct failure *f)
+{
+	if (spool_commit(sp, s->file->fd, e, f) != 0)
+		return -1;
+	log_emit(LOG_INFO, "%s: uid=%u from=<%s> nrcpt=%zu size=%llu "
+			   "status=queued (async)",
+	    s->qid, (unsigned)caller.uid, s->env.sender, s->env.nrcpt,
+	    s->size);
+	if (req->delivery != DELIVERY_QUEUE)
+		handoff_detached(&st, s->qid);
+	return 0;
+}
+
+/* Synchronous: exec the back end with the envelope and the message. */
+static int
+submit_now(const struct request *req, const struct submission *s,
+    const struct spool_env *e, struct failure *f)
+{
+	char started[32];
+	const char *args[5];
+	int n = 0, envfd = handoff_envelope(e, f);
+
+	if (envfd < 0)
+		return -1;
+	(void)snprintf(started, sizeof(started), "%.6f", s->started);
+	args[n++] = "safemail-relay";
+	args[n++] = "deliver";
+	if (req->verbose)
+		args[n++] = "-v";
+	args[n++] = started;
+	args[n] = NULL;
+	(void)fflush(stdout);
+	return handoff_exec(&st, args, envfd, s->file->fd, f);
+}
+
 /* Read the message, decide the envelope, then print it (-bv), discard it
- * (disable = yes) or hand it to the back end. */
+ * (disable = yes), spool it (async) or hand it to the back end. */
 static int
 run_message(const struct request *req, const struct conf *c)
 {
 	struct failure f = {FAIL_NONE, ""};
 	struct submission s;
-	struct backend_options o;
+	struct spool_env e;
 	struct spool sp;
 	bool spool_ok = false;
+	bool async = (c->async || req->delivery == DELIVERY_QUEUE ||
+			 req->delivery == DELIVERY_BACKGROUND) &&
+	    req->delivery != DELIVERY_INTERACTIVE;
 	char tmpdir[1100];
 	int rc = EX_OK;
 
+	memset(&e, 0, sizeof(e));
 	(void)snprintf(tmpdir, sizeof(tmpdir), "%s", SAFEMAIL_TMPDIR);
 	if (req->mode != MODE_VERIFY && !c->disable) {
 		struct failure sf = {FAIL_NONE, ""};
@@ -132,12 +145,12 @@ run_message(const struct request *req, const struct conf *c)
 			log_emit(LOG_WARNING, "%s", sf.msg);
 	}
 	if (submit_message(req, c, &caller, tmpdir, &s, &f) != 0) {
-		rc = report(&f, is_refusal(f.kind));
+		rc = report(&caller, &f, is_refusal(f.kind));
 		goto out;
 	}
 	if (req->mode == MODE_VERIFY) {
 		if (print_envelope(&s.env, &f) != 0)
-			rc = report(&f, false);
+			rc = report(&caller, &f, false);
 		goto out;
 	}
 	if (c->disable) {
@@ -148,24 +161,26 @@ run_message(const struct request *req, const struct conf *c)
 		    s.size);
 		goto out;
 	}
-	memset(&o, 0, sizeof(o));
-	o.verbose = req->verbose;
-	o.delivery = req->delivery;
-	o.dsn_notify = req->dsn_notify;
-	o.dsn_ret = req->dsn_ret;
-	o.dsn_envid = req->dsn_envid;
-	o.body_8bitmime = req->body == BODY_8BITMIME;
-	o.uid = (unsigned)caller.uid;
-	if (backend_submit(c, &o, &s, spool_ok ? &sp : NULL, &f) != 0) {
-		/* the back end has logged the outcome; stderr gets a line */
-		char shown[600];
-
-		text_show(shown, sizeof(shown), f.msg, strlen(f.msg),
-		    sizeof(f.msg));
-		(void)fprintf(stderr, "safemail: %s\n", shown);
-		rc = exit_code(f.kind);
+	if (submission_envelope(&s, req, (unsigned)caller.uid, &e, &f) != 0) {
+		rc = report(&caller, &f, false);
+		goto out;
 	}
+	if (async && spool_ok) {
+		if (submit_async(req, &s, &sp, &e, &f) != 0)
+			rc = report(&caller, &f, false);
+		goto out;
+	}
+	if (async)
+		log_emit(LOG_WARNING, "%s: the spool cannot be used: sending "
+				      "now instead",
+		    s.qid);
+	if (spool_ok)
+		spool_close(&sp);
+	spool_ok = false;
+	(void)submit_now(req, &s, &e, &f); /* returns only on failure */
+	rc = report(&caller, &f, false);
 out:
+	spool_env_free(&e);
 	submission_free(&s);
 	if (spool_ok)
 		spool_close(&sp);
@@ -183,31 +198,50 @@ print_queue(void)
 			(void)printf("Mail queue is empty\n");
 			return fflush(stdout) == 0 ? EX_OK : EX_IOERR;
 		}
-		return report(&f, false);
+		return report(&caller, &f, false);
 	}
 	if (mailq_print(&sp, stdout, &f) != 0) {
 		spool_close(&sp);
-		return report(&f, false);
+		return report(&caller, &f, false);
 	}
 	spool_close(&sp);
 	return fflush(stdout) == 0 ? EX_OK : EX_IOERR;
 }
 
+/* Modes that need the relay are the back end's: -q (and its selections),
+ * --flush, --check. */
 static int
-run_queue(const struct request *req, const struct conf *c, bool flush)
+run_back_end(const char *const *args)
 {
 	struct failure f = {FAIL_NONE, ""};
-	struct queue_select sel = {flush ? 'F' : req->queue_select_kind,
-	    req->queue_select};
-	struct spool sp;
-	int rc = EX_OK;
+	struct conf c;
+	int rc = load_config(&c); /* a bad config is reported here, once */
 
-	if (spool_open(&sp, spool_path, &f) != 0)
-		return report(&f, false);
-	if (queue_run(c, &sp, &sel, req->verbose, &f) != 0)
-		rc = report(&f, false);
-	spool_close(&sp);
-	return rc;
+	if (rc != EX_OK)
+		return rc;
+	conf_free(&c);
+	(void)fflush(stdout);
+	(void)handoff_exec(&st, args, -1, -1, &f);
+	return report(&caller, &f, false);
+}
+
+static int
+run_queue(const struct request *req)
+{
+	char kind[2] = {req->queue_select_kind, '\0'};
+	const char *args[6];
+	int n = 0;
+
+	args[n++] = "safemail-relay";
+	args[n++] = "queue";
+	if (req->verbose)
+		args[n++] = "-v";
+	if (req->queue_select_kind != 0) {
+		args[n++] = kind;
+		args[n++] = req->queue_select;
+	}
+	args[n] = NULL;
+	return run_back_end(args);
 }
 
 /* safemail --delete|--hold|--release QID: root or the spool's owner. */
@@ -222,75 +256,63 @@ queue_command(const char *cmd, const char *qid)
 	int rc = EX_OK;
 
 	if (spool_open(&sp, spool_path, &f) != 0)
-		return report(&f, false);
+		return report(&caller, &f, false);
 	if (geteuid() != 0 && geteuid() != sp.owner) {
 		fail_set(&f, FAIL_NOPERM, "%s is for root or the spool's owner",
 		    cmd);
-		rc = report(&f, true);
+		rc = report(&caller, &f, true);
 	} else if (mailq_admin(&sp, what, qid, &f) != 0) {
-		rc = report(&f, false);
+		rc = report(&caller, &f, false);
 	}
 	spool_close(&sp);
 	return rc;
 }
 
+/* The commands that exist only under the name safemail, never as
+ * sendmail, so that no web application reaches them through
+ * sendmail_path. Returns -1 when argv is none of them. */
+static int
+admin_command(int argc, char **argv)
+{
+	static const char *const check[] = {"safemail-relay", "check", NULL};
+	static const char *const flush[] = {"safemail-relay", "queue",
+	    "flush", NULL};
+
+	if (strcmp(argv_base_name(argv[0]), "safemail") != 0)
+		return -1;
+	if (argc == 2 && strcmp(argv[1], "--check") == 0)
+		return run_back_end(check);
+	if (argc == 2 && strcmp(argv[1], "--flush") == 0)
+		return run_back_end(flush);
+	if (argc == 3 && (strcmp(argv[1], "--delete") == 0 ||
+			     strcmp(argv[1], "--hold") == 0 ||
+			     strcmp(argv[1], "--release") == 0))
+		return queue_command(argv[1], argv[2]);
+	return -1;
+}
+
 int
 main(int argc, char **argv)
 {
-	struct startup st;
 	struct request req;
 	struct failure f = {FAIL_NONE, ""};
 	struct conf conf;
-	struct conf_trust trust;
-	const char *path = SAFEMAIL_CONFIG_PATH;
 	int rc;
 
-	if (startup_harden(&st) != 0)
+	if (startup_harden(&st, 0) != 0)
 		return EX_OSERR;
 	log_init(st.log_socket[0] != '\0' ? st.log_socket : NULL);
 	caller_identify(&caller);
-
 	if (st.config_path[0] != '\0')
-		path = st.config_path;
+		config_path = st.config_path;
 	if (st.spool_path[0] != '\0')
 		spool_path = st.spool_path;
-	if (argc == 3 && strcmp(argv_base_name(argv[0]), "safemail") == 0 &&
-	    (strcmp(argv[1], "--delete") == 0 ||
-		strcmp(argv[1], "--hold") == 0 ||
-		strcmp(argv[1], "--release") == 0))
-		return queue_command(argv[1], argv[2]);
-	/* The admin's self-test: only under its own name, never as sendmail,
-	 * so no web application can reach it through sendmail_path. */
-	if (argc == 2 && strcmp(argv[1], "--check") == 0 &&
-	    strcmp(argv_base_name(argv[0]), "safemail") == 0) {
-		trust.caller_uid = getuid();
-		trust.caller_may_own = !st.secure;
-		if (conf_load(path, &trust, &conf, &f) != 0)
-			return report(&f, false);
-		rc = check_run(&conf, path, &f) == 0 ? EX_OK
-						      : report(&f, false);
-		conf_free(&conf);
+	if (argc >= 1 && (rc = admin_command(argc, argv)) >= 0)
 		return rc;
-	}
-	/* Try every queued message now, whatever its schedule (Postfix's
-	 * postqueue -f); only under the safemail name. */
-	if (argc == 2 && strcmp(argv[1], "--flush") == 0 &&
-	    strcmp(argv_base_name(argv[0]), "safemail") == 0) {
-		struct request all;
-
-		memset(&all, 0, sizeof(all));
-		trust.caller_uid = getuid();
-		trust.caller_may_own = !st.secure;
-		if (conf_load(path, &trust, &conf, &f) != 0)
-			return report(&f, false);
-		rc = run_queue(&all, &conf, true);
-		conf_free(&conf);
-		return rc;
-	}
 	if (argc < 1 || argv_parse(argc, argv, &req, &f) != 0) {
 		if (f.kind == FAIL_NONE)
 			fail_set(&f, FAIL_USAGE, "started without arguments");
-		return report(&f, true);
+		return report(&caller, &f, true);
 	}
 	for (int i = 0; i < req.nignored; i++) {
 		char shown[64];
@@ -307,22 +329,19 @@ main(int argc, char **argv)
 		return EX_OK; /* aliases live in safemail.ini; nothing to build */
 	case MODE_PRINT_QUEUE:
 		return print_queue();
+	case MODE_RUN_QUEUE:
+		return run_queue(&req);
 	default:
 		break;
 	}
 
-	trust.caller_uid = getuid();
-	trust.caller_may_own = !st.secure;
-	if (conf_load(path, &trust, &conf, &f) != 0)
-		return report(&f, false);
-
-	if (req.mode == MODE_RUN_QUEUE) {
-		rc = run_queue(&req, &conf, false);
-	} else if (req.mode == MODE_SMTP) {
+	if ((rc = load_config(&conf)) != EX_OK)
+		return rc;
+	if (req.mode == MODE_SMTP) {
 		fail_set(&f, FAIL_UNAVAILABLE,
 		    "-bs (SMTP on standard input) is not available in this "
 		    "build yet");
-		rc = report(&f, false);
+		rc = report(&caller, &f, false);
 	} else {
 		rc = run_message(&req, &conf);
 	}

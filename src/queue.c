@@ -2,7 +2,6 @@
 #include "config.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -426,43 +425,11 @@ queue_run(const struct conf *c, struct spool *sp,
 }
 
 void
-queue_run_one_detached(const struct conf *c, const char *spool_path,
-    const char *qid)
+queue_run_one(const struct conf *c, struct spool *sp, const char *qid)
 {
-	pid_t pid = fork();
+	struct queue_select sel = {'I', qid};
+	char ids[1][SPOOL_QID_LEN + 1];
 
-	if (pid < 0) {
-		log_emit(LOG_WARNING, "%s: cannot start the background "
-				      "attempt (%s); the queue run sends it",
-		    qid, strerror(errno));
-		return;
-	}
-	if (pid > 0) {
-		(void)waitpid(pid, NULL, 0);
-		return;
-	}
-	/* The child: a new session, then a grandchild that outlives it, so
-	 * the caller neither waits for it nor holds its pipes open. */
-	if (setsid() < 0 || fork() != 0)
-		_exit(0);
-	{
-		int null = open("/dev/null", O_RDWR | O_CLOEXEC);
-		struct spool sp;
-		struct failure f = {FAIL_NONE, ""};
-		struct queue_select sel = {'I', qid};
-
-		if (null >= 0) {
-			(void)dup2(null, 0);
-			(void)dup2(null, 1);
-			(void)dup2(null, 2);
-		}
-		char ids[1][SPOOL_QID_LEN + 1];
-
-		(void)snprintf(ids[0], sizeof(ids[0]), "%s", qid);
-		if (spool_open(&sp, spool_path, &f) == 0) {
-			work(c, &sp, ids, 1, 0, 1, &sel, false);
-			spool_close(&sp);
-		}
-		_exit(0);
-	}
+	(void)snprintf(ids[0], sizeof(ids[0]), "%s", qid);
+	work(c, sp, ids, 1, 0, 1, &sel, false);
 }

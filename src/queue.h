@@ -24,10 +24,8 @@ struct queue_select {
 int queue_run(const struct conf *c, struct spool *sp,
     const struct queue_select *sel, bool verbose, struct failure *f);
 
-/* queue_run_one_detached - for async submission: a background process,
- * detached from the caller (its own session, standard descriptors on
- * /dev/null), tries this message now. Returns at once in the caller. */
-void queue_run_one_detached(const struct conf *c, const char *spool_path,
-    const char *qid);
+/* queue_run_one - try one message now (the back end's background attempt
+ * after an async submission). */
+void queue_run_one(const struct conf *c, struct spool *sp, const char *qid);
 
 #endif

@@ -41,17 +41,17 @@ open_std_fds(void)
 }
 
 static void
-close_other_fds(void)
+close_other_fds(int first)
 {
 #ifdef HAVE_CLOSE_RANGE
-	if (close_range(3, ~0U, 0) == 0)
+	if (close_range((unsigned)first, ~0U, 0) == 0)
 		return;
 #endif
 	long max = sysconf(_SC_OPEN_MAX);
 
 	if (max < 0 || max > 65536)
 		max = 65536;
-	for (int fd = 3; fd < max; fd++)
+	for (int fd = first; fd < max; fd++)
 		(void)close(fd);
 }
 
@@ -67,14 +67,14 @@ take_override(const char *name, char *out, size_t outsz)
 
 /* startup_harden - see startup.h */
 int
-startup_harden(struct startup *st)
+startup_harden(struct startup *st, int keep_fds)
 {
 	struct rlimit none = {0, 0};
 
 	memset(st, 0, sizeof(*st));
 	if (open_std_fds() != 0)
 		return -1;
-	close_other_fds();
+	close_other_fds(3 + keep_fds);
 	umask(077);
 	st->secure = getauxval(AT_SECURE) != 0;
 	if (!st->secure) {
@@ -84,6 +84,8 @@ startup_harden(struct startup *st)
 		    sizeof(st->log_socket));
 		take_override("SAFEMAIL_SPOOL", st->spool_path,
 		    sizeof(st->spool_path));
+		take_override("SAFEMAIL_RELAY", st->relay_path,
+		    sizeof(st->relay_path));
 	}
 	/* clearenv() only drops the pointers: wipe the strings too, so that
 	 * nothing the caller passed stays readable in /proc/PID/environ. */

@@ -10,14 +10,16 @@ struct startup {
 	char config_path[1024];
 	char log_socket[108];
 	char spool_path[1024];
+	char relay_path[1024]; /* the back end (safemail-relay) */
 };
 
-/* startup_harden - fds 0-2 open (on /dev/null when closed), every other fd
- * closed, umask 077, environment cleared to PATH only, cwd "/", no core
- * dumps. Reads the SAFEMAIL_CONFIG, SAFEMAIL_LOG_SOCKET and SAFEMAIL_SPOOL
- * overrides first
+/* startup_harden - fds 0-2 open (on /dev/null when closed), the next
+ * keep_fds descriptors kept (what the front end hands the back end), every
+ * other fd closed, umask 077, environment cleared to PATH only, cwd "/", no core
+ * dumps. Reads the SAFEMAIL_CONFIG, SAFEMAIL_LOG_SOCKET, SAFEMAIL_SPOOL
+ * and SAFEMAIL_RELAY overrides first
  * (not in a set-ID process). Returns -1 when the process cannot be made
  * safe; nothing can be reported then, since stderr may be unusable. */
-int startup_harden(struct startup *st);
+int startup_harden(struct startup *st, int keep_fds);
 
 #endif

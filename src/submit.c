@@ -308,3 +308,56 @@ submission_free(struct submission *s)
 	}
 	s->file = NULL;
 }
+
+static void
+notify_string(unsigned bits, char *buf, size_t sz)
+{
+	static const struct {
+		unsigned bit;
+		const char *name;
+	} names[] = {{DSN_SUCCESS, "SUCCESS"}, {DSN_FAILURE, "FAILURE"},
+	    {DSN_DELAY, "DELAY"}};
+
+	buf[0] = '\0';
+	if (bits & DSN_NEVER) {
+		(void)snprintf(buf, sz, "NEVER");
+		return;
+	}
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		if (bits & names[i].bit)
+			(void)snprintf(buf + strlen(buf), sz - strlen(buf),
+			    "%s%s", buf[0] != '\0' ? "," : "", names[i].name);
+}
+
+int
+submission_envelope(const struct submission *s, const struct request *req,
+    unsigned uid, struct spool_env *e, struct failure *f)
+{
+	memset(e, 0, sizeof(*e));
+	memcpy(e->qid, s->qid, sizeof(e->qid));
+	e->created = (long long)s->when;
+	e->uid = uid;
+	e->null_sender = s->env.null_sender;
+	memcpy(e->sender, s->env.sender, sizeof(e->sender));
+	e->size = s->size;
+	e->eight_bit = s->eight_bit || req->body == BODY_8BITMIME;
+	e->eight_bit_headers = s->eight_bit_headers;
+	notify_string(req->dsn_notify, e->notify, sizeof(e->notify));
+	(void)snprintf(e->ret, sizeof(e->ret), "%s",
+	    req->dsn_ret == DSN_RET_FULL   ? "FULL"
+	    : req->dsn_ret == DSN_RET_HDRS ? "HDRS"
+					   : "");
+	(void)snprintf(e->envid, sizeof(e->envid), "%s",
+	    req->dsn_envid != NULL ? req->dsn_envid : "");
+	e->rcpt = calloc(s->env.nrcpt, sizeof(*e->rcpt));
+	if (e->rcpt == NULL) {
+		fail_set(f, FAIL_OSERR, "out of memory");
+		return -1;
+	}
+	for (size_t i = 0; i < s->env.nrcpt; i++) {
+		memcpy(e->rcpt[i].addr, s->env.rcpt[i], ADDR_BUFSZ);
+		e->rcpt[i].state = RCPT_PENDING;
+	}
+	e->nrcpt = s->env.nrcpt;
+	return 0;
+}

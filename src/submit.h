@@ -15,6 +15,7 @@
 #include "envelope.h"
 #include "fail.h"
 #include "msgfile.h"
+#include "spoolfmt.h"
 
 #define QID_LEN 12
 
@@ -37,5 +38,11 @@ int submit_message(const struct request *req, const struct conf *c,
     struct failure *f);
 
 void submission_free(struct submission *s);
+
+/* submission_envelope - the envelope as the back end and the spool take
+ * it (spoolfmt.h): every recipient pending, the -N/-R/-V and -B requests
+ * kept. e->rcpt is malloc'd (spool_env_free). */
+int submission_envelope(const struct submission *s, const struct request *req,
+    unsigned uid, struct spool_env *e, struct failure *f);
 
 #endif

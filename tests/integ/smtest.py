@@ -15,6 +15,9 @@ import threading
 SAFEMAIL = os.environ.get("SAFEMAIL") or os.path.join(
     os.environ.get("top_builddir", "."), "src", "safemail")
 TOP_SRCDIR = os.environ.get("top_srcdir", ".")
+# The back end, next to the front end in the build tree.
+RELAY = os.environ.get("SAFEMAIL_RELAY") or os.path.join(
+    os.path.dirname(os.path.abspath(SAFEMAIL)), "safemail-relay")
 
 
 def shared_dir():
@@ -128,7 +131,8 @@ class Env:
             os.unlink(sock_path)
         sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
         sock.bind(sock_path)
-        e = {"PATH": "/usr/bin:/bin", "SAFEMAIL_LOG_SOCKET": sock_path}
+        e = {"PATH": "/usr/bin:/bin", "SAFEMAIL_LOG_SOCKET": sock_path,
+             "SAFEMAIL_RELAY": RELAY}
         if config:
             e["SAFEMAIL_CONFIG"] = self.config
         for k in ("ASAN_OPTIONS", "UBSAN_OPTIONS", "LSAN_OPTIONS"):

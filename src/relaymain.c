@@ -1,0 +1,211 @@
+/* relaymain.c - safemail-relay, the back end: the only program that links
+ * libcurl and OpenSSL and talks to the relay. The front end (safemail)
+ * starts it by exec with a fixed command line:
+ *
+ *   safemail-relay deliver [-v] STARTED   envelope on fd 3, message on fd 4
+ *   safemail-relay queue [-v] [flush | I VALUE | R VALUE | S VALUE]
+ *   safemail-relay one QID               the background attempt (async)
+ *   safemail-relay check                 safemail --check
+ *
+ * It parses nothing else; the envelope is read as hostile input
+ * (spoolfmt.c), and the message must be a regular file of the size the
+ * envelope gives. A later issue installs it setgid safemail. */
+#include "config.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "backend.h"
+#include "caller.h"
+#include "check.h"
+#include "conf.h"
+#include "handoff.h"
+#include "log.h"
+#include "queue.h"
+#include "report.h"
+#include "spool.h"
+#include "startup.h"
+
+#ifndef SAFEMAIL_CONFIG_PATH
+#define SAFEMAIL_CONFIG_PATH "/etc/safemail.ini"
+#endif
+#ifndef SAFEMAIL_SPOOL_DIR
+#define SAFEMAIL_SPOOL_DIR "/var/spool/safemail"
+#endif
+
+static struct caller caller;
+
+static int
+usage(void)
+{
+	struct failure f;
+
+	fail_set(&f, FAIL_USAGE, "safemail-relay is started by safemail, "
+				 "not by hand");
+	return report(&caller, &f, true);
+}
+
+/* The envelope the front end sealed on fd 3. */
+static int
+read_envelope(struct spool_env *e, struct failure *f)
+{
+	struct stat st;
+	char *buf;
+	size_t got = 0;
+
+	if (fstat(HANDOFF_ENVELOPE_FD, &st) != 0 || !S_ISREG(st.st_mode) ||
+	    st.st_size <= 0 || st.st_size > SPOOL_ENV_MAX) {
+		fail_set(f, FAIL_SOFTWARE, "no envelope from the front end");
+		return -1;
+	}
+	buf = malloc((size_t)st.st_size);
+	if (buf == NULL) {
+		fail_set(f, FAIL_OSERR, "out of memory");
+		return -1;
+	}
+	while (got < (size_t)st.st_size) {
+		ssize_t n = read(HANDOFF_ENVELOPE_FD, buf + got,
+		    (size_t)st.st_size - got);
+
+		if (n <= 0)
+			break;
+		got += (size_t)n;
+	}
+	if (got != (size_t)st.st_size ||
+	    spool_env_parse(buf, got, e, f) != 0) {
+		free(buf);
+		if (f->kind == FAIL_NONE || f->kind == FAIL_DATA)
+			fail_set(f, FAIL_SOFTWARE,
+			    "the envelope from the front end is invalid");
+		return -1;
+	}
+	free(buf);
+	if (fstat(HANDOFF_MESSAGE_FD, &st) != 0 || !S_ISREG(st.st_mode) ||
+	    (unsigned long long)st.st_size != e->size) {
+		spool_env_free(e);
+		fail_set(f, FAIL_SOFTWARE, "no message from the front end");
+		return -1;
+	}
+	return 0;
+}
+
+static int
+deliver_mode(const struct conf *c, const char *spool_path, bool verbose,
+    double started)
+{
+	struct failure f = {FAIL_NONE, ""};
+	struct spool_env e;
+	struct spool sp;
+	bool spool_ok;
+	int rc;
+
+	if (read_envelope(&e, &f) != 0)
+		return report(&caller, &f, false);
+	spool_ok = spool_open(&sp, spool_path, &f) == 0;
+	if (!spool_ok)
+		f.kind = FAIL_NONE;
+	rc = backend_submit(c, verbose, &e, HANDOFF_MESSAGE_FD, started,
+	    spool_ok ? &sp : NULL, &f);
+	spool_env_free(&e);
+	if (spool_ok)
+		spool_close(&sp);
+	/* the delivery has logged its outcome: stderr gets the one line */
+	return rc == 0 ? 0 : report_line(&f);
+}
+
+static int
+queue_mode(const struct conf *c, const char *spool_path, bool verbose,
+    int argc, char **argv, int i)
+{
+	struct failure f = {FAIL_NONE, ""};
+	struct queue_select sel = {0, NULL};
+	struct spool sp;
+	int rc = 0;
+
+	if (i < argc && strcmp(argv[i], "flush") == 0 && i + 1 == argc) {
+		sel.kind = 'F';
+	} else if (i + 2 == argc && strlen(argv[i]) == 1 &&
+	    strchr("IRS", argv[i][0]) != NULL && strlen(argv[i + 1]) > 0 &&
+	    strlen(argv[i + 1]) <= ADDR_MAX) {
+		sel.kind = argv[i][0];
+		sel.value = argv[i + 1];
+	} else if (i != argc) {
+		return usage();
+	}
+	if (spool_open(&sp, spool_path, &f) != 0)
+		return report(&caller, &f, false);
+	if (queue_run(c, &sp, &sel, verbose, &f) != 0)
+		rc = report(&caller, &f, false);
+	spool_close(&sp);
+	return rc;
+}
+
+int
+main(int argc, char **argv)
+{
+	struct startup st;
+	struct failure f = {FAIL_NONE, ""};
+	struct conf conf;
+	struct conf_trust trust;
+	const char *path = SAFEMAIL_CONFIG_PATH;
+	const char *spool_path = SAFEMAIL_SPOOL_DIR;
+	bool verbose = false;
+	int i = 2, rc;
+
+	/* fds 3 and 4 carry a delivery's envelope and message; any other
+	 * mode closes them before opening anything */
+	if (startup_harden(&st, 2) != 0)
+		return 71;
+	if (argc < 2 || strcmp(argv[1], "deliver") != 0) {
+		(void)close(HANDOFF_ENVELOPE_FD);
+		(void)close(HANDOFF_MESSAGE_FD);
+	}
+	log_init(st.log_socket[0] != '\0' ? st.log_socket : NULL);
+	caller_identify(&caller);
+	if (st.config_path[0] != '\0')
+		path = st.config_path;
+	if (st.spool_path[0] != '\0')
+		spool_path = st.spool_path;
+	if (argc < 2)
+		return usage();
+	if (argc > 2 && strcmp(argv[2], "-v") == 0) {
+		verbose = true;
+		i = 3;
+	}
+	trust.caller_uid = getuid();
+	trust.caller_may_own = !st.secure;
+	if (conf_load(path, &trust, &conf, &f) != 0)
+		return report(&caller, &f, false);
+	if (strcmp(argv[1], "deliver") == 0 && i + 1 == argc) {
+		char *end;
+		double started = strtod(argv[i], &end);
+
+		if (*end != '\0' || !(started >= 0))
+			started = 0;
+		rc = deliver_mode(&conf, spool_path, verbose, started);
+	} else if (strcmp(argv[1], "queue") == 0) {
+		rc = queue_mode(&conf, spool_path, verbose, argc, argv, i);
+	} else if (strcmp(argv[1], "one") == 0 && argc == 3 &&
+	    spool_qid_ok(argv[2], strlen(argv[2]))) {
+		struct spool sp;
+
+		rc = 0;
+		if (spool_open(&sp, spool_path, &f) != 0) {
+			rc = report(&caller, &f, false);
+		} else {
+			queue_run_one(&conf, &sp, argv[2]);
+			spool_close(&sp);
+		}
+	} else if (strcmp(argv[1], "check") == 0 && argc == 2) {
+		rc = check_run(&conf, path, &f) == 0
+		    ? 0
+		    : report(&caller, &f, false);
+	} else {
+		rc = usage();
+	}
+	conf_free(&conf);
+	return rc;
+}
