@@ -49,6 +49,13 @@ with open(proc + "/limits") as f:
     core = [l for l in f if l.startswith("Max core file size")]
 t.ok(core and core[0].split()[4:6] == ["0", "0"], "core dumps off",
      repr(core))
+with open(proc + "/maps") as f:
+    libs = sorted({l.split()[-1].rsplit("/", 1)[-1] for l in f
+                   if ".so" in l})
+t.ok(not any(x.startswith(("libcurl", "libssl", "libcrypto", "libnghttp",
+                           "libgnutls")) for x in libs),
+     "the front end loads no libcurl and no TLS library (issue 7: a "
+     "refusal costs a plain process start)", repr(libs))
 out, err = p.communicate(b"To: a@x.org\n\n", timeout=20)
 os.close(extra_r)
 os.close(extra_w)
