@@ -17,6 +17,46 @@ rcpt_at(const void *ctx, size_t i)
 	return e->rcpt[i].addr;
 }
 
+static int last_code;
+
+int
+backend_last_code(void)
+{
+	return last_code;
+}
+
+void
+backend_verdict(const struct failure *f, int code, char *out, size_t sz)
+{
+	char text[sizeof(f->msg)];
+	size_t n = 0;
+
+	/* one printable line */
+	for (const char *p = f->msg; *p != '\0' && n + 1 < sizeof(text); p++)
+		text[n++] = (unsigned char)*p < 0x20 || *p == 0x7f ? '?' : *p;
+	text[n] = '\0';
+	if (f->kind == FAIL_NONE) {
+		const char *t = text;
+
+		/* the relay's "250 2.0.0 Ok: queued as X" without its codes */
+		if (strlen(t) > 4 && t[3] == ' ' && t[0] == '2')
+			t += 4;
+		if (t[0] == '2' && t[1] == '.' && strchr(t, ' ') != NULL)
+			t = strchr(t, ' ') + 1;
+		(void)snprintf(out, sz, "250 2.0.0 %s", t[0] != '\0' ? t : "Ok");
+		return;
+	}
+	if (code < 400 || code > 599)
+		code = f->kind == FAIL_TEMP || f->kind == FAIL_CONFIG ||
+			f->kind == FAIL_OSERR || f->kind == FAIL_IOERR ||
+			f->kind == FAIL_SOFTWARE
+		    ? 451
+		    : f->kind == FAIL_NOUSER ? 550
+					     : 554;
+	(void)snprintf(out, sz, "%d %s %s", code,
+	    code < 500 ? "4.0.0" : "5.0.0", text);
+}
+
 int
 backend_submit(const struct conf *c, bool verbose, const struct spool_env *e,
     int msgfd, double started, struct spool *sp, struct failure *f)
@@ -54,8 +94,16 @@ backend_submit(const struct conf *c, bool verbose, const struct spool_env *e,
 	m.started = started;
 	rc = outbound_send(ob, &m, &res, &session_failed, f);
 	outbound_free(ob);
-	for (size_t i = 0; i < e->nrcpt; i++)
+	last_code = res.last.code;
+	for (size_t i = 0; i < e->nrcpt; i++) {
 		permanent |= res.rcpt[i].code >= 500;
+		if (res.rcpt[i].code >= 400 && res.stage == STAGE_NONE)
+			last_code = res.rcpt[i].code; /* a refused recipient */
+	}
+	if (rc == 0) {
+		/* the relay's final reply, for -bs */
+		(void)snprintf(f->msg, sizeof(f->msg), "%s", res.last.text);
+	}
 	/* A temporary failure is not the caller's problem: keep the message
 	 * for the recipients the relay did not take and say it is accepted;
 	 * a recipient refused for good is still the caller's to hear. */
@@ -90,7 +138,9 @@ backend_submit(const struct conf *c, bool verbose, const struct spool_env *e,
 			    e->qid);
 			rc = 0;
 			f->kind = FAIL_NONE;
-			f->msg[0] = '\0';
+			(void)snprintf(f->msg, sizeof(f->msg),
+			    "queued as %s: the relay is tried again later",
+			    e->qid);
 			for (size_t i = 0; i < e->nrcpt && permanent; i++)
 				if (res.rcpt[i].code >= 500) {
 					fail_set(f, FAIL_NOUSER,

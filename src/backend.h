@@ -19,4 +19,13 @@ int backend_submit(const struct conf *c, bool verbose,
     const struct spool_env *e, int msgfd, double started, struct spool *sp,
     struct failure *f);
 
+/* backend_verdict - the outcome as one SMTP reply line for a -bs client:
+ * the relay's code when it gave one ("550 5.1.1 ..."), else one from the
+ * failure kind (451 temporary, 554 permanent). */
+void backend_verdict(const struct failure *f, int code, char *out,
+    size_t sz);
+
+/* The relay reply code that decided the last backend_submit (0: none). */
+int backend_last_code(void);
+
 #endif

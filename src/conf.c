@@ -57,6 +57,7 @@ enum key_id {
 	K_ON_TEMP_FAILURE,
 	K_BOUNCE_ADMIN,
 	K_CONNECTIONS,
+	K_BS_IDLE_TIMEOUT,
 	K_COUNT
 };
 
@@ -97,6 +98,7 @@ static const struct keyspec {
 	[K_ON_TEMP_FAILURE] = {SEC_QUEUE, "on_temp_failure"},
 	[K_BOUNCE_ADMIN] = {SEC_QUEUE, "bounce_admin"},
 	[K_CONNECTIONS] = {SEC_QUEUE, "connections"},
+	[K_BS_IDLE_TIMEOUT] = {SEC_MAIL, "bs_idle_timeout"},
 };
 
 static const char *const section_names[] = {
@@ -772,6 +774,9 @@ set_key(struct reader *r, enum key_id id, const char *key, const char *v)
 	case K_CONNECTIONS:
 		return number_value(r, key, v, CONF_CONNECTIONS_MAX,
 		    "a number", &c->connections);
+	case K_BS_IDLE_TIMEOUT:
+		return number_value(r, key, v, CONF_TIMEOUT_CEILING,
+		    "a number of seconds", &c->bs_idle_timeout);
 	case K_COUNT:
 		break;
 	}
@@ -1055,6 +1060,7 @@ conf_defaults(struct conf *c)
 	}
 	c->max_age = 5 * 86400;
 	c->connections = 4;
+	c->bs_idle_timeout = 300;
 }
 
 /* Debian's libinih reads its switches at run time; make them strict. */

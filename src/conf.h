@@ -35,6 +35,7 @@ struct conf {
 	unsigned max_recipients;
 	bool long_lines_refuse;               /* else split */
 	unsigned long max_message_size;       /* 0: no limit */
+	unsigned bs_idle_timeout;             /* -bs: seconds of silence */
 	/* [smtp] */
 	char host[ADDR_BUFSZ];
 	unsigned port;

@@ -122,6 +122,53 @@ handoff_exec(const struct startup *st, const char *const *args, int envfd,
 	return -1;
 }
 
+int
+handoff_run(const struct startup *st, const char *const *args, int envfd,
+    int msgfd, char *status, size_t ssz, struct failure *f)
+{
+	int pipefd[2], wstatus = 0;
+	size_t got = 0;
+	pid_t pid;
+
+	status[0] = '\0';
+	if (pipe2(pipefd, O_CLOEXEC) != 0) {
+		fail_set(f, FAIL_OSERR, "pipe: %s", strerror(errno));
+		return -1;
+	}
+	pid = fork();
+	if (pid < 0) {
+		fail_set(f, FAIL_OSERR, "fork: %s", strerror(errno));
+		(void)close(pipefd[0]);
+		(void)close(pipefd[1]);
+		return -1;
+	}
+	if (pid == 0) {
+		struct failure cf = {FAIL_NONE, ""};
+		int e2 = envfd >= 0 ? fcntl(envfd, F_DUPFD_CLOEXEC, 10) : -1;
+		int m2 = msgfd >= 0 ? fcntl(msgfd, F_DUPFD_CLOEXEC, 10) : -1;
+
+		/* the verdict pipe lands on 5, the others on 3 and 4 */
+		if (dup2(pipefd[1], HANDOFF_STATUS_FD) == HANDOFF_STATUS_FD)
+			(void)handoff_exec(st, args, e2, m2, &cf);
+		_exit(71);
+	}
+	(void)close(pipefd[1]);
+	while (got + 1 < ssz) {
+		ssize_t n = read(pipefd[0], status + got, ssz - 1 - got);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		got += (size_t)n;
+	}
+	status[got] = '\0';
+	(void)close(pipefd[0]);
+	while (waitpid(pid, &wstatus, 0) < 0 && errno == EINTR)
+		;
+	return WIFEXITED(wstatus) ? WEXITSTATUS(wstatus) : -1;
+}
+
 void
 handoff_detached(const struct startup *st, const char *qid)
 {

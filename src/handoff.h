@@ -16,6 +16,8 @@
 
 #define HANDOFF_ENVELOPE_FD 3
 #define HANDOFF_MESSAGE_FD 4
+/* -bs: where the back end writes its one-line SMTP verdict */
+#define HANDOFF_STATUS_FD 5
 
 /* handoff_envelope - a sealed memfd holding e's text, at offset 0. */
 int handoff_envelope(const struct spool_env *e, struct failure *f);
@@ -26,6 +28,13 @@ int handoff_envelope(const struct spool_env *e, struct failure *f);
  * only on failure. */
 int handoff_exec(const struct startup *st, const char *const *args,
     int envfd, int msgfd, struct failure *f);
+
+/* handoff_run - as handoff_exec, but in a child the front end waits for
+ * (-bs, which carries many messages): the back end's SMTP-style verdict
+ * ("250 2.0.0 ...", "550 5.1.1 ...") is read into status. Returns the
+ * back end's exit status, or -1. */
+int handoff_run(const struct startup *st, const char *const *args,
+    int envfd, int msgfd, char *status, size_t ssz, struct failure *f);
 
 /* handoff_detached - start the back end in the background for one
  * spooled message: its own session, descriptors 0-2 on /dev/null, so the

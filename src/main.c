@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "argv.h"
+#include "bsmode.h"
 #include "caller.h"
 #include "conf.h"
 #include "fail.h"
@@ -338,10 +339,7 @@ main(int argc, char **argv)
 	if ((rc = load_config(&conf)) != EX_OK)
 		return rc;
 	if (req.mode == MODE_SMTP) {
-		fail_set(&f, FAIL_UNAVAILABLE,
-		    "-bs (SMTP on standard input) is not available in this "
-		    "build yet");
-		rc = report(&caller, &f, false);
+		rc = bsmode_run(&req, &conf, &caller, &st, spool_path);
 	} else {
 		rc = run_message(&req, &conf);
 	}

@@ -3,6 +3,8 @@
  * starts it by exec with a fixed command line:
  *
  *   safemail-relay deliver [-v] STARTED   envelope on fd 3, message on fd 4
+ *   safemail-relay verdict [-v] STARTED   the same, for -bs: the SMTP
+ *                                        reply line on fd 5, not stderr
  *   safemail-relay queue [-v] [flush | I VALUE | R VALUE | S VALUE]
  *   safemail-relay one QID               the background attempt (async)
  *   safemail-relay check                 safemail --check
@@ -94,7 +96,7 @@ read_envelope(struct spool_env *e, struct failure *f)
 
 static int
 deliver_mode(const struct conf *c, const char *spool_path, bool verbose,
-    double started)
+    double started, bool verdict)
 {
 	struct failure f = {FAIL_NONE, ""};
 	struct spool_env e;
@@ -112,6 +114,14 @@ deliver_mode(const struct conf *c, const char *spool_path, bool verbose,
 	spool_env_free(&e);
 	if (spool_ok)
 		spool_close(&sp);
+	if (verdict) {
+		/* -bs: the verdict for the client, then nothing on stderr */
+		char line[700];
+
+		backend_verdict(&f, backend_last_code(), line, sizeof(line));
+		(void)dprintf(HANDOFF_STATUS_FD, "%s\n", line);
+		return rc == 0 ? 0 : exit_code(f.kind);
+	}
 	/* the delivery has logged its outcome: stderr gets the one line */
 	return rc == 0 ? 0 : report_line(&f);
 }
@@ -155,14 +165,18 @@ main(int argc, char **argv)
 	bool verbose = false;
 	int i = 2, rc;
 
-	/* fds 3 and 4 carry a delivery's envelope and message; any other
-	 * mode closes them before opening anything */
-	if (startup_harden(&st, 2) != 0)
+	/* fds 3 and 4 carry a delivery's envelope and message, 5 (-bs) the
+	 * verdict's way back; any other mode closes them before opening
+	 * anything */
+	if (startup_harden(&st, 3) != 0)
 		return 71;
-	if (argc < 2 || strcmp(argv[1], "deliver") != 0) {
+	if (argc < 2 || (strcmp(argv[1], "deliver") != 0 &&
+			    strcmp(argv[1], "verdict") != 0)) {
 		(void)close(HANDOFF_ENVELOPE_FD);
 		(void)close(HANDOFF_MESSAGE_FD);
 	}
+	if (argc < 2 || strcmp(argv[1], "verdict") != 0)
+		(void)close(HANDOFF_STATUS_FD);
 	log_init(st.log_socket[0] != '\0' ? st.log_socket : NULL);
 	caller_identify(&caller);
 	if (st.config_path[0] != '\0')
@@ -179,13 +193,16 @@ main(int argc, char **argv)
 	trust.caller_may_own = !st.secure;
 	if (conf_load(path, &trust, &conf, &f) != 0)
 		return report(&caller, &f, false);
-	if (strcmp(argv[1], "deliver") == 0 && i + 1 == argc) {
+	if ((strcmp(argv[1], "deliver") == 0 ||
+		strcmp(argv[1], "verdict") == 0) &&
+	    i + 1 == argc) {
 		char *end;
 		double started = strtod(argv[i], &end);
 
 		if (*end != '\0' || !(started >= 0))
 			started = 0;
-		rc = deliver_mode(&conf, spool_path, verbose, started);
+		rc = deliver_mode(&conf, spool_path, verbose, started,
+		    strcmp(argv[1], "verdict") == 0);
 	} else if (strcmp(argv[1], "queue") == 0) {
 		rc = queue_mode(&conf, spool_path, verbose, argc, argv, i);
 	} else if (strcmp(argv[1], "one") == 0 && argc == 3 &&

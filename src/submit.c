@@ -21,6 +21,7 @@ struct ctx {
 	const struct conf *c;
 	const struct caller *who;
 	struct submission *s;
+	bool preset; /* -bs: MAIL and RCPT gave the envelope */
 	char host[ADDR_BUFSZ];
 };
 
@@ -156,7 +157,7 @@ on_headers(void *ctx, struct msg *m, struct failure *f)
 	char field[COMPOSE_FIELD_MAX];
 	char id[QID_LEN + 32];
 
-	if (decide(x, m, f) != 0)
+	if (!x->preset && decide(x, m, f) != 0)
 		return -1;
 	if (x->s->file == NULL)
 		return 0; /* -bv: nothing is written */
@@ -205,16 +206,13 @@ discard(void *ctx, const char *p, size_t len)
 	return 0;
 }
 
-static int
-read_message(struct ctx *x, struct failure *f)
+static void
+msg_setup(struct ctx *x, struct msg *m, bool ignore_dots)
 {
-	static char buf[READ_CHUNK];
 	struct msg_options o;
-	struct msg m;
-	int rc = -1;
 
 	memset(&o, 0, sizeof(o));
-	o.ignore_dots = x->req->ignore_dots;
+	o.ignore_dots = ignore_dots;
 	o.long_lines = x->c->long_lines_refuse ? NORM_LONG_REFUSE
 					       : NORM_LONG_SPLIT;
 	o.domain = x->c->domain;
@@ -223,7 +221,17 @@ read_message(struct ctx *x, struct failure *f)
 	o.write_ctx = x->s->file;
 	o.headers_done = on_headers;
 	o.headers_ctx = x;
-	msg_init(&m, &o);
+	msg_init(m, &o);
+}
+
+static int
+read_message(struct ctx *x, struct failure *f)
+{
+	static char buf[READ_CHUNK];
+	struct msg m;
+	int rc = -1;
+
+	msg_setup(x, &m, x->req->ignore_dots);
 	for (;;) {
 		ssize_t n = read(STDIN_FILENO, buf, sizeof(buf));
 
@@ -252,6 +260,93 @@ out:
 	return rc;
 }
 
+static int
+start(struct ctx *x, struct submission *s, const char *tmpdir,
+    struct failure *f)
+{
+	local_host_name(x->c->helo_name, x->host, sizeof(x->host));
+	s->when = time(NULL);
+	{
+		struct timespec ts;
+
+		(void)clock_gettime(CLOCK_MONOTONIC, &ts);
+		s->started = (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+	}
+	if (new_qid(s->qid, f) != 0)
+		return -1;
+	if (tmpdir == NULL)
+		return 0;
+	s->file = malloc(sizeof(*s->file));
+	if (s->file == NULL) {
+		fail_set(f, FAIL_OSERR, "out of memory");
+		return -1;
+	}
+	s->file->fd = -1;
+	return msgfile_create(s->file, tmpdir, f);
+}
+
+/* ---- -bs: the envelope from MAIL and RCPT, the message pushed ---- */
+
+struct submit_stream {
+	struct ctx x;
+	struct msg m;
+};
+
+struct submit_stream *
+submit_stream_begin(const struct request *req, const struct conf *c,
+    const struct caller *who, const char *tmpdir, struct submission *s,
+    struct failure *f)
+{
+	struct submit_stream *ss = calloc(1, sizeof(*ss));
+
+	if (ss == NULL) {
+		fail_set(f, FAIL_OSERR, "out of memory");
+		return NULL;
+	}
+	ss->x.req = req;
+	ss->x.c = c;
+	ss->x.who = who;
+	ss->x.s = s;
+	ss->x.preset = true;
+	if (start(&ss->x, s, tmpdir, f) != 0) {
+		free(ss);
+		return NULL;
+	}
+	/* the dialogue ended the data at CRLF.CRLF: a "." line inside
+	 * (after a bare LF) is content */
+	msg_setup(&ss->x, &ss->m, true);
+	return ss;
+}
+
+int
+submit_stream_push(struct submit_stream *ss, const char *p, size_t n,
+    struct failure *f)
+{
+	return msg_push(&ss->m, p, n, f);
+}
+
+int
+submit_stream_end(struct submit_stream *ss, struct failure *f)
+{
+	struct submission *s = ss->x.s;
+
+	if (msg_finish(&ss->m, f) != 0)
+		return -1;
+	s->size = ss->m.size;
+	s->eight_bit = ss->m.eight_bit_body || ss->m.eight_bit_headers;
+	s->eight_bit_headers = ss->m.eight_bit_headers;
+	return msgfile_finish(s->file, f);
+}
+
+void
+submit_stream_free(struct submit_stream *ss)
+{
+	if (ss == NULL)
+		return;
+	msg_free(&ss->m);
+	free(ss);
+}
+
 int
 submit_message(const struct request *req, const struct conf *c,
     const struct caller *who, const char *tmpdir, struct submission *s,
@@ -269,28 +364,12 @@ submit_message(const struct request *req, const struct conf *c,
 	x.c = c;
 	x.who = who;
 	x.s = s;
-	local_host_name(c->helo_name, x.host, sizeof(x.host));
-	s->when = time(NULL);
-	{
-		struct timespec ts;
-
-		(void)clock_gettime(CLOCK_MONOTONIC, &ts);
-		s->started = (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-	}
-	if (new_qid(s->qid, f) != 0)
+	if (start(&x, s, req->mode != MODE_VERIFY && need_message ? tmpdir
+								  : NULL,
+		f) != 0)
 		return -1;
 	if (!need_message)
 		return decide(&x, NULL, f);
-	if (req->mode != MODE_VERIFY) {
-		s->file = malloc(sizeof(*s->file));
-		if (s->file == NULL) {
-			fail_set(f, FAIL_OSERR, "out of memory");
-			return -1;
-		}
-		s->file->fd = -1;
-		if (msgfile_create(s->file, tmpdir, f) != 0)
-			return -1;
-	}
 	if (read_message(&x, f) != 0)
 		return -1;
 	if (s->file != NULL && msgfile_finish(s->file, f) != 0)

@@ -39,6 +39,18 @@ int submit_message(const struct request *req, const struct conf *c,
 
 void submission_free(struct submission *s);
 
+/* -bs: the envelope is already in s->env (MAIL, RCPT); the message is
+ * pushed as the dialogue receives it (dot-unstuffed) and goes through the
+ * same pipeline as standard input's: the same checks, the same fields. */
+struct submit_stream;
+struct submit_stream *submit_stream_begin(const struct request *req,
+    const struct conf *c, const struct caller *who, const char *tmpdir,
+    struct submission *s, struct failure *f);
+int submit_stream_push(struct submit_stream *ss, const char *p, size_t n,
+    struct failure *f);
+int submit_stream_end(struct submit_stream *ss, struct failure *f);
+void submit_stream_free(struct submit_stream *ss);
+
 /* submission_envelope - the envelope as the back end and the spool take
  * it (spoolfmt.h): every recipient pending, the -N/-R/-V and -B requests
  * kept. e->rcpt is malloc'd (spool_env_free). */
