@@ -492,11 +492,15 @@ conf_parse_duration(const char *v, unsigned long *out)
 
 	if (n == 0 || n >= sizeof(digits))
 		return false;
+	/* one unit letter at most, after at least one digit */
 	for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++)
 		if (v[n - 1] == units[i].unit) {
 			mult = units[i].seconds;
 			n--;
+			break;
 		}
+	if (n == 0)
+		return false;
 	memcpy(digits, v, n);
 	digits[n] = '\0';
 	if (!text_parse_uint(digits, 100000000UL, &num))

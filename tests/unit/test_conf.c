@@ -91,6 +91,12 @@ static const struct {
 	    "t.ini:2: connect_timeout: expects a number of seconds from 1 to "
 	    "3600"},
 	{"[smtp]\nmessage_timeout = 60\nconnect_timeout = 5\n", NULL},
+	/* found by fuzz_conf: a unit letter alone read before the value */
+	{"[queue]\nretry = m\n",
+	    "t.ini:2: retry: 'm' is not a duration from 1s to 30d"},
+	{"[queue]\nretry = 5ms\n",
+	    "t.ini:2: retry: '5ms' is not a duration from 1s to 30d"},
+	{"[queue]\nretry = 30s, 5m 1h\nmax_age = 2d\n", NULL},
 	{"[smtp]\ntls_pin = sha256//AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA="
 	 ";sha256//BBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBB=\n",
 	    NULL},
