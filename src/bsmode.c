@@ -258,7 +258,10 @@ data_end(void *ctx, char *out, size_t sz)
 		    (unsigned)x->who->uid, x->who->user, (long)x->who->ppid,
 		    x->who->parent, f.msg);
 		(void)snprintf(out, sz, "%s %.300s",
-		    f.kind == FAIL_DATA ? "554 5.6.0" : "451 4.3.0", f.msg);
+		    strstr(f.msg, "max_message_size") != NULL ? "552 5.3.4"
+		    : f.kind == FAIL_DATA		      ? "554 5.6.0"
+							      : "451 4.3.0",
+		    f.msg);
 		reset(x);
 		return;
 	}

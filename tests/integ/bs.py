@@ -145,6 +145,18 @@ relay, r, lines = session(
 t.ok(codes(lines)[-2:] == ["554", "221"] and relay.transactions == [],
      "long_lines = refuse: 554 after the data", lines)
 
+# max_message_size: SIZE= too large is refused at MAIL, data too large
+# after its end.
+relay, r, lines = session(
+    b"EHLO c\r\nMAIL FROM:<" + SHOP.encode() + b"> SIZE=5000\r\n" + MAIL +
+    b"RCPT TO:<a@example.org>\r\nDATA\r\nSubject: big\r\n\r\n" +
+    b"y" * 3000 + b"\r\n.\r\nQUIT\r\n", mail="max_message_size = 2000")
+t.ok(codes(lines) == ["220", "250", "552", "250", "250", "354", "552",
+                      "221"] and relay.transactions == [] and
+     any(l == "250-SIZE 2000" for l in lines),
+     "max_message_size: SIZE advertised; 552 at MAIL and after the data",
+     lines)
+
 # Garbage and commands out of order.
 relay, r, lines = session(
     b"MAIL FROM:<a@example.org>\r\nHELO c\r\nRCPT TO:<a@example.org>\r\n"
