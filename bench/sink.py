@@ -7,8 +7,10 @@ import threading
 
 
 class Sink:
-    def __init__(self, extensions=("PIPELINING", "8BITMIME", "SIZE")):
-        self.ext = extensions
+    def __init__(self, extensions=("PIPELINING", "8BITMIME", "SIZE"),
+                 tls=None):
+        self.ext = list(extensions) + (["STARTTLS"] if tls else [])
+        self.tls = tls  # an ssl.SSLContext for STARTTLS, or None
         self.messages = 0
         self.bytes = 0
         self.connections = 0
@@ -79,6 +81,12 @@ class Sink:
                             self.bytes += len(buf)
                             tail = window[-4:]
                             buf = b""
+                    elif verb == b"STAR" and self.tls is not None:
+                        c.sendall(b"".join(out) + b"220 go ahead\r\n")
+                        out = []
+                        c = self.tls.wrap_socket(c, server_side=True)
+                        buf = b""
+                        break
                     elif verb == b"QUIT":
                         out.append(b"221 bye\r\n")
                         c.sendall(b"".join(out))

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/auxv.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -94,6 +95,11 @@ startup_harden(struct startup *st, int keep_fds)
 	if (clearenv() != 0 || setenv("PATH", "/usr/bin:/bin", 1) != 0)
 		return -1;
 	if (setrlimit(RLIMIT_CORE, &none) != 0)
+		return -1;
+	/* Not dumpable: no core, and a process of the same user can neither
+	 * ptrace it nor read its /proc/PID/mem or environ (the relay password
+	 * lives in the back end's memory). */
+	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) != 0)
 		return -1;
 	if (chdir("/") != 0)
 		return -1;

@@ -63,6 +63,61 @@ t.ok(p.returncode == 0 and out == b"MAIL FROM:<shop@store.example.com>\n"
      b"RCPT TO:<a@x.org>\n", "and it still works", repr((out, err)))
 
 
+# Not dumpable: another process of the same (unprivileged) user can read
+# neither its memory nor its environment, nor ptrace it.
+import pwd  # noqa: E402
+import shutil  # noqa: E402
+import tempfile  # noqa: E402
+if os.geteuid() == 0 and shutil.which("setpriv"):
+    nobody = pwd.getpwnam("nobody")
+    d = tempfile.mkdtemp(prefix="safemail-nobody-")
+    os.chmod(d, 0o755)
+    conf = os.path.join(d, "safemail.ini")
+    with open(conf, "w") as f:
+        f.write(smtest.config_text())
+    os.chown(conf, nobody.pw_uid, nobody.pw_gid)
+    os.chmod(conf, 0o600)
+    as_nobody = ["setpriv", "--reuid=nobody", "--regid=nogroup",
+                 "--clear-groups"]
+    p = subprocess.Popen(as_nobody + [os.path.abspath(smtest.SAFEMAIL),
+                                      "-bv", "-t"],
+                         stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                         stderr=subprocess.PIPE,
+                         env={"PATH": "/usr/bin:/bin",
+                              "SAFEMAIL_CONFIG": conf})
+    for _ in range(500):  # until it waits on standard input
+        try:
+            with open("/proc/%d/syscall" % p.pid) as f:
+                if f.read().split()[0] in ("0", "63"):
+                    break
+        except (OSError, IndexError):
+            pass
+        time.sleep(0.02)
+    probe = subprocess.run(as_nobody + ["/usr/bin/python3", "-c", """
+import ctypes, os, sys
+pid = int(sys.argv[1])
+for name in ("mem", "environ"):
+    try:
+        with open("/proc/%d/%s" % (pid, name), "rb") as f:
+            f.read(1)
+        print(name, "readable")
+    except OSError as e:
+        print(name, "denied", e.errno)
+libc = ctypes.CDLL(None, use_errno=True)
+r = libc.ptrace(16, pid, None, None)  # PTRACE_ATTACH
+print("ptrace", "attached" if r == 0 else "denied", ctypes.get_errno())
+""", str(p.pid)], stdout=subprocess.PIPE, text=True)
+    p.communicate(b"To: a@x.org\n\n", timeout=20)
+    t.ok("mem denied" in probe.stdout and "environ denied" in probe.stdout
+         and "ptrace denied" in probe.stdout,
+         "the same user can read neither its memory nor its environ, nor "
+         "ptrace it", probe.stdout)
+    t.ok(p.returncode == 0, "and it ran normally as that user", p.returncode)
+else:
+    print("ok %d - # SKIP needs root and setpriv" % (t.n + 1))
+    t.n += 1
+
+
 def close_out_err():
     os.close(1)
     os.close(2)

@@ -1,0 +1,137 @@
+"""sync - issue 7: safemail's synchronous sending, refusal and async
+submission side by side with msmtp (Debian), a minimal libcurl sender
+(src/curlsend.c) and the floors (src/rawsmtp.c, src/spoolw.c, /bin/true),
+in one interleaved run: every program once per round, start rotated;
+medians and the median of per-round ratios. Wall time from fork to reap;
+a sender's process ends only after the sink's 250 for the message.
+Usage: sync.py SAFEMAIL [ROUNDS]"""
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+here = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, here)
+sys.path.insert(0, os.path.join(here, "..", "tests", "integ"))
+import sink  # noqa: E402
+import smtprelay  # noqa: E402
+
+SAFEMAIL = os.path.abspath(sys.argv[1])
+ROUNDS = int(sys.argv[2]) if len(sys.argv) > 2 else 21
+work = tempfile.mkdtemp(prefix="safemail-bench-s-")
+
+
+def cc(name, *libs):
+    out = os.path.join(work, name)
+    subprocess.run(["cc", "-O2", "-o", out, os.path.join(here, "src",
+                                                         name + ".c")] +
+                   list(libs), check=True)
+    return out
+
+
+RAW, CURL, SPOOLW = cc("rawsmtp"), cc("curlsend", "-lcurl"), cc("spoolw")
+ca = smtprelay.TestCA()
+plain = sink.Sink()
+tls = sink.Sink(tls=ca.server_context(ca.good))
+capath = os.path.join(work, "capath")
+os.mkdir(capath)
+subprocess.run(["cp", ca.ca, capath], check=True)
+subprocess.run(["openssl", "rehash", capath], check=True)
+MSG = (b"From: b@example.com\r\nTo: a@example.org\r\nSubject: bench\r\n\r\n" +
+       b"x" * 76 + b"\r\n") * 1
+MSG += b"y" * (1024 - len(MSG) - 2) + b"\r\n"
+msgfile = os.path.join(work, "msg")
+with open(msgfile, "wb") as f:
+    f.write(MSG)
+
+
+def config(port, extra=""):
+    path = os.path.join(work, "safemail-%d.ini" % port)
+    with open(path, "w") as f:
+        f.write("[mail]\ndomain = example.com\ndefault_sender = "
+                "b@example.com\n[smtp]\nhost = 127.0.0.1\nport = %d\n%s\n"
+                % (port, extra))
+    os.chmod(path, 0o600)
+    return path
+
+
+spool = os.path.join(work, "spool")
+os.mkdir(spool, 0o750)
+spoolw_dir = os.path.join(work, "spoolw-dir")
+os.mkdir(spoolw_dir)
+
+
+def sm_env(conf):
+    return {"PATH": "/usr/bin:/bin", "SAFEMAIL_CONFIG": conf,
+            "SAFEMAIL_SPOOL": spool, "SAFEMAIL_RELAY": SAFEMAIL + "-relay"}
+
+
+MSMTP = ["/usr/bin/msmtp", "--host=127.0.0.1", "--from=b@example.com",
+         "--auth=off"]
+GROUPS = {
+    "plain 1 KiB": [
+        ("rawsmtp (floor)", [RAW, str(plain.port)], None),
+        ("curlsend (libcurl)", [CURL, str(plain.port)], None),
+        ("msmtp", MSMTP + ["--port=%d" % plain.port, "--tls=off",
+                           "a@example.org"], None),
+        ("safemail", [SAFEMAIL, "-i", "a@example.org"],
+         sm_env(config(plain.port))),
+    ],
+    "STARTTLS 1 KiB, verified": [
+        ("curlsend, CA file", [CURL, str(tls.port), ca.ca], None),
+        ("curlsend, CApath", [CURL, str(tls.port), "capath:" + capath],
+         None),
+        ("msmtp", MSMTP + ["--port=%d" % tls.port, "--tls=on",
+                           "--tls-starttls=on",
+                           "--tls-trust-file=" + ca.ca, "a@example.org"],
+         None),
+        ("safemail", [SAFEMAIL, "-i", "a@example.org"],
+         sm_env(config(tls.port, "ssl = tls\ntls_ca_file = " + ca.ca))),
+    ],
+    "async submission": [
+        ("spoolw (floor)", [SPOOLW, spoolw_dir], None),
+        ("safemail -odq", [SAFEMAIL, "-odq", "-i", "a@example.org"],
+         sm_env(config(plain.port))),
+    ],
+    "refused invocation": [
+        ("/bin/true (floor)", ["/bin/true"], None),
+        ("safemail -X", [SAFEMAIL, "-X/tmp/x", "a@example.org"],
+         sm_env(config(plain.port))),
+    ],
+}
+
+
+def once(argv, env, expect_ok=True):
+    with open(msgfile, "rb") as stdin:
+        start = time.perf_counter()
+        p = subprocess.run(argv, stdin=stdin, env=env or {"PATH":
+                                                          "/usr/bin:/bin"},
+                           stdout=subprocess.DEVNULL,
+                           stderr=subprocess.DEVNULL)
+        took = (time.perf_counter() - start) * 1000
+    if expect_ok and p.returncode != 0 and "-X/tmp/x" not in argv:
+        sys.exit("%s failed: %d" % (argv[0], p.returncode))
+    return took
+
+
+for group, progs in GROUPS.items():
+    times = {name: [] for name, _, _ in progs}
+    for r in range(ROUNDS):
+        order = progs[r % len(progs):] + progs[:r % len(progs)]
+        for name, argv, env in order:
+            times[name].append(once(argv, env))
+    base = progs[0][0]
+    print("\n%s, %d interleaved rounds" % (group, ROUNDS))
+    print("| program | ms median [min-max] | x %s | x safemail |" % base)
+    print("|---|---|---|---|")
+    sm = [n for n, _, _ in progs if n.startswith("safemail")][0]
+    for name, _, _ in progs:
+        ts = times[name]
+        rb = statistics.median(a / b for a, b in zip(ts, times[base]))
+        rs = statistics.median(a / b for a, b in zip(ts, times[sm]))
+        print("| %s | %.2f [%.2f-%.2f] | %.2f | %.2f |" % (
+            name, statistics.median(ts), min(ts), max(ts), rb, rs))
+print("\nsinks: plain %d messages, STARTTLS %d messages" % (
+    plain.messages, tls.messages))
