@@ -59,7 +59,7 @@ backend_verdict(const struct failure *f, int code, char *out, size_t sz)
 
 int
 backend_submit(const struct conf *c, bool verbose, const struct spool_env *e,
-    int msgfd, double started, struct spool *sp, struct failure *f)
+    int msgfd, double started, const char *spool_path, struct failure *f)
 {
 	struct outbound *ob;
 	struct outgoing m;
@@ -125,14 +125,19 @@ backend_submit(const struct conf *c, bool verbose, const struct spool_env *e,
 		keep.next_try = spool_next_try(e->created, 1, c->retry,
 		    c->nretry);
 		(void)snprintf(keep.error, sizeof(keep.error), "%s", f->msg);
+		struct spool sp;
+		struct failure sf = {FAIL_NONE, ""};
+		bool spool_ok = keep.rcpt != NULL &&
+		    spool_open(&sp, spool_path, &sf) == 0;
+
 		if (keep.rcpt == NULL) {
 			fail_set(f, FAIL_OSERR, "out of memory");
-		} else if (sp == NULL) {
+		} else if (!spool_ok) {
 			size_t n = strlen(f->msg);
 
 			(void)snprintf(f->msg + n, sizeof(f->msg) - n,
-			    " (and the spool cannot be used)");
-		} else if (spool_commit(sp, msgfd, &keep, f) == 0) {
+			    " (and the spool cannot be used: %s)", sf.msg);
+		} else if (spool_commit(&sp, msgfd, &keep, f) == 0) {
 			log_emit(LOG_INFO, "%s: deferred: queued for a later "
 					   "attempt",
 			    e->qid);
@@ -151,6 +156,8 @@ backend_submit(const struct conf *c, bool verbose, const struct spool_env *e,
 					break;
 				}
 		}
+		if (spool_ok)
+			spool_close(&sp);
 		free(keep.rcpt);
 	}
 	free(res.rcpt);

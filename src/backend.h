@@ -13,11 +13,12 @@
 #include "spoolfmt.h"
 
 /* backend_submit - e: the envelope (validated), msgfd: the normalized
- * message, sp: the open spool or NULL (then a temporary failure is 75).
- * started: CLOCK_MONOTONIC seconds at submission. 0: sent or spooled. */
+ * message, spool_path: opened only after a temporary failure (when it
+ * cannot be used, that failure is 75). started: CLOCK_MONOTONIC seconds
+ * at submission. 0: sent or spooled. */
 int backend_submit(const struct conf *c, bool verbose,
-    const struct spool_env *e, int msgfd, double started, struct spool *sp,
-    struct failure *f);
+    const struct spool_env *e, int msgfd, double started,
+    const char *spool_path, struct failure *f);
 
 /* backend_verdict - the outcome as one SMTP reply line for a -bs client:
  * the relay's code when it gave one ("550 5.1.1 ..."), else one from the

@@ -132,17 +132,16 @@ run_message(const struct request *req, const struct conf *c)
 	int rc = EX_OK;
 
 	memset(&e, 0, sizeof(e));
-	(void)snprintf(tmpdir, sizeof(tmpdir), "%s", SAFEMAIL_TMPDIR);
-	if (req->mode != MODE_VERIFY && !c->disable) {
+	/* The message is written in the spool's tmp/ when it can be, so
+	 * that keeping it later is a link, not a copy. */
+	(void)snprintf(tmpdir, sizeof(tmpdir), "%s/tmp", spool_path);
+	if (access(tmpdir, W_OK) != 0)
+		(void)snprintf(tmpdir, sizeof(tmpdir), "%s", SAFEMAIL_TMPDIR);
+	if (async && req->mode != MODE_VERIFY && !c->disable) {
 		struct failure sf = {FAIL_NONE, ""};
 
-		/* The message is written in the spool's tmp/ so that keeping
-		 * it is a link, not a copy. */
 		spool_ok = spool_open(&sp, spool_path, &sf) == 0;
-		if (spool_ok)
-			(void)snprintf(tmpdir, sizeof(tmpdir), "%s/tmp",
-			    spool_path);
-		else
+		if (!spool_ok)
 			log_emit(LOG_WARNING, "%s", sf.msg);
 	}
 	if (submit_message(req, c, &caller, tmpdir, &s, &f) != 0) {

@@ -39,6 +39,17 @@
 #endif
 
 static struct caller caller;
+static bool identified;
+
+/* Who called, for a log line: looked up only when one is written. */
+static const struct caller *
+who(void)
+{
+	if (!identified)
+		caller_identify(&caller);
+	identified = true;
+	return &caller;
+}
 
 static int
 usage(void)
@@ -47,7 +58,7 @@ usage(void)
 
 	fail_set(&f, FAIL_USAGE, "safemail-relay is started by safemail, "
 				 "not by hand");
-	return report(&caller, &f, true);
+	return report(who(), &f, true);
 }
 
 /* The envelope the front end sealed on fd 3. */
@@ -100,20 +111,13 @@ deliver_mode(const struct conf *c, const char *spool_path, bool verbose,
 {
 	struct failure f = {FAIL_NONE, ""};
 	struct spool_env e;
-	struct spool sp;
-	bool spool_ok;
 	int rc;
 
 	if (read_envelope(&e, &f) != 0)
-		return report(&caller, &f, false);
-	spool_ok = spool_open(&sp, spool_path, &f) == 0;
-	if (!spool_ok)
-		f.kind = FAIL_NONE;
+		return report(who(), &f, false);
 	rc = backend_submit(c, verbose, &e, HANDOFF_MESSAGE_FD, started,
-	    spool_ok ? &sp : NULL, &f);
+	    spool_path, &f);
 	spool_env_free(&e);
-	if (spool_ok)
-		spool_close(&sp);
 	if (verdict) {
 		/* -bs: the verdict for the client, then nothing on stderr */
 		char line[700];
@@ -146,9 +150,9 @@ queue_mode(const struct conf *c, const char *spool_path, bool verbose,
 		return usage();
 	}
 	if (spool_open(&sp, spool_path, &f) != 0)
-		return report(&caller, &f, false);
+		return report(who(), &f, false);
 	if (queue_run(c, &sp, &sel, verbose, &f) != 0)
-		rc = report(&caller, &f, false);
+		rc = report(who(), &f, false);
 	spool_close(&sp);
 	return rc;
 }
@@ -178,7 +182,6 @@ main(int argc, char **argv)
 	if (argc < 2 || strcmp(argv[1], "verdict") != 0)
 		(void)close(HANDOFF_STATUS_FD);
 	log_init(st.log_socket[0] != '\0' ? st.log_socket : NULL);
-	caller_identify(&caller);
 	if (st.config_path[0] != '\0')
 		path = st.config_path;
 	if (st.spool_path[0] != '\0')
@@ -192,7 +195,7 @@ main(int argc, char **argv)
 	trust.caller_uid = getuid();
 	trust.caller_may_own = !st.secure;
 	if (conf_load(path, &trust, &conf, &f) != 0)
-		return report(&caller, &f, false);
+		return report(who(), &f, false);
 	if ((strcmp(argv[1], "deliver") == 0 ||
 		strcmp(argv[1], "verdict") == 0) &&
 	    i + 1 == argc) {
@@ -211,7 +214,7 @@ main(int argc, char **argv)
 
 		rc = 0;
 		if (spool_open(&sp, spool_path, &f) != 0) {
-			rc = report(&caller, &f, false);
+			rc = report(who(), &f, false);
 		} else {
 			queue_run_one(&conf, &sp, argv[2]);
 			spool_close(&sp);
@@ -219,7 +222,7 @@ main(int argc, char **argv)
 	} else if (strcmp(argv[1], "check") == 0 && argc == 2) {
 		rc = check_run(&conf, path, &f) == 0
 		    ? 0
-		    : report(&caller, &f, false);
+		    : report(who(), &f, false);
 	} else {
 		rc = usage();
 	}

@@ -52,7 +52,8 @@ class Case:
                             timeout=60)
 
     def files(self, area="q"):
-        return sorted(os.listdir(os.path.join(self.spool, area)))
+        d = os.path.join(self.spool, area)
+        return sorted(os.listdir(d)) if os.path.isdir(d) else []
 
     def ids(self):
         return sorted(f[:-4] for f in self.files() if f.endswith(".env"))
