@@ -76,22 +76,10 @@ backend_submit(const struct conf *c, bool verbose, const struct spool_env *e,
 		fail_set(f, FAIL_OSERR, "out of memory");
 		return -1;
 	}
-	memset(&m, 0, sizeof(m));
-	m.qid = e->qid;
-	m.uid = e->uid;
-	m.null_sender = e->null_sender;
-	m.sender = e->sender;
+	outgoing_from_env(&m, e, msgfd, started);
 	m.nrcpt = e->nrcpt;
 	m.rcpt = rcpt_at;
 	m.rcpt_ctx = e;
-	m.fd = msgfd;
-	m.size = e->size;
-	m.eight_bit = e->eight_bit;
-	m.eight_bit_headers = e->eight_bit_headers;
-	m.dsn_notify = e->notify[0] != '\0' ? e->notify : NULL;
-	m.dsn_ret = e->ret[0] != '\0' ? e->ret : NULL;
-	m.dsn_envid = e->envid[0] != '\0' ? e->envid : NULL;
-	m.started = started;
 	rc = outbound_send(ob, &m, &res, &session_failed, f);
 	outbound_free(ob);
 	last_code = res.last.code;

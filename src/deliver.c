@@ -12,6 +12,7 @@
 #include "log.h"
 #include "msgfile.h"
 #include "relay.h"
+#include "spoolfmt.h"
 #include "verdict.h"
 
 struct outbound {
@@ -29,6 +30,25 @@ deliver_now_seconds(void)
 
 	(void)clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+void
+outgoing_from_env(struct outgoing *m, const struct spool_env *e, int fd,
+    double started)
+{
+	memset(m, 0, sizeof(*m));
+	m->qid = e->qid;
+	m->uid = e->uid;
+	m->null_sender = e->null_sender;
+	m->sender = e->sender;
+	m->fd = fd;
+	m->size = e->size;
+	m->eight_bit = e->eight_bit;
+	m->eight_bit_headers = e->eight_bit_headers;
+	m->dsn_notify = e->notify[0] != '\0' ? e->notify : NULL;
+	m->dsn_ret = e->ret[0] != '\0' ? e->ret : NULL;
+	m->dsn_envid = e->envid[0] != '\0' ? e->envid : NULL;
+	m->started = started;
 }
 
 struct outbound *

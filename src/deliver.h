@@ -31,6 +31,12 @@ struct outgoing {
 	double started;          /* CLOCK_MONOTONIC seconds, for "delay" */
 };
 
+/* outgoing_from_env - everything but the recipients (m->nrcpt, m->rcpt,
+ * m->rcpt_ctx), from a spool envelope. */
+struct spool_env;
+void outgoing_from_env(struct outgoing *m, const struct spool_env *e,
+    int fd, double started);
+
 struct outbound;
 
 /* outbound_new - no connection yet: the first message opens it. */

@@ -1,64 +1,13 @@
 /* dsn.c - the bounce: an RFC 3464 delivery status notification (pure) */
 #include "config.h"
 
-#include <stdarg.h>
-#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "compose.h"
 #include "dsn.h"
-
-struct out {
-	char *p;
-	size_t len, cap;
-	bool failed;
-};
-
-static void
-put(struct out *o, const char *s, size_t n)
-{
-	if (o->failed)
-		return;
-	if (o->len + n + 1 > o->cap) {
-		size_t cap = o->cap == 0 ? 4096 : o->cap;
-		char *grown;
-
-		while (cap < o->len + n + 1)
-			cap *= 2;
-		grown = realloc(o->p, cap);
-		if (grown == NULL) {
-			o->failed = true;
-			return;
-		}
-		o->p = grown;
-		o->cap = cap;
-	}
-	memcpy(o->p + o->len, s, n);
-	o->len += n;
-	o->p[o->len] = '\0';
-}
-
-static void putf(struct out *o, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
-
-static void
-putf(struct out *o, const char *fmt, ...)
-{
-	char line[1024];
-	va_list ap;
-	int n;
-
-	va_start(ap, fmt);
-	n = vsnprintf(line, sizeof(line), fmt, ap);
-	va_end(ap);
-	if (n < 0 || (size_t)n >= sizeof(line)) {
-		o->failed = true;
-		return;
-	}
-	put(o, line, (size_t)n);
-}
+#include "strbuf.h"
 
 static bool
 is_digit(char c)
@@ -98,39 +47,39 @@ dsn_status(const char *reply, const char *fallback, char out[16])
 char *
 dsn_compose(const struct dsn_input *in, size_t *len)
 {
-	struct out o = {NULL, 0, 0, false};
+	struct strbuf o = {NULL, 0, 0, false};
 	char date[64], arrival[64], boundary[64], status[16];
 
 	(void)compose_date(date, sizeof(date), in->now);
 	(void)compose_date(arrival, sizeof(arrival), in->arrival);
 	(void)snprintf(boundary, sizeof(boundary), "%s.%lld/%s", in->bounce_id,
 	    (long long)in->now, in->host);
-	putf(&o, "From: Mail Delivery System <%s>\r\n", in->from);
-	putf(&o, "To: <%s>\r\n", in->to);
-	putf(&o, "Subject: Undelivered Mail Returned to Sender\r\n");
-	putf(&o, "Date: %s\r\n", date);
-	putf(&o, "Message-ID: <%s.%lld@%s>\r\n", in->bounce_id,
+	strbuf_putf(&o, "From: Mail Delivery System <%s>\r\n", in->from);
+	strbuf_putf(&o, "To: <%s>\r\n", in->to);
+	strbuf_putf(&o, "Subject: Undelivered Mail Returned to Sender\r\n");
+	strbuf_putf(&o, "Date: %s\r\n", date);
+	strbuf_putf(&o, "Message-ID: <%s.%lld@%s>\r\n", in->bounce_id,
 	    (long long)in->now, in->host);
-	putf(&o, "Auto-Submitted: auto-replied\r\nMIME-Version: 1.0\r\n");
-	putf(&o, "Content-Type: multipart/report; "
+	strbuf_putf(&o, "Auto-Submitted: auto-replied\r\nMIME-Version: 1.0\r\n");
+	strbuf_putf(&o, "Content-Type: multipart/report; "
 		 "report-type=delivery-status;\r\n\tboundary=\"%s\"\r\n",
 	    boundary);
-	putf(&o, "\r\nThis is a MIME-encapsulated message.\r\n\r\n");
+	strbuf_putf(&o, "\r\nThis is a MIME-encapsulated message.\r\n\r\n");
 
-	putf(&o, "--%s\r\nContent-Description: Notification\r\n"
+	strbuf_putf(&o, "--%s\r\nContent-Description: Notification\r\n"
 		 "Content-Type: text/plain; charset=us-ascii\r\n\r\n",
 	    boundary);
-	putf(&o, "This is the mail system at host %s.\r\n\r\n", in->host);
-	putf(&o, "Your message (queue id %s) could not be delivered to one "
+	strbuf_putf(&o, "This is the mail system at host %s.\r\n\r\n", in->host);
+	strbuf_putf(&o, "Your message (queue id %s) could not be delivered to one "
 		 "or more\r\nrecipients. The relay's replies follow.\r\n\r\n",
 	    in->qid);
 	for (size_t i = 0; i < in->nrcpt; i++)
-		putf(&o, "<%s>: %s\r\n", in->rcpt[i].addr, in->rcpt[i].reply);
+		strbuf_putf(&o, "<%s>: %s\r\n", in->rcpt[i].addr, in->rcpt[i].reply);
 
-	putf(&o, "\r\n--%s\r\nContent-Description: Delivery report\r\n"
+	strbuf_putf(&o, "\r\n--%s\r\nContent-Description: Delivery report\r\n"
 		 "Content-Type: message/delivery-status\r\n\r\n",
 	    boundary);
-	putf(&o, "Reporting-MTA: dns; %s\r\nX-Safemail-Queue-ID: %s\r\n"
+	strbuf_putf(&o, "Reporting-MTA: dns; %s\r\nX-Safemail-Queue-ID: %s\r\n"
 		 "Arrival-Date: %s\r\n",
 	    in->host, in->qid, arrival);
 	for (size_t i = 0; i < in->nrcpt; i++) {
@@ -140,23 +89,18 @@ dsn_compose(const struct dsn_input *in, size_t *len)
 		if (in->rcpt[i].status != NULL)
 			(void)snprintf(status, sizeof(status), "%s",
 			    in->rcpt[i].status);
-		putf(&o, "\r\nFinal-Recipient: rfc822; %s\r\nAction: failed\r\n"
+		strbuf_putf(&o, "\r\nFinal-Recipient: rfc822; %s\r\nAction: failed\r\n"
 			 "Status: %s\r\nDiagnostic-Code: smtp; %s\r\n",
 		    in->rcpt[i].addr, status, in->rcpt[i].reply);
 	}
 
-	putf(&o, "\r\n--%s\r\nContent-Description: Undelivered Message "
+	strbuf_putf(&o, "\r\n--%s\r\nContent-Description: Undelivered Message "
 		 "Headers\r\nContent-Type: text/rfc822-headers\r\n\r\n",
 	    boundary);
-	put(&o, in->headers, in->headers_len);
+	strbuf_put(&o, in->headers, in->headers_len);
 	if (in->headers_len < 2 ||
 	    memcmp(in->headers + in->headers_len - 2, "\r\n", 2) != 0)
-		put(&o, "\r\n", 2);
-	putf(&o, "\r\n--%s--\r\n", boundary);
-	if (o.failed) {
-		free(o.p);
-		return NULL;
-	}
-	*len = o.len;
-	return o.p;
+		strbuf_put(&o, "\r\n", 2);
+	strbuf_putf(&o, "\r\n--%s--\r\n", boundary);
+	return strbuf_take(&o, len);
 }

@@ -8,22 +8,7 @@
 #include <unistd.h>
 
 #include "msgfile.h"
-
-static int
-write_all(int fd, const char *p, size_t len)
-{
-	while (len > 0) {
-		ssize_t n = write(fd, p, len);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return -1;
-		p += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
+#include "spool.h"
 
 int
 msgfile_create(struct msgfile *m, const char *dir, struct failure *f)
@@ -47,11 +32,11 @@ msgfile_write(void *ctx, const char *p, size_t len)
 
 	m->size += len;
 	if (m->len + len > sizeof(m->buf)) {
-		if (write_all(m->fd, m->buf, m->len) != 0)
+		if (spool_write_all(m->fd, m->buf, m->len) != 0)
 			return -1;
 		m->len = 0;
 		if (len >= sizeof(m->buf))
-			return write_all(m->fd, p, len);
+			return spool_write_all(m->fd, p, len);
 	}
 	memcpy(m->buf + m->len, p, len);
 	m->len += len;
@@ -61,7 +46,7 @@ msgfile_write(void *ctx, const char *p, size_t len)
 int
 msgfile_finish(struct msgfile *m, struct failure *f)
 {
-	if (write_all(m->fd, m->buf, m->len) != 0) {
+	if (spool_write_all(m->fd, m->buf, m->len) != 0) {
 		fail_set(f, FAIL_IOERR, "cannot write the message to a "
 					"temporary file: %s",
 		    strerror(errno));

@@ -5,7 +5,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/random.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -30,22 +29,6 @@ struct run {
 	char (*todo)[SPOOL_QID_LEN + 1];
 	size_t ntodo;
 };
-
-static int
-new_qid(char qid[SPOOL_QID_LEN + 1])
-{
-	static const char hex[] = "0123456789ABCDEF";
-	unsigned char r[SPOOL_QID_LEN / 2];
-
-	if (getrandom(r, sizeof(r), 0) != (ssize_t)sizeof(r))
-		return -1;
-	for (size_t i = 0; i < sizeof(r); i++) {
-		qid[2 * i] = hex[r[i] >> 4];
-		qid[2 * i + 1] = hex[r[i] & 15];
-	}
-	qid[SPOOL_QID_LEN] = '\0';
-	return 0;
-}
 
 /* The original header block, for the bounce. */
 static size_t
@@ -112,7 +95,7 @@ bounce(struct run *run, const struct spool_item *it)
 			n++;
 		}
 	memset(&b, 0, sizeof(b));
-	if (new_qid(b.qid) != 0)
+	if (spool_new_qid(b.qid) != 0)
 		goto out;
 	(void)snprintf(from, sizeof(from), "MAILER-DAEMON@%s",
 	    run->c->domain[0] != '\0' ? run->c->domain : run->host);
@@ -142,7 +125,7 @@ bounce(struct run *run, const struct spool_item *it)
 	b.rcpt = &to;
 	b.nrcpt = 1;
 	fd = spool_tmpfile(run->sp, &f);
-	if (fd < 0 || write(fd, text, len) != (ssize_t)len ||
+	if (fd < 0 || spool_write_all(fd, text, len) != 0 ||
 	    spool_commit(run->sp, fd, &b, &f) != 0)
 		goto out;
 	log_emit(LOG_INFO, "%s: sender non-delivery notification: %s",
@@ -248,22 +231,10 @@ try_message(struct run *run, struct spool_item *it)
 		if (e->rcpt[i].state == RCPT_PENDING)
 			p.index[p.n++] = i;
 	if (p.n > 0) {
-		memset(&m, 0, sizeof(m));
-		m.qid = e->qid;
-		m.uid = e->uid;
-		m.null_sender = e->null_sender;
-		m.sender = e->sender;
+		outgoing_from_env(&m, e, it->msgfd, deliver_now_seconds());
 		m.nrcpt = p.n;
 		m.rcpt = pending_at;
 		m.rcpt_ctx = &p;
-		m.fd = it->msgfd;
-		m.size = e->size;
-		m.eight_bit = e->eight_bit;
-		m.eight_bit_headers = e->eight_bit_headers;
-		m.dsn_notify = e->notify[0] != '\0' ? e->notify : NULL;
-		m.dsn_ret = e->ret[0] != '\0' ? e->ret : NULL;
-		m.dsn_envid = e->envid[0] != '\0' ? e->envid : NULL;
-		m.started = deliver_now_seconds();
 		(void)outbound_send(run->ob, &m, &res, &session_failed, &f);
 		if (session_failed)
 			run->relay_down = true;

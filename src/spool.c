@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/random.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -96,8 +97,24 @@ spool_tmpfile(struct spool *sp, struct failure *f)
 	return fd;
 }
 
-static int
-write_all(int fd, const char *p, size_t len)
+int
+spool_new_qid(char qid[SPOOL_QID_LEN + 1])
+{
+	static const char hex[] = "0123456789ABCDEF";
+	unsigned char r[SPOOL_QID_LEN / 2];
+
+	if (getrandom(r, sizeof(r), 0) != (ssize_t)sizeof(r))
+		return -1;
+	for (size_t i = 0; i < sizeof(r); i++) {
+		qid[2 * i] = hex[r[i] >> 4];
+		qid[2 * i + 1] = hex[r[i] & 15];
+	}
+	qid[SPOOL_QID_LEN] = '\0';
+	return 0;
+}
+
+int
+spool_write_all(int fd, const char *p, size_t len)
 {
 	while (len > 0) {
 		ssize_t n = write(fd, p, len);
@@ -128,7 +145,7 @@ write_file(struct spool *sp, const char *data, size_t len, const char *tmpname,
 		    strerror(errno));
 		return -1;
 	}
-	if (fchmod(fd, FILE_MODE) != 0 || write_all(fd, data, len) != 0 ||
+	if (fchmod(fd, FILE_MODE) != 0 || spool_write_all(fd, data, len) != 0 ||
 	    fsync(fd) != 0) {
 		fail_set(f, FAIL_IOERR, "spool %s/tmp/%s: %s", sp->path,
 		    tmpname, strerror(errno));
@@ -184,7 +201,7 @@ copy_in(struct spool *sp, int msgfd, const char *dest, struct failure *f)
 	if (lseek(msgfd, 0, SEEK_SET) != 0)
 		goto io;
 	while ((n = read(msgfd, buf, sizeof(buf))) > 0)
-		if (write_all(out, buf, (size_t)n) != 0)
+		if (spool_write_all(out, buf, (size_t)n) != 0)
 			goto io;
 	if (n < 0 || fsync(out) != 0)
 		goto io;

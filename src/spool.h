@@ -30,6 +30,12 @@ struct spool {
 	char path[1024];
 };
 
+/* spool_new_qid - a fresh random queue id (12 upper-case hex digits) */
+int spool_new_qid(char qid[SPOOL_QID_LEN + 1]);
+
+/* spool_write_all - write len bytes to fd (EINTR, short writes) */
+int spool_write_all(int fd, const char *p, size_t len);
+
 /* spool_open - open (and, when missing, create) the layout under path. */
 int spool_open(struct spool *sp, const char *path, struct failure *f);
 void spool_close(struct spool *sp);

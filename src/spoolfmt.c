@@ -1,12 +1,12 @@
 /* spoolfmt.c - the envelope file of a spooled message (pure) */
 #include "config.h"
 
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "spoolfmt.h"
+#include "strbuf.h"
 #include "text.h"
 
 #define MAGIC "safemail-spool 1"
@@ -50,65 +50,14 @@ spool_next_try(long long now, unsigned attempts, const unsigned long *retry,
 
 /* ---- writing ---- */
 
-struct buf {
-	char *p;
-	size_t len;
-	size_t cap;
-	bool failed;
-};
-
-static void
-put(struct buf *b, const char *s, size_t n)
-{
-	if (b->failed)
-		return;
-	if (b->len + n + 1 > b->cap) {
-		size_t cap = b->cap == 0 ? 1024 : b->cap;
-		char *grown;
-
-		while (cap < b->len + n + 1)
-			cap *= 2;
-		grown = realloc(b->p, cap);
-		if (grown == NULL) {
-			b->failed = true;
-			return;
-		}
-		b->p = grown;
-		b->cap = cap;
-	}
-	memcpy(b->p + b->len, s, n);
-	b->len += n;
-	b->p[b->len] = '\0';
-}
-
-static void
-putf(struct buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
-static void
-putf(struct buf *b, const char *fmt, ...)
-{
-	char line[SPOOL_LINE_MAX + 2];
-	va_list ap;
-	int n;
-
-	va_start(ap, fmt);
-	n = vsnprintf(line, sizeof(line), fmt, ap);
-	va_end(ap);
-	if (n < 0 || (size_t)n >= sizeof(line)) {
-		b->failed = true;
-		return;
-	}
-	put(b, line, (size_t)n);
-}
-
 /* A relay's text on one line of printable bytes. */
 static void
-put_text(struct buf *b, const char *s)
+put_text(struct strbuf *b, const char *s)
 {
 	for (size_t i = 0; s[i] != '\0' && i < SMTP_REPLY_TEXT; i++) {
 		char c = (unsigned char)s[i] < 0x20 || s[i] == 0x7f ? '?' : s[i];
 
-		put(b, &c, 1);
+		strbuf_put(b, &c, 1);
 	}
 }
 
@@ -116,56 +65,51 @@ char *
 spool_env_format(const struct spool_env *e, size_t *len)
 {
 	static const char *const states[] = {"pending", "sent", "failed"};
-	struct buf b = {NULL, 0, 0, false};
+	struct strbuf b = {NULL, 0, 0, false};
 	const char *sep = "";
 
-	putf(&b, MAGIC "\nid %s\ncreated %lld\nuid %u\nsender%s%s\n", e->qid,
+	strbuf_putf(&b, MAGIC "\nid %s\ncreated %lld\nuid %u\nsender%s%s\n", e->qid,
 	    e->created, e->uid, e->null_sender ? "" : " ",
 	    e->null_sender ? "" : e->sender);
-	putf(&b, "size %llu\nattempts %u\nnext %lld\nflags", e->size,
+	strbuf_putf(&b, "size %llu\nattempts %u\nnext %lld\nflags", e->size,
 	    e->attempts, e->next_try);
 	if (e->eight_bit) {
-		putf(&b, "%s8bit", " ");
+		strbuf_putf(&b, "%s8bit", " ");
 		sep = ",";
 	}
 	if (e->eight_bit_headers) {
-		putf(&b, "%sutf8", *sep ? sep : " ");
+		strbuf_putf(&b, "%sutf8", *sep ? sep : " ");
 		sep = ",";
 	}
 	if (e->held) {
-		putf(&b, "%sheld", *sep ? sep : " ");
+		strbuf_putf(&b, "%sheld", *sep ? sep : " ");
 		sep = ",";
 	}
 	if (e->is_bounce)
-		putf(&b, "%sbounce", *sep ? sep : " ");
-	put(&b, "\n", 1);
+		strbuf_putf(&b, "%sbounce", *sep ? sep : " ");
+	strbuf_put(&b, "\n", 1);
 	if (e->notify[0] != '\0')
-		putf(&b, "notify %s\n", e->notify);
+		strbuf_putf(&b, "notify %s\n", e->notify);
 	if (e->ret[0] != '\0')
-		putf(&b, "ret %s\n", e->ret);
+		strbuf_putf(&b, "ret %s\n", e->ret);
 	if (e->envid[0] != '\0')
-		putf(&b, "envid %s\n", e->envid);
+		strbuf_putf(&b, "envid %s\n", e->envid);
 	if (e->error[0] != '\0') {
-		put(&b, "error ", 6);
+		strbuf_put(&b, "error ", 6);
 		put_text(&b, e->error);
-		put(&b, "\n", 1);
+		strbuf_put(&b, "\n", 1);
 	}
 	for (size_t i = 0; i < e->nrcpt; i++) {
-		putf(&b, "rcpt %s %s", states[e->rcpt[i].state],
+		strbuf_putf(&b, "rcpt %s %s", states[e->rcpt[i].state],
 		    e->rcpt[i].addr);
 		if (e->rcpt[i].state == RCPT_FAILED) {
-			put(&b, " ", 1);
+			strbuf_put(&b, " ", 1);
 			put_text(&b, e->rcpt[i].reply);
 		}
-		put(&b, "\n", 1);
+		strbuf_put(&b, "\n", 1);
 	}
-	put(&b, "end\n", 4);
-	if (b.failed) {
-		free(b.p);
-		return NULL;
-	}
-	*len = b.len;
-	return b.p;
+	strbuf_put(&b, "end\n", 4);
+	return strbuf_take(&b, len);
 }
 
 /* ---- reading ---- */

@@ -5,13 +5,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/random.h>
 #include <unistd.h>
 
 #include "compose.h"
 #include "log.h"
 #include "msg.h"
 #include "sender.h"
+#include "spool.h"
 #include "submit.h"
 
 #define READ_CHUNK (64 * 1024)
@@ -35,18 +35,10 @@ warn_caller(const struct caller *who, const char *what)
 static int
 new_qid(char qid[QID_LEN + 1], struct failure *f)
 {
-	static const char hex[] = "0123456789ABCDEF";
-	unsigned char r[QID_LEN / 2];
-
-	if (getrandom(r, sizeof(r), 0) != (ssize_t)sizeof(r)) {
+	if (spool_new_qid(qid) != 0) {
 		fail_set(f, FAIL_OSERR, "getrandom: %s", strerror(errno));
 		return -1;
 	}
-	for (size_t i = 0; i < sizeof(r); i++) {
-		qid[2 * i] = hex[r[i] >> 4];
-		qid[2 * i + 1] = hex[r[i] & 15];
-	}
-	qid[QID_LEN] = '\0';
 	return 0;
 }
 
