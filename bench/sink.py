@@ -2,8 +2,11 @@
 every command, counts and discards the message bytes (no parsing beyond
 finding the end of DATA), so the sink's own cost stays out of the way.
 Usage as a module: Sink().port, .messages, .bytes; .stop()."""
+import os
 import socket
+import subprocess
 import threading
+import time
 
 
 class Sink:
@@ -107,3 +110,46 @@ class Sink:
     def stop(self):
         self._stop = True
         self._srv.close()
+
+
+class CSink:
+    """bench/src/sinkd.c, built here: the same counters, without Python's
+    cost per message (use it for rates in the thousands per second)."""
+
+    def __init__(self, workdir):
+        here = os.path.dirname(os.path.abspath(__file__))
+        binary = os.path.join(workdir, "sinkd")
+        subprocess.run(["cc", "-O2", "-o", binary,
+                        os.path.join(here, "src", "sinkd.c")], check=True)
+        s = socket.socket()
+        s.bind(("127.0.0.1", 0))
+        self.port = s.getsockname()[1]
+        s.close()
+        self._p = subprocess.Popen([binary, str(self.port)])
+        for _ in range(100):
+            try:
+                self._stat()
+                break
+            except OSError:
+                time.sleep(0.02)
+
+    def _stat(self):
+        c = socket.create_connection(("127.0.0.1", self.port))
+        f = c.makefile("rb")
+        f.readline()
+        c.sendall(b"XSTAT\r\n")
+        parts = f.readline().split()
+        c.close()
+        return int(parts[1]), int(parts[2]) - 1  # not this connection
+
+    @property
+    def messages(self):
+        return self._stat()[0]
+
+    @property
+    def connections(self):
+        return self._stat()[1]
+
+    def stop(self):
+        self._p.kill()
+        self._p.wait()
