@@ -140,7 +140,7 @@ class CSink:
         c.sendall(b"XSTAT\r\n")
         parts = f.readline().split()
         c.close()
-        return int(parts[1]), int(parts[2]) - 1  # not this connection
+        return int(parts[1]), int(parts[2])  # sinkd leaves XSTAT out
 
     @property
     def messages(self):

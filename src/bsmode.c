@@ -163,6 +163,15 @@ rcpt(void *ctx, const char *path, const char *params, char *out, size_t sz)
 		(void)snprintf(out, sz, "555 5.5.4 Unsupported RCPT parameter");
 		return;
 	}
+	/* one address, not a list (which an operand may be) */
+	if (path[0] == '\0' || strpbrk(path, ",<>()\" :;\\") != NULL) {
+		struct failure bad;
+
+		fail_set(&bad, FAIL_USAGE, "RCPT TO holds more than one address");
+		refused(x, "RCPT TO", &bad);
+		(void)snprintf(out, sz, "501 5.1.3 One address per RCPT TO");
+		return;
+	}
 	if (x->s.env.nrcpt >= x->c->max_recipients) {
 		(void)snprintf(out, sz, "452 4.5.3 Too many recipients");
 		return;

@@ -15,6 +15,7 @@
 #define MAXFD 65536
 
 struct conn {
+	int stat;      /* a harness's XSTAT connection: not counted */
 	int data;      /* in DATA */
 	int match;     /* chars of "\r\n.\r\n" matched */
 	char line[1024];
@@ -49,6 +50,10 @@ command(int fd, struct conn *c)
 	else if (strncasecmp(l, "XSTAT", 5) == 0) {
 		char buf[64];
 
+		if (!c->stat) {
+			c->stat = 1;
+			connections--;
+		}
 		snprintf(buf, sizeof(buf), "250 %lu %lu\r\n", messages,
 		    connections);
 		say(fd, buf);

@@ -196,6 +196,13 @@ t.ok(codes(lines) == ["220", "250", "553", "221"] and
      any("refused" in l and "-bs MAIL FROM" in l for l in r.logs),
      "MAIL FROM with a leading '-': 553 and a refusal logged", lines)
 
+# RCPT TO takes one address, not a list.
+relay, r, lines = session(b"HELO c\r\n" + MAIL +
+                          b"RCPT TO:<a@example.org,b@example.org>\r\n"
+                          b"RCPT TO:<Name a@example.org>\r\nQUIT\r\n")
+t.ok(codes(lines) == ["220", "250", "250", "501", "501", "221"],
+     "RCPT TO with a list or a name: 501", lines)
+
 # EOF in the middle of DATA: nothing sent.
 relay, r, lines = session(b"HELO c\r\n" + MAIL +
                           b"RCPT TO:<a@example.org>\r\nDATA\r\n"
