@@ -22,15 +22,19 @@ static int
 open_sub(struct spool *sp, const char *name, struct failure *f)
 {
 	struct stat st;
-	int fd;
+	int fd = openat(sp->dir, name,
+	    O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 
-	if (mkdirat(sp->dir, name, 0750) != 0 && errno != EEXIST) {
-		fail_set(f, FAIL_OSERR, "spool %s/%s: %s", sp->path, name,
-		    strerror(errno));
-		return -1;
+	/* made on first use; make install creates only the top directory */
+	if (fd < 0 && errno == ENOENT) {
+		if (mkdirat(sp->dir, name, 0750) != 0 && errno != EEXIST) {
+			fail_set(f, FAIL_OSERR, "spool %s/%s: %s", sp->path,
+			    name, strerror(errno));
+			return -1;
+		}
+		fd = openat(sp->dir, name,
+		    O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	}
-	fd = openat(sp->dir, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
-	    O_CLOEXEC);
 	if (fd < 0 || fstat(fd, &st) != 0 || (st.st_mode & 002) != 0) {
 		fail_set(f, FAIL_OSERR, "spool %s/%s: %s", sp->path, name,
 		    fd < 0 ? strerror(errno) : "writable by others");
