@@ -17,6 +17,7 @@
 #include "text.h"
 
 #define HEADERS_MAX (64 * 1024)
+#define SPOOL_SWEEP_AGE 86400
 
 /* What one worker process does in a run. */
 struct run {
@@ -366,6 +367,8 @@ queue_run(const struct conf *c, struct spool *sp,
 	char(*ids)[SPOOL_QID_LEN + 1];
 	size_t n, workers;
 
+	/* what crashes left, after a day: never a message anyone accepted */
+	(void)spool_sweep(sp, SPOOL_SWEEP_AGE);
 	if (spool_list(sp, false, &ids, &n, f) != 0)
 		return -1;
 	workers = c->connections < n ? c->connections : n;

@@ -524,3 +524,71 @@ spool_read_env(struct spool *sp, bool failed_area, const char *qid,
 	(void)close(fd);
 	return rc;
 }
+
+/* One directory of the sweep: names that pass keep() are left alone. */
+static size_t
+sweep_dir(struct spool *sp, int dirfd, const char *area, long long max_age,
+    bool (*keep)(struct spool *sp, const char *name))
+{
+	int fd = dup(dirfd);
+	DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
+	struct dirent *de;
+	long long now = (long long)time(NULL);
+	size_t removed = 0;
+
+	if (d == NULL) {
+		if (fd >= 0)
+			(void)close(fd);
+		return 0;
+	}
+	rewinddir(d);
+	while ((de = readdir(d)) != NULL) {
+		struct stat st;
+
+		if (de->d_name[0] == '.' || keep(sp, de->d_name))
+			continue;
+		if (fstatat(dirfd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0 ||
+		    !S_ISREG(st.st_mode) ||
+		    now - (long long)st.st_mtime < max_age)
+			continue;
+		if (unlinkat(dirfd, de->d_name, 0) == 0) {
+			removed++;
+			log_emit(LOG_WARNING, "spool: removed %s/%s, left by "
+					      "an unfinished submission",
+			    area, de->d_name);
+		}
+	}
+	(void)closedir(d);
+	return removed;
+}
+
+/* In q/: everything but a QID.msg without its QID.env is kept (stray
+ * names are spool_list's to move aside). */
+static bool
+keep_in_q(struct spool *sp, const char *name)
+{
+	char env[32];
+	struct stat st;
+
+	if (strlen(name) != SPOOL_QID_LEN + 4 ||
+	    !spool_qid_ok(name, SPOOL_QID_LEN) ||
+	    strcmp(name + SPOOL_QID_LEN, ".msg") != 0)
+		return true;
+	(void)snprintf(env, sizeof(env), "%.12s.env", name);
+	return fstatat(sp->q, env, &st, AT_SYMLINK_NOFOLLOW) == 0;
+}
+
+static bool
+keep_none(struct spool *sp, const char *name)
+{
+	(void)sp;
+	(void)name;
+	return false;
+}
+
+size_t
+spool_sweep(struct spool *sp, long long max_age)
+{
+	return sweep_dir(sp, sp->q, "q", max_age, keep_in_q) +
+	    sweep_dir(sp, sp->tmp, "tmp", max_age, keep_none);
+}

@@ -83,6 +83,12 @@ int spool_move_name(struct spool *sp, const char *name);
 int spool_list(struct spool *sp, bool failed_area, char (**ids)[SPOOL_QID_LEN + 1],
     size_t *n, struct failure *f);
 
+/* spool_sweep - remove what a crash left behind, older than max_age
+ * seconds: a QID.msg in q/ whose envelope never came (the submission did
+ * not finish, so nobody was told it was accepted), and files in tmp/.
+ * Returns how many were removed; each is logged. */
+size_t spool_sweep(struct spool *sp, long long max_age);
+
 /* spool_read_env - read an envelope without locking it (mailq). */
 int spool_read_env(struct spool *sp, bool failed_area, const char *qid,
     struct spool_env *e, struct failure *f);

@@ -351,6 +351,33 @@ t.ok(any("corrupt spool file moved aside" in l and "AAAAAAAAAAAA" in l
          for l in r.logs), "each is logged", r.logs)
 relay.stop()
 
+# What an unfinished submission leaves (a .msg without its .env, a file in
+# tmp/) is removed after a day; a day-old message with its envelope stays.
+c = Case(queue="retry = 1s")
+c.run(["-odq", "keep@example.org"], MSG)
+kept = c.ids()[0]
+q = os.path.join(c.spool, "q")
+old = time.time() - 2 * 86400
+for path in (os.path.join(q, "ABCDEF012345.msg"),
+             os.path.join(c.spool, "tmp", "ABCDEF012345.env.999")):
+    with open(path, "w") as f:
+        f.write("x")
+    os.utime(path, (old, old))
+young = os.path.join(q, "BBBBBB012345.msg")
+with open(young, "w") as f:
+    f.write("x")
+for name in (kept + ".env", kept + ".msg"):
+    os.utime(os.path.join(q, name), (old, old))
+c.point_at(smtprelay.Relay(script={"RCPT": "451 4.3.0 later"}))
+r = c.run(["-q"])
+c.relay.stop()
+t.ok(c.files() == sorted([kept + ".env", kept + ".msg",
+                          "BBBBBB012345.msg"]) and
+     c.files("tmp") == [] and
+     sum("left by an unfinished submission" in l for l in r.logs) == 2,
+     "day-old leftovers swept and logged; young ones and real messages "
+     "kept", (c.files(), c.files("tmp"), r.logs))
+
 # ---- 7. async = yes through PHP mail(): at once, then sent ----
 php = shutil.which("php")
 relay = smtprelay.Relay(script={"greeting": "delay:2"})
