@@ -3,18 +3,7 @@
 # Debian (extracted, not installed: it conflicts with postfix), and run
 # bench/queue.py in a private mount namespace. Needs root.
 set -euo pipefail
-top=$(cd "$(dirname "$0")/.." && pwd)
-cd "$top"
-. scripts/deps.sh
-install_missing postfix python3 util-linux </dev/null
-if [ -f "$top/config.status" ]; then
-	(cd "$top" && make distclean >/dev/null)
-fi
-[ -f "$top/configure" ] || autoreconf -fi >/dev/null
-build="$top/_build/bench"
-mkdir -p "$build"
-(cd "$build" && { [ -f Makefile ] || "$top/configure" -q; } &&
-	make -j"$(nproc)" >/dev/null)
+. "$(dirname "$0")/build.sh" postfix python3 util-linux
 dma=$(mktemp -d)
 trap 'rm -rf "$dma"' EXIT
 (cd "$dma" && apt-get download -q dma >/dev/null 2>&1 &&
