@@ -174,8 +174,8 @@ main(void)
 	    "  MAIL with SIZE, BODY, RET, ENVID (xtext); RCPT with NOTIFY");
 	ok(strstr(k.sent, "DATA\r\n..a\r\n..\r\n...\r\nb\r\n.\r\n") != NULL,
 	    "  stuffing right when the message arrives a byte at a time");
-	ok(k.first_len == (size_t)(strstr(k.sent, "DATA") - k.sent),
-	    "  MAIL and the RCPTs went in one write, DATA after their replies");
+	ok(k.first_len == (size_t)(strstr(k.sent, "DATA\r\n") - k.sent) + 6,
+	    "  MAIL, the RCPTs and DATA went in one write (RFC 2920)");
 
 	memset(&k, 0, sizeof(k));
 	k.replies = "250 ok\r\n550 no\r\n551 no\r\n";
@@ -183,6 +183,17 @@ main(void)
 	ok(run(&k, &none, &t, &r, &f) == -1 && r.stage == STAGE_RCPT &&
 		strstr(k.sent, "DATA") == NULL,
 	    "every recipient refused: no DATA");
+	memset(&k, 0, sizeof(k));
+	k.replies = "250 ok\r\n550 no\r\n551 no\r\n554 no valid recipients\r\n";
+	ok(run(&k, &all, &t, &r, &f) == -1 && r.stage == STAGE_RCPT &&
+		strstr(k.sent, "Subject") == NULL,
+	    "pipelined, every recipient refused: DATA's 554 read, no message");
+	memset(&k, 0, sizeof(k));
+	k.replies = "250 ok\r\n550 no\r\n551 no\r\n354 go\r\n250 empty\r\n";
+	ok(run(&k, &all, &t, &r, &f) == -1 && r.stage == STAGE_RCPT &&
+		strstr(k.sent, "DATA\r\n.\r\n") != NULL &&
+		strstr(k.sent, "Subject") == NULL,
+	    "a server that says 354 to no recipients gets an empty message");
 
 	memset(&k, 0, sizeof(k));
 	k.replies = "553 5.1.8 bad sender\r\n";
