@@ -102,10 +102,24 @@ norm_push(struct norm *n, const char *p, size_t len, struct failure *f)
 			if (end_line(n, f) != 0)
 				return -1;
 			break;
-		default:
-			if (add_byte(n, c, f) != 0)
-				return -1;
+		default: {
+			/* A run of ordinary bytes is copied at once, as far as
+			 * the line has room; a full line goes to add_byte. */
+			size_t run = 1, room = LINE_MAX_OCTETS - n->len;
+
+			while (i + run < len && run < room && p[i + run] != '\n' &&
+			    p[i + run] != '\r' && p[i + run] != '\0')
+				run++;
+			if (room == 0) {
+				if (add_byte(n, c, f) != 0)
+					return -1;
+				break;
+			}
+			memcpy(n->line + n->len, p + i, run);
+			n->len += run;
+			i += run - 1;
 			break;
+		}
 		}
 	}
 	return 0;

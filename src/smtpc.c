@@ -327,17 +327,24 @@ send_body(const struct smtp_io *io, struct smtp_result *r, struct failure *f)
 	size_t got;
 
 	for (;;) {
-		size_t o = 0;
+		size_t o = 0, i = 0;
 
 		if (io->read_msg(io->msg_ctx, in, sizeof(in), &got, f) != 0)
 			return -1;
 		if (got == 0)
 			break;
-		for (size_t i = 0; i < got; i++) {
+		while (i < got) {
+			/* up to and with the next LF, copied at once */
+			const char *nl = memchr(in + i, '\n', got - i);
+			size_t n = nl != NULL ? (size_t)(nl - (in + i)) + 1
+					      : got - i;
+
 			if (line_start && in[i] == '.')
 				out[o++] = '.';
-			out[o++] = in[i];
-			line_start = in[i] == '\n';
+			memcpy(out + o, in + i, n);
+			o += n;
+			i += n;
+			line_start = nl != NULL;
 		}
 		r->wire_bytes += o;
 		if (io->send(io->ctx, out, o, f) != 0)
