@@ -1,6 +1,7 @@
 /* msg.c - the message from the caller to the relay (pure) */
 #include "config.h"
 
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -38,7 +39,17 @@ on_fail_default(struct failure *f, enum fail_kind kind, const char *what)
 static bool
 has_eight_bit(const char *p, size_t len)
 {
-	for (size_t i = 0; i < len; i++)
+	size_t i = 0;
+
+	/* eight bytes at a time: this runs over every line of the body */
+	for (; i + 8 <= len; i += 8) {
+		uint64_t w;
+
+		memcpy(&w, p + i, 8);
+		if (w & 0x8080808080808080ULL)
+			return true;
+	}
+	for (; i < len; i++)
 		if ((unsigned char)p[i] >= 0x80)
 			return true;
 	return false;
