@@ -16,6 +16,7 @@
 #include "bsmode.h"
 #include "handoff.h"
 #include "log.h"
+#include "report.h"
 #include "sender.h"
 #include "spool.h"
 #include "submit.h"
@@ -46,10 +47,8 @@ reply(void *ctx, const char *line)
 static void
 refused(const struct session *x, const char *what, const struct failure *f)
 {
-	log_emit(LOG_WARNING, "refused: uid=%u user=%s ppid=%ld parent=%s: "
-			      "-bs %s: %s",
-	    (unsigned)x->who->uid, x->who->user, (long)x->who->ppid,
-	    x->who->parent, what, f->msg);
+	report_caller(LOG_WARNING, x->who, "refused", "-bs %s: %s", what,
+	    f->msg);
 }
 
 static void
@@ -57,10 +56,7 @@ mistake(void *ctx, const char *line)
 {
 	struct session *x = ctx;
 
-	log_emit(LOG_WARNING, "refused: uid=%u user=%s ppid=%ld parent=%s: "
-			      "-bs: %s",
-	    (unsigned)x->who->uid, x->who->user, (long)x->who->ppid,
-	    x->who->parent, line);
+	report_caller(LOG_WARNING, x->who, "refused", "-bs: %s", line);
 }
 
 static void
@@ -139,10 +135,8 @@ mail(void *ctx, const char *path, const char *params, char *out, size_t sz)
 		return;
 	}
 	if (d.warning[0] != '\0')
-		log_emit(LOG_WARNING, "warning: uid=%u user=%s ppid=%ld "
-				      "parent=%s: -bs MAIL FROM: %s",
-		    (unsigned)x->who->uid, x->who->user, (long)x->who->ppid,
-		    x->who->parent, d.warning);
+		report_caller(LOG_WARNING, x->who, "warning",
+		    "-bs MAIL FROM: %s", d.warning);
 	memset(&x->s, 0, sizeof(x->s));
 	envelope_init(&x->s.env, x->c->max_recipients);
 	x->s.env.null_sender = d.source == SENDER_NULL;
@@ -219,14 +213,6 @@ data_bytes(void *ctx, const char *p, size_t n)
 		(void)submit_stream_push(x->ss, p, n, &x->data_failure);
 }
 
-static bool
-async(const struct session *x)
-{
-	return (x->c->async || x->req->delivery == DELIVERY_QUEUE ||
-		   x->req->delivery == DELIVERY_BACKGROUND) &&
-	    x->req->delivery != DELIVERY_INTERACTIVE;
-}
-
 /* async: into the spool, and a detached back end tries it now */
 static int
 spool_submit(struct session *x, const struct spool_env *e, struct failure *f)
@@ -236,17 +222,10 @@ spool_submit(struct session *x, const struct spool_env *e, struct failure *f)
 
 	if (spool_open(&sp, x->spool_path, f) != 0)
 		return -1;
-	rc = spool_commit(&sp, x->s.file->fd, e, f);
+	rc = submission_queue(&x->s, x->req, x->st, &sp, e,
+	    (unsigned)x->who->uid, f);
 	spool_close(&sp);
-	if (rc != 0)
-		return -1;
-	log_emit(LOG_INFO, "%s: uid=%u from=<%s> nrcpt=%zu size=%llu "
-			   "status=queued (async)",
-	    x->s.qid, (unsigned)x->who->uid, x->s.env.sender, x->s.env.nrcpt,
-	    x->s.size);
-	if (x->req->delivery != DELIVERY_QUEUE)
-		handoff_detached(x->st, x->s.qid);
-	return 0;
+	return rc;
 }
 
 static void
@@ -257,15 +236,12 @@ data_end(void *ctx, char *out, size_t sz)
 	struct spool_env e;
 	char started[32], status[700];
 	const char *args[5];
-	int n = 0, envfd, rc;
+	int envfd, rc;
 
 	if (f.kind == FAIL_NONE)
 		(void)submit_stream_end(x->ss, &f);
 	if (f.kind != FAIL_NONE) {
-		log_emit(LOG_WARNING, "refused: uid=%u user=%s ppid=%ld "
-				      "parent=%s: -bs DATA: %s",
-		    (unsigned)x->who->uid, x->who->user, (long)x->who->ppid,
-		    x->who->parent, f.msg);
+		refused(x, "DATA", &f);
 		(void)snprintf(out, sz, "%s %.300s",
 		    strstr(f.msg, "max_message_size") != NULL ? "552 5.3.4"
 		    : f.kind == FAIL_DATA		      ? "554 5.6.0"
@@ -275,10 +251,7 @@ data_end(void *ctx, char *out, size_t sz)
 		return;
 	}
 	if (x->c->disable) {
-		log_emit(LOG_INFO, "%s: uid=%u from=<%s> nrcpt=%zu size=%llu "
-				   "status=discarded (disable = yes)",
-		    x->s.qid, (unsigned)x->who->uid, x->s.env.sender,
-		    x->s.env.nrcpt, x->s.size);
+		submission_discard(&x->s, (unsigned)x->who->uid);
 		(void)snprintf(out, sz, "250 2.0.0 Ok: discarded (disabled)");
 		reset(x);
 		return;
@@ -290,7 +263,7 @@ data_end(void *ctx, char *out, size_t sz)
 		reset(x);
 		return;
 	}
-	if (async(x) && spool_submit(x, &e, &f) == 0) {
+	if (submission_async(x->c, x->req) && spool_submit(x, &e, &f) == 0) {
 		(void)snprintf(out, sz, "250 2.0.0 Ok: queued as %s", x->s.qid);
 		spool_env_free(&e);
 		reset(x);
@@ -302,13 +275,8 @@ data_end(void *ctx, char *out, size_t sz)
 		reset(x);
 		return;
 	}
-	(void)snprintf(started, sizeof(started), "%.6f", x->s.started);
-	args[n++] = "safemail-relay";
-	args[n++] = "verdict";
-	if (x->req->verbose)
-		args[n++] = "-v";
-	args[n++] = started;
-	args[n] = NULL;
+	handoff_deliver_args(args, started, "verdict", x->req->verbose,
+	    x->s.started);
 	rc = handoff_run(x->st, args, envfd, x->s.file->fd, status,
 	    sizeof(status), &f);
 	(void)close(envfd);

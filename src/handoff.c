@@ -71,6 +71,21 @@ place(int fd, int target)
 	return dup2(fd, target) == target ? 0 : -1;
 }
 
+void
+handoff_deliver_args(const char *args[5], char started[32], const char *mode,
+    bool verbose, double at)
+{
+	int n = 0;
+
+	(void)snprintf(started, 32, "%.6f", at);
+	args[n++] = "safemail-relay";
+	args[n++] = mode;
+	if (verbose)
+		args[n++] = "-v";
+	args[n++] = started;
+	args[n] = NULL;
+}
+
 int
 handoff_exec(const struct startup *st, const char *const *args, int envfd,
     int msgfd, struct failure *f)

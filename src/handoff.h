@@ -22,6 +22,12 @@
 /* handoff_envelope - a sealed memfd holding e's text, at offset 0. */
 int handoff_envelope(const struct spool_env *e, struct failure *f);
 
+/* handoff_deliver_args - the back end's command line for one message:
+ * "safemail-relay MODE [-v] STARTED" (MODE deliver, or verdict for -bs),
+ * into args (5 slots); started is the buffer for the time. */
+void handoff_deliver_args(const char *args[5], char started[32],
+    const char *mode, bool verbose, double at);
+
 /* handoff_exec - replace this process by the back end with args (args[0]
  * is its name); envfd and msgfd (or -1) land on descriptors 3 and 4. The
  * overrides the front end honoured (not set-ID) are passed on. Returns

@@ -76,23 +76,6 @@ load_config(struct conf *c)
 	return EX_OK;
 }
 
-/* Async (async = yes, -odq, -odb; never -odi): the front end writes the
- * spool and returns; a detached back end tries it now (not for -odq). */
-static int
-submit_async(const struct request *req, const struct submission *s,
-    struct spool *sp, const struct spool_env *e, struct failure *f)
-{
-	if (spool_commit(sp, s->file->fd, e, f) != 0)
-		return -1;
-	log_emit(LOG_INFO, "%s: uid=%u from=<%s> nrcpt=%zu size=%llu "
-			   "status=queued (async)",
-	    s->qid, (unsigned)caller.uid, s->env.sender, s->env.nrcpt,
-	    s->size);
-	if (req->delivery != DELIVERY_QUEUE)
-		handoff_detached(&st, s->qid);
-	return 0;
-}
-
 /* Synchronous: exec the back end with the envelope and the message. */
 static int
 submit_now(const struct request *req, const struct submission *s,
@@ -100,17 +83,12 @@ submit_now(const struct request *req, const struct submission *s,
 {
 	char started[32];
 	const char *args[5];
-	int n = 0, envfd = handoff_envelope(e, f);
+	int envfd = handoff_envelope(e, f);
 
 	if (envfd < 0)
 		return -1;
-	(void)snprintf(started, sizeof(started), "%.6f", s->started);
-	args[n++] = "safemail-relay";
-	args[n++] = "deliver";
-	if (req->verbose)
-		args[n++] = "-v";
-	args[n++] = started;
-	args[n] = NULL;
+	handoff_deliver_args(args, started, "deliver", req->verbose,
+	    s->started);
 	(void)fflush(stdout);
 	return handoff_exec(&st, args, envfd, s->file->fd, f);
 }
@@ -125,9 +103,7 @@ run_message(const struct request *req, const struct conf *c)
 	struct spool_env e;
 	struct spool sp;
 	bool spool_ok = false;
-	bool async = (c->async || req->delivery == DELIVERY_QUEUE ||
-			 req->delivery == DELIVERY_BACKGROUND) &&
-	    req->delivery != DELIVERY_INTERACTIVE;
+	bool async = submission_async(c, req);
 	char tmpdir[1100];
 	int rc = EX_OK;
 
@@ -154,11 +130,7 @@ run_message(const struct request *req, const struct conf *c)
 		goto out;
 	}
 	if (c->disable) {
-		log_emit(LOG_INFO,
-		    "%s: uid=%u from=<%s> nrcpt=%zu size=%llu status=discarded "
-		    "(disable = yes)",
-		    s.qid, (unsigned)caller.uid, s.env.sender, s.env.nrcpt,
-		    s.size);
+		submission_discard(&s, (unsigned)caller.uid);
 		goto out;
 	}
 	if (submission_envelope(&s, req, (unsigned)caller.uid, &e, &f) != 0) {
@@ -166,7 +138,8 @@ run_message(const struct request *req, const struct conf *c)
 		goto out;
 	}
 	if (async && spool_ok) {
-		if (submit_async(req, &s, &sp, &e, &f) != 0)
+		if (submission_queue(&s, req, &st, &sp, &e, (unsigned)caller.uid,
+			&f) != 0)
 			rc = report(&caller, &f, false);
 		goto out;
 	}
@@ -209,17 +182,12 @@ print_queue(void)
 }
 
 /* Modes that need the relay are the back end's: -q (and its selections),
- * --flush, --check. */
+ * --flush, --check. It reads and checks the configuration itself. */
 static int
 run_back_end(const char *const *args)
 {
 	struct failure f = {FAIL_NONE, ""};
-	struct conf c;
-	int rc = load_config(&c); /* a bad config is reported here, once */
 
-	if (rc != EX_OK)
-		return rc;
-	conf_free(&c);
 	(void)fflush(stdout);
 	(void)handoff_exec(&st, args, -1, -1, &f);
 	return report(&caller, &f, false);

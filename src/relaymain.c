@@ -66,36 +66,13 @@ static int
 read_envelope(struct spool_env *e, struct failure *f)
 {
 	struct stat st;
-	char *buf;
-	size_t got = 0;
 
 	if (fstat(HANDOFF_ENVELOPE_FD, &st) != 0 || !S_ISREG(st.st_mode) ||
-	    st.st_size <= 0 || st.st_size > SPOOL_ENV_MAX) {
-		fail_set(f, FAIL_SOFTWARE, "no envelope from the front end");
+	    spool_env_read_fd(HANDOFF_ENVELOPE_FD, e, f) != 0) {
+		fail_set(f, FAIL_SOFTWARE,
+		    "the envelope from the front end is missing or invalid");
 		return -1;
 	}
-	buf = malloc((size_t)st.st_size);
-	if (buf == NULL) {
-		fail_set(f, FAIL_OSERR, "out of memory");
-		return -1;
-	}
-	while (got < (size_t)st.st_size) {
-		ssize_t n = read(HANDOFF_ENVELOPE_FD, buf + got,
-		    (size_t)st.st_size - got);
-
-		if (n <= 0)
-			break;
-		got += (size_t)n;
-	}
-	if (got != (size_t)st.st_size ||
-	    spool_env_parse(buf, got, e, f) != 0) {
-		free(buf);
-		if (f->kind == FAIL_NONE || f->kind == FAIL_DATA)
-			fail_set(f, FAIL_SOFTWARE,
-			    "the envelope from the front end is invalid");
-		return -1;
-	}
-	free(buf);
 	if (fstat(HANDOFF_MESSAGE_FD, &st) != 0 || !S_ISREG(st.st_mode) ||
 	    (unsigned long long)st.st_size != e->size) {
 		spool_env_free(e);

@@ -1,10 +1,12 @@
 /* report.c - failures to exit codes, stderr and the log */
 #include "config.h"
 
+#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include <sysexits.h>
 
+#include "limits.h"
 #include "log.h"
 #include "report.h"
 #include "text.h"
@@ -48,12 +50,24 @@ report_line(const struct failure *f)
 	return exit_code(f->kind);
 }
 
+void
+report_caller(int prio, const struct caller *who, const char *kind,
+    const char *fmt, ...)
+{
+	char msg[LOG_LINE_MAX];
+	va_list ap;
+
+	va_start(ap, fmt);
+	(void)vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	log_emit(prio, "%s: uid=%u user=%s ppid=%ld parent=%s: %s", kind,
+	    (unsigned)who->uid, who->user, (long)who->ppid, who->parent, msg);
+}
+
 int
 report(const struct caller *who, const struct failure *f, bool refusal)
 {
-	log_emit(refusal ? LOG_WARNING : LOG_ERR,
-	    "%s: uid=%u user=%s ppid=%ld parent=%s: %s",
-	    refusal ? "refused" : "error", (unsigned)who->uid, who->user,
-	    (long)who->ppid, who->parent, f->msg);
+	report_caller(refusal ? LOG_WARNING : LOG_ERR, who,
+	    refusal ? "refused" : "error", "%s", f->msg);
 	return report_line(f);
 }

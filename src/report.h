@@ -17,6 +17,11 @@ int exit_code(enum fail_kind kind);
  * exit code. */
 int report(const struct caller *who, const struct failure *f, bool refusal);
 
+/* report_caller - a log line about the caller: "KIND: uid=.. user=..
+ * ppid=.. parent=..: MESSAGE" (refused, error, warning). */
+void report_caller(int prio, const struct caller *who, const char *kind,
+    const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+
 /* report_line - only the stderr line (when the log line is written
  * elsewhere, as a delivery's is); returns the exit code. */
 int report_line(const struct failure *f);

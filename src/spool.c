@@ -298,8 +298,8 @@ read_all(int fd, char **out, size_t *len, size_t max)
 	return 0;
 }
 
-static int
-parse_env_fd(int fd, const char *qid, struct spool_env *e, struct failure *f)
+int
+spool_env_read_fd(int fd, struct spool_env *e, struct failure *f)
 {
 	char *text;
 	size_t len;
@@ -311,6 +311,14 @@ parse_env_fd(int fd, const char *qid, struct spool_env *e, struct failure *f)
 	}
 	rc = spool_env_parse(text, len, e, f);
 	free(text);
+	return rc;
+}
+
+static int
+parse_env_fd(int fd, const char *qid, struct spool_env *e, struct failure *f)
+{
+	int rc = spool_env_read_fd(fd, e, f);
+
 	if (rc == 0 && strcmp(e->qid, qid) != 0) {
 		fail_set(f, FAIL_DATA, "its id is %s", e->qid);
 		spool_env_free(e);

@@ -89,6 +89,10 @@ int spool_list(struct spool *sp, bool failed_area, char (**ids)[SPOOL_QID_LEN + 
  * Returns how many were removed; each is logged. */
 size_t spool_sweep(struct spool *sp, long long max_age);
 
+/* spool_env_read_fd - read (at most SPOOL_ENV_MAX bytes) and parse the
+ * envelope file open on fd, from its current offset. */
+int spool_env_read_fd(int fd, struct spool_env *e, struct failure *f);
+
 /* spool_read_env - read an envelope without locking it (mailq). */
 int spool_read_env(struct spool *sp, bool failed_area, const char *qid,
     struct spool_env *e, struct failure *f);

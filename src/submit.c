@@ -8,8 +8,10 @@
 #include <unistd.h>
 
 #include "compose.h"
+#include "handoff.h"
 #include "log.h"
 #include "msg.h"
+#include "report.h"
 #include "sender.h"
 #include "spool.h"
 #include "submit.h"
@@ -28,8 +30,7 @@ struct ctx {
 static void
 warn_caller(const struct caller *who, const char *what)
 {
-	log_emit(LOG_WARNING, "warning: uid=%u user=%s ppid=%ld parent=%s: %s",
-	    (unsigned)who->uid, who->user, (long)who->ppid, who->parent, what);
+	report_caller(LOG_WARNING, who, "warning", "%s", what);
 }
 
 static int
@@ -431,4 +432,35 @@ submission_envelope(const struct submission *s, const struct request *req,
 	}
 	e->nrcpt = s->env.nrcpt;
 	return 0;
+}
+
+bool
+submission_async(const struct conf *c, const struct request *req)
+{
+	return (c->async || req->delivery == DELIVERY_QUEUE ||
+		   req->delivery == DELIVERY_BACKGROUND) &&
+	    req->delivery != DELIVERY_INTERACTIVE;
+}
+
+int
+submission_queue(const struct submission *s, const struct request *req,
+    const struct startup *st, struct spool *sp, const struct spool_env *e,
+    unsigned uid, struct failure *f)
+{
+	if (spool_commit(sp, s->file->fd, e, f) != 0)
+		return -1;
+	log_emit(LOG_INFO, "%s: uid=%u from=<%s> nrcpt=%zu size=%llu "
+			   "status=queued (async)",
+	    s->qid, uid, s->env.sender, s->env.nrcpt, s->size);
+	if (req->delivery != DELIVERY_QUEUE)
+		handoff_detached(st, s->qid);
+	return 0;
+}
+
+void
+submission_discard(const struct submission *s, unsigned uid)
+{
+	log_emit(LOG_INFO, "%s: uid=%u from=<%s> nrcpt=%zu size=%llu "
+			   "status=discarded (disable = yes)",
+	    s->qid, uid, s->env.sender, s->env.nrcpt, s->size);
 }

@@ -15,6 +15,7 @@
 #include "envelope.h"
 #include "fail.h"
 #include "msgfile.h"
+#include "spool.h"
 #include "spoolfmt.h"
 
 #define QID_LEN 12
@@ -38,6 +39,19 @@ int submit_message(const struct request *req, const struct conf *c,
     struct failure *f);
 
 void submission_free(struct submission *s);
+
+/* submission_async - async = yes, -odq or -odb, and not -odi */
+bool submission_async(const struct conf *c, const struct request *req);
+
+/* submission_queue - async: the message into the spool, logged as queued;
+ * a detached back end tries it now (not for -odq). */
+struct startup;
+int submission_queue(const struct submission *s, const struct request *req,
+    const struct startup *st, struct spool *sp, const struct spool_env *e,
+    unsigned uid, struct failure *f);
+
+/* submission_discard - disable = yes: the message's one log line */
+void submission_discard(const struct submission *s, unsigned uid);
 
 /* -bs: the envelope is already in s->env (MAIL, RCPT); the message is
  * pushed as the dialogue receives it (dot-unstuffed) and goes through the
