@@ -49,7 +49,8 @@ with open(sm_conf, "w") as f:
             % s.port)
 os.chmod(sm_conf, 0o600)
 SM_ENV = {"PATH": "/usr/bin:/bin", "SAFEMAIL_CONFIG": sm_conf,
-          "SAFEMAIL_SPOOL": sm_spool, "SAFEMAIL_RELAY": SAFEMAIL + "-relay"}
+          "SAFEMAIL_SPOOL": sm_spool, "SAFEMAIL_LIBEXEC": os.path.dirname(os.path.abspath(SAFEMAIL)),
+          "SAFEMAIL_QUEUE_USER": "root"}
 
 # ---- dma: private /etc and /var/spool in this mount namespace ----
 etc = os.path.join(work, "etc")

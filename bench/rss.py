@@ -55,7 +55,7 @@ def run(path, argv=None):
                            stdin=stdin,
                            stderr=subprocess.PIPE,
                            env={"SAFEMAIL_CONFIG": config,
-                                "SAFEMAIL_RELAY": safemail + "-relay",
+                                "SAFEMAIL_LIBEXEC": os.path.dirname(os.path.abspath(safemail)),
                                 "PATH": "/usr/bin:/bin"})
         took = time.monotonic() - start
     if p.returncode != 0:

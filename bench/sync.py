@@ -65,7 +65,8 @@ os.mkdir(spoolw_dir)
 
 def sm_env(conf):
     return {"PATH": "/usr/bin:/bin", "SAFEMAIL_CONFIG": conf,
-            "SAFEMAIL_SPOOL": spool, "SAFEMAIL_RELAY": SAFEMAIL + "-relay"}
+            "SAFEMAIL_SPOOL": spool, "SAFEMAIL_LIBEXEC": os.path.dirname(os.path.abspath(SAFEMAIL)),
+          "SAFEMAIL_QUEUE_USER": "root"}
 
 
 MSMTP = ["/usr/bin/msmtp", "--host=127.0.0.1", "--from=b@example.com",

@@ -21,8 +21,8 @@ with open(config, "w") as f:
     f.write(text)
 os.chmod(config, 0o600)
 env = {"PATH": "/usr/bin:/bin", "SAFEMAIL_CONFIG": config,
-       "SAFEMAIL_RELAY": os.path.join(os.path.dirname(safemail),
-                                      "safemail-relay")}
+       "SAFEMAIL_LIBEXEC": os.path.dirname(safemail),
+       "SAFEMAIL_QUEUE_USER": "root"}
 
 
 def run(title, args, stdin=b""):

@@ -18,7 +18,7 @@
 #include "log.h"
 #include "report.h"
 #include "sender.h"
-#include "spool.h"
+#include "spoolfmt.h"
 #include "submit.h"
 #include "text.h"
 
@@ -26,8 +26,7 @@ struct session {
 	const struct request *req;
 	const struct conf *c;
 	const struct caller *who;
-	const struct startup *st;
-	const char *spool_path;
+	struct handoff *h; /* the gate: one request per message */
 	/* the transaction */
 	bool open;
 	struct submission s;
@@ -187,14 +186,9 @@ data_begin(void *ctx, char *out, size_t sz)
 {
 	struct session *x = ctx;
 	struct failure f = {FAIL_NONE, ""};
-	char tmpdir[1100];
-
-	(void)snprintf(tmpdir, sizeof(tmpdir), "%s/tmp", x->spool_path);
-	if (access(tmpdir, W_OK) != 0)
-		(void)snprintf(tmpdir, sizeof(tmpdir), "/tmp");
 	x->data_failure.kind = FAIL_NONE;
 	x->data_failure.msg[0] = '\0';
-	x->ss = submit_stream_begin(x->req, x->c, x->who, tmpdir, &x->s, &f);
+	x->ss = submit_stream_begin(x->req, x->c, x->who, &x->s, &f);
 	if (x->ss == NULL) {
 		(void)snprintf(out, sz, "451 4.3.0 %.300s", f.msg);
 		return;
@@ -213,30 +207,14 @@ data_bytes(void *ctx, const char *p, size_t n)
 		(void)submit_stream_push(x->ss, p, n, &x->data_failure);
 }
 
-/* async: into the spool, and a detached back end tries it now */
-static int
-spool_submit(struct session *x, const struct spool_env *e, struct failure *f)
-{
-	struct spool sp;
-	int rc;
-
-	if (spool_open(&sp, x->spool_path, f) != 0)
-		return -1;
-	rc = submission_queue(&x->s, x->req, x->st, &sp, e,
-	    (unsigned)x->who->uid, f);
-	spool_close(&sp);
-	return rc;
-}
-
 static void
 data_end(void *ctx, char *out, size_t sz)
 {
 	struct session *x = ctx;
 	struct failure f = x->data_failure;
 	struct spool_env e;
-	char started[32], status[700];
-	const char *args[5];
-	int envfd, rc;
+	char status[700];
+	int envfd;
 
 	if (f.kind == FAIL_NONE)
 		(void)submit_stream_end(x->ss, &f);
@@ -263,37 +241,30 @@ data_end(void *ctx, char *out, size_t sz)
 		reset(x);
 		return;
 	}
-	if (submission_async(x->c, x->req) && spool_submit(x, &e, &f) == 0) {
-		(void)snprintf(out, sz, "250 2.0.0 Ok: queued as %s", x->s.qid);
-		spool_env_free(&e);
-		reset(x);
-		return;
-	}
-	if ((envfd = handoff_envelope(&e, &f)) < 0) {
-		spool_env_free(&e);
-		(void)snprintf(out, sz, "451 4.3.0 %.300s", f.msg);
-		reset(x);
-		return;
-	}
-	handoff_deliver_args(args, started, "verdict", x->req->verbose,
-	    x->s.started);
-	rc = handoff_run(x->st, args, envfd, x->s.file->fd, status,
-	    sizeof(status), &f);
-	(void)close(envfd);
+	envfd = handoff_envelope(&e, &f);
 	spool_env_free(&e);
-	status[strcspn(status, "\r\n")] = '\0';
+	status[0] = '\0';
+	if (envfd >= 0) {
+		/* async: the gate queues it and replies "queued as"; else the
+		 * relay's verdict */
+		struct handoff_req r = {submission_async(x->c, x->req), true,
+		    x->req->delivery != DELIVERY_QUEUE, x->s.started};
+
+		if (handoff_send(x->h, &r, envfd, x->s.file->fd, &f) == 0)
+			handoff_reply(x->h, status, sizeof(status));
+		(void)close(envfd);
+	}
 	if (strlen(status) >= 4 && status[0] >= '2' && status[0] <= '5')
 		(void)snprintf(out, sz, "%s", status);
 	else
-		(void)snprintf(out, sz, "451 4.3.0 The back end failed (%d)%s%s",
-		    rc, f.msg[0] != '\0' ? ": " : "", f.msg);
+		(void)snprintf(out, sz, "451 4.3.0 The back end failed%s%s",
+		    f.msg[0] != '\0' ? ": " : "", f.msg);
 	reset(x);
 }
 
 int
 bsmode_run(const struct request *req, const struct conf *c,
-    const struct caller *who, const struct startup *st,
-    const char *spool_path)
+    const struct caller *who, struct handoff *gate)
 {
 	unsigned idle_seconds = c->bs_idle_timeout;
 	struct session x;
@@ -306,8 +277,7 @@ bsmode_run(const struct request *req, const struct conf *c,
 	x.req = req;
 	x.c = c;
 	x.who = who;
-	x.st = st;
-	x.spool_path = spool_path;
+	x.h = gate;
 	local_host_name(c->helo_name, host, sizeof(host));
 	bs_init(&s, &h, c->max_message_size, host);
 	for (;;) {

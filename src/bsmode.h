@@ -6,12 +6,11 @@
 #include "argv.h"
 #include "caller.h"
 #include "conf.h"
-#include "startup.h"
+#include "handoff.h"
 
 /* bsmode_run - the whole session; the exit status is 0 (clients ignore
  * it: the replies say everything). */
 int bsmode_run(const struct request *req, const struct conf *c,
-    const struct caller *who, const struct startup *st,
-    const char *spool_path);
+    const struct caller *who, struct handoff *h);
 
 #endif

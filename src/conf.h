@@ -78,15 +78,28 @@ int conf_parse(const char *buf, size_t len, const char *name, struct conf *c,
     struct failure *f);
 
 /* Who may own the file: root always; the caller too when the process is not
- * set-ID (the caller could run any program of its own anyway). */
+ * set-ID (the caller could run any program of its own anyway). A set-ID
+ * back end also requires the group it runs with and no bits for others
+ * (root:safemail 0640). */
 struct conf_trust {
 	uid_t caller_uid;
 	bool caller_may_own;
+	bool require_group;
+	gid_t group;
 };
 
 /* conf_load - open, check and parse the file at path (I/O, conffile.c). */
 int conf_load(const char *path, const struct conf_trust *trust,
     struct conf *c, struct failure *f);
+
+/* conf_load_policy - conf_load, and the file's text for the front end
+ * with the password's value replaced (malloc'd into *policy, *len):
+ * same lines, so the front end's messages name the same line numbers. */
+int conf_load_policy(const char *path, const struct conf_trust *trust,
+    struct conf *c, char **policy, size_t *len, struct failure *f);
+
+/* conf_trust_for - the trust a program started as this process is gets */
+void conf_trust_for(struct conf_trust *t, bool secure);
 
 /* conf_free - release and wipe */
 void conf_free(struct conf *c);

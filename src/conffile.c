@@ -17,11 +17,50 @@
 #include "conf.h"
 #include "limits.h"
 
-/* conf_load - open without following links, check ownership and modes on
- * the open descriptor, read it whole, parse it. */
-int
-conf_load(const char *path, const struct conf_trust *trust, struct conf *c,
-    struct failure *f)
+void
+conf_trust_for(struct conf_trust *t, bool secure)
+{
+	t->caller_uid = getuid();
+	t->caller_may_own = !secure;
+	/* set-ID: the group we were given is the one the file must have */
+	t->require_group = secure && getegid() != getgid();
+	t->group = getegid();
+}
+
+/* The text with the password line's value replaced (one line, since
+ * continuation lines are refused). */
+static char *
+redact(const char *buf, size_t len, unsigned line, size_t *outlen)
+{
+	static const char stand_in[] = "password = (held by the back end)";
+	const char *start = buf, *end = buf + len, *eol;
+	char *out = malloc(len + sizeof(stand_in) + 1);
+	size_t o = 0;
+	unsigned n = 1;
+
+	if (out == NULL)
+		return NULL;
+	while (start < end) {
+		eol = memchr(start, '\n', (size_t)(end - start));
+		eol = eol != NULL ? eol + 1 : end;
+		if (n == line) {
+			memcpy(out + o, stand_in, sizeof(stand_in) - 1);
+			o += sizeof(stand_in) - 1;
+			out[o++] = '\n';
+		} else {
+			memcpy(out + o, start, (size_t)(eol - start));
+			o += (size_t)(eol - start);
+		}
+		start = eol;
+		n++;
+	}
+	*outlen = o;
+	return out;
+}
+
+static int
+load(const char *path, const struct conf_trust *trust, struct conf *c,
+    char **policy, size_t *plen, struct failure *f)
 {
 	struct stat st;
 	char *buf = NULL;
@@ -51,6 +90,16 @@ conf_load(const char *path, const struct conf_trust *trust, struct conf *c,
 		fail_set(f, FAIL_CONFIG,
 		    "%s: owned by uid %u, not root: refused", path,
 		    (unsigned)st.st_uid);
+		goto out;
+	}
+	if (trust->require_group &&
+	    (st.st_uid != 0 || st.st_gid != trust->group ||
+		(st.st_mode & 007) != 0)) {
+		fail_set(f, FAIL_CONFIG,
+		    "%s: must be owned by root, group %u, and have no "
+		    "permissions for others (is %u:%u mode %04o): refused",
+		    path, (unsigned)trust->group, (unsigned)st.st_uid,
+		    (unsigned)st.st_gid, (unsigned)(st.st_mode & 07777));
 		goto out;
 	}
 	if (st.st_mode & (S_IWGRP | S_IWOTH)) {
@@ -91,6 +140,20 @@ conf_load(const char *path, const struct conf_trust *trust, struct conf *c,
 		conf_free(c);
 		goto out;
 	}
+	if (policy != NULL) {
+		*policy = c->password != NULL
+		    ? redact(buf, got, c->password_line, plen)
+		    : malloc(got + 1);
+		if (*policy == NULL) {
+			fail_set(f, FAIL_OSERR, "%s: out of memory", path);
+			conf_free(c);
+			goto out;
+		}
+		if (c->password == NULL) {
+			memcpy(*policy, buf, got);
+			*plen = got;
+		}
+	}
 	rc = 0;
 out:
 	if (buf != NULL) {
@@ -99,4 +162,18 @@ out:
 	}
 	close(fd);
 	return rc;
+}
+
+int
+conf_load(const char *path, const struct conf_trust *trust, struct conf *c,
+    struct failure *f)
+{
+	return load(path, trust, c, NULL, NULL, f);
+}
+
+int
+conf_load_policy(const char *path, const struct conf_trust *trust,
+    struct conf *c, char **policy, size_t *len, struct failure *f)
+{
+	return load(path, trust, c, policy, len, f);
 }

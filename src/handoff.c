@@ -1,20 +1,22 @@
-/* handoff.c - front end to back end (see handoff.h) */
+/* handoff.c - front end, gate and relay hand work on (see handoff.h) */
 #include "config.h"
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include "handoff.h"
 #include "log.h"
 
-#ifndef SAFEMAIL_RELAY_PATH
-#define SAFEMAIL_RELAY_PATH "/usr/libexec/safemail/safemail-relay"
+#ifndef SAFEMAIL_LIBEXEC_DIR
+#define SAFEMAIL_LIBEXEC_DIR "/usr/libexec/safemail"
 #endif
 
 int
@@ -56,23 +58,29 @@ handoff_envelope(const struct spool_env *e, struct failure *f)
 }
 
 static const char *
-relay_path(const struct startup *st)
+program_path(const struct startup *st, const char *name, char *buf,
+    size_t sz)
 {
-	return st->relay_path[0] != '\0' ? st->relay_path
-					 : SAFEMAIL_RELAY_PATH;
+	(void)snprintf(buf, sz, "%s/%s",
+	    st->libexec_dir[0] != '\0' ? st->libexec_dir : SAFEMAIL_LIBEXEC_DIR,
+	    name);
+	return buf;
 }
 
-/* Put fd on target; fds above 4 first, so that the two never collide. */
-static int
-place(int fd, int target)
+const char *
+handoff_gate_path(const struct startup *st, char *buf, size_t sz)
 {
-	if (fd < 0)
-		return 0;
-	return dup2(fd, target) == target ? 0 : -1;
+	return program_path(st, "safemail-gate", buf, sz);
+}
+
+const char *
+handoff_relay_path(const struct startup *st, char *buf, size_t sz)
+{
+	return program_path(st, "safemail-relay", buf, sz);
 }
 
 void
-handoff_deliver_args(const char *args[5], char started[32], const char *mode,
+handoff_relay_args(const char *args[5], char started[32], const char *mode,
     bool verbose, double at)
 {
 	int n = 0;
@@ -86,13 +94,33 @@ handoff_deliver_args(const char *args[5], char started[32], const char *mode,
 	args[n] = NULL;
 }
 
-int
-handoff_exec(const struct startup *st, const char *const *args, int envfd,
-    int msgfd, struct failure *f)
+/* Put fd on target (fd is above 9, so the two never collide). */
+static int
+place(int fd, int target)
 {
+	if (fd < 0)
+		return 0;
+	return dup2(fd, target) == target ? 0 : -1;
+}
+
+int
+handoff_exec(const struct startup *st, const char *path,
+    const char *const *args, int envfd, int msgfd, struct failure *f)
+{
+	static const struct {
+		const char *name;
+		size_t off;
+	} overrides[] = {
+	    {"SAFEMAIL_CONFIG", offsetof(struct startup, config_path)},
+	    {"SAFEMAIL_SPOOL", offsetof(struct startup, spool_path)},
+	    {"SAFEMAIL_LOG_SOCKET", offsetof(struct startup, log_socket)},
+	    {"SAFEMAIL_LIBEXEC", offsetof(struct startup, libexec_dir)},
+	    {"SAFEMAIL_QUEUE_USER", offsetof(struct startup, queue_user)},
+	};
+	enum { NOVR = sizeof(overrides) / sizeof(overrides[0]) };
 	char env_path[] = "PATH=/usr/bin:/bin";
-	char env_config[1100], env_spool[1100], env_log[140];
-	char *envp[5], *argv[8];
+	char env_buf[NOVR][1100];
+	char *envp[NOVR + 2], *argv[8];
 	int n = 0, high_env = -1, high_msg = -1;
 	size_t a;
 
@@ -102,22 +130,14 @@ handoff_exec(const struct startup *st, const char *const *args, int envfd,
 		memcpy(&argv[a], &args[a], sizeof(argv[a]));
 	argv[a] = NULL;
 	envp[n++] = env_path;
-	if (!st->secure) {
-		if (st->config_path[0] != '\0') {
-			(void)snprintf(env_config, sizeof(env_config),
-			    "SAFEMAIL_CONFIG=%s", st->config_path);
-			envp[n++] = env_config;
-		}
-		if (st->spool_path[0] != '\0') {
-			(void)snprintf(env_spool, sizeof(env_spool),
-			    "SAFEMAIL_SPOOL=%s", st->spool_path);
-			envp[n++] = env_spool;
-		}
-		if (st->log_socket[0] != '\0') {
-			(void)snprintf(env_log, sizeof(env_log),
-			    "SAFEMAIL_LOG_SOCKET=%s", st->log_socket);
-			envp[n++] = env_log;
-		}
+	for (size_t i = 0; !st->secure && i < NOVR; i++) {
+		const char *v = (const char *)st + overrides[i].off;
+
+		if (v[0] == '\0')
+			continue;
+		(void)snprintf(env_buf[i], sizeof(env_buf[i]), "%s=%s",
+		    overrides[i].name, v);
+		envp[n++] = env_buf[i];
 	}
 	envp[n] = NULL;
 	if (envfd >= 0)
@@ -131,88 +151,220 @@ handoff_exec(const struct startup *st, const char *const *args, int envfd,
 		    strerror(errno));
 		return -1;
 	}
-	(void)execve(relay_path(st), argv, envp);
-	fail_set(f, FAIL_OSERR, "cannot run the back end %s: %s",
-	    relay_path(st), strerror(errno));
+	(void)execve(path, argv, envp);
+	fail_set(f, FAIL_OSERR, "cannot run %s: %s", path, strerror(errno));
 	return -1;
 }
 
-int
-handoff_run(const struct startup *st, const char *const *args, int envfd,
-    int msgfd, char *status, size_t ssz, struct failure *f)
+static int
+wait_for(pid_t pid)
 {
-	int pipefd[2], wstatus = 0;
-	size_t got = 0;
-	pid_t pid;
+	int wstatus = 0;
 
-	status[0] = '\0';
-	if (pipe2(pipefd, O_CLOEXEC) != 0) {
-		fail_set(f, FAIL_OSERR, "pipe: %s", strerror(errno));
-		return -1;
-	}
-	pid = fork();
-	if (pid < 0) {
-		fail_set(f, FAIL_OSERR, "fork: %s", strerror(errno));
-		(void)close(pipefd[0]);
-		(void)close(pipefd[1]);
-		return -1;
-	}
-	if (pid == 0) {
-		struct failure cf = {FAIL_NONE, ""};
-		int e2 = envfd >= 0 ? fcntl(envfd, F_DUPFD_CLOEXEC, 10) : -1;
-		int m2 = msgfd >= 0 ? fcntl(msgfd, F_DUPFD_CLOEXEC, 10) : -1;
-
-		/* the verdict pipe lands on 5, the others on 3 and 4 */
-		if (dup2(pipefd[1], HANDOFF_STATUS_FD) == HANDOFF_STATUS_FD)
-			(void)handoff_exec(st, args, e2, m2, &cf);
-		_exit(71);
-	}
-	(void)close(pipefd[1]);
-	while (got + 1 < ssz) {
-		ssize_t n = read(pipefd[0], status + got, ssz - 1 - got);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			break;
-		got += (size_t)n;
-	}
-	status[got] = '\0';
-	(void)close(pipefd[0]);
-	while (waitpid(pid, &wstatus, 0) < 0 && errno == EINTR)
-		;
+	while (waitpid(pid, &wstatus, 0) < 0)
+		if (errno != EINTR)
+			return -1;
 	return WIFEXITED(wstatus) ? WEXITSTATUS(wstatus) : -1;
 }
 
-void
-handoff_detached(const struct startup *st, const char *qid)
+int
+handoff_open(const struct startup *st, struct handoff *h, bool verbose,
+    char *buf, size_t cap, size_t *len, int *status, struct failure *f)
 {
-	pid_t pid = fork();
+	int sv[2];
+	ssize_t n;
 
-	if (pid < 0) {
-		log_emit(LOG_WARNING, "%s: cannot start the background attempt "
-				      "(%s); the next queue run sends it",
-		    qid, strerror(errno));
-		return;
+	h->pid = -1;
+	h->sock = -1;
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) != 0) {
+		fail_set(f, FAIL_OSERR, "socketpair: %s", strerror(errno));
+		return -1;
 	}
-	if (pid > 0) {
-		(void)waitpid(pid, NULL, 0);
-		return;
+	h->pid = fork();
+	if (h->pid < 0) {
+		fail_set(f, FAIL_OSERR, "fork: %s", strerror(errno));
+		(void)close(sv[0]);
+		(void)close(sv[1]);
+		return -1;
 	}
-	/* The child: a new session, then a grandchild that outlives it. */
-	if (setsid() < 0 || fork() != 0)
-		_exit(0);
-	{
-		int null = open("/dev/null", O_RDWR | O_CLOEXEC);
-		const char *args[] = {"safemail-relay", "one", qid, NULL};
-		struct failure f = {FAIL_NONE, ""};
+	if (h->pid == 0) {
+		const char *args[] = {"safemail-gate", "serve",
+		    verbose ? "-v" : NULL, NULL};
+		char path[1100];
+		struct failure cf = {FAIL_NONE, ""};
+		int high = fcntl(sv[1], F_DUPFD_CLOEXEC, 10);
 
-		if (null < 0 || dup2(null, 0) < 0 || dup2(null, 1) < 0 ||
-		    dup2(null, 2) < 0)
-			_exit(0);
-		(void)handoff_exec(st, args, -1, -1, &f);
-		log_emit(LOG_WARNING, "%s: %s; the next queue run sends it", qid,
-		    f.msg);
-		_exit(0);
+		if (high >= 0 && dup2(high, HANDOFF_CHANNEL_FD) ==
+				     HANDOFF_CHANNEL_FD)
+			(void)handoff_exec(st, handoff_gate_path(st, path,
+						   sizeof(path)),
+			    args, -1, -1, &cf);
+		(void)dprintf(STDERR_FILENO, "safemail: %s\n", cf.msg);
+		_exit(71);
 	}
+	(void)close(sv[1]);
+	h->sock = sv[0];
+	do
+		n = recv(h->sock, buf, cap - 1, 0);
+	while (n < 0 && errno == EINTR);
+	if (n < 1 || buf[0] != 'P') {
+		*status = handoff_close(h);
+		if (n == 0 && *status > 0)
+			return 1;
+		fail_set(f, FAIL_SOFTWARE, "the gate (safemail-gate) sent no "
+					   "policy (exit %d)",
+		    *status);
+		return -1;
+	}
+	*len = (size_t)n - 1;
+	memmove(buf, buf + 1, *len);
+	buf[*len] = '\0';
+	return 0;
+}
+
+int
+handoff_send(struct handoff *h, const struct handoff_req *r, int envfd,
+    int msgfd, struct failure *f)
+{
+	char data[64], cbuf[CMSG_SPACE(2 * sizeof(int))];
+	int fds[2] = {envfd, msgfd};
+	struct iovec iov;
+	struct msghdr mh;
+	struct cmsghdr *cm;
+	int len = snprintf(data, sizeof(data), "%c%c%c%.6f",
+	    r->queue ? 'Q' : 'S', r->verdict ? 'v' : 'x',
+	    r->detach ? 'd' : '-', r->started);
+	ssize_t n;
+
+	memset(&mh, 0, sizeof(mh));
+	memset(cbuf, 0, sizeof(cbuf));
+	iov.iov_base = data;
+	iov.iov_len = (size_t)len;
+	mh.msg_iov = &iov;
+	mh.msg_iovlen = 1;
+	mh.msg_control = cbuf;
+	mh.msg_controllen = sizeof(cbuf);
+	cm = CMSG_FIRSTHDR(&mh);
+	cm->cmsg_level = SOL_SOCKET;
+	cm->cmsg_type = SCM_RIGHTS;
+	cm->cmsg_len = CMSG_LEN(sizeof(fds));
+	memcpy(CMSG_DATA(cm), fds, sizeof(fds));
+	do
+		n = sendmsg(h->sock, &mh, MSG_NOSIGNAL);
+	while (n < 0 && errno == EINTR);
+	if (n != len) {
+		fail_set(f, FAIL_OSERR, "cannot hand the message to the gate: "
+					"%s",
+		    n < 0 ? strerror(errno) : "short write");
+		return -1;
+	}
+	return 0;
+}
+
+void
+handoff_reply(struct handoff *h, char *line, size_t sz)
+{
+	ssize_t n;
+
+	do
+		n = recv(h->sock, line, sz - 1, 0);
+	while (n < 0 && errno == EINTR);
+	line[n > 0 ? (size_t)n : 0] = '\0';
+	line[strcspn(line, "\r\n")] = '\0';
+}
+
+int
+handoff_close(struct handoff *h)
+{
+	int rc;
+
+	if (h->sock >= 0)
+		(void)close(h->sock);
+	h->sock = -1;
+	if (h->pid <= 0)
+		return -1;
+	rc = wait_for(h->pid);
+	h->pid = -1;
+	return rc;
+}
+
+/* ---- the gate's side ---- */
+
+int
+handoff_send_policy(int sock, const char *text, size_t len)
+{
+	char *p = malloc(len + 1);
+	ssize_t n;
+
+	if (p == NULL)
+		return -1;
+	p[0] = 'P';
+	memcpy(p + 1, text, len);
+	do
+		n = send(sock, p, len + 1, MSG_NOSIGNAL);
+	while (n < 0 && errno == EINTR);
+	explicit_bzero(p, len + 1);
+	free(p);
+	return n == (ssize_t)(len + 1) ? 0 : -1;
+}
+
+int
+handoff_receive(int sock, struct handoff_req *r, int fds[2])
+{
+	char data[64], cbuf[CMSG_SPACE(2 * sizeof(int))];
+	struct iovec iov = {data, sizeof(data) - 1};
+	struct msghdr mh;
+	struct cmsghdr *cm;
+	char *end;
+	ssize_t n;
+	int nfds = 0;
+
+	fds[0] = fds[1] = -1;
+	memset(&mh, 0, sizeof(mh));
+	mh.msg_iov = &iov;
+	mh.msg_iovlen = 1;
+	mh.msg_control = cbuf;
+	mh.msg_controllen = sizeof(cbuf);
+	do
+		n = recvmsg(sock, &mh, MSG_CMSG_CLOEXEC);
+	while (n < 0 && errno == EINTR);
+	if (n == 0)
+		return 1;
+	for (cm = n > 0 ? CMSG_FIRSTHDR(&mh) : NULL; cm != NULL;
+	     cm = CMSG_NXTHDR(&mh, cm)) {
+		size_t k;
+
+		if (cm->cmsg_level != SOL_SOCKET || cm->cmsg_type != SCM_RIGHTS)
+			continue;
+		k = (cm->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+		for (size_t i = 0; i < k; i++) {
+			int fd;
+
+			memcpy(&fd, CMSG_DATA(cm) + i * sizeof(int), sizeof(fd));
+			if (nfds < 2)
+				fds[nfds] = fd;
+			else
+				(void)close(fd);
+			nfds++;
+		}
+	}
+	if (n < 4 || nfds != 2 || (mh.msg_flags & (MSG_TRUNC | MSG_CTRUNC)) ||
+	    (data[0] != 'Q' && data[0] != 'S') ||
+	    (data[1] != 'v' && data[1] != 'x') ||
+	    (data[2] != 'd' && data[2] != '-'))
+		goto bad;
+	data[n] = '\0';
+	r->queue = data[0] == 'Q';
+	r->verdict = data[1] == 'v';
+	r->detach = data[2] == 'd';
+	r->started = strtod(data + 3, &end);
+	if (*end != '\0' || !(r->started >= 0) || r->started > 1e12)
+		goto bad;
+	return 0;
+bad:
+	for (int i = 0; i < 2; i++)
+		if (fds[i] >= 0)
+			(void)close(fds[i]);
+	fds[0] = fds[1] = -1;
+	return -1;
 }

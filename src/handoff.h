@@ -1,50 +1,97 @@
-/* handoff.h - the front end (safemail: argv, policy, the message; no
- * libcurl, no TLS) hands a message to the back end (safemail-relay) by
- * exec: the envelope, formatted as a spool envelope and sealed in a memfd,
- * on descriptor 3, the normalized message file on descriptor 4. The back
- * end parses the envelope again, strictly, and trusts nothing else of the
- * front end. A refused invocation, -bv and an async submission never load
- * libcurl or OpenSSL at all. */
+/* handoff.h - how the three programs hand work to each other.
+ *
+ * safemail (the front end: argv, policy, the message; no privilege, no
+ * libcurl) starts safemail-gate (the back end's gate: setgid safemail,
+ * reads the configuration, writes the spool; no libcurl) with a
+ * SOCK_SEQPACKET socket on descriptor 3. The gate answers with the
+ * policy: the configuration's text with the password replaced. The front
+ * end then sends one request per message, with the envelope (spool
+ * envelope format, sealed memfd) and the normalized message (sealed
+ * memfd) attached as descriptors. The gate spools it, or execs
+ * safemail-relay (libcurl) with the two on descriptors 3 and 4. Neither
+ * back-end program trusts anything of the front end: the envelope is
+ * parsed again strictly, both files must be sealed. */
 #ifndef SAFEMAIL_HANDOFF_H
 #define SAFEMAIL_HANDOFF_H
 
 #include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
 
 #include "fail.h"
 #include "spoolfmt.h"
 #include "startup.h"
 
+/* safemail-gate serve: the socket to the front end */
+#define HANDOFF_CHANNEL_FD 3
+/* safemail-relay deliver|verdict: the envelope and the message */
 #define HANDOFF_ENVELOPE_FD 3
 #define HANDOFF_MESSAGE_FD 4
-/* -bs: where the back end writes its one-line SMTP verdict */
+/* safemail-relay verdict (-bs): where its one-line SMTP verdict goes */
 #define HANDOFF_STATUS_FD 5
+
+/* The largest packet on the socket: the policy (the configuration) */
+#define HANDOFF_PACKET_MAX (64 * 1024 + 128)
+
+/* One request: what to do with the message attached. */
+struct handoff_req {
+	bool queue;   /* into the spool (async), else send now */
+	bool verdict; /* -bs: reply with an SMTP line and wait for more;
+			 else the gate ends with the outcome's exit code */
+	bool detach;  /* queued: a background attempt now (not -odq) */
+	double started; /* CLOCK_MONOTONIC at submission, for the log */
+};
+
+/* The front end's end of the socket. */
+struct handoff {
+	pid_t pid;
+	int sock;
+};
+
+/* handoff_open - start the gate (serve) and read the policy into buf
+ * (cap bytes, NUL-terminated, *len without it). Returns 0; -1 with f set;
+ * or 1 when the gate ended without a policy (it reported why, on stderr
+ * and in the log): *status is then its exit code. */
+int handoff_open(const struct startup *st, struct handoff *h, bool verbose,
+    char *buf, size_t cap, size_t *len, int *status, struct failure *f);
+
+/* handoff_send - one request with its two descriptors */
+int handoff_send(struct handoff *h, const struct handoff_req *r, int envfd,
+    int msgfd, struct failure *f);
+
+/* handoff_reply - -bs: the gate's SMTP line for the last request (NUL-
+ * terminated; "" when it sent none) */
+void handoff_reply(struct handoff *h, char *line, size_t sz);
+
+/* handoff_close - no more requests: wait for the gate (or the relay it
+ * became) and return its exit code, -1 when it died of a signal. */
+int handoff_close(struct handoff *h);
 
 /* handoff_envelope - a sealed memfd holding e's text, at offset 0. */
 int handoff_envelope(const struct spool_env *e, struct failure *f);
 
-/* handoff_deliver_args - the back end's command line for one message:
- * "safemail-relay MODE [-v] STARTED" (MODE deliver, or verdict for -bs),
- * into args (5 slots); started is the buffer for the time. */
-void handoff_deliver_args(const char *args[5], char started[32],
+/* The gate's side: the policy packet, and the next request (0), the end
+ * of requests (1) or a malformed one (-1). fds get the two descriptors. */
+int handoff_send_policy(int sock, const char *text, size_t len);
+int handoff_receive(int sock, struct handoff_req *r, int fds[2]);
+
+/* The programs, in $(pkglibexecdir) or, when not set-ID, in the
+ * directory SAFEMAIL_LIBEXEC names. */
+const char *handoff_gate_path(const struct startup *st, char *buf,
+    size_t sz);
+const char *handoff_relay_path(const struct startup *st, char *buf,
+    size_t sz);
+
+/* handoff_relay_args - "safemail-relay MODE [-v] STARTED" (MODE deliver,
+ * or verdict for -bs) into args (5 slots); started is its buffer. */
+void handoff_relay_args(const char *args[5], char started[32],
     const char *mode, bool verbose, double at);
 
-/* handoff_exec - replace this process by the back end with args (args[0]
- * is its name); envfd and msgfd (or -1) land on descriptors 3 and 4. The
- * overrides the front end honoured (not set-ID) are passed on. Returns
- * only on failure. */
-int handoff_exec(const struct startup *st, const char *const *args,
-    int envfd, int msgfd, struct failure *f);
-
-/* handoff_run - as handoff_exec, but in a child the front end waits for
- * (-bs, which carries many messages): the back end's SMTP-style verdict
- * ("250 2.0.0 ...", "550 5.1.1 ...") is read into status. Returns the
- * back end's exit status, or -1. */
-int handoff_run(const struct startup *st, const char *const *args,
-    int envfd, int msgfd, char *status, size_t ssz, struct failure *f);
-
-/* handoff_detached - start the back end in the background for one
- * spooled message: its own session, descriptors 0-2 on /dev/null, so the
- * caller neither waits for it nor has its pipes held open. */
-void handoff_detached(const struct startup *st, const char *qid);
+/* handoff_exec - replace this process by the program at path with args;
+ * envfd and msgfd (or -1) land on descriptors 3 and 4. The overrides a
+ * process that is not set-ID honoured are passed on. Returns only on
+ * failure. */
+int handoff_exec(const struct startup *st, const char *path,
+    const char *const *args, int envfd, int msgfd, struct failure *f);
 
 #endif

@@ -1,9 +1,11 @@
 /* main.c - safemail, the front end: sendmail-compatible and hardened.
  *
  * Order: process hygiene, the command line (pure; a refusal costs no
- * configuration read and loads no libcurl), the configuration, then the
- * mode. Everything that talks to the relay is the back end
- * (safemail-relay, handoff.h); failures become exit codes in report.c. */
+ * configuration read and starts nothing), the policy from the gate, then
+ * the mode. It runs with the caller's privileges only: the configuration
+ * (with the password), the spool and the relay are the back end's
+ * (safemail-gate, safemail-relay: handoff.h); failures become exit codes
+ * in report.c. */
 #include "config.h"
 
 #include <stdio.h>
@@ -29,11 +31,6 @@
 
 #ifndef SAFEMAIL_CONFIG_PATH
 #define SAFEMAIL_CONFIG_PATH "/etc/safemail.ini"
-#endif
-/* Where the normalized message waits, unnamed, until it is sent, when
- * the spool cannot be used. */
-#ifndef SAFEMAIL_TMPDIR
-#define SAFEMAIL_TMPDIR "/tmp"
 #endif
 #ifndef SAFEMAIL_SPOOL_DIR
 #define SAFEMAIL_SPOOL_DIR "/var/spool/safemail"
@@ -63,64 +60,57 @@ is_refusal(enum fail_kind k)
 	return k == FAIL_USAGE || k == FAIL_SENDER_DENIED || k == FAIL_NOUSER;
 }
 
+/* The policy: the gate reads the configuration (the front end cannot:
+ * it is root:safemail 0640) and sends its text, password replaced. */
 static int
-load_config(struct conf *c)
+open_gate(const struct request *req, struct handoff *h, struct conf *c)
 {
+	static char policy[HANDOFF_PACKET_MAX];
 	struct failure f = {FAIL_NONE, ""};
-	struct conf_trust trust;
+	size_t len = 0;
+	int status = 0;
+	int rc = handoff_open(&st, h, req->verbose, policy, sizeof(policy),
+	    &len, &status, &f);
 
-	trust.caller_uid = getuid();
-	trust.caller_may_own = !st.secure;
-	if (conf_load(config_path, &trust, c, &f) != 0)
+	if (rc == 1)
+		return status; /* the gate said why */
+	if (rc != 0)
 		return report(&caller, &f, false);
+	if (conf_parse(policy, len, config_path, c, &f) != 0) {
+		(void)handoff_close(h);
+		return report(&caller, &f, false);
+	}
 	return EX_OK;
 }
 
-/* Synchronous: exec the back end with the envelope and the message. */
+/* The gate's (or the relay's) exit code is ours; it has reported. */
 static int
-submit_now(const struct request *req, const struct submission *s,
-    const struct spool_env *e, struct failure *f)
+gate_outcome(struct handoff *h)
 {
-	char started[32];
-	const char *args[5];
-	int envfd = handoff_envelope(e, f);
+	int rc = handoff_close(h);
 
-	if (envfd < 0)
-		return -1;
-	handoff_deliver_args(args, started, "deliver", req->verbose,
-	    s->started);
-	(void)fflush(stdout);
-	return handoff_exec(&st, args, envfd, s->file->fd, f);
+	if (rc < 0) {
+		struct failure f;
+
+		fail_set(&f, FAIL_SOFTWARE, "the back end died");
+		return report(&caller, &f, false);
+	}
+	return rc;
 }
 
 /* Read the message, decide the envelope, then print it (-bv), discard it
- * (disable = yes), spool it (async) or hand it to the back end. */
+ * (disable = yes), or hand it to the gate to queue or send. */
 static int
-run_message(const struct request *req, const struct conf *c)
+run_message(const struct request *req, const struct conf *c,
+    struct handoff *h)
 {
 	struct failure f = {FAIL_NONE, ""};
 	struct submission s;
 	struct spool_env e;
-	struct spool sp;
-	bool spool_ok = false;
-	bool async = submission_async(c, req);
-	char tmpdir[1100];
-	int rc = EX_OK;
+	int rc = EX_OK, envfd = -1;
 
 	memset(&e, 0, sizeof(e));
-	/* The message is written in the spool's tmp/ when it can be, so
-	 * that keeping it later is a link, not a copy. */
-	(void)snprintf(tmpdir, sizeof(tmpdir), "%s/tmp", spool_path);
-	if (access(tmpdir, W_OK) != 0)
-		(void)snprintf(tmpdir, sizeof(tmpdir), "%s", SAFEMAIL_TMPDIR);
-	if (async && req->mode != MODE_VERIFY && !c->disable) {
-		struct failure sf = {FAIL_NONE, ""};
-
-		spool_ok = spool_open(&sp, spool_path, &sf) == 0;
-		if (!spool_ok)
-			log_emit(LOG_WARNING, "%s", sf.msg);
-	}
-	if (submit_message(req, c, &caller, tmpdir, &s, &f) != 0) {
+	if (submit_message(req, c, &caller, &s, &f) != 0) {
 		rc = report(&caller, &f, is_refusal(f.kind));
 		goto out;
 	}
@@ -133,64 +123,50 @@ run_message(const struct request *req, const struct conf *c)
 		submission_discard(&s, (unsigned)caller.uid);
 		goto out;
 	}
-	if (submission_envelope(&s, req, (unsigned)caller.uid, &e, &f) != 0) {
+	if (submission_envelope(&s, req, (unsigned)caller.uid, &e, &f) != 0 ||
+	    (envfd = handoff_envelope(&e, &f)) < 0) {
 		rc = report(&caller, &f, false);
 		goto out;
 	}
-	if (async && spool_ok) {
-		if (submission_queue(&s, req, &st, &sp, &e, (unsigned)caller.uid,
-			&f) != 0)
+	{
+		struct handoff_req r = {submission_async(c, req), false,
+		    req->delivery != DELIVERY_QUEUE, s.started};
+
+		(void)fflush(stdout);
+		if (handoff_send(h, &r, envfd, s.file->fd, &f) != 0)
 			rc = report(&caller, &f, false);
-		goto out;
+		else
+			rc = gate_outcome(h);
 	}
-	if (async)
-		log_emit(LOG_WARNING, "%s: the spool cannot be used: sending "
-				      "now instead",
-		    s.qid);
-	if (spool_ok)
-		spool_close(&sp);
-	spool_ok = false;
-	(void)submit_now(req, &s, &e, &f); /* returns only on failure */
-	rc = report(&caller, &f, false);
 out:
+	if (envfd >= 0)
+		(void)close(envfd);
 	spool_env_free(&e);
 	submission_free(&s);
-	if (spool_ok)
-		spool_close(&sp);
+	(void)handoff_close(h);
 	return rc;
+}
+
+/* Modes that need the relay or the spool are the back end's: -bp, -q
+ * (and its selections), --flush, --check. */
+static int
+run_back_end(const char *const *args)
+{
+	struct failure f = {FAIL_NONE, ""};
+	char path[1100];
+
+	(void)fflush(stdout);
+	(void)handoff_exec(&st, handoff_gate_path(&st, path, sizeof(path)),
+	    args, -1, -1, &f);
+	return report(&caller, &f, false);
 }
 
 static int
 print_queue(void)
 {
-	struct failure f = {FAIL_NONE, ""};
-	struct spool sp;
+	static const char *const list[] = {"safemail-gate", "list", NULL};
 
-	if (spool_open(&sp, spool_path, &f) != 0) {
-		if (access(spool_path, F_OK) != 0) {
-			(void)printf("Mail queue is empty\n");
-			return fflush(stdout) == 0 ? EX_OK : EX_IOERR;
-		}
-		return report(&caller, &f, false);
-	}
-	if (mailq_print(&sp, stdout, &f) != 0) {
-		spool_close(&sp);
-		return report(&caller, &f, false);
-	}
-	spool_close(&sp);
-	return fflush(stdout) == 0 ? EX_OK : EX_IOERR;
-}
-
-/* Modes that need the relay are the back end's: -q (and its selections),
- * --flush, --check. It reads and checks the configuration itself. */
-static int
-run_back_end(const char *const *args)
-{
-	struct failure f = {FAIL_NONE, ""};
-
-	(void)fflush(stdout);
-	(void)handoff_exec(&st, args, -1, -1, &f);
-	return report(&caller, &f, false);
+	return run_back_end(list);
 }
 
 static int
@@ -200,7 +176,7 @@ run_queue(const struct request *req)
 	const char *args[6];
 	int n = 0;
 
-	args[n++] = "safemail-relay";
+	args[n++] = "safemail-gate";
 	args[n++] = "queue";
 	if (req->verbose)
 		args[n++] = "-v";
@@ -242,9 +218,9 @@ queue_command(const char *cmd, const char *qid)
 static int
 admin_command(int argc, char **argv)
 {
-	static const char *const check[] = {"safemail-relay", "check", NULL};
-	static const char *const flush[] = {"safemail-relay", "queue",
-	    "flush", NULL};
+	static const char *const check[] = {"safemail-gate", "check", NULL};
+	static const char *const flush[] = {"safemail-gate", "queue", "flush",
+	    NULL};
 
 	if (strcmp(argv_base_name(argv[0]), "safemail") != 0)
 		return -1;
@@ -265,6 +241,7 @@ main(int argc, char **argv)
 	struct request req;
 	struct failure f = {FAIL_NONE, ""};
 	struct conf conf;
+	struct handoff h;
 	int rc;
 
 	if (startup_harden(&st, 0) != 0)
@@ -303,12 +280,13 @@ main(int argc, char **argv)
 		break;
 	}
 
-	if ((rc = load_config(&conf)) != EX_OK)
+	if ((rc = open_gate(&req, &h, &conf)) != EX_OK)
 		return rc;
 	if (req.mode == MODE_SMTP) {
-		rc = bsmode_run(&req, &conf, &caller, &st, spool_path);
+		rc = bsmode_run(&req, &conf, &caller, &h);
+		(void)handoff_close(&h);
 	} else {
-		rc = run_message(&req, &conf);
+		rc = run_message(&req, &conf, &h);
 	}
 	conf_free(&conf);
 	return rc;

@@ -5,24 +5,35 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 #include "msgfile.h"
 #include "spool.h"
 
 int
-msgfile_create(struct msgfile *m, const char *dir, struct failure *f)
+msgfile_create(struct msgfile *m, struct failure *f)
 {
 	m->len = 0;
 	m->size = 0;
-	/* Unnamed: nothing to clean up, nothing another process can open. */
-	m->fd = open(dir, O_TMPFILE | O_RDWR | O_EXCL | O_CLOEXEC, 0600);
+	/* Unnamed, and sealed once written: the back end reads exactly what
+	 * the normalizer wrote, whatever the caller does meanwhile. */
+	m->fd = memfd_create("safemail-message", MFD_CLOEXEC |
+	    MFD_ALLOW_SEALING);
 	if (m->fd < 0) {
-		fail_set(f, FAIL_OSERR, "cannot create a temporary file in %s: %s",
-		    dir, strerror(errno));
+		fail_set(f, FAIL_OSERR, "cannot create the message file: %s",
+		    strerror(errno));
 		return -1;
 	}
 	return 0;
+}
+
+bool
+msgfile_sealed(int fd)
+{
+	int seals = fcntl(fd, F_GET_SEALS);
+
+	return seals >= 0 && (seals & MSGFILE_SEALS) == MSGFILE_SEALS;
 }
 
 int
@@ -53,6 +64,11 @@ msgfile_finish(struct msgfile *m, struct failure *f)
 		return -1;
 	}
 	m->len = 0;
+	if (fcntl(m->fd, F_ADD_SEALS, MSGFILE_SEALS) != 0) {
+		fail_set(f, FAIL_OSERR, "cannot seal the message file: %s",
+		    strerror(errno));
+		return -1;
+	}
 	if (lseek(m->fd, 0, SEEK_SET) != 0) {
 		fail_set(f, FAIL_IOERR, "cannot rewind the temporary file: %s",
 		    strerror(errno));

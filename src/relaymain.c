@@ -1,6 +1,7 @@
 /* relaymain.c - safemail-relay, the back end: the only program that links
- * libcurl and OpenSSL and talks to the relay. The front end (safemail)
- * starts it by exec with a fixed command line:
+ * libcurl and OpenSSL and talks to the relay. The gate (safemail-gate,
+ * setgid safemail) starts it by exec, so that it has the group, with a
+ * fixed command line:
  *
  *   safemail-relay deliver [-v] STARTED   envelope on fd 3, message on fd 4
  *   safemail-relay verdict [-v] STARTED   the same, for -bs: the SMTP
@@ -10,13 +11,19 @@
  *   safemail-relay check                 safemail --check
  *
  * It parses nothing else; the envelope is read as hostile input
- * (spoolfmt.c), and the message must be a regular file of the size the
- * envelope gives. A later issue installs it setgid safemail. */
+ * (spoolfmt.c), and both files must be sealed memory files, the message
+ * of the size the envelope gives. Installed mode 0750 root:safemail: only
+ * the gate and the queue runner (user safemail) can run it. Started by
+ * root for a queue run, it becomes the safemail user first. */
 #include "config.h"
 
+#include <errno.h>
+#include <grp.h>
+#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -26,6 +33,7 @@
 #include "conf.h"
 #include "handoff.h"
 #include "log.h"
+#include "msgfile.h"
 #include "queue.h"
 #include "report.h"
 #include "spool.h"
@@ -36,6 +44,9 @@
 #endif
 #ifndef SAFEMAIL_SPOOL_DIR
 #define SAFEMAIL_SPOOL_DIR "/var/spool/safemail"
+#endif
+#ifndef SAFEMAIL_QUEUE_USER
+#define SAFEMAIL_QUEUE_USER "safemail"
 #endif
 
 static struct caller caller;
@@ -67,7 +78,11 @@ read_envelope(struct spool_env *e, struct failure *f)
 {
 	struct stat st;
 
-	if (fstat(HANDOFF_ENVELOPE_FD, &st) != 0 || !S_ISREG(st.st_mode) ||
+	if (!msgfile_sealed(HANDOFF_ENVELOPE_FD) ||
+	    !msgfile_sealed(HANDOFF_MESSAGE_FD) ||
+	    fstat(HANDOFF_ENVELOPE_FD, &st) != 0 || !S_ISREG(st.st_mode) ||
+	    lseek(HANDOFF_ENVELOPE_FD, 0, SEEK_SET) != 0 ||
+	    lseek(HANDOFF_MESSAGE_FD, 0, SEEK_SET) != 0 ||
 	    spool_env_read_fd(HANDOFF_ENVELOPE_FD, e, f) != 0) {
 		fail_set(f, FAIL_SOFTWARE,
 		    "the envelope from the front end is missing or invalid");
@@ -105,6 +120,49 @@ deliver_mode(const struct conf *c, const char *spool_path, bool verbose,
 	}
 	/* the delivery has logged its outcome: stderr gets the one line */
 	return rc == 0 ? 0 : report_line(&f);
+}
+
+/* A queue run is never root's: started by root (cron, a unit without
+ * User=), it becomes the safemail user, and checks that it did. */
+static int
+become_queue_user(const struct startup *st, struct failure *f)
+{
+	const char *name = st->queue_user[0] != '\0' ? st->queue_user
+						      : SAFEMAIL_QUEUE_USER;
+	struct passwd *pw;
+	uid_t r, e, s;
+	gid_t rg, eg, sg;
+
+	if (getuid() != 0 && geteuid() != 0)
+		return 0;
+	if (strcmp(name, "root") == 0)
+		return 0; /* only a test (not set-ID) can ask for this */
+	errno = 0;
+	pw = getpwnam(name);
+	if (pw == NULL || pw->pw_uid == 0) {
+		fail_set(f, FAIL_NOUSER, "queue runs do not run as root, and "
+					 "there is no user %s to run as "
+					 "(see safemail(8), INSTALLATION)",
+		    name);
+		return -1;
+	}
+	if (setgroups(0, NULL) != 0 ||
+	    setresgid(pw->pw_gid, pw->pw_gid, pw->pw_gid) != 0 ||
+	    setresuid(pw->pw_uid, pw->pw_uid, pw->pw_uid) != 0 ||
+	    getresuid(&r, &e, &s) != 0 || getresgid(&rg, &eg, &sg) != 0 ||
+	    r != pw->pw_uid || e != pw->pw_uid || s != pw->pw_uid ||
+	    rg != pw->pw_gid || eg != pw->pw_gid || sg != pw->pw_gid ||
+	    setuid(0) == 0) {
+		fail_set(f, FAIL_OSERR, "cannot become user %s: %s", name,
+		    strerror(errno));
+		return -1;
+	}
+	/* a credential change resets it to fs.suid_dumpable */
+	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) != 0) {
+		fail_set(f, FAIL_OSERR, "prctl: %s", strerror(errno));
+		return -1;
+	}
+	return 0;
 }
 
 static int
@@ -169,8 +227,10 @@ main(int argc, char **argv)
 		verbose = true;
 		i = 3;
 	}
-	trust.caller_uid = getuid();
-	trust.caller_may_own = !st.secure;
+	if ((strcmp(argv[1], "queue") == 0 || strcmp(argv[1], "one") == 0) &&
+	    become_queue_user(&st, &f) != 0)
+		return report(who(), &f, false);
+	conf_trust_for(&trust, st.secure);
 	if (conf_load(path, &trust, &conf, &f) != 0)
 		return report(who(), &f, false);
 	if ((strcmp(argv[1], "deliver") == 0 ||

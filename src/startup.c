@@ -85,8 +85,10 @@ startup_harden(struct startup *st, int keep_fds)
 		    sizeof(st->log_socket));
 		take_override("SAFEMAIL_SPOOL", st->spool_path,
 		    sizeof(st->spool_path));
-		take_override("SAFEMAIL_RELAY", st->relay_path,
-		    sizeof(st->relay_path));
+		take_override("SAFEMAIL_LIBEXEC", st->libexec_dir,
+		    sizeof(st->libexec_dir));
+		take_override("SAFEMAIL_QUEUE_USER", st->queue_user,
+		    sizeof(st->queue_user));
 	}
 	/* clearenv() only drops the pointers: wipe the strings too, so that
 	 * nothing the caller passed stays readable in /proc/PID/environ. */

@@ -10,15 +10,16 @@ struct startup {
 	char config_path[1024];
 	char log_socket[108];
 	char spool_path[1024];
-	char relay_path[1024]; /* the back end (safemail-relay) */
+	char libexec_dir[1024]; /* safemail-gate and safemail-relay */
+	char queue_user[64];    /* who a queue run started by root becomes */
 };
 
 /* startup_harden - fds 0-2 open (on /dev/null when closed), the next
  * keep_fds descriptors kept (what the front end hands the back end), every
  * other fd closed, umask 077, environment cleared to PATH only, cwd "/", no core
- * dumps. Reads the SAFEMAIL_CONFIG, SAFEMAIL_LOG_SOCKET, SAFEMAIL_SPOOL
- * and SAFEMAIL_RELAY overrides first
- * (not in a set-ID process). Returns -1 when the process cannot be made
+ * dumps. Reads the SAFEMAIL_CONFIG, SAFEMAIL_LOG_SOCKET, SAFEMAIL_SPOOL,
+ * SAFEMAIL_LIBEXEC and SAFEMAIL_QUEUE_USER overrides first (never in a
+ * set-ID process). Returns -1 when the process cannot be made
  * safe; nothing can be reported then, since stderr may be unusable. */
 int startup_harden(struct startup *st, int keep_fds);
 

@@ -8,7 +8,6 @@
 #include <unistd.h>
 
 #include "compose.h"
-#include "handoff.h"
 #include "log.h"
 #include "msg.h"
 #include "report.h"
@@ -254,8 +253,7 @@ out:
 }
 
 static int
-start(struct ctx *x, struct submission *s, const char *tmpdir,
-    struct failure *f)
+start(struct ctx *x, struct submission *s, bool keep, struct failure *f)
 {
 	local_host_name(x->c->helo_name, x->host, sizeof(x->host));
 	s->when = time(NULL);
@@ -267,7 +265,7 @@ start(struct ctx *x, struct submission *s, const char *tmpdir,
 	}
 	if (new_qid(s->qid, f) != 0)
 		return -1;
-	if (tmpdir == NULL)
+	if (!keep)
 		return 0;
 	s->file = malloc(sizeof(*s->file));
 	if (s->file == NULL) {
@@ -275,7 +273,7 @@ start(struct ctx *x, struct submission *s, const char *tmpdir,
 		return -1;
 	}
 	s->file->fd = -1;
-	return msgfile_create(s->file, tmpdir, f);
+	return msgfile_create(s->file, f);
 }
 
 /* ---- -bs: the envelope from MAIL and RCPT, the message pushed ---- */
@@ -287,8 +285,7 @@ struct submit_stream {
 
 struct submit_stream *
 submit_stream_begin(const struct request *req, const struct conf *c,
-    const struct caller *who, const char *tmpdir, struct submission *s,
-    struct failure *f)
+    const struct caller *who, struct submission *s, struct failure *f)
 {
 	struct submit_stream *ss = calloc(1, sizeof(*ss));
 
@@ -301,7 +298,7 @@ submit_stream_begin(const struct request *req, const struct conf *c,
 	ss->x.who = who;
 	ss->x.s = s;
 	ss->x.preset = true;
-	if (start(&ss->x, s, tmpdir, f) != 0) {
+	if (start(&ss->x, s, true, f) != 0) {
 		free(ss);
 		return NULL;
 	}
@@ -342,8 +339,7 @@ submit_stream_free(struct submit_stream *ss)
 
 int
 submit_message(const struct request *req, const struct conf *c,
-    const struct caller *who, const char *tmpdir, struct submission *s,
-    struct failure *f)
+    const struct caller *who, struct submission *s, struct failure *f)
 {
 	struct ctx x;
 	bool need_message = req->mode != MODE_VERIFY ||
@@ -357,9 +353,7 @@ submit_message(const struct request *req, const struct conf *c,
 	x.c = c;
 	x.who = who;
 	x.s = s;
-	if (start(&x, s, req->mode != MODE_VERIFY && need_message ? tmpdir
-								  : NULL,
-		f) != 0)
+	if (start(&x, s, req->mode != MODE_VERIFY && need_message, f) != 0)
 		return -1;
 	if (!need_message)
 		return decide(&x, NULL, f);
@@ -440,21 +434,6 @@ submission_async(const struct conf *c, const struct request *req)
 	return (c->async || req->delivery == DELIVERY_QUEUE ||
 		   req->delivery == DELIVERY_BACKGROUND) &&
 	    req->delivery != DELIVERY_INTERACTIVE;
-}
-
-int
-submission_queue(const struct submission *s, const struct request *req,
-    const struct startup *st, struct spool *sp, const struct spool_env *e,
-    unsigned uid, struct failure *f)
-{
-	if (spool_commit(sp, s->file->fd, e, f) != 0)
-		return -1;
-	log_emit(LOG_INFO, "%s: uid=%u from=<%s> nrcpt=%zu size=%llu "
-			   "status=queued (async)",
-	    s->qid, uid, s->env.sender, s->env.nrcpt, s->size);
-	if (req->delivery != DELIVERY_QUEUE)
-		handoff_detached(st, s->qid);
-	return 0;
 }
 
 void

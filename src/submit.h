@@ -15,7 +15,6 @@
 #include "envelope.h"
 #include "fail.h"
 #include "msgfile.h"
-#include "spool.h"
 #include "spoolfmt.h"
 
 #define QID_LEN 12
@@ -33,22 +32,14 @@ struct submission {
 
 /* submit_message - read the message (unless -bv needs no header),
  * decide the envelope, and for delivery write the normalized message to
- * an unnamed temporary file in tmpdir. Logs the policy's warnings. */
+ * a sealed memory file (msgfile.h). Logs the policy's warnings. */
 int submit_message(const struct request *req, const struct conf *c,
-    const struct caller *who, const char *tmpdir, struct submission *s,
-    struct failure *f);
+    const struct caller *who, struct submission *s, struct failure *f);
 
 void submission_free(struct submission *s);
 
 /* submission_async - async = yes, -odq or -odb, and not -odi */
 bool submission_async(const struct conf *c, const struct request *req);
-
-/* submission_queue - async: the message into the spool, logged as queued;
- * a detached back end tries it now (not for -odq). */
-struct startup;
-int submission_queue(const struct submission *s, const struct request *req,
-    const struct startup *st, struct spool *sp, const struct spool_env *e,
-    unsigned uid, struct failure *f);
 
 /* submission_discard - disable = yes: the message's one log line */
 void submission_discard(const struct submission *s, unsigned uid);
@@ -58,8 +49,8 @@ void submission_discard(const struct submission *s, unsigned uid);
  * same pipeline as standard input's: the same checks, the same fields. */
 struct submit_stream;
 struct submit_stream *submit_stream_begin(const struct request *req,
-    const struct conf *c, const struct caller *who, const char *tmpdir,
-    struct submission *s, struct failure *f);
+    const struct conf *c, const struct caller *who, struct submission *s,
+    struct failure *f);
 int submit_stream_push(struct submit_stream *ss, const char *p, size_t n,
     struct failure *f);
 int submit_stream_end(struct submit_stream *ss, struct failure *f);

@@ -218,7 +218,8 @@ import subprocess  # noqa: E402
 p = subprocess.Popen(["sendmail", "-bs"], executable=smtest.SAFEMAIL,
                      stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                      env={"SAFEMAIL_CONFIG": env.config,
-                          "SAFEMAIL_RELAY": smtest.RELAY,
+                          "SAFEMAIL_QUEUE_USER": "root",
+                          "SAFEMAIL_LIBEXEC": smtest.LIBEXEC,
                           "PATH": "/usr/bin:/bin"})
 start = time.monotonic()
 p.stdin.write(b"HELO c\r\n")

@@ -100,31 +100,36 @@ t.ok(r.rc == 78 and "owned by uid 65534, not root" in r.err,
      "owned by another user: refused", r)
 os.chown(env.config, 0, 0)
 
-# A set-ID process never honours SAFEMAIL_CONFIG: a set-uid copy run by
-# nobody with SAFEMAIL_CONFIG pointing at an attacker's file must read the
+# A set-ID process never honours SAFEMAIL_CONFIG: the gate (the program
+# that reads the configuration) copied set-ID, started by nobody's front
+# end with SAFEMAIL_CONFIG pointing at an attacker's file, must read the
 # built-in path instead.
 evil = os.path.join(env.dir, "evil.ini")
 with open(evil, "w") as f:
     f.write("[mail]\ndefault_sender = evil@evil.example\n")
 os.chmod(env.dir, 0o755)
 os.chmod(evil, 0o644)
-copy = os.path.join(env.dir, "safemail-suid")
-shutil.copy(smtest.SAFEMAIL, copy)
-os.chmod(copy, 0o4755)
+libexec = os.path.join(env.dir, "libexec")
+os.mkdir(libexec)
+os.chmod(libexec, 0o755)
+shutil.copy(smtest.GATE, os.path.join(libexec, "safemail-gate"))
+os.chmod(os.path.join(libexec, "safemail-gate"), 0o4755)
 p = subprocess.run(
     ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups",
-     copy, "-bv", "a@x.org"],
+     smtest.SAFEMAIL, "-bv", "a@x.org"],
     env={"PATH": "/usr/bin:/bin", "SAFEMAIL_CONFIG": evil,
-         "ASAN_OPTIONS": "detect_leaks=0"},
+         "SAFEMAIL_LIBEXEC": libexec, "ASAN_OPTIONS": "detect_leaks=0"},
     stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=20)
 err = p.stderr.decode()
-t.ok(p.returncode != 0 and "evil.ini" not in err and
-     "safemail.ini" in err, "set-ID: SAFEMAIL_CONFIG ignored",
+t.ok(p.returncode == 78 and "evil.ini" not in err and
+     "safemail.ini" in err and b"evil" not in p.stdout,
+     "set-ID gate: SAFEMAIL_CONFIG ignored",
      "rc=%d err=%r out=%r" % (p.returncode, err, p.stdout))
 p = subprocess.run(
     ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups",
      smtest.SAFEMAIL, "-bv", "a@x.org"],
-    env={"PATH": "/usr/bin:/bin", "SAFEMAIL_CONFIG": evil},
+    env={"PATH": "/usr/bin:/bin", "SAFEMAIL_CONFIG": evil,
+         "SAFEMAIL_LIBEXEC": smtest.LIBEXEC},
     stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=20)
 t.ok(p.returncode == 0 and b"MAIL FROM:<evil@evil.example>" in p.stdout,
      "not set-ID: the override is honoured (the test hook)",

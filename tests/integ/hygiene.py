@@ -16,7 +16,7 @@ p = subprocess.Popen(
     stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
     pass_fds=(extra_r,), cwd=env.dir,
     env={"PATH": "/usr/bin:/bin", "SAFEMAIL_CONFIG": env.config,
-         "SSLKEYLOGFILE": "/tmp/keys", "all_proxy": "socks5h://evil:1080",
+         "SAFEMAIL_LIBEXEC": smtest.LIBEXEC, "SSLKEYLOGFILE": "/tmp/keys", "all_proxy": "socks5h://evil:1080",
          "LD_DEBUG_OUTPUT": "/tmp/x", "HOME": "/var/www"},
     preexec_fn=lambda: os.umask(0o022))
 proc = "/proc/%d" % p.pid
@@ -84,6 +84,7 @@ if os.geteuid() == 0 and shutil.which("setpriv"):
                          stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                          stderr=subprocess.PIPE,
                          env={"PATH": "/usr/bin:/bin",
+                              "SAFEMAIL_LIBEXEC": smtest.LIBEXEC,
                               "SAFEMAIL_CONFIG": conf})
     for _ in range(500):  # until it waits on standard input
         try:

@@ -15,9 +15,12 @@ import threading
 SAFEMAIL = os.environ.get("SAFEMAIL") or os.path.join(
     os.environ.get("top_builddir", "."), "src", "safemail")
 TOP_SRCDIR = os.environ.get("top_srcdir", ".")
-# The back end, next to the front end in the build tree.
-RELAY = os.environ.get("SAFEMAIL_RELAY") or os.path.join(
-    os.path.dirname(os.path.abspath(SAFEMAIL)), "safemail-relay")
+# The back end (safemail-gate, safemail-relay), next to the front end in
+# the build tree.
+LIBEXEC = os.environ.get("SAFEMAIL_LIBEXEC") or os.path.dirname(
+    os.path.abspath(SAFEMAIL))
+RELAY = os.path.join(LIBEXEC, "safemail-relay")
+GATE = os.path.join(LIBEXEC, "safemail-gate")
 
 
 def shared_dir():
@@ -131,8 +134,10 @@ class Env:
             os.unlink(sock_path)
         sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
         sock.bind(sock_path)
+        # uninstalled, as root: queue runs stay root (installed, they
+        # become the safemail user)
         e = {"PATH": "/usr/bin:/bin", "SAFEMAIL_LOG_SOCKET": sock_path,
-             "SAFEMAIL_RELAY": RELAY}
+             "SAFEMAIL_LIBEXEC": LIBEXEC, "SAFEMAIL_QUEUE_USER": "root"}
         if config:
             e["SAFEMAIL_CONFIG"] = self.config
         for k in ("ASAN_OPTIONS", "UBSAN_OPTIONS", "LSAN_OPTIONS"):

@@ -247,7 +247,7 @@ t.ok(len(c.ids()) == 200, "-odq: 200 messages queued", len(c.ids()))
 relay = smtprelay.Relay()
 c.point_at(relay)
 e = dict(os.environ, SAFEMAIL_SPOOL=c.spool, SAFEMAIL_CONFIG=c.env.config,
-         SAFEMAIL_RELAY=smtest.RELAY)
+         SAFEMAIL_LIBEXEC=smtest.LIBEXEC, SAFEMAIL_QUEUE_USER="root")
 runners = [subprocess.Popen([smtest.SAFEMAIL, "-q"], env=e,
                             stdout=subprocess.DEVNULL,
                             stderr=subprocess.DEVNULL) for _ in range(2)]
@@ -271,7 +271,7 @@ stall = smtprelay.Relay(script={"DATA": "354-then-stall"})
 c.point_at(stall)
 p = subprocess.Popen([smtest.SAFEMAIL, "-q"], env=dict(
     os.environ, SAFEMAIL_SPOOL=c.spool, SAFEMAIL_CONFIG=c.env.config,
-    SAFEMAIL_RELAY=smtest.RELAY),
+    SAFEMAIL_LIBEXEC=smtest.LIBEXEC, SAFEMAIL_QUEUE_USER="root"),
     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 deadline = time.time() + 10
 while time.time() < deadline and b"DATA\r\n" not in stall.wire():

@@ -1,0 +1,390 @@
+/* gatemain.c - safemail-gate, the back end's gate: the one program
+ * installed setgid safemail. It links no libcurl and parses no command
+ * line but its own fixed one:
+ *
+ *   safemail-gate serve [-v]        the front end's socket on fd 3:
+ *                                   the policy out, requests in
+ *   safemail-gate list              mailq (the spool is group safemail)
+ *   safemail-gate queue [-v] [...]  \
+ *   safemail-gate check              > safemail-relay, with the same
+ *   safemail-gate one QID           /  arguments (it checks them)
+ *
+ * Serving, it reads /etc/safemail.ini (root:safemail 0640, checked on
+ * the open descriptor), sends the front end the text with the password
+ * replaced, and takes one request per message: the envelope and the
+ * message as sealed memory files. It parses the envelope again, strictly;
+ * queues the message (async) by copying it into the spool, or execs
+ * safemail-relay, which inherits the group, to send it. */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "caller.h"
+#include "conf.h"
+#include "handoff.h"
+#include "log.h"
+#include "mailq.h"
+#include "msgfile.h"
+#include "report.h"
+#include "spool.h"
+#include "startup.h"
+
+#ifndef SAFEMAIL_CONFIG_PATH
+#define SAFEMAIL_CONFIG_PATH "/etc/safemail.ini"
+#endif
+#ifndef SAFEMAIL_SPOOL_DIR
+#define SAFEMAIL_SPOOL_DIR "/var/spool/safemail"
+#endif
+
+static struct startup st;
+static struct caller caller;
+static bool identified;
+static const char *config_path = SAFEMAIL_CONFIG_PATH;
+static const char *spool_path = SAFEMAIL_SPOOL_DIR;
+
+static const struct caller *
+who(void)
+{
+	if (!identified)
+		caller_identify(&caller);
+	identified = true;
+	return &caller;
+}
+
+static int
+usage(void)
+{
+	struct failure f;
+
+	fail_set(&f, FAIL_USAGE, "safemail-gate is started by safemail, "
+				 "not by hand");
+	return report(who(), &f, true);
+}
+
+static int
+exec_relay(const char *const *args, int envfd, int msgfd)
+{
+	struct failure f = {FAIL_NONE, ""};
+	char path[1100];
+
+	(void)handoff_exec(&st, handoff_relay_path(&st, path, sizeof(path)),
+	    args, envfd, msgfd, &f);
+	return report(who(), &f, false);
+}
+
+/* A background attempt for one queued message: its own session,
+ * descriptors 0-2 on /dev/null, so that nobody waits for it. */
+static void
+detached(const char *qid)
+{
+	pid_t pid = fork();
+
+	if (pid < 0) {
+		log_emit(LOG_WARNING, "%s: cannot start the background attempt "
+				      "(%s); the next queue run sends it",
+		    qid, strerror(errno));
+		return;
+	}
+	if (pid > 0) {
+		(void)waitpid(pid, NULL, 0);
+		return;
+	}
+	if (setsid() < 0 || fork() != 0)
+		_exit(0);
+	{
+		int null = open("/dev/null", O_RDWR | O_CLOEXEC);
+		const char *args[] = {"safemail-relay", "one", qid, NULL};
+		struct failure f = {FAIL_NONE, ""};
+		char path[1100];
+
+		(void)close(HANDOFF_CHANNEL_FD);
+		if (null < 0 || dup2(null, 0) < 0 || dup2(null, 1) < 0 ||
+		    dup2(null, 2) < 0)
+			_exit(0);
+		(void)handoff_exec(&st,
+		    handoff_relay_path(&st, path, sizeof(path)), args, -1, -1,
+		    &f);
+		log_emit(LOG_WARNING, "%s: %s; the next queue run sends it", qid,
+		    f.msg);
+		_exit(0);
+	}
+}
+
+/* The two files must be sealed memory files, the envelope valid, the
+ * message of the size it gives. */
+static int
+read_request_files(const int fds[2], struct spool_env *e, struct failure *f)
+{
+	struct stat st_msg;
+
+	if (!msgfile_sealed(fds[0]) || !msgfile_sealed(fds[1]) ||
+	    lseek(fds[0], 0, SEEK_SET) != 0 ||
+	    spool_env_read_fd(fds[0], e, f) != 0) {
+		fail_set(f, FAIL_SOFTWARE, "the envelope from the front end is "
+					   "missing, unsealed or invalid");
+		return -1;
+	}
+	if (fstat(fds[1], &st_msg) != 0 || !S_ISREG(st_msg.st_mode) ||
+	    (unsigned long long)st_msg.st_size != e->size ||
+	    lseek(fds[1], 0, SEEK_SET) != 0) {
+		spool_env_free(e);
+		fail_set(f, FAIL_SOFTWARE, "the message from the front end is "
+					   "not of the size its envelope gives");
+		return -1;
+	}
+	return 0;
+}
+
+/* Queue (async). Returns 0 when queued; 1 when the spool cannot be used
+ * (send now instead, as the front end did before); -1 on failure. */
+static int
+queue_message(const struct handoff_req *r, const int fds[2],
+    const struct spool_env *e, struct failure *f)
+{
+	struct failure sf = {FAIL_NONE, ""};
+	struct spool sp;
+	int rc;
+
+	if (spool_open(&sp, spool_path, &sf) != 0) {
+		log_emit(LOG_WARNING, "%s", sf.msg);
+		log_emit(LOG_WARNING, "%s: the spool cannot be used: sending "
+				      "now instead",
+		    e->qid);
+		return 1;
+	}
+	rc = spool_commit(&sp, fds[1], e, f);
+	spool_close(&sp);
+	if (rc != 0)
+		return -1;
+	log_emit(LOG_INFO, "%s: uid=%u from=<%s> nrcpt=%zu size=%llu "
+			   "status=queued (async)",
+	    e->qid, e->uid, e->null_sender ? "" : e->sender, e->nrcpt,
+	    e->size);
+	if (r->detach)
+		detached(e->qid);
+	return 0;
+}
+
+/* -bs: the relay in a child, its verdict line back to the front end */
+static void
+verdict(const struct handoff_req *r, bool verbose, const int fds[2],
+    char *line, size_t sz)
+{
+	char started[32];
+	const char *args[5];
+	int pipefd[2], status = -1;
+	size_t got = 0;
+	pid_t pid;
+
+	line[0] = '\0';
+	handoff_relay_args(args, started, "verdict", verbose, r->started);
+	if (pipe2(pipefd, O_CLOEXEC) != 0) {
+		(void)snprintf(line, sz, "451 4.3.0 pipe: %s", strerror(errno));
+		return;
+	}
+	pid = fork();
+	if (pid == 0) {
+		struct failure f = {FAIL_NONE, ""};
+		char path[1100];
+		/* above 9 first: the files may sit on 5 */
+		int e2 = fcntl(fds[0], F_DUPFD_CLOEXEC, 10);
+		int m2 = fcntl(fds[1], F_DUPFD_CLOEXEC, 10);
+
+		if (e2 >= 0 && m2 >= 0 &&
+		    dup2(pipefd[1], HANDOFF_STATUS_FD) == HANDOFF_STATUS_FD)
+			(void)handoff_exec(&st,
+			    handoff_relay_path(&st, path, sizeof(path)), args,
+			    e2, m2, &f);
+		log_emit(LOG_ERR, "%s", f.msg);
+		_exit(71);
+	}
+	(void)close(pipefd[1]);
+	while (pid > 0 && got + 1 < sz) {
+		ssize_t n = read(pipefd[0], line + got, sz - 1 - got);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		got += (size_t)n;
+	}
+	line[got] = '\0';
+	line[strcspn(line, "\r\n")] = '\0';
+	(void)close(pipefd[0]);
+	if (pid > 0) {
+		int ws = 0;
+
+		while (waitpid(pid, &ws, 0) < 0 && errno == EINTR)
+			;
+		status = WIFEXITED(ws) ? WEXITSTATUS(ws) : -1;
+	}
+	if (strlen(line) < 4 || line[0] < '2' || line[0] > '5')
+		(void)snprintf(line, sz, "451 4.3.0 The back end failed (%d)",
+		    status);
+}
+
+static void
+reply(const char *line)
+{
+	(void)send(HANDOFF_CHANNEL_FD, line, strlen(line), MSG_NOSIGNAL);
+}
+
+/* One request. Returns -1 to go on (-bs), else the exit code. */
+static int
+request(const struct handoff_req *r, bool verbose, int fds[2])
+{
+	struct failure f = {FAIL_NONE, ""};
+	struct spool_env e;
+	char line[700];
+	int q = 1;
+
+	if (read_request_files(fds, &e, &f) != 0) {
+		if (r->verdict) {
+			(void)snprintf(line, sizeof(line), "451 4.3.0 %s", f.msg);
+			reply(line);
+			return -1;
+		}
+		return report(who(), &f, false);
+	}
+	if (r->queue && (q = queue_message(r, fds, &e, &f)) == 0) {
+		if (r->verdict) {
+			(void)snprintf(line, sizeof(line),
+			    "250 2.0.0 Ok: queued as %s", e.qid);
+			reply(line);
+		}
+		spool_env_free(&e);
+		return r->verdict ? -1 : 0;
+	}
+	spool_env_free(&e);
+	if (q < 0 && !r->verdict)
+		return report(who(), &f, false);
+	if (r->verdict) {
+		if (q < 0)
+			(void)snprintf(line, sizeof(line), "451 4.3.0 %s", f.msg);
+		else
+			verdict(r, verbose, fds, line, sizeof(line));
+		reply(line);
+		return -1;
+	}
+	{
+		char started[32];
+		const char *args[5];
+
+		handoff_relay_args(args, started, "deliver", verbose,
+		    r->started);
+		return exec_relay(args, fds[0], fds[1]);
+	}
+}
+
+static int
+serve(bool verbose)
+{
+	struct failure f = {FAIL_NONE, ""};
+	struct conf_trust trust;
+	struct conf conf;
+	char *policy = NULL;
+	size_t len = 0;
+	int rc;
+
+	conf_trust_for(&trust, st.secure);
+	if (conf_load_policy(config_path, &trust, &conf, &policy, &len, &f) !=
+	    0)
+		return report(who(), &f, false);
+	conf_free(&conf); /* the relay reads it again, for itself */
+	rc = handoff_send_policy(HANDOFF_CHANNEL_FD, policy, len);
+	free(policy);
+	if (rc != 0)
+		return 0; /* the front end is gone: nothing was asked */
+	for (;;) {
+		struct handoff_req r;
+		int fds[2];
+
+		rc = handoff_receive(HANDOFF_CHANNEL_FD, &r, fds);
+		if (rc == 1)
+			return 0;
+		if (rc < 0) {
+			fail_set(&f, FAIL_SOFTWARE,
+			    "a malformed request from the front end");
+			return report(who(), &f, false);
+		}
+		rc = request(&r, verbose, fds);
+		(void)close(fds[0]);
+		(void)close(fds[1]);
+		if (rc >= 0)
+			return rc;
+	}
+}
+
+static int
+list(void)
+{
+	struct failure f = {FAIL_NONE, ""};
+	struct spool sp;
+
+	if (spool_open(&sp, spool_path, &f) != 0) {
+		if (access(spool_path, F_OK) != 0 && errno == ENOENT) {
+			(void)printf("Mail queue is empty\n");
+			return fflush(stdout) == 0 ? 0 : 74;
+		}
+		return report(who(), &f, false);
+	}
+	if (mailq_print(&sp, stdout, &f) != 0) {
+		spool_close(&sp);
+		return report(who(), &f, false);
+	}
+	spool_close(&sp);
+	if (fflush(stdout) != 0) {
+		fail_set(&f, FAIL_IOERR, "cannot write to standard output");
+		return report(who(), &f, false);
+	}
+	return 0;
+}
+
+int
+main(int argc, char **argv)
+{
+	const char *mode = argc >= 2 ? argv[1] : "";
+
+	/* fd 3 is the front end's socket when serving; closed otherwise */
+	if (startup_harden(&st, 1) != 0)
+		return 71;
+	if (strcmp(mode, "serve") != 0)
+		(void)close(HANDOFF_CHANNEL_FD);
+	log_init(st.log_socket[0] != '\0' ? st.log_socket : NULL);
+	if (st.config_path[0] != '\0')
+		config_path = st.config_path;
+	if (st.spool_path[0] != '\0')
+		spool_path = st.spool_path;
+	if (strcmp(mode, "serve") == 0 &&
+	    (argc == 2 || (argc == 3 && strcmp(argv[2], "-v") == 0))) {
+		struct stat s;
+
+		if (fstat(HANDOFF_CHANNEL_FD, &s) != 0 || !S_ISSOCK(s.st_mode))
+			return usage();
+		return serve(argc == 3);
+	}
+	if (strcmp(mode, "list") == 0 && argc == 2)
+		return list();
+	if (strcmp(mode, "queue") == 0 || strcmp(mode, "check") == 0 ||
+	    strcmp(mode, "one") == 0) {
+		const char *args[8];
+		int n = 0;
+
+		if (argc > 7)
+			return usage();
+		args[n++] = "safemail-relay";
+		for (int i = 1; i < argc; i++)
+			args[n++] = argv[i];
+		args[n] = NULL;
+		return exec_relay(args, -1, -1);
+	}
+	return usage();
+}
