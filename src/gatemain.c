@@ -34,6 +34,7 @@
 #include "mailq.h"
 #include "msgfile.h"
 #include "report.h"
+#include "sender.h"
 #include "spool.h"
 #include "startup.h"
 
@@ -48,6 +49,7 @@ static struct startup st;
 static struct caller caller;
 static bool identified;
 static const char *config_path = SAFEMAIL_CONFIG_PATH;
+static struct conf conf; /* without the password, once it is sent */
 static const char *spool_path = SAFEMAIL_SPOOL_DIR;
 
 static const struct caller *
@@ -118,8 +120,9 @@ detached(const char *qid)
 	}
 }
 
-/* The two files must be sealed memory files, the envelope valid, the
- * message of the size it gives. */
+/* The two files must be sealed memory files, the envelope valid and
+ * the caller's own (uid, a sender the policy allows), the message of the
+ * size it gives. */
 static int
 read_request_files(const int fds[2], struct spool_env *e, struct failure *f)
 {
@@ -138,6 +141,14 @@ read_request_files(const int fds[2], struct spool_env *e, struct failure *f)
 		spool_env_free(e);
 		fail_set(f, FAIL_SOFTWARE, "the message from the front end is "
 					   "not of the size its envelope gives");
+		return -1;
+	}
+	if (e->uid != (unsigned)getuid() ||
+	    !sender_permitted(&conf, e->sender, e->null_sender, who()->user)) {
+		fail_set(f, FAIL_SENDER_DENIED, "an envelope the policy does not "
+						"allow (uid %u, sender <%s>)",
+		    e->uid, e->null_sender ? "" : e->sender);
+		spool_env_free(e);
 		return -1;
 	}
 	return 0;
@@ -247,12 +258,16 @@ request(const struct handoff_req *r, bool verbose, int fds[2])
 	int q = 1;
 
 	if (read_request_files(fds, &e, &f) != 0) {
+		bool denied = f.kind == FAIL_SENDER_DENIED;
+
 		if (r->verdict) {
-			(void)snprintf(line, sizeof(line), "451 4.3.0 %s", f.msg);
+			report_caller(LOG_WARNING, who(), "refused", "%s", f.msg);
+			(void)snprintf(line, sizeof(line), "%s %s",
+			    denied ? "553 5.7.1" : "451 4.3.0", f.msg);
 			reply(line);
 			return -1;
 		}
-		return report(who(), &f, false);
+		return report(who(), &f, denied);
 	}
 	if (r->queue && (q = queue_message(r, fds, &e, &f)) == 0) {
 		if (r->verdict) {
@@ -289,7 +304,6 @@ serve(bool verbose)
 {
 	struct failure f = {FAIL_NONE, ""};
 	struct conf_trust trust;
-	struct conf conf;
 	char *policy = NULL;
 	size_t len = 0;
 	int rc;
@@ -298,8 +312,14 @@ serve(bool verbose)
 	if (conf_load_policy(config_path, &trust, &conf, &policy, &len, &f) !=
 	    0)
 		return report(who(), &f, false);
-	conf_free(&conf); /* the relay reads it again, for itself */
+	/* the relay reads it again, for itself: nothing here needs it */
+	if (conf.password != NULL) {
+		explicit_bzero(conf.password, strlen(conf.password));
+		free(conf.password);
+		conf.password = NULL;
+	}
 	rc = handoff_send_policy(HANDOFF_CHANNEL_FD, policy, len);
+	explicit_bzero(policy, len);
 	free(policy);
 	if (rc != 0)
 		return 0; /* the front end is gone: nothing was asked */

@@ -281,6 +281,25 @@ sender_decide(const struct conf *c, const struct sender_input *in,
 	return default_sender(c, in, d, f);
 }
 
+bool
+sender_permitted(const struct conf *c, const char *sender, bool null_sender,
+    const char *login)
+{
+	struct sender_input in;
+	struct sender_decision d;
+	struct failure f = {FAIL_NONE, ""};
+
+	memset(&in, 0, sizeof(in));
+	in.option = null_sender ? "<>" : sender;
+	in.option_letter = 'f';
+	in.login = login;
+	if (sender_decide(c, &in, &d, &f) != 0)
+		return false;
+	if (null_sender)
+		return d.source == SENDER_NULL;
+	return d.source != SENDER_NULL && strcmp(d.addr, sender) == 0;
+}
+
 const char *
 sender_source_name(enum sender_source s)
 {

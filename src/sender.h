@@ -38,6 +38,13 @@ struct sender_decision {
 int sender_decide(const struct conf *c, const struct sender_input *in,
     struct sender_decision *d, struct failure *f);
 
+/* sender_permitted - could the policy have chosen this envelope sender
+ * for this caller? The back end asks it of every envelope it is handed:
+ * a caller who talks to the gate directly, past the front end, still
+ * gets no other sender than the policy's. */
+bool sender_permitted(const struct conf *c, const char *sender,
+    bool null_sender, const char *login);
+
 /* sender_pattern_match - '*' matches any run of characters, ASCII case
  * folded; exported for the tests. */
 bool sender_pattern_match(const char *pattern, const char *addr);

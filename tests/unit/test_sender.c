@@ -147,6 +147,45 @@ main(void)
 		conf_free(&c);
 	}
 
+	/* The back end's re-check of a handed-over envelope: only what the
+	 * policy could have chosen. */
+	{
+		static const struct {
+			const char *policy, *sender;
+			bool null, want;
+		} pc[] = {
+		    {"return_path = no\n", "shop@store.example.com", false, true},
+		    {"return_path = no\n", "x@evil.example", false, false},
+		    {"return_path = no\n", "", true, false},
+		    {"return_path = specified\n", "bounce@store.example.com",
+			false, true},
+		    {"return_path = specified\n", "shop@store.example.com",
+			false, false},
+		    {"return_path = yes\n", "seller@example.org", false, true},
+		    {"return_path = yes\n", "-oQ/tmp/@example.org", false,
+			false},
+		    {"return_path = yes\n", "", true, false},
+		    {"return_path = yes\nallow_null_sender = yes\n", "", true,
+			true},
+		    {"return_path = yes\nallowed_senders = *@store.example.com\n",
+			"x@evil.example", false, false},
+		    {"return_path = yes\nallowed_senders = *@store.example.com\n",
+			"orders@store.example.com", false, true},
+		};
+
+		for (size_t i = 0; i < sizeof(pc) / sizeof(pc[0]); i++) {
+			char text[512];
+
+			snprintf(text, sizeof(text), "%s%s", BASE, pc[i].policy);
+			load(&c, text);
+			ok(sender_permitted(&c, pc[i].sender, pc[i].null,
+			       "www-data") == pc[i].want,
+			    "permitted #%zu <%s>: %s", i, pc[i].sender,
+			    pc[i].want ? "yes" : "no");
+			conf_free(&c);
+		}
+	}
+
 	ok(sender_pattern_match("*@store.example.com", "A@Store.Example.COM"),
 	    "pattern: case folded");
 	ok(!sender_pattern_match("*@store.example.com", "a@evilstore.example.com"),
