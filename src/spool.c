@@ -16,7 +16,11 @@
 #include "log.h"
 #include "spool.h"
 
-#define FILE_MODE 0640 /* the group (safemail) reads it: the runner */
+/* Files and areas belong to the group (safemail): the gate writes them
+ * for whichever user submitted, the queue runner (user safemail) takes,
+ * locks, rewrites and removes them. Nobody else gets any bit. */
+#define FILE_MODE 0660
+#define DIR_MODE 0770
 
 static int
 open_sub(struct spool *sp, const char *name, struct failure *f)
@@ -27,13 +31,15 @@ open_sub(struct spool *sp, const char *name, struct failure *f)
 
 	/* made on first use; make install creates only the top directory */
 	if (fd < 0 && errno == ENOENT) {
-		if (mkdirat(sp->dir, name, 0750) != 0 && errno != EEXIST) {
+		if (mkdirat(sp->dir, name, DIR_MODE) != 0 && errno != EEXIST) {
 			fail_set(f, FAIL_OSERR, "spool %s/%s: %s", sp->path,
 			    name, strerror(errno));
 			return -1;
 		}
 		fd = openat(sp->dir, name,
 		    O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		if (fd >= 0)
+			(void)fchmod(fd, DIR_MODE); /* the umask is 077 */
 	}
 	if (fd < 0 || fstat(fd, &st) != 0 || (st.st_mode & 002) != 0) {
 		fail_set(f, FAIL_OSERR, "spool %s/%s: %s", sp->path, name,
@@ -259,12 +265,14 @@ spool_update(struct spool *sp, const struct spool_env *e, struct failure *f)
 }
 
 /* Spool files are hostile input: a regular file with one link, not
- * writable by others, owned by us, the spool's owner or its group. */
+ * writable by others (by the group only when it is the spool's), owned by
+ * us, the spool's owner or its group. */
 static bool
 safe_file(const struct spool *sp, const struct stat *st)
 {
 	return S_ISREG(st->st_mode) && st->st_nlink == 1 &&
-	    (st->st_mode & 022) == 0 &&
+	    (st->st_mode & 002) == 0 &&
+	    ((st->st_mode & 020) == 0 || st->st_gid == sp->group) &&
 	    (st->st_uid == geteuid() || st->st_uid == sp->owner ||
 		st->st_gid == sp->group);
 }

@@ -1,0 +1,579 @@
+"""installed - the privilege split, proven on an installed copy with the
+real owners and modes, by an unprivileged web user this test creates
+(issue 6, must show 1-3).
+
+As root it builds safemail from this source tree into a private prefix
+(a plain build: ASan does not belong in a set-ID program), runs make
+install with the group safemail present, so that safemail-gate is setgid
+safemail and safemail-relay 0750 root:safemail, writes the configuration
+root:safemail 0640 with a relay password, and then, as the web user:
+
+1. tries to get the password: reading the file, every debugging or
+   configuration option, the environment (SAFEMAIL_*, SSLKEYLOGFILE,
+   all_proxy, LD_PRELOAD), /proc/PID/environ and mem, ptrace and gdb
+   attach, a core dump; and talks to the gate directly with a forged
+   envelope;
+2. names files in every option that could write or read one, and plants
+   symbolic and hard links in the spool (as root: the web user cannot);
+3. runs every argv row of ../shared/corpus/payloads.tsv through PHP's
+   mail() and looks for any file it left anywhere.
+"""
+import atexit
+import base64
+import grp
+import os
+import pwd
+import shlex
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+
+import smprobe
+import smtest
+import smtprelay
+
+t = smtest.Tap()
+if os.geteuid() != 0:
+    t.skip_all("needs root: it creates users and installs set-ID programs")
+for tool in ("setpriv", "useradd", "groupadd", "php", "gdb", "cc", "make"):
+    if shutil.which(tool) is None:
+        t.skip_all("%s is missing (scripts/deps.sh installs it)" % tool)
+
+SRC = os.path.abspath(smtest.TOP_SRCDIR)
+SECRET = "Pw-7q!Z3-never-shown"
+USER = "smrelayuser"
+FORMS = [SECRET.encode(),
+         base64.b64encode(b"\0" + USER.encode() + b"\0" + SECRET.encode()),
+         base64.b64encode(SECRET.encode())]
+
+# ---- the users an admin creates (README: Installing) and the web user
+if subprocess.run(["getent", "group", "safemail"],
+                  stdout=subprocess.DEVNULL).returncode != 0:
+    subprocess.run(["groupadd", "-r", "safemail"], check=True)
+if subprocess.run(["getent", "passwd", "safemail"],
+                  stdout=subprocess.DEVNULL).returncode != 0:
+    subprocess.run(["useradd", "-r", "-g", "safemail", "-d", "/nonexistent",
+                    "-M", "-s", "/usr/sbin/nologin", "safemail"], check=True)
+GID = grp.getgrnam("safemail").gr_gid
+QUEUE_UID = pwd.getpwnam("safemail").pw_uid
+
+P = tempfile.mkdtemp(prefix="safemail-installed-", dir="/var/tmp")
+os.chmod(P, 0o755)
+atexit.register(shutil.rmtree, P, True)
+HOME = os.path.join(P, "home")
+if subprocess.run(["getent", "passwd", "smweb"],
+                  stdout=subprocess.DEVNULL).returncode != 0:
+    subprocess.run(["useradd", "-r", "-U", "-M", "-d", "/nonexistent",
+                    "-s", "/usr/sbin/nologin", "smweb"], check=True)
+WEB = pwd.getpwnam("smweb")
+os.mkdir(HOME)
+os.chown(HOME, WEB.pw_uid, WEB.pw_gid)
+W = os.path.join(P, "www")  # the web root: the web user writes here
+os.mkdir(W)
+os.chown(W, WEB.pw_uid, WEB.pw_gid)
+
+# ---- build and install
+build = os.path.join(P, "build")
+os.mkdir(build)
+log = open(os.path.join(P, "build.log"), "wb")
+env_build = {k: v for k, v in os.environ.items()
+             if not k.startswith(("ASAN", "UBSAN", "LSAN", "SAFEMAIL"))}
+ok = subprocess.run([os.path.join(SRC, "configure"), "-q", "--prefix=" + P],
+                    cwd=build, stdout=log, stderr=log,
+                    env=env_build).returncode == 0
+ok = ok and subprocess.run(["make", "-j%d" % (os.cpu_count() or 2),
+                            "install"], cwd=build, stdout=log, stderr=log,
+                           env=env_build).returncode == 0
+log.close()
+if not t.ok(ok, "configure, make, make install into a private prefix"):
+    with open(os.path.join(P, "build.log"), errors="replace") as f:
+        print("# " + "\n# ".join(f.read().splitlines()[-30:]))
+    t.done()
+SBIN = os.path.join(P, "sbin", "safemail")
+SENDMAIL = os.path.join(P, "sbin", "sendmail")
+LIBEXEC = os.path.join(P, "libexec", "safemail")
+GATE = os.path.join(LIBEXEC, "safemail-gate")
+RELAYBIN = os.path.join(LIBEXEC, "safemail-relay")
+SPOOL = os.path.join(P, "var", "spool", "safemail")
+CONF = os.path.join(P, "etc", "safemail.ini")
+
+st_gate, st_relay, st_spool = os.stat(GATE), os.stat(RELAYBIN), os.stat(SPOOL)
+t.ok(st_gate.st_uid == 0 and st_gate.st_gid == GID and
+     (st_gate.st_mode & 0o7777) == 0o2755,
+     "make install: safemail-gate is root:safemail 2755 (setgid)",
+     oct(st_gate.st_mode))
+t.ok(st_relay.st_uid == 0 and st_relay.st_gid == GID and
+     (st_relay.st_mode & 0o7777) == 0o750,
+     "make install: safemail-relay is root:safemail 0750", oct(st_relay.st_mode))
+t.ok((os.stat(SBIN).st_mode & 0o6000) == 0,
+     "the front end is not set-ID", oct(os.stat(SBIN).st_mode))
+t.ok(st_spool.st_gid == GID and (st_spool.st_mode & 0o7777) == 0o770,
+     "the spool is root:safemail 0770", oct(st_spool.st_mode))
+
+# ---- syslog: the set-ID programs log to /dev/log, nowhere else
+LOGS = []
+own_devlog = not os.path.exists("/dev/log")
+if own_devlog:
+    devlog = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+    devlog.bind("/dev/log")
+    os.chmod("/dev/log", 0o666)
+
+    def drain():
+        while True:
+            try:
+                LOGS.append(devlog.recv(65536).decode("utf-8", "replace"))
+            except OSError:
+                return
+    threading.Thread(target=drain, daemon=True).start()
+
+
+def cleanup():
+    if own_devlog and os.path.exists("/dev/log"):
+        devlog.close()
+        os.unlink("/dev/log")
+
+
+atexit.register(cleanup)
+
+
+relay = smtprelay.Relay(auth=(USER, SECRET), auth_require_tls=False)
+ca = smtprelay.TestCA()
+for root, dirs, files in os.walk(os.path.dirname(ca.ca)):
+    os.chmod(root, 0o755)
+    for name in files:
+        os.chmod(os.path.join(root, name), 0o644)
+
+
+def write_conf(port, smtp_extra="", mode=0o640, owner=(0, GID)):
+    os.makedirs(os.path.dirname(CONF), exist_ok=True)
+    with open(CONF, "w") as f:
+        f.write("[mail]\ndomain = store.example.com\n"
+                "default_sender = shop@store.example.com\n"
+                "return_path = no\n\n[smtp]\nhost = 127.0.0.1\n"
+                "port = %d\nconnect_timeout = 5\ncommand_timeout = 3\n"
+                "auth = plain\nusername = %s\npassword = %s\n%s\n"
+                % (port, USER, SECRET, smtp_extra))
+    os.chown(CONF, *owner)
+    os.chmod(CONF, mode)
+
+
+PLAIN = "allow_plaintext_auth = yes"
+write_conf(relay.port, PLAIN)
+
+
+def as_web(argv, stdin=b"", env=None, cwd=None, wait=True, timeout=30):
+    e = {"PATH": "/usr/bin:/bin", "HOME": HOME}
+    e.update(env or {})
+    cmd = ["setpriv", "--reuid=%d" % WEB.pw_uid, "--regid=%d" % WEB.pw_gid,
+           "--clear-groups"] + argv
+    p = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                         stderr=subprocess.PIPE, env=e, cwd=cwd or W)
+    if not wait:
+        return p
+    out, err = p.communicate(stdin, timeout=timeout)
+    return p.returncode, out, err
+
+
+def leaked(*blobs):
+    """Which form of the password appears in any of blobs."""
+    for b in blobs:
+        if isinstance(b, str):
+            b = b.encode()
+        for form in FORMS:
+            if form in b:
+                return form
+    return None
+
+
+MSG = b"To: a@example.org\nSubject: hi\n\nbody\n"
+
+# A plain delivery works, and the relay saw the password (so it is used).
+rc, out, err = as_web([SENDMAIL, "-t", "-i"], MSG)
+t.ok(rc == 0 and err == b"" and len(relay.transactions) == 1 and
+     relay.auth_seen, "the web user sends: delivered with AUTH, stderr "
+     "silent", (rc, err, relay.auth_seen))
+
+# ======== 1. the password cannot be obtained ========
+rc, out, err = as_web(["cat", CONF])
+t.ok(rc != 0 and not leaked(out), "the configuration is unreadable to "
+     "the web user (root:safemail 0640)", (rc, err))
+
+before_logs = len(LOGS)
+OPTION_TRIES = [
+    ["-C" + CONF, "-t", "-i"], ["-C", CONF, "-bv", "a@example.org"],
+    ["-X", W + "/transcript", "-t", "-i"], ["-d", "-t"], ["-d0-99.127"],
+    ["-bP", "password"], ["-bP", "all"], ["-bt"], ["-O", "LogLevel=99"],
+    ["-oL99", "-t"], ["-v", "-t", "-i"], ["-bv", "-v", "a@example.org"],
+    ["-bs"], ["-bd"], ["-bD"], ["-bh"], ["-be", "$smtp_password"],
+    ["-q", "-v"], ["-bp"], ["-D", W + "/debug", "-t"],
+]
+worst = None
+for args in OPTION_TRIES:
+    rc, out, err = as_web([SENDMAIL] + args,
+                          b"EHLO x\r\nQUIT\r\n" if args == ["-bs"] else MSG)
+    form = leaked(out, err)
+    if form:
+        worst = (args, form, out, err)
+rc, out, err = as_web([SBIN, "--check"])
+check_ok = rc != 0 or b"not shown" in out
+form = leaked(out, err)
+t.ok(worst is None and form is None and check_ok,
+     "no option shows the password (-C, -X, -d, -bP, -bt, -O, -v, -bs, "
+     "-be, -q -v, -D, --check): not on stdout or stderr", worst or (out, err))
+if own_devlog:
+    t.ok(any("refused: uid=%d user=smweb" % WEB.pw_uid in line and "-X" in line
+             for line in LOGS[before_logs:]),
+         "each refusal is logged to syslog with the web user's uid",
+         LOGS[before_logs:][:5])
+    t.ok(not leaked("\n".join(LOGS[before_logs:])),
+         "nor is the password in the log lines they wrote",
+         LOGS[before_logs:][-5:])
+else:
+    for _ in range(2):
+        print("ok %d - # SKIP a syslog daemon owns /dev/log" % (t.n + 1))
+        t.n += 1
+t.ok(not os.path.exists(W + "/transcript") and
+     not os.path.exists(W + "/debug"), "-X and -D wrote no file")
+
+# The environment: the set-ID gate takes no override; libcurl never
+# sees SSLKEYLOGFILE or a proxy; the dynamic loader ignores LD_*.
+evil = os.path.join(W, "evil.ini")
+with open(evil, "w") as f:
+    f.write("[mail]\ndefault_sender = evil@evil.example\n")
+os.chmod(evil, 0o644)
+rc, out, err = as_web([SENDMAIL, "-bv", "a@example.org"],
+                      env={"SAFEMAIL_CONFIG": evil})
+t.ok(rc == 0 and b"shop@store.example.com" in out and b"evil" not in out,
+     "SAFEMAIL_CONFIG: the set-ID gate reads the installed file", (out, err))
+fake = os.path.join(W, "libexec")
+os.mkdir(fake)
+shutil.copy(GATE, os.path.join(fake, "safemail-gate"))
+shutil.copy(RELAYBIN, os.path.join(fake, "safemail-relay"))
+for name in ("safemail-gate", "safemail-relay"):
+    os.chmod(os.path.join(fake, name), 0o755)
+rc, out, err = as_web([SENDMAIL, "-t", "-i"], MSG,
+                      env={"SAFEMAIL_LIBEXEC": fake})
+t.ok(rc == 78 and not leaked(out, err) and b"cannot open" in err,
+     "SAFEMAIL_LIBEXEC: a copy of the back end without the group cannot "
+     "read the file (78)", (rc, err))
+tls_relay = smtprelay.Relay(tls="starttls", cert=ca.good,
+                            auth=(USER, SECRET))
+write_conf(tls_relay.port, "ssl = tls\ntls_ca_file = %s" % ca.ca)
+keys = os.path.join(W, "keys.log")
+proxy = socket.socket()
+proxy.bind(("127.0.0.1", 0))
+proxy.listen(5)
+proxy.settimeout(0.5)
+rc, out, err = as_web([SENDMAIL, "-t", "-i"], MSG, env={
+    "SSLKEYLOGFILE": keys, "all_proxy": "socks5h://127.0.0.1:%d" %
+    proxy.getsockname()[1], "ALL_PROXY": "socks5h://127.0.0.1:%d" %
+    proxy.getsockname()[1], "http_proxy": "http://127.0.0.1:%d" %
+    proxy.getsockname()[1]})
+try:
+    proxy.accept()
+    proxied = True
+except OSError:
+    proxied = False
+t.ok(rc == 0 and len(tls_relay.transactions) == 1,
+     "a STARTTLS delivery with SSLKEYLOGFILE and all_proxy set goes "
+     "straight to the relay", (rc, err))
+t.ok(not os.path.exists(keys) and not proxied,
+     "no TLS key log written, no proxy contacted", (os.path.exists(keys),
+                                                      proxied))
+write_conf(relay.port, PLAIN)
+
+# LD_PRELOAD: a library that, loaded into a process, copies what it can
+# read of the configuration into a file. The front end (not set-ID) loads
+# it; it reads nothing. The set-ID gate and the relay never load it.
+marks = os.path.join(W, "marks")
+os.mkdir(marks)
+os.chown(marks, WEB.pw_uid, WEB.pw_gid)
+so_src = os.path.join(P, "grab.c")
+with open(so_src, "w") as f:
+    f.write(r'''
+#include <fcntl.h>
+#include <stdio.h>
+#include <unistd.h>
+__attribute__((constructor)) static void grab(void)
+{
+	char path[512], buf[8192];
+	snprintf(path, sizeof(path), "%s/mark.%d", MARKS, (int)getpid());
+	int out = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+	if (out < 0)
+		return;
+	dprintf(out, "egid=%d\n", (int)getegid());
+	int in = open(CONF, O_RDONLY);
+	ssize_t n = in >= 0 ? read(in, buf, sizeof(buf)) : -1;
+	if (n > 0)
+		(void)write(out, buf, (size_t)n);
+	close(out);
+}
+''')
+so = os.path.join(P, "grab.so")
+subprocess.run(["cc", "-shared", "-fPIC", "-o", so, so_src,
+                '-DMARKS="%s"' % marks, '-DCONF="%s"' % CONF], check=True)
+os.chmod(so, 0o755)
+rc, out, err = as_web(["env", "LD_PRELOAD=" + so, "LD_AUDIT=" + so,
+                       "LD_LIBRARY_PATH=" + W, SENDMAIL, "-t", "-i"], MSG)
+found = []
+for name in os.listdir(marks):
+    with open(os.path.join(marks, name), "rb") as f:
+        found.append(f.read())
+t.ok(rc == 0 and found, "LD_PRELOAD is honoured where it may be (the "
+     "front end), and the message still goes", (rc, err, len(found)))
+t.ok(all(b"egid=%d\n" % GID not in m for m in found) and
+     not leaked(*found),
+     "no process with the group loaded it; nothing read the password",
+     found)
+
+# /proc, ptrace, gdb, core: a delivery held at DATA by the relay, the
+# relay process (the gate after exec) inspected by the web user.
+stall = smtprelay.Relay(auth=(USER, SECRET), auth_require_tls=False,
+                        script={"DATA": "354-then-stall"})
+write_conf(stall.port, PLAIN)
+p = as_web([SENDMAIL, "-t", "-i"], wait=False)
+p.stdin.write(MSG)
+p.stdin.close()
+pid = smprobe.wait_child(p.pid, "safemail-relay", lambda: b"DATA" in
+                         stall.wire())
+t.ok(pid is not None, "the relay process found while it waits at DATA")
+# The probe itself works: a plain process of the web user is open to it.
+control = as_web(["sleep", "30"], wait=False)
+time.sleep(0.2)
+cprobe = smprobe.probe(control.pid, WEB)
+control.kill()
+control.wait()
+t.ok(cprobe["environ"] == "readable" and cprobe["ptrace"] == "attached",
+     "control: the same probe reads and attaches to the web user's own "
+     "plain process", cprobe)
+if pid:
+    probe = smprobe.probe(pid, WEB)
+    t.ok(probe["environ"] == "denied" and probe["mem"] == "denied",
+         "its /proc/PID/environ and mem are unreadable to the web user",
+         probe)
+    t.ok(probe["ptrace"] == "denied",
+         "ptrace(PTRACE_ATTACH) by the web user fails", probe)
+    t.ok("Operation not permitted" in probe["gdb"] and
+         "password" not in probe["gdb"].lower(),
+         "gdb -p as the web user fails", probe["gdb"][-300:])
+    t.ok(probe["core_limit"] == "0", "its core size limit is 0",
+         probe["core_limit"])
+    os.kill(pid, 0)
+    subprocess.run(["setpriv", "--reuid=%d" % WEB.pw_uid,
+                    "--regid=%d" % WEB.pw_gid, "--clear-groups", "kill",
+                    "-SEGV", str(pid)])
+    p.wait(timeout=20)
+    cores = [c for c in ("/core", os.path.join(W, "core"),
+                         "/core.%d" % pid) if os.path.exists(c)]
+    t.ok(p.returncode != 0 and not cores,
+         "killed with SIGSEGV by the web user: no core dump anywhere",
+         (p.returncode, cores))
+else:
+    p.kill()
+    p.wait()
+stall.stop()
+write_conf(relay.port, PLAIN)
+
+# The gate, while it serves a -bs session, is just as closed.
+p = as_web([SENDMAIL, "-bs"], wait=False)
+p.stdout.readline()  # the greeting: the gate has sent the policy
+pid = smprobe.wait_child(p.pid, "safemail-gate", lambda: True)
+if t.ok(pid is not None, "the gate found during a -bs session"):
+    probe = smprobe.probe(pid, WEB)
+    t.ok(probe["environ"] == "denied" and probe["mem"] == "denied" and
+         probe["ptrace"] == "denied" and
+         "Operation not permitted" in probe["gdb"],
+         "the gate: no environ, no mem, no ptrace, no gdb for the web user",
+         probe)
+p.stdin.write(b"QUIT\r\n")
+p.stdin.close()
+p.wait(timeout=20)
+
+# Past the front end: the web user talks to the set-ID gate itself. A
+# well-formed request goes (the client works); forged ones do not.
+sent = len(relay.transactions)
+direct = smprobe.talk_to_gate(GATE, WEB, [
+    ["control", "", True],
+    ["forged sender", "sender=evil@evil.example", True],
+    ["another uid", "uid=0", True],
+    ["unsealed message", "", False],
+], SECRET)
+res = direct["results"]
+t.ok(direct.get("policy_has_secret") is False,
+     "the gate's policy for the front end holds no password",
+     direct.get("policy_head"))
+t.ok(res.get("control", [None])[0] == 0 and
+     len(relay.transactions) == sent + 1,
+     "talking to the gate directly: a request the front end would make "
+     "is delivered", res)
+for name in ("forged sender", "another uid", "unsealed message"):
+    t.ok(res.get(name, [None])[0] not in (0, None),
+         "talking to the gate directly, %s: refused" % name, res.get(name))
+t.ok(len(relay.transactions) == sent + 1,
+     "none of the forged ones reached the relay", relay.transactions[sent:])
+
+# ======== 2. no caller-named file is created, appended to or read ========
+group_secret = os.path.join(P, "group-secret")
+with open(group_secret, "w") as f:
+    f.write("[mail]\ndefault_sender = GROUPSECRET@evil.example\n")
+os.chown(group_secret, 0, GID)
+os.chmod(group_secret, 0o640)
+existing = os.path.join(W, "existing.log")
+with open(existing, "w") as f:
+    f.write("untouched\n")
+os.chown(existing, WEB.pw_uid, WEB.pw_gid)
+NAMED = [
+    ["-X", W + "/n-x.log", "-t", "-i"], ["-X" + existing, "-t", "-i"],
+    ["-oQ" + W + "/n-q", "-t", "-i"], ["-OQueueDirectory=" + W + "/n-q2",
+                                       "-t"],
+    ["-D", W + "/n-d.log", "-t"], ["-oA" + W + "/n-aliases", "-bi"],
+    ["-C" + group_secret, "-t"], ["-C", group_secret, "-bv", "a@x.org"],
+    ["-oA" + group_secret, "-bv", "a@example.org"],
+    ["-L", W + "/n-l", "-t", "-i"], ["-R", W + "/n-r", "-t", "-i"],
+    ["-ODeadLetterDrop=" + W + "/n-dead", "-t"],
+    ["-OStatusFile=" + existing, "-t"], ["-oP", W + "/n-pid", "-t"],
+    ["-bs", "-OHelpFile=" + group_secret],
+]
+seen = []
+for args in NAMED:
+    rc, out, err = as_web([SENDMAIL] + args, MSG)
+    seen.append(out + err)
+for env in ({"SAFEMAIL_CONFIG": group_secret},
+            {"SAFEMAIL_SPOOL": W + "/n-spool"},
+            {"SAFEMAIL_QUEUE_USER": "root"}):
+    rc, out, err = as_web([SENDMAIL, "-t", "-i"], MSG, env=env)
+    seen.append(out + err)
+    rc, out, err = as_web([SENDMAIL, "-q"], env=env)
+    seen.append(out + err)
+left = sorted(n for n in os.listdir(W) if n.startswith("n-"))
+with open(existing) as f:
+    untouched = f.read() == "untouched\n"
+t.ok(left == [] and untouched, "no option or variable created a file it "
+     "named, or wrote to one", (left, untouched))
+wire = relay.wire()
+t.ok(b"GROUPSECRET" not in wire and
+     not any(b"GROUPSECRET" in s for s in seen) and
+     "GROUPSECRET" not in "\n".join(LOGS),
+     "nor read a file it named (a root:safemail 0640 file through -C, -oA, "
+     "-OHelpFile, SAFEMAIL_CONFIG)")
+
+# Planted links in the spool (only root could plant them: the web user
+# cannot even look inside) are moved to corrupt/, never followed.
+q = os.path.join(SPOOL, "q")
+victim = os.path.join(P, "victim")
+with open(victim, "w") as f:
+    f.write("victim\n")
+os.chmod(victim, 0o644)
+t.ok(os.stat(q).st_gid == GID and (os.stat(q).st_mode & 0o7777) == 0o770,
+     "make install made q/ root:safemail 0770", oct(os.stat(q).st_mode))
+os.symlink(victim, os.path.join(q, "AAAAAAAAAAAA.env"))
+os.symlink(victim, os.path.join(q, "AAAAAAAAAAAA.msg"))
+os.link(victim, os.path.join(q, "BBBBBBBBBBBB.env"))
+with open(os.path.join(q, "BBBBBBBBBBBB.msg"), "w") as f:
+    f.write("x")
+os.chown(os.path.join(q, "BBBBBBBBBBBB.msg"), 0, GID)
+qrun = subprocess.run(
+    [SENDMAIL, "-q"], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+    env={"PATH": "/usr/bin:/bin"}, timeout=60)
+with open(victim) as f:
+    intact = f.read() == "victim\n"
+t.ok(intact and os.stat(victim).st_nlink == 2 and
+     not any(n.startswith(("AAAA", "BBBB")) for n in os.listdir(q)),
+     "planted symbolic and hard links: taken out of the queue, the target "
+     "neither written nor followed", (os.listdir(q), qrun))
+corrupt = os.path.join(SPOOL, "corrupt")
+t.ok([n for n in os.listdir(corrupt) if n.startswith("AAAAAAAAAAAA.env") and
+      os.path.islink(os.path.join(corrupt, n))],
+     "the symlink itself is in corrupt/",
+     os.listdir(os.path.join(SPOOL, "corrupt")))
+
+# A queue run started by root runs as the safemail user.
+rc, out, err = as_web([SENDMAIL, "-odq", "-t", "-i"], MSG)
+hold = smtprelay.Relay(auth=(USER, SECRET), auth_require_tls=False,
+                       script={"DATA": "354-then-stall"})
+write_conf(hold.port, PLAIN)
+runner = subprocess.Popen([SENDMAIL, "-q"], env={"PATH": "/usr/bin:/bin"},
+                          stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+pid = smprobe.wait_descendant(runner.pid, "safemail-relay",
+                              lambda: b"DATA" in hold.wire())
+uids = smprobe.uids(pid) if pid else None
+runner.wait(timeout=60)
+t.ok(rc == 0 and uids is not None and set(uids) == {QUEUE_UID},
+     "sendmail -q run by root: the queue runner is the safemail user "
+     "(uid %d), never root" % QUEUE_UID, (rc, uids))
+hold.stop()
+write_conf(relay.port, PLAIN)
+for name in os.listdir(q):
+    os.unlink(os.path.join(q, name))
+
+# ======== 3. the corpus through PHP mail(), as the web user ========
+shared = smtest.shared_dir()
+rows = []
+if shared:
+    import csv
+    with open(os.path.join(shared, "corpus", "payloads.tsv"),
+              newline="") as f:
+        rows = [r for r in csv.DictReader(f, delimiter="\t",
+                                          quoting=csv.QUOTE_NONE)
+                if r["kind"] == "argv"]
+made_www = []
+for d in ("/var/www", "/var/www/html", "/var/www/cache"):
+    if not os.path.exists(d):
+        os.mkdir(d)
+        made_www.append(d)
+        os.chown(d, WEB.pw_uid, WEB.pw_gid)
+
+
+def owned_files():
+    """Every file the web user owns on this file system, but the spool."""
+    found = set()
+    for top in ("/tmp", "/var/tmp", "/dev/shm", "/var/www", HOME, W, "/run",
+                "/var/lib/php"):
+        for root, dirs, files in os.walk(top):
+            if root.startswith(SPOOL) or root.startswith(build):
+                dirs[:] = []
+                continue
+            for name in dirs + files:
+                path = os.path.join(root, name)
+                try:
+                    if os.lstat(path).st_uid == WEB.pw_uid:
+                        found.add(path)
+                except OSError:
+                    pass
+    return found
+
+
+phpini = os.path.join(P, "php.ini")
+with open(phpini, "w") as f:
+    f.write("sendmail_path = ${SM_SENDMAIL_PATH}\n")
+os.chmod(phpini, 0o644)
+before = owned_files()
+ran = 0
+for row in rows:
+    args = smtest.unescape(row["value"]).split(b"\0")
+    cmd = b" ".join(shlex.quote(x.decode("utf-8", "surrogateescape"))
+                    .encode("utf-8", "surrogateescape")
+                    for x in [SENDMAIL.encode()] + args)
+    rc, out, err = as_web(
+        ["php", "-c", phpini, "-r",
+         'var_dump(mail("a@example.org", "row", "body\\n"));'],
+        env={"SM_SENDMAIL_PATH": cmd, "PHP_INI_SCAN_DIR": ""})
+    ran += b"bool(" in out
+time.sleep(1)  # the background attempts of -odb rows
+after = owned_files()
+t.ok(rows == [] or ran == len(rows),
+     "every argv row (%d) ran through PHP mail() as the web user" %
+     len(rows), ran)
+t.ok(after == before, "and left no file anywhere it could write",
+     sorted(after - before)[:10])
+for d in reversed(made_www):
+    shutil.rmtree(d, ignore_errors=True)
+
+relay.stop()
+tls_relay.stop()
+t.done()

@@ -1,0 +1,174 @@
+"""smprobe - what an unprivileged user can learn about a running safemail
+process (tests/integ/installed.py): /proc, ptrace, gdb; and a client that
+talks to the set-ID gate directly, past the front end."""
+import json
+import os
+import subprocess
+import time
+
+
+def _stat(pid):
+    try:
+        with open("/proc/%d/stat" % pid) as f:
+            s = f.read()
+    except OSError:
+        return None
+    comm = s[s.index("(") + 1:s.rindex(")")]
+    ppid = int(s[s.rindex(")") + 2:].split()[1])
+    return comm, ppid
+
+
+def _pids():
+    return [int(n) for n in os.listdir("/proc") if n.isdigit()]
+
+
+def wait_child(ppid, comm, ready, timeout=15):
+    """A child of ppid named comm, once ready() holds."""
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        for pid in _pids():
+            s = _stat(pid)
+            if s and s[1] == ppid and s[0] == comm and ready():
+                return pid
+        time.sleep(0.05)
+    return None
+
+
+def wait_descendant(root, comm, ready, timeout=15):
+    """root itself or any process below it named comm, once ready()."""
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        tree = {}
+        for pid in _pids():
+            s = _stat(pid)
+            if s:
+                tree[pid] = s
+        for pid, (name, _) in tree.items():
+            p = pid
+            while p in tree and p != root:
+                p = tree[p][1]
+            if p == root and name == comm and ready():
+                return pid
+        time.sleep(0.05)
+    return None
+
+
+def uids(pid):
+    with open("/proc/%d/status" % pid) as f:
+        for line in f:
+            if line.startswith("Uid:"):
+                return [int(x) for x in line.split()[1:]]
+    return None
+
+
+PROBE = r"""
+import ctypes, json, sys
+pid = int(sys.argv[1])
+r = {}
+for name in ("environ", "mem"):
+    try:
+        with open("/proc/%d/%s" % (pid, name), "rb") as f:
+            f.read(1)
+        r[name] = "readable"
+    except OSError as e:
+        r[name] = "denied" if e.errno in (1, 13) else "error %d" % e.errno
+libc = ctypes.CDLL(None, use_errno=True)
+rc = libc.ptrace(16, pid, None, None)  # PTRACE_ATTACH
+r["ptrace"] = "attached" if rc == 0 else "denied"
+if rc == 0:
+    libc.ptrace(17, pid, None, None)  # PTRACE_DETACH
+print(json.dumps(r))
+"""
+
+
+def probe(pid, web):
+    """What the web user (a pwd entry) gets from process pid."""
+    as_web = ["setpriv", "--reuid=%d" % web.pw_uid,
+              "--regid=%d" % web.pw_gid, "--clear-groups"]
+    out = subprocess.run(as_web + ["/usr/bin/python3", "-c", PROBE,
+                                   str(pid)], stdout=subprocess.PIPE,
+                         text=True, timeout=30).stdout
+    try:
+        r = json.loads(out)
+    except ValueError:
+        r = {"environ": "?", "mem": "?", "ptrace": "?", "raw": out}
+    g = subprocess.run(as_web + ["gdb", "-nx", "-batch", "-p", str(pid),
+                                 "-ex", "info registers"],
+                       stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                       text=True, timeout=60, env={"PATH": "/usr/bin:/bin",
+                                                   "HOME": "/nonexistent"})
+    r["gdb"] = g.stdout
+    try:
+        with open("/proc/%d/limits" % pid) as f:
+            core = [ln for ln in f if ln.startswith("Max core file size")]
+        r["core_limit"] = core[0].split()[4] if core else "?"
+    except OSError:
+        r["core_limit"] = "?"
+    return r
+
+
+# The web user's client for the gate: the protocol of src/handoff.c, the
+# envelope format of src/spoolfmt.h.
+CLIENT = r"""
+import fcntl, json, os, socket, sys, time
+gate, cases = sys.argv[1], json.loads(sys.argv[2])
+SEALS = (fcntl.F_SEAL_SEAL | fcntl.F_SEAL_SHRINK | fcntl.F_SEAL_GROW |
+         fcntl.F_SEAL_WRITE)
+
+
+def memfile(data, seal):
+    fd = os.memfd_create("t", os.MFD_ALLOW_SEALING)
+    os.write(fd, data)
+    if seal:
+        fcntl.fcntl(fd, fcntl.F_ADD_SEALS, SEALS)
+    os.lseek(fd, 0, 0)
+    return fd
+
+
+out = {"results": {}}
+for name, change, sealed in cases:
+    a, b = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+    pid = os.fork()
+    if pid == 0:
+        os.dup2(b.fileno(), 3, inheritable=True)
+        os.execve(gate, ["safemail-gate", "serve"], {"PATH": "/usr/bin:/bin"})
+    b.close()
+    policy = a.recv(70000)
+    out["policy_has_secret"] = sys.argv[3].encode() in policy
+    out["policy_head"] = policy[:400].decode("utf-8", "replace")
+    msg = b"From: x@example.org\r\nSubject: direct\r\n\r\nbody\r\n"
+    fields = {"uid": str(os.getuid()), "sender": "shop@store.example.com"}
+    if change:
+        k, v = change.split("=", 1)
+        fields[k] = v
+    env = ("safemail-spool 1\nid 0123456789AB\ncreated %d\nuid %s\n"
+           "sender %s\nsize %d\nattempts 0\nnext 0\nflags\n"
+           "rcpt pending a@example.org\nend\n" % (
+               time.time(), fields["uid"], fields["sender"], len(msg)))
+    e = memfile(env.encode(), True)
+    m = memfile(msg, sealed)
+    socket.send_fds(a, [b"Sx-0.000000"], [e, m])
+    os.close(e)
+    os.close(m)
+    _, status = os.waitpid(pid, 0)
+    a.close()
+    out["results"][name] = [os.waitstatus_to_exitcode(status), "", ""]
+print(json.dumps(out))
+"""
+
+
+def talk_to_gate(gate, web, cases, secret):
+    """cases: (name, "field=value" to forge or "", seal the message).
+    Returns {"results": {name: [exit code, "", ""]}, "policy_has_secret",
+    "policy_head"}."""
+    as_web = ["setpriv", "--reuid=%d" % web.pw_uid,
+              "--regid=%d" % web.pw_gid, "--clear-groups"]
+    p = subprocess.run(as_web + ["/usr/bin/python3", "-c", CLIENT, gate,
+                                 json.dumps(cases), secret],
+                       stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                       text=True, timeout=120, cwd="/")
+    try:
+        return json.loads(p.stdout)
+    except ValueError:
+        return {"results": {"client": [None, p.stdout, p.stderr]},
+                "policy_has_secret": None}
