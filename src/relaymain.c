@@ -14,7 +14,7 @@
  * (spoolfmt.c), and both files must be sealed memory files, the message
  * of the size the envelope gives. Installed mode 0750 root:safemail: only
  * the gate and the queue runner (user safemail) can run it. Started by
- * root for a queue run, it becomes the safemail user first. */
+ * root, it becomes the safemail user first. */
 #include "config.h"
 
 #include <errno.h>
@@ -122,8 +122,10 @@ deliver_mode(const struct conf *c, const char *spool_path, bool verbose,
 	return rc == 0 ? 0 : report_line(&f);
 }
 
-/* A queue run is never root's: started by root (cron, a unit without
- * User=), it becomes the safemail user, and checks that it did. */
+/* The relay client never runs as root: started by root (a queue run
+ * from cron or a unit without User=, a message root submitted), it
+ * becomes the safemail user before it reads anything, and checks that it
+ * did. */
 static int
 become_queue_user(const struct startup *st, struct failure *f)
 {
@@ -227,8 +229,7 @@ main(int argc, char **argv)
 		verbose = true;
 		i = 3;
 	}
-	if ((strcmp(argv[1], "queue") == 0 || strcmp(argv[1], "one") == 0) &&
-	    become_queue_user(&st, &f) != 0)
+	if (become_queue_user(&st, &f) != 0)
 		return report(who(), &f, false);
 	conf_trust_for(&trust, st.secure);
 	if (conf_load(path, &trust, &conf, &f) != 0)

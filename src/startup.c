@@ -8,6 +8,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/auxv.h>
@@ -97,6 +98,10 @@ startup_harden(struct startup *st, int keep_fds)
 	if (clearenv() != 0 || setenv("PATH", "/usr/bin:/bin", 1) != 0)
 		return -1;
 	if (setrlimit(RLIMIT_CORE, &none) != 0)
+		return -1;
+	/* A caller's low RLIMIT_FSIZE must make a write fail (and the
+	 * submission with it), not kill us halfway through a spool file. */
+	if (signal(SIGXFSZ, SIG_IGN) == SIG_ERR)
 		return -1;
 	/* Not dumpable: no core, and a process of the same user can neither
 	 * ptrace it nor read its /proc/PID/mem or environ (the relay password

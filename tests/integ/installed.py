@@ -114,6 +114,11 @@ t.ok((os.stat(SBIN).st_mode & 0o6000) == 0,
      "the front end is not set-ID", oct(os.stat(SBIN).st_mode))
 t.ok(st_spool.st_gid == GID and (st_spool.st_mode & 0o7777) == 0o770,
      "the spool is root:safemail 0770", oct(st_spool.st_mode))
+st_conf = os.stat(CONF)
+t.ok(st_conf.st_uid == 0 and st_conf.st_gid == GID and
+     (st_conf.st_mode & 0o7777) == 0o640,
+     "make install put the example configuration in, root:safemail 0640",
+     oct(st_conf.st_mode))
 
 # ---- syslog: the set-ID programs log to /dev/log, nowhere else
 LOGS = []
@@ -491,6 +496,17 @@ t.ok([n for n in os.listdir(corrupt) if n.startswith("AAAAAAAAAAAA.env") and
       os.path.islink(os.path.join(corrupt, n))],
      "the symlink itself is in corrupt/",
      os.listdir(os.path.join(SPOOL, "corrupt")))
+
+# Hostile limits fail closed: with a tiny RLIMIT_FSIZE a write fails (no
+# SIGXFSZ halfway through a file), the caller hears it, nothing is kept.
+q_before = sorted(os.listdir(q))
+rc, out, err = as_web(["prlimit", "--fsize=64:64", "--", SENDMAIL, "-odq",
+                       "-t", "-i"], MSG + b"x" * 4000 + b"\n")
+t.ok(rc not in (0, None) and rc > 0 and len(err.splitlines()) == 1 and
+     sorted(os.listdir(q)) == q_before and
+     os.listdir(os.path.join(SPOOL, "tmp")) == [],
+     "a 64-byte RLIMIT_FSIZE: a clean failure (%s), nothing half-written in "
+     "the spool" % rc, (rc, err))
 
 # A queue run started by root runs as the safemail user.
 rc, out, err = as_web([SENDMAIL, "-odq", "-t", "-i"], MSG)
