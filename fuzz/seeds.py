@@ -51,6 +51,8 @@ put("fuzz_spoolfmt", b"safemail-spool 1\nid 0123456789AB\ncreated 1\n"
     b"flags 8bit,held\nnotify SUCCESS\nret HDRS\nenvid x+2B\n"
     b"error 451 later\nrcpt pending b@x.org\nrcpt sent c@x.org\n"
     b"rcpt failed d@x.org 550 no\nend\n")
+put("fuzz_spoolfmt", b"Qvd12126.016860")
+put("fuzz_spoolfmt", b"Sx-0.000000")
 put("fuzz_smtpc", b"\x01250 ok\r\n250-a\r\n250 b\r\n250 ok\r\n354 go\r\n"
     b"250 2.0.0 queued\r\n")
 put("fuzz_smtpc", b"\x00553 5.1.8 no\r\n")

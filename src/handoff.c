@@ -309,13 +309,35 @@ handoff_send_policy(int sock, const char *text, size_t len)
 }
 
 int
+handoff_parse_request(const char *p, size_t n, struct handoff_req *r)
+{
+	char text[64], *end;
+
+	if (n < 4 || n >= sizeof(text) ||
+	    (p[0] != 'Q' && p[0] != 'S') || (p[1] != 'v' && p[1] != 'x') ||
+	    (p[2] != 'd' && p[2] != '-'))
+		return -1;
+	for (size_t i = 3; i < n; i++)
+		if ((p[i] < '0' || p[i] > '9') && p[i] != '.')
+			return -1;
+	memcpy(text, p, n);
+	text[n] = '\0';
+	r->queue = p[0] == 'Q';
+	r->verdict = p[1] == 'v';
+	r->detach = p[2] == 'd';
+	r->started = strtod(text + 3, &end);
+	if (*end != '\0' || !(r->started >= 0) || r->started > 1e12)
+		return -1;
+	return 0;
+}
+
+int
 handoff_receive(int sock, struct handoff_req *r, int fds[2])
 {
 	char data[64], cbuf[CMSG_SPACE(2 * sizeof(int))];
 	struct iovec iov = {data, sizeof(data) - 1};
 	struct msghdr mh;
 	struct cmsghdr *cm;
-	char *end;
 	ssize_t n;
 	int nfds = 0;
 
@@ -348,17 +370,8 @@ handoff_receive(int sock, struct handoff_req *r, int fds[2])
 			nfds++;
 		}
 	}
-	if (n < 4 || nfds != 2 || (mh.msg_flags & (MSG_TRUNC | MSG_CTRUNC)) ||
-	    (data[0] != 'Q' && data[0] != 'S') ||
-	    (data[1] != 'v' && data[1] != 'x') ||
-	    (data[2] != 'd' && data[2] != '-'))
-		goto bad;
-	data[n] = '\0';
-	r->queue = data[0] == 'Q';
-	r->verdict = data[1] == 'v';
-	r->detach = data[2] == 'd';
-	r->started = strtod(data + 3, &end);
-	if (*end != '\0' || !(r->started >= 0) || r->started > 1e12)
+	if (n < 0 || nfds != 2 || (mh.msg_flags & (MSG_TRUNC | MSG_CTRUNC)) ||
+	    handoff_parse_request(data, (size_t)n, r) != 0)
 		goto bad;
 	return 0;
 bad:

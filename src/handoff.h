@@ -75,6 +75,10 @@ int handoff_envelope(const struct spool_env *e, struct failure *f);
 int handoff_send_policy(int sock, const char *text, size_t len);
 int handoff_receive(int sock, struct handoff_req *r, int fds[2]);
 
+/* handoff_parse_request - a request's text: "Q|S", "v|x", "d|-", then
+ * the start time in decimal (pure; fuzzed with the envelope). */
+int handoff_parse_request(const char *p, size_t n, struct handoff_req *r);
+
 /* The programs, in $(pkglibexecdir) or, when not set-ID, in the
  * directory SAFEMAIL_LIBEXEC names. */
 const char *handoff_gate_path(const struct startup *st, char *buf,
