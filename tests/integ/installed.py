@@ -341,14 +341,18 @@ so = os.path.join(P, "grab.so")
 subprocess.run(["cc", "-shared", "-fPIC", "-o", so, so_src,
                 '-DMARKS="%s"' % marks, '-DCONF="%s"' % CONF], check=True)
 os.chmod(so, 0o755)
-rc, out, err = as_web(["env", "LD_PRELOAD=" + so, "LD_AUDIT=" + so,
-                       "LD_LIBRARY_PATH=" + W, SENDMAIL, "-t", "-i"], MSG)
+preload = ["env", "LD_PRELOAD=" + so, "LD_AUDIT=" + so,
+           "LD_LIBRARY_PATH=" + W]
+as_web(preload + ["/bin/true"])
+control = len(os.listdir(marks))
+rc, out, err = as_web(preload + [SENDMAIL, "-t", "-i"], MSG)
 found = []
 for name in os.listdir(marks):
     with open(os.path.join(marks, name), "rb") as f:
         found.append(f.read())
-t.ok(rc == 0 and found, "LD_PRELOAD is honoured where it may be (the "
-     "front end), and the message still goes", (rc, err, len(found)))
+t.ok(control >= 1 and rc == 0, "control: the library loads into the web "
+     "user's own dynamic programs; and with it set, the message still goes",
+     (control, rc, err))
 t.ok(all(b"egid=%d\n" % GID not in m for m in found) and
      not leaked(*found),
      "no process with the group loaded it; nothing read the password",
