@@ -2,8 +2,9 @@
  * installed setgid safemail. It links no libcurl and parses no command
  * line but its own fixed one:
  *
- *   safemail-gate serve [-v]        the front end's socket on fd 3:
- *                                   the policy out, requests in
+ *   safemail-gate serve [-v] [-s]   the front end's socket on fd 3:
+ *                                   the policy out, requests in; -s: a
+ *                                   message is likely to be sent now
  *   safemail-gate list              mailq (the spool is group safemail)
  *   safemail-gate queue [-v] [...]  \
  *   safemail-gate check              > safemail-relay, with the same
@@ -50,6 +51,9 @@ static struct caller caller;
 static bool identified;
 static const char *config_path = SAFEMAIL_CONFIG_PATH;
 static struct conf conf; /* without the password, once it is sent */
+/* The relay client started early (serve -s), waiting for the message
+ * while the front end reads it: its libcurl loads meanwhile. */
+static struct handoff standby = {-1, -1};
 static const char *spool_path = SAFEMAIL_SPOOL_DIR;
 
 static const struct caller *
@@ -248,6 +252,41 @@ reply(const char *line)
 	(void)send(HANDOFF_CHANNEL_FD, line, strlen(line), MSG_NOSIGNAL);
 }
 
+static void
+start_standby(bool verbose)
+{
+	const char *args[] = {"safemail-relay", "standby",
+	    verbose ? "-v" : NULL, NULL};
+	struct failure f = {FAIL_NONE, ""};
+	char path[1100];
+
+	if (handoff_spawn(&st, &standby,
+		handoff_relay_path(&st, path, sizeof(path)), args, &f) != 0) {
+		log_emit(LOG_WARNING, "%s", f.msg);
+		standby.pid = -1;
+		standby.sock = -1;
+	}
+}
+
+/* Send now through the standby relay client: its exit code is ours. */
+static int
+send_by_standby(const struct handoff_req *r, const int fds[2])
+{
+	struct failure f = {FAIL_NONE, ""};
+	int rc;
+
+	if (handoff_send(&standby, r, fds[0], fds[1], &f) != 0) {
+		(void)handoff_close(&standby);
+		return report(who(), &f, false);
+	}
+	rc = handoff_close(&standby);
+	if (rc < 0) {
+		fail_set(&f, FAIL_SOFTWARE, "safemail-relay died");
+		return report(who(), &f, false);
+	}
+	return rc;
+}
+
 /* One request. Returns -1 to go on (-bs), else the exit code. */
 static int
 request(const struct handoff_req *r, bool verbose, int fds[2])
@@ -289,6 +328,8 @@ request(const struct handoff_req *r, bool verbose, int fds[2])
 		reply(line);
 		return -1;
 	}
+	if (standby.sock >= 0)
+		return send_by_standby(r, fds);
 	{
 		char started[32];
 		const char *args[5];
@@ -300,7 +341,7 @@ request(const struct handoff_req *r, bool verbose, int fds[2])
 }
 
 static int
-serve(bool verbose)
+serve(bool verbose, bool send_now)
 {
 	struct failure f = {FAIL_NONE, ""};
 	struct conf_trust trust;
@@ -312,6 +353,8 @@ serve(bool verbose)
 	if (conf_load_policy(config_path, &trust, &conf, &policy, &len, &f) !=
 	    0)
 		return report(who(), &f, false);
+	if (send_now && !conf.async && !conf.disable)
+		start_standby(verbose);
 	/* the relay reads it again, for itself: nothing here needs it */
 	if (conf.password != NULL) {
 		explicit_bzero(conf.password, strlen(conf.password));
@@ -372,6 +415,7 @@ int
 main(int argc, char **argv)
 {
 	const char *mode = argc >= 2 ? argv[1] : "";
+	int rc;
 
 	/* fd 3 is the front end's socket when serving; closed otherwise */
 	if (startup_harden(&st, 1) != 0)
@@ -383,13 +427,24 @@ main(int argc, char **argv)
 		config_path = st.config_path;
 	if (st.spool_path[0] != '\0')
 		spool_path = st.spool_path;
-	if (strcmp(mode, "serve") == 0 &&
-	    (argc == 2 || (argc == 3 && strcmp(argv[2], "-v") == 0))) {
+	if (strcmp(mode, "serve") == 0) {
+		bool verbose = false, send_now = false;
+		int i = 2;
 		struct stat s;
 
-		if (fstat(HANDOFF_CHANNEL_FD, &s) != 0 || !S_ISSOCK(s.st_mode))
+		if (i < argc && strcmp(argv[i], "-v") == 0 && ++i)
+			verbose = true;
+		if (i < argc && strcmp(argv[i], "-s") == 0 && ++i)
+			send_now = true;
+		if (i != argc || fstat(HANDOFF_CHANNEL_FD, &s) != 0 ||
+		    !S_ISSOCK(s.st_mode))
 			return usage();
-		return serve(argc == 3);
+		rc = serve(verbose, send_now);
+		/* not used: the standby client sees the socket close and
+		 * ends by itself */
+		if (standby.sock >= 0)
+			(void)close(standby.sock);
+		return rc;
 	}
 	if (strcmp(mode, "list") == 0 && argc == 2)
 		return list();

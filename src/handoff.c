@@ -168,11 +168,10 @@ wait_for(pid_t pid)
 }
 
 int
-handoff_open(const struct startup *st, struct handoff *h, bool verbose,
-    char *buf, size_t cap, size_t *len, int *status, struct failure *f)
+handoff_spawn(const struct startup *st, struct handoff *h, const char *path,
+    const char *const *args, struct failure *f)
 {
 	int sv[2];
-	ssize_t n;
 
 	h->pid = -1;
 	h->sock = -1;
@@ -188,22 +187,40 @@ handoff_open(const struct startup *st, struct handoff *h, bool verbose,
 		return -1;
 	}
 	if (h->pid == 0) {
-		const char *args[] = {"safemail-gate", "serve",
-		    verbose ? "-v" : NULL, NULL};
-		char path[1100];
 		struct failure cf = {FAIL_NONE, ""};
 		int high = fcntl(sv[1], F_DUPFD_CLOEXEC, 10);
 
 		if (high >= 0 && dup2(high, HANDOFF_CHANNEL_FD) ==
 				     HANDOFF_CHANNEL_FD)
-			(void)handoff_exec(st, handoff_gate_path(st, path,
-						   sizeof(path)),
-			    args, -1, -1, &cf);
+			(void)handoff_exec(st, path, args, -1, -1, &cf);
 		(void)dprintf(STDERR_FILENO, "safemail: %s\n", cf.msg);
 		_exit(71);
 	}
 	(void)close(sv[1]);
 	h->sock = sv[0];
+	return 0;
+}
+
+int
+handoff_open(const struct startup *st, struct handoff *h, bool verbose,
+    bool send_now, char *buf, size_t cap, size_t *len, int *status,
+    struct failure *f)
+{
+	const char *args[5];
+	char path[1100];
+	ssize_t n;
+	int a = 0;
+
+	args[a++] = "safemail-gate";
+	args[a++] = "serve";
+	if (verbose)
+		args[a++] = "-v";
+	if (send_now)
+		args[a++] = "-s";
+	args[a] = NULL;
+	if (handoff_spawn(st, h, handoff_gate_path(st, path, sizeof(path)),
+		args, f) != 0)
+		return -1;
 	do
 		n = recv(h->sock, buf, cap - 1, 0);
 	while (n < 0 && errno == EINTR);

@@ -22,7 +22,8 @@
 #include "spoolfmt.h"
 #include "startup.h"
 
-/* safemail-gate serve: the socket to the front end */
+/* safemail-gate serve: the socket to the front end; safemail-relay
+ * standby: the socket to the gate */
 #define HANDOFF_CHANNEL_FD 3
 /* safemail-relay deliver|verdict: the envelope and the message */
 #define HANDOFF_ENVELOPE_FD 3
@@ -49,11 +50,20 @@ struct handoff {
 };
 
 /* handoff_open - start the gate (serve) and read the policy into buf
- * (cap bytes, NUL-terminated, *len without it). Returns 0; -1 with f set;
+ * (cap bytes, NUL-terminated, *len without it). send_now tells the gate
+ * that a message will probably be sent at once, so that it starts the
+ * relay client while the front end reads it. Returns 0; -1 with f set;
  * or 1 when the gate ended without a policy (it reported why, on stderr
  * and in the log): *status is then its exit code. */
 int handoff_open(const struct startup *st, struct handoff *h, bool verbose,
-    char *buf, size_t cap, size_t *len, int *status, struct failure *f);
+    bool send_now, char *buf, size_t cap, size_t *len, int *status,
+    struct failure *f);
+
+/* handoff_spawn - fork and exec the program at path with args, sv's
+ * other end on descriptor 3 (HANDOFF_CHANNEL_FD) of the child; h gets the
+ * child and this end. */
+int handoff_spawn(const struct startup *st, struct handoff *h,
+    const char *path, const char *const *args, struct failure *f);
 
 /* handoff_send - one request with its two descriptors */
 int handoff_send(struct handoff *h, const struct handoff_req *r, int envfd,

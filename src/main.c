@@ -69,8 +69,12 @@ open_gate(const struct request *req, struct handoff *h, struct conf *c)
 	struct failure f = {FAIL_NONE, ""};
 	size_t len = 0;
 	int status = 0;
-	int rc = handoff_open(&st, h, req->verbose, policy, sizeof(policy),
-	    &len, &status, &f);
+	/* the gate can start the relay client while the message is read */
+	bool send_now = req->mode == MODE_DELIVER &&
+	    req->delivery != DELIVERY_QUEUE &&
+	    req->delivery != DELIVERY_BACKGROUND;
+	int rc = handoff_open(&st, h, req->verbose, send_now, policy,
+	    sizeof(policy), &len, &status, &f);
 
 	if (rc == 1)
 		return status; /* the gate said why */

@@ -8,6 +8,10 @@
  *                                        reply line on fd 5, not stderr
  *   safemail-relay queue [-v] [flush | I VALUE | R VALUE | S VALUE]
  *   safemail-relay one QID               the background attempt (async)
+ *   safemail-relay standby [-v]          started by the gate before the
+ *                                        message exists: the gate's socket
+ *                                        on fd 3 brings one request with
+ *                                        the envelope and the message
  *   safemail-relay check                 safemail --check
  *
  * It parses nothing else; the envelope is read as hostile input
@@ -18,6 +22,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <grp.h>
 #include <pwd.h>
 #include <stdio.h>
@@ -74,21 +79,22 @@ usage(void)
 
 /* The envelope the front end sealed on fd 3. */
 static int
-read_envelope(struct spool_env *e, struct failure *f)
+read_envelope(int envfd, int msgfd, struct spool_env *e,
+    struct failure *f)
 {
 	struct stat st;
 
-	if (!msgfile_sealed(HANDOFF_ENVELOPE_FD) ||
-	    !msgfile_sealed(HANDOFF_MESSAGE_FD) ||
-	    fstat(HANDOFF_ENVELOPE_FD, &st) != 0 || !S_ISREG(st.st_mode) ||
-	    lseek(HANDOFF_ENVELOPE_FD, 0, SEEK_SET) != 0 ||
-	    lseek(HANDOFF_MESSAGE_FD, 0, SEEK_SET) != 0 ||
-	    spool_env_read_fd(HANDOFF_ENVELOPE_FD, e, f) != 0) {
+	if (!msgfile_sealed(envfd) ||
+	    !msgfile_sealed(msgfd) ||
+	    fstat(envfd, &st) != 0 || !S_ISREG(st.st_mode) ||
+	    lseek(envfd, 0, SEEK_SET) != 0 ||
+	    lseek(msgfd, 0, SEEK_SET) != 0 ||
+	    spool_env_read_fd(envfd, e, f) != 0) {
 		fail_set(f, FAIL_SOFTWARE,
 		    "the envelope from the front end is missing or invalid");
 		return -1;
 	}
-	if (fstat(HANDOFF_MESSAGE_FD, &st) != 0 || !S_ISREG(st.st_mode) ||
+	if (fstat(msgfd, &st) != 0 || !S_ISREG(st.st_mode) ||
 	    (unsigned long long)st.st_size != e->size) {
 		spool_env_free(e);
 		fail_set(f, FAIL_SOFTWARE, "no message from the front end");
@@ -99,15 +105,15 @@ read_envelope(struct spool_env *e, struct failure *f)
 
 static int
 deliver_mode(const struct conf *c, const char *spool_path, bool verbose,
-    double started, bool verdict)
+    double started, bool verdict, int envfd, int msgfd)
 {
 	struct failure f = {FAIL_NONE, ""};
 	struct spool_env e;
 	int rc;
 
-	if (read_envelope(&e, &f) != 0)
+	if (read_envelope(envfd, msgfd, &e, &f) != 0)
 		return report(who(), &f, false);
-	rc = backend_submit(c, verbose, &e, HANDOFF_MESSAGE_FD, started,
+	rc = backend_submit(c, verbose, &e, msgfd, started,
 	    spool_path, &f);
 	spool_env_free(&e);
 	if (verdict) {
@@ -167,6 +173,30 @@ become_queue_user(const struct startup *st, struct failure *f)
 	return 0;
 }
 
+/* standby: libcurl loads and the configuration is read while the front
+ * end still reads the message; then one request from the gate, or none
+ * (the socket closes: nothing to do, nothing to say). */
+static int
+standby_mode(const struct conf *c, const char *spool_path, bool verbose)
+{
+	struct handoff_req r;
+	int fds[2], rc = handoff_receive(HANDOFF_CHANNEL_FD, &r, fds);
+
+	if (rc == 1)
+		return 0;
+	if (rc != 0 || r.queue || r.verdict) {
+		struct failure f;
+
+		fail_set(&f, FAIL_SOFTWARE, "a malformed request from the gate");
+		return report(who(), &f, false);
+	}
+	rc = deliver_mode(c, spool_path, verbose, r.started, false, fds[0],
+	    fds[1]);
+	(void)close(fds[0]);
+	(void)close(fds[1]);
+	return rc;
+}
+
 static int
 queue_mode(const struct conf *c, const char *spool_path, bool verbose,
     int argc, char **argv, int i)
@@ -213,7 +243,8 @@ main(int argc, char **argv)
 		return 71;
 	if (argc < 2 || (strcmp(argv[1], "deliver") != 0 &&
 			    strcmp(argv[1], "verdict") != 0)) {
-		(void)close(HANDOFF_ENVELOPE_FD);
+		if (argc < 2 || strcmp(argv[1], "standby") != 0)
+			(void)close(HANDOFF_CHANNEL_FD);
 		(void)close(HANDOFF_MESSAGE_FD);
 	}
 	if (argc < 2 || strcmp(argv[1], "verdict") != 0)
@@ -243,7 +274,14 @@ main(int argc, char **argv)
 		if (*end != '\0' || !(started >= 0))
 			started = 0;
 		rc = deliver_mode(&conf, spool_path, verbose, started,
-		    strcmp(argv[1], "verdict") == 0);
+		    strcmp(argv[1], "verdict") == 0, HANDOFF_ENVELOPE_FD,
+		    HANDOFF_MESSAGE_FD);
+	} else if (strcmp(argv[1], "standby") == 0 && i == argc) {
+		struct stat s;
+
+		rc = fstat(HANDOFF_CHANNEL_FD, &s) == 0 && S_ISSOCK(s.st_mode)
+		    ? standby_mode(&conf, spool_path, verbose)
+		    : usage();
 	} else if (strcmp(argv[1], "queue") == 0) {
 		rc = queue_mode(&conf, spool_path, verbose, argc, argv, i);
 	} else if (strcmp(argv[1], "one") == 0 && argc == 3 &&

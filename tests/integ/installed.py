@@ -366,8 +366,8 @@ write_conf(stall.port, PLAIN)
 p = as_web([SENDMAIL, "-t", "-i"], wait=False)
 p.stdin.write(MSG)
 p.stdin.close()
-pid = smprobe.wait_child(p.pid, "safemail-relay", lambda: b"DATA" in
-                         stall.wire())
+pid = smprobe.wait_descendant(p.pid, "safemail-relay", lambda: b"DATA" in
+                              stall.wire())
 t.ok(pid is not None, "the relay process found while it waits at DATA")
 # The probe itself works: a plain process of the web user is open to it.
 control = as_web(["sleep", "30"], wait=False)
