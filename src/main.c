@@ -37,9 +37,21 @@
 #endif
 
 static struct caller caller;
+static bool identified;
 static struct startup st;
 static const char *config_path = SAFEMAIL_CONFIG_PATH;
 static const char *spool_path = SAFEMAIL_SPOOL_DIR;
+
+/* Who called (uid, login, parent), looked up when first needed: after the
+ * gate is started, so that the lookup runs while it starts. */
+static const struct caller *
+who(void)
+{
+	if (!identified)
+		caller_identify(&caller);
+	identified = true;
+	return &caller;
+}
 
 static int
 print_envelope(const struct envelope *env, struct failure *f)
@@ -79,10 +91,10 @@ open_gate(const struct request *req, struct handoff *h, struct conf *c)
 	if (rc == 1)
 		return status; /* the gate said why */
 	if (rc != 0)
-		return report(&caller, &f, false);
+		return report(who(), &f, false);
 	if (conf_parse(policy, len, config_path, c, &f) != 0) {
 		(void)handoff_close(h);
-		return report(&caller, &f, false);
+		return report(who(), &f, false);
 	}
 	return EX_OK;
 }
@@ -97,7 +109,7 @@ gate_outcome(struct handoff *h)
 		struct failure f;
 
 		fail_set(&f, FAIL_SOFTWARE, "the back end died");
-		return report(&caller, &f, false);
+		return report(who(), &f, false);
 	}
 	return rc;
 }
@@ -114,22 +126,22 @@ run_message(const struct request *req, const struct conf *c,
 	int rc = EX_OK, envfd = -1;
 
 	memset(&e, 0, sizeof(e));
-	if (submit_message(req, c, &caller, &s, &f) != 0) {
-		rc = report(&caller, &f, is_refusal(f.kind));
+	if (submit_message(req, c, who(), &s, &f) != 0) {
+		rc = report(who(), &f, is_refusal(f.kind));
 		goto out;
 	}
 	if (req->mode == MODE_VERIFY) {
 		if (print_envelope(&s.env, &f) != 0)
-			rc = report(&caller, &f, false);
+			rc = report(who(), &f, false);
 		goto out;
 	}
 	if (c->disable) {
-		submission_discard(&s, (unsigned)caller.uid);
+		submission_discard(&s, (unsigned)who()->uid);
 		goto out;
 	}
-	if (submission_envelope(&s, req, (unsigned)caller.uid, &e, &f) != 0 ||
+	if (submission_envelope(&s, req, (unsigned)who()->uid, &e, &f) != 0 ||
 	    (envfd = handoff_envelope(&e, &f)) < 0) {
-		rc = report(&caller, &f, false);
+		rc = report(who(), &f, false);
 		goto out;
 	}
 	{
@@ -138,7 +150,7 @@ run_message(const struct request *req, const struct conf *c,
 
 		(void)fflush(stdout);
 		if (handoff_send(h, &r, envfd, s.file->fd, &f) != 0)
-			rc = report(&caller, &f, false);
+			rc = report(who(), &f, false);
 		else
 			rc = gate_outcome(h);
 	}
@@ -162,7 +174,7 @@ run_back_end(const char *const *args)
 	(void)fflush(stdout);
 	(void)handoff_exec(&st, handoff_gate_path(&st, path, sizeof(path)),
 	    args, -1, -1, &f);
-	return report(&caller, &f, false);
+	return report(who(), &f, false);
 }
 
 static int
@@ -204,13 +216,13 @@ queue_command(const char *cmd, const char *qid)
 	int rc = EX_OK;
 
 	if (spool_open(&sp, spool_path, &f) != 0)
-		return report(&caller, &f, false);
+		return report(who(), &f, false);
 	if (geteuid() != 0 && geteuid() != sp.owner) {
 		fail_set(&f, FAIL_NOPERM, "%s is for root or the spool's owner",
 		    cmd);
-		rc = report(&caller, &f, true);
+		rc = report(who(), &f, true);
 	} else if (mailq_admin(&sp, what, qid, &f) != 0) {
-		rc = report(&caller, &f, false);
+		rc = report(who(), &f, false);
 	}
 	spool_close(&sp);
 	return rc;
@@ -251,7 +263,6 @@ main(int argc, char **argv)
 	if (startup_harden(&st, 0) != 0)
 		return EX_OSERR;
 	log_init(st.log_socket[0] != '\0' ? st.log_socket : NULL);
-	caller_identify(&caller);
 	if (st.config_path[0] != '\0')
 		config_path = st.config_path;
 	if (st.spool_path[0] != '\0')
@@ -261,7 +272,7 @@ main(int argc, char **argv)
 	if (argc < 1 || argv_parse(argc, argv, &req, &f) != 0) {
 		if (f.kind == FAIL_NONE)
 			fail_set(&f, FAIL_USAGE, "started without arguments");
-		return report(&caller, &f, true);
+		return report(who(), &f, true);
 	}
 	for (int i = 0; i < req.nignored; i++) {
 		char shown[64];
@@ -269,7 +280,7 @@ main(int argc, char **argv)
 		text_show(shown, sizeof(shown), req.ignored[i],
 		    strlen(req.ignored[i]), 32);
 		log_emit(LOG_INFO, "ignored option %s (uid=%u)", shown,
-		    (unsigned)caller.uid);
+		    (unsigned)getuid());
 	}
 
 	/* Modes that need no configuration: package scripts call them. */
@@ -287,7 +298,7 @@ main(int argc, char **argv)
 	if ((rc = open_gate(&req, &h, &conf)) != EX_OK)
 		return rc;
 	if (req.mode == MODE_SMTP) {
-		rc = bsmode_run(&req, &conf, &caller, &h);
+		rc = bsmode_run(&req, &conf, who(), &h);
 		(void)handoff_close(&h);
 	} else {
 		rc = run_message(&req, &conf, &h);

@@ -173,6 +173,21 @@ become_queue_user(const struct startup *st, struct failure *f)
 	return 0;
 }
 
+/* standby, failed before any request: true when none comes (the gate
+ * closed the socket), so that the failure is not reported twice. */
+static bool
+standby_unwanted(void)
+{
+	struct handoff_req r;
+	int fds[2], rc = handoff_receive(HANDOFF_CHANNEL_FD, &r, fds);
+
+	if (rc == 0) {
+		(void)close(fds[0]);
+		(void)close(fds[1]);
+	}
+	return rc == 1;
+}
+
 /* standby: libcurl loads and the configuration is read while the front
  * end still reads the message; then one request from the gate, or none
  * (the socket closes: nothing to do, nothing to say). */
@@ -260,11 +275,15 @@ main(int argc, char **argv)
 		verbose = true;
 		i = 3;
 	}
-	if (become_queue_user(&st, &f) != 0)
-		return report(who(), &f, false);
 	conf_trust_for(&trust, st.secure);
-	if (conf_load(path, &trust, &conf, &f) != 0)
+	if (become_queue_user(&st, &f) != 0 ||
+	    conf_load(path, &trust, &conf, &f) != 0) {
+		/* standby: the gate, started at the same time, has said it
+		 * already, unless it still hands us a message */
+		if (strcmp(argv[1], "standby") == 0 && standby_unwanted())
+			return exit_code(f.kind);
 		return report(who(), &f, false);
+	}
 	if ((strcmp(argv[1], "deliver") == 0 ||
 		strcmp(argv[1], "verdict") == 0) &&
 	    i + 1 == argc) {

@@ -4,6 +4,7 @@ and modes checked on the open descriptor; the override refused when set-ID."""
 import os
 import shutil
 import subprocess
+import time
 import smtest
 
 t = smtest.Tap()
@@ -51,6 +52,16 @@ for name, text, want in CASES:
     t.ok(r.rc == 78 and r.err == line and r.out == "",
          "%s: exit 78 and the exact line" % name, "want %r\n%r" % (line, r))
     t.ok(any(want in l for l in r.logs), "%s: logged" % name, r)
+
+# A sending invocation starts the relay client early (safemail-gate
+# serve -s): a bad file is still reported once, by the gate.
+env.write_config("[mail]\nbogus = 1\n")
+r = env.run(["a@x.org"], b"Subject: x\n\nx\n")
+time.sleep(0.3)  # the relay client, had it spoken, would have by now
+t.ok(r.rc == 78 and r.err == "safemail: %s:2: bogus: unknown key in "
+     "[mail]\n" % env.config and
+     len([l for l in r.logs if "bogus" in l]) == 1,
+     "sending with a bad file: exit 78, one line, one log line", r)
 
 env.write_config(GOOD)
 r = env.run(["-bv", "a@x.org"])
