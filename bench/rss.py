@@ -56,6 +56,7 @@ def run(path, argv=None):
                            stderr=subprocess.PIPE,
                            env={"SAFEMAIL_CONFIG": config,
                                 "SAFEMAIL_LIBEXEC": os.path.dirname(os.path.abspath(safemail)),
+                                "SAFEMAIL_QUEUE_USER": "root",
                                 "PATH": "/usr/bin:/bin"})
         took = time.monotonic() - start
     if p.returncode != 0:

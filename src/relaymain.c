@@ -56,6 +56,7 @@
 
 static struct caller caller;
 static bool identified;
+static bool dropped; /* started by root, now the safemail user */
 
 /* Who called, for a log line: looked up only when one is written. */
 static const struct caller *
@@ -170,6 +171,7 @@ become_queue_user(const struct startup *st, struct failure *f)
 		fail_set(f, FAIL_OSERR, "prctl: %s", strerror(errno));
 		return -1;
 	}
+	dropped = true;
 	return 0;
 }
 
@@ -282,6 +284,15 @@ main(int argc, char **argv)
 		 * already, unless it still hands us a message */
 		if (strcmp(argv[1], "standby") == 0 && standby_unwanted())
 			return exit_code(f.kind);
+		if (dropped && f.kind == FAIL_CONFIG) {
+			size_t n = strlen(f.msg);
+
+			(void)snprintf(f.msg + n, sizeof(f.msg) - n,
+			    " (read as user %s, not root: make the file "
+			    "root:safemail 0640)",
+			    st.queue_user[0] != '\0' ? st.queue_user
+						      : SAFEMAIL_QUEUE_USER);
+		}
 		return report(who(), &f, false);
 	}
 	if ((strcmp(argv[1], "deliver") == 0 ||
