@@ -349,18 +349,14 @@ serve(bool verbose, bool send_now)
 	size_t len = 0;
 	int rc;
 
-	/* first: its libcurl takes longest to load */
-	if (send_now)
-		start_standby(verbose);
 	conf_trust_for(&trust, st.secure);
 	if (conf_load_policy(config_path, &trust, &conf, &policy, &len, &f) !=
 	    0)
 		return report(who(), &f, false);
-	/* not wanted after all: it sees the socket close and ends */
-	if (standby.sock >= 0 && (conf.async || conf.disable)) {
-		(void)close(standby.sock);
-		standby.sock = -1;
-	}
+	/* before anything else: its libcurl takes longest to load (not for
+	 * async or disable, which would only waste it) */
+	if (send_now && !conf.async && !conf.disable)
+		start_standby(verbose);
 	/* the relay reads it again, for itself: nothing here needs it */
 	if (conf.password != NULL) {
 		explicit_bzero(conf.password, strlen(conf.password));
