@@ -8,6 +8,8 @@
 #include <unistd.h>
 
 #include "addr.h"
+#include <stdbool.h>
+
 #include "caller.h"
 #include "text.h"
 
@@ -65,4 +67,16 @@ local_host_name(const char *configured, char *buf, size_t sz)
 		return;
 	}
 	(void)snprintf(buf, sz, "localhost");
+}
+
+const struct caller *
+caller_self(void)
+{
+	static struct caller self;
+	static bool identified;
+
+	if (!identified)
+		caller_identify(&self);
+	identified = true;
+	return &self;
 }

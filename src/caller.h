@@ -15,6 +15,10 @@ struct caller {
 /* caller_identify - fill in uid, login name, parent pid and name */
 void caller_identify(struct caller *c);
 
+/* caller_self - this process's caller, identified on first use (a log
+ * line, a Received field), so that a path that needs none pays nothing */
+const struct caller *caller_self(void);
+
 /* local_host_name - the configured name if any, else this host's name
  * when it is a valid host name, else "localhost": for EHLO, Received:
  * and Message-ID. */

@@ -47,33 +47,12 @@
 #endif
 
 static struct startup st;
-static struct caller caller;
-static bool identified;
 static const char *config_path = SAFEMAIL_CONFIG_PATH;
 static struct conf conf; /* without the password, once it is sent */
 /* The relay client started early (serve -s), waiting for the message
  * while the front end reads it: its libcurl loads meanwhile. */
 static struct handoff standby = {-1, -1};
 static const char *spool_path = SAFEMAIL_SPOOL_DIR;
-
-static const struct caller *
-who(void)
-{
-	if (!identified)
-		caller_identify(&caller);
-	identified = true;
-	return &caller;
-}
-
-static int
-usage(void)
-{
-	struct failure f;
-
-	fail_set(&f, FAIL_USAGE, "safemail-gate is started by safemail, "
-				 "not by hand");
-	return report(who(), &f, true);
-}
 
 static int
 exec_relay(const char *const *args, int envfd, int msgfd)
@@ -83,7 +62,7 @@ exec_relay(const char *const *args, int envfd, int msgfd)
 
 	(void)handoff_exec(&st, handoff_relay_path(&st, path, sizeof(path)),
 	    args, envfd, msgfd, &f);
-	return report(who(), &f, false);
+	return report(caller_self(), &f, false);
 }
 
 /* A background attempt for one queued message: its own session,
@@ -148,7 +127,7 @@ read_request_files(const int fds[2], struct spool_env *e, struct failure *f)
 		return -1;
 	}
 	if (e->uid != (unsigned)getuid() ||
-	    !sender_permitted(&conf, e->sender, e->null_sender, who()->user)) {
+	    !sender_permitted(&conf, e->sender, e->null_sender, caller_self()->user)) {
 		fail_set(f, FAIL_SENDER_DENIED, "an envelope the policy does not "
 						"allow (uid %u, sender <%s>)",
 		    e->uid, e->null_sender ? "" : e->sender);
@@ -277,12 +256,12 @@ send_by_standby(const struct handoff_req *r, const int fds[2])
 
 	if (handoff_send(&standby, r, fds[0], fds[1], &f) != 0) {
 		(void)handoff_close(&standby);
-		return report(who(), &f, false);
+		return report(caller_self(), &f, false);
 	}
 	rc = handoff_close(&standby);
 	if (rc < 0) {
 		fail_set(&f, FAIL_SOFTWARE, "safemail-relay died");
-		return report(who(), &f, false);
+		return report(caller_self(), &f, false);
 	}
 	return rc;
 }
@@ -300,13 +279,13 @@ request(const struct handoff_req *r, bool verbose, int fds[2])
 		bool denied = f.kind == FAIL_SENDER_DENIED;
 
 		if (r->verdict) {
-			report_caller(LOG_WARNING, who(), "refused", "%s", f.msg);
+			report_caller(LOG_WARNING, caller_self(), "refused", "%s", f.msg);
 			(void)snprintf(line, sizeof(line), "%s %s",
 			    denied ? "553 5.7.1" : "451 4.3.0", f.msg);
 			reply(line);
 			return -1;
 		}
-		return report(who(), &f, denied);
+		return report(caller_self(), &f, denied);
 	}
 	if (r->queue && (q = queue_message(r, fds, &e, &f)) == 0) {
 		if (r->verdict) {
@@ -319,7 +298,7 @@ request(const struct handoff_req *r, bool verbose, int fds[2])
 	}
 	spool_env_free(&e);
 	if (q < 0 && !r->verdict)
-		return report(who(), &f, false);
+		return report(caller_self(), &f, false);
 	if (r->verdict) {
 		if (q < 0)
 			(void)snprintf(line, sizeof(line), "451 4.3.0 %s", f.msg);
@@ -352,7 +331,7 @@ serve(bool verbose, bool send_now)
 	conf_trust_for(&trust, st.secure);
 	if (conf_load_policy(config_path, &trust, &conf, &policy, &len, &f) !=
 	    0)
-		return report(who(), &f, false);
+		return report(caller_self(), &f, false);
 	/* before anything else: its libcurl takes longest to load (not for
 	 * async or disable, which would only waste it) */
 	if (send_now && !conf.async && !conf.disable)
@@ -378,7 +357,7 @@ serve(bool verbose, bool send_now)
 		if (rc < 0) {
 			fail_set(&f, FAIL_SOFTWARE,
 			    "a malformed request from the front end");
-			return report(who(), &f, false);
+			return report(caller_self(), &f, false);
 		}
 		rc = request(&r, verbose, fds);
 		(void)close(fds[0]);
@@ -399,16 +378,16 @@ list(void)
 			(void)printf("Mail queue is empty\n");
 			return fflush(stdout) == 0 ? 0 : 74;
 		}
-		return report(who(), &f, false);
+		return report(caller_self(), &f, false);
 	}
 	if (mailq_print(&sp, stdout, &f) != 0) {
 		spool_close(&sp);
-		return report(who(), &f, false);
+		return report(caller_self(), &f, false);
 	}
 	spool_close(&sp);
 	if (fflush(stdout) != 0) {
 		fail_set(&f, FAIL_IOERR, "cannot write to standard output");
-		return report(who(), &f, false);
+		return report(caller_self(), &f, false);
 	}
 	return 0;
 }
@@ -440,7 +419,7 @@ main(int argc, char **argv)
 			send_now = true;
 		if (i != argc || fstat(HANDOFF_CHANNEL_FD, &s) != 0 ||
 		    !S_ISSOCK(s.st_mode))
-			return usage();
+			return report_by_hand("safemail-gate");
 		rc = serve(verbose, send_now);
 		/* not used: the standby client sees the socket close and
 		 * ends by itself */
@@ -456,12 +435,12 @@ main(int argc, char **argv)
 		int n = 0;
 
 		if (argc > 7)
-			return usage();
+			return report_by_hand("safemail-gate");
 		args[n++] = "safemail-relay";
 		for (int i = 1; i < argc; i++)
 			args[n++] = argv[i];
 		args[n] = NULL;
 		return exec_relay(args, -1, -1);
 	}
-	return usage();
+	return report_by_hand("safemail-gate");
 }

@@ -36,22 +36,9 @@
 #define SAFEMAIL_SPOOL_DIR "/var/spool/safemail"
 #endif
 
-static struct caller caller;
-static bool identified;
 static struct startup st;
 static const char *config_path = SAFEMAIL_CONFIG_PATH;
 static const char *spool_path = SAFEMAIL_SPOOL_DIR;
-
-/* Who called (uid, login, parent), looked up when first needed: after the
- * gate is started, so that the lookup runs while it starts. */
-static const struct caller *
-who(void)
-{
-	if (!identified)
-		caller_identify(&caller);
-	identified = true;
-	return &caller;
-}
 
 static int
 print_envelope(const struct envelope *env, struct failure *f)
@@ -91,10 +78,10 @@ open_gate(const struct request *req, struct handoff *h, struct conf *c)
 	if (rc == 1)
 		return status; /* the gate said why */
 	if (rc != 0)
-		return report(who(), &f, false);
+		return report(caller_self(), &f, false);
 	if (conf_parse(policy, len, config_path, c, &f) != 0) {
 		(void)handoff_close(h);
-		return report(who(), &f, false);
+		return report(caller_self(), &f, false);
 	}
 	return EX_OK;
 }
@@ -109,7 +96,7 @@ gate_outcome(struct handoff *h)
 		struct failure f;
 
 		fail_set(&f, FAIL_SOFTWARE, "the back end died");
-		return report(who(), &f, false);
+		return report(caller_self(), &f, false);
 	}
 	return rc;
 }
@@ -126,22 +113,22 @@ run_message(const struct request *req, const struct conf *c,
 	int rc = EX_OK, envfd = -1;
 
 	memset(&e, 0, sizeof(e));
-	if (submit_message(req, c, who(), &s, &f) != 0) {
-		rc = report(who(), &f, is_refusal(f.kind));
+	if (submit_message(req, c, caller_self(), &s, &f) != 0) {
+		rc = report(caller_self(), &f, is_refusal(f.kind));
 		goto out;
 	}
 	if (req->mode == MODE_VERIFY) {
 		if (print_envelope(&s.env, &f) != 0)
-			rc = report(who(), &f, false);
+			rc = report(caller_self(), &f, false);
 		goto out;
 	}
 	if (c->disable) {
-		submission_discard(&s, (unsigned)who()->uid);
+		submission_discard(&s, (unsigned)caller_self()->uid);
 		goto out;
 	}
-	if (submission_envelope(&s, req, (unsigned)who()->uid, &e, &f) != 0 ||
+	if (submission_envelope(&s, req, (unsigned)caller_self()->uid, &e, &f) != 0 ||
 	    (envfd = handoff_envelope(&e, &f)) < 0) {
-		rc = report(who(), &f, false);
+		rc = report(caller_self(), &f, false);
 		goto out;
 	}
 	{
@@ -150,7 +137,7 @@ run_message(const struct request *req, const struct conf *c,
 
 		(void)fflush(stdout);
 		if (handoff_send(h, &r, envfd, s.file->fd, &f) != 0)
-			rc = report(who(), &f, false);
+			rc = report(caller_self(), &f, false);
 		else
 			rc = gate_outcome(h);
 	}
@@ -174,7 +161,7 @@ run_back_end(const char *const *args)
 	(void)fflush(stdout);
 	(void)handoff_exec(&st, handoff_gate_path(&st, path, sizeof(path)),
 	    args, -1, -1, &f);
-	return report(who(), &f, false);
+	return report(caller_self(), &f, false);
 }
 
 static int
@@ -216,13 +203,13 @@ queue_command(const char *cmd, const char *qid)
 	int rc = EX_OK;
 
 	if (spool_open(&sp, spool_path, &f) != 0)
-		return report(who(), &f, false);
+		return report(caller_self(), &f, false);
 	if (geteuid() != 0 && geteuid() != sp.owner) {
 		fail_set(&f, FAIL_NOPERM, "%s is for root or the spool's owner",
 		    cmd);
-		rc = report(who(), &f, true);
+		rc = report(caller_self(), &f, true);
 	} else if (mailq_admin(&sp, what, qid, &f) != 0) {
-		rc = report(who(), &f, false);
+		rc = report(caller_self(), &f, false);
 	}
 	spool_close(&sp);
 	return rc;
@@ -272,7 +259,7 @@ main(int argc, char **argv)
 	if (argc < 1 || argv_parse(argc, argv, &req, &f) != 0) {
 		if (f.kind == FAIL_NONE)
 			fail_set(&f, FAIL_USAGE, "started without arguments");
-		return report(who(), &f, true);
+		return report(caller_self(), &f, true);
 	}
 	for (int i = 0; i < req.nignored; i++) {
 		char shown[64];
@@ -295,10 +282,12 @@ main(int argc, char **argv)
 		break;
 	}
 
+	/* the gate first: the caller's lookup (caller_self, on first use)
+	 * then runs while the gate starts */
 	if ((rc = open_gate(&req, &h, &conf)) != EX_OK)
 		return rc;
 	if (req.mode == MODE_SMTP) {
-		rc = bsmode_run(&req, &conf, who(), &h);
+		rc = bsmode_run(&req, &conf, caller_self(), &h);
 		(void)handoff_close(&h);
 	} else {
 		rc = run_message(&req, &conf, &h);

@@ -54,29 +54,7 @@
 #define SAFEMAIL_QUEUE_USER "safemail"
 #endif
 
-static struct caller caller;
-static bool identified;
 static bool dropped; /* started by root, now the safemail user */
-
-/* Who called, for a log line: looked up only when one is written. */
-static const struct caller *
-who(void)
-{
-	if (!identified)
-		caller_identify(&caller);
-	identified = true;
-	return &caller;
-}
-
-static int
-usage(void)
-{
-	struct failure f;
-
-	fail_set(&f, FAIL_USAGE, "safemail-relay is started by safemail, "
-				 "not by hand");
-	return report(who(), &f, true);
-}
 
 /* The envelope the front end sealed on fd 3. */
 static int
@@ -113,7 +91,7 @@ deliver_mode(const struct conf *c, const char *spool_path, bool verbose,
 	int rc;
 
 	if (read_envelope(envfd, msgfd, &e, &f) != 0)
-		return report(who(), &f, false);
+		return report(caller_self(), &f, false);
 	rc = backend_submit(c, verbose, &e, msgfd, started,
 	    spool_path, &f);
 	spool_env_free(&e);
@@ -205,7 +183,7 @@ standby_mode(const struct conf *c, const char *spool_path, bool verbose)
 		struct failure f;
 
 		fail_set(&f, FAIL_SOFTWARE, "a malformed request from the gate");
-		return report(who(), &f, false);
+		return report(caller_self(), &f, false);
 	}
 	rc = deliver_mode(c, spool_path, verbose, r.started, false, fds[0],
 	    fds[1]);
@@ -231,12 +209,12 @@ queue_mode(const struct conf *c, const char *spool_path, bool verbose,
 		sel.kind = argv[i][0];
 		sel.value = argv[i + 1];
 	} else if (i != argc) {
-		return usage();
+		return report_by_hand("safemail-relay");
 	}
 	if (spool_open(&sp, spool_path, &f) != 0)
-		return report(who(), &f, false);
+		return report(caller_self(), &f, false);
 	if (queue_run(c, &sp, &sel, verbose, &f) != 0)
-		rc = report(who(), &f, false);
+		rc = report(caller_self(), &f, false);
 	spool_close(&sp);
 	return rc;
 }
@@ -272,7 +250,7 @@ main(int argc, char **argv)
 	if (st.spool_path[0] != '\0')
 		spool_path = st.spool_path;
 	if (argc < 2)
-		return usage();
+		return report_by_hand("safemail-relay");
 	if (argc > 2 && strcmp(argv[2], "-v") == 0) {
 		verbose = true;
 		i = 3;
@@ -293,7 +271,7 @@ main(int argc, char **argv)
 			    st.queue_user[0] != '\0' ? st.queue_user
 						      : SAFEMAIL_QUEUE_USER);
 		}
-		return report(who(), &f, false);
+		return report(caller_self(), &f, false);
 	}
 	if ((strcmp(argv[1], "deliver") == 0 ||
 		strcmp(argv[1], "verdict") == 0) &&
@@ -311,7 +289,7 @@ main(int argc, char **argv)
 
 		rc = fstat(HANDOFF_CHANNEL_FD, &s) == 0 && S_ISSOCK(s.st_mode)
 		    ? standby_mode(&conf, spool_path, verbose)
-		    : usage();
+		    : report_by_hand("safemail-relay");
 	} else if (strcmp(argv[1], "queue") == 0) {
 		rc = queue_mode(&conf, spool_path, verbose, argc, argv, i);
 	} else if (strcmp(argv[1], "one") == 0 && argc == 3 &&
@@ -320,7 +298,7 @@ main(int argc, char **argv)
 
 		rc = 0;
 		if (spool_open(&sp, spool_path, &f) != 0) {
-			rc = report(who(), &f, false);
+			rc = report(caller_self(), &f, false);
 		} else {
 			queue_run_one(&conf, &sp, argv[2]);
 			spool_close(&sp);
@@ -328,9 +306,9 @@ main(int argc, char **argv)
 	} else if (strcmp(argv[1], "check") == 0 && argc == 2) {
 		rc = check_run(&conf, path, &f) == 0
 		    ? 0
-		    : report(who(), &f, false);
+		    : report(caller_self(), &f, false);
 	} else {
-		rc = usage();
+		rc = report_by_hand("safemail-relay");
 	}
 	conf_free(&conf);
 	return rc;

@@ -71,3 +71,13 @@ report(const struct caller *who, const struct failure *f, bool refusal)
 	    refusal ? "refused" : "error", "%s", f->msg);
 	return report_line(f);
 }
+
+int
+report_by_hand(const char *program)
+{
+	struct failure f;
+
+	fail_set(&f, FAIL_USAGE, "%s is started by safemail, not by hand",
+	    program);
+	return report(caller_self(), &f, true);
+}

@@ -26,4 +26,8 @@ void report_caller(int prio, const struct caller *who, const char *kind,
  * elsewhere, as a delivery's is); returns the exit code. */
 int report_line(const struct failure *f);
 
+/* report_by_hand - a back-end program run with a command line of its
+ * own: refused (64), logged with the caller */
+int report_by_hand(const char *program);
+
 #endif
