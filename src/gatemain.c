@@ -39,20 +39,14 @@
 #include "spool.h"
 #include "startup.h"
 
-#ifndef SAFEMAIL_CONFIG_PATH
-#define SAFEMAIL_CONFIG_PATH "/etc/safemail.ini"
-#endif
-#ifndef SAFEMAIL_SPOOL_DIR
-#define SAFEMAIL_SPOOL_DIR "/var/spool/safemail"
-#endif
 
 static struct startup st;
-static const char *config_path = SAFEMAIL_CONFIG_PATH;
+static const char *config_path;
 static struct conf conf; /* without the password, once it is sent */
 /* The relay client started early (serve -s), waiting for the message
  * while the front end reads it: its libcurl loads meanwhile. */
 static struct handoff standby = {-1, -1};
-static const char *spool_path = SAFEMAIL_SPOOL_DIR;
+static const char *spool_path;
 
 static int
 exec_relay(const char *const *args, int envfd, int msgfd)
@@ -404,10 +398,8 @@ main(int argc, char **argv)
 	if (strcmp(mode, "serve") != 0)
 		(void)close(HANDOFF_CHANNEL_FD);
 	log_init(st.log_socket[0] != '\0' ? st.log_socket : NULL);
-	if (st.config_path[0] != '\0')
-		config_path = st.config_path;
-	if (st.spool_path[0] != '\0')
-		spool_path = st.spool_path;
+	config_path = startup_config_path(&st);
+	spool_path = startup_spool_path(&st);
 	if (strcmp(mode, "serve") == 0) {
 		bool verbose = false, send_now = false;
 		int i = 2;

@@ -29,16 +29,10 @@
 #include "submit.h"
 #include "text.h"
 
-#ifndef SAFEMAIL_CONFIG_PATH
-#define SAFEMAIL_CONFIG_PATH "/etc/safemail.ini"
-#endif
-#ifndef SAFEMAIL_SPOOL_DIR
-#define SAFEMAIL_SPOOL_DIR "/var/spool/safemail"
-#endif
 
 static struct startup st;
-static const char *config_path = SAFEMAIL_CONFIG_PATH;
-static const char *spool_path = SAFEMAIL_SPOOL_DIR;
+static const char *config_path;
+static const char *spool_path;
 
 static int
 print_envelope(const struct envelope *env, struct failure *f)
@@ -250,10 +244,8 @@ main(int argc, char **argv)
 	if (startup_harden(&st, 0) != 0)
 		return EX_OSERR;
 	log_init(st.log_socket[0] != '\0' ? st.log_socket : NULL);
-	if (st.config_path[0] != '\0')
-		config_path = st.config_path;
-	if (st.spool_path[0] != '\0')
-		spool_path = st.spool_path;
+	config_path = startup_config_path(&st);
+	spool_path = startup_spool_path(&st);
 	if (argc >= 1 && (rc = admin_command(argc, argv)) >= 0)
 		return rc;
 	if (argc < 1 || argv_parse(argc, argv, &req, &f) != 0) {

@@ -44,12 +44,6 @@
 #include "spool.h"
 #include "startup.h"
 
-#ifndef SAFEMAIL_CONFIG_PATH
-#define SAFEMAIL_CONFIG_PATH "/etc/safemail.ini"
-#endif
-#ifndef SAFEMAIL_SPOOL_DIR
-#define SAFEMAIL_SPOOL_DIR "/var/spool/safemail"
-#endif
 #ifndef SAFEMAIL_QUEUE_USER
 #define SAFEMAIL_QUEUE_USER "safemail"
 #endif
@@ -226,8 +220,7 @@ main(int argc, char **argv)
 	struct failure f = {FAIL_NONE, ""};
 	struct conf conf;
 	struct conf_trust trust;
-	const char *path = SAFEMAIL_CONFIG_PATH;
-	const char *spool_path = SAFEMAIL_SPOOL_DIR;
+	const char *path, *spool_path;
 	bool verbose = false;
 	int i = 2, rc;
 
@@ -245,10 +238,8 @@ main(int argc, char **argv)
 	if (argc < 2 || strcmp(argv[1], "verdict") != 0)
 		(void)close(HANDOFF_STATUS_FD);
 	log_init(st.log_socket[0] != '\0' ? st.log_socket : NULL);
-	if (st.config_path[0] != '\0')
-		path = st.config_path;
-	if (st.spool_path[0] != '\0')
-		spool_path = st.spool_path;
+	path = startup_config_path(&st);
+	spool_path = startup_spool_path(&st);
 	if (argc < 2)
 		return report_by_hand("safemail-relay");
 	if (argc > 2 && strcmp(argv[2], "-v") == 0) {

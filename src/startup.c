@@ -23,6 +23,13 @@
 #include "startup.h"
 #include "text.h"
 
+#ifndef SAFEMAIL_CONFIG_PATH
+#define SAFEMAIL_CONFIG_PATH "/etc/safemail.ini"
+#endif
+#ifndef SAFEMAIL_SPOOL_DIR
+#define SAFEMAIL_SPOOL_DIR "/var/spool/safemail"
+#endif
+
 extern char **environ;
 
 static int
@@ -111,4 +118,17 @@ startup_harden(struct startup *st, int keep_fds)
 	if (chdir("/") != 0)
 		return -1;
 	return 0;
+}
+
+const char *
+startup_config_path(const struct startup *st)
+{
+	return st->config_path[0] != '\0' ? st->config_path
+					   : SAFEMAIL_CONFIG_PATH;
+}
+
+const char *
+startup_spool_path(const struct startup *st)
+{
+	return st->spool_path[0] != '\0' ? st->spool_path : SAFEMAIL_SPOOL_DIR;
 }

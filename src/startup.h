@@ -23,4 +23,9 @@ struct startup {
  * safe; nothing can be reported then, since stderr may be unusable. */
 int startup_harden(struct startup *st, int keep_fds);
 
+/* The configuration file and the spool directory: the build's paths, or
+ * the overrides a process that is not set-ID took. */
+const char *startup_config_path(const struct startup *st);
+const char *startup_spool_path(const struct startup *st);
+
 #endif
