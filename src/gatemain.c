@@ -234,23 +234,36 @@ start_standby(bool verbose)
 	char path[1100];
 
 	if (handoff_spawn(&st, &standby,
-		handoff_relay_path(&st, path, sizeof(path)), args, &f) != 0) {
+		handoff_relay_path(&st, path, sizeof(path)), args, false,
+		&f) != 0) {
 		log_emit(LOG_WARNING, "%s", f.msg);
 		standby.pid = -1;
 		standby.sock = -1;
 	}
 }
 
-/* Send now through the standby relay client: its exit code is ours. */
+/* Send now through the standby relay client: its exit code is ours.
+ * Returns -1 when it is not there to take the message (it could not be
+ * started): the caller then execs the relay client as usual, which says
+ * what is wrong. */
 static int
 send_by_standby(const struct handoff_req *r, const int fds[2])
 {
 	struct failure f = {FAIL_NONE, ""};
+	char ready = 0;
+	ssize_t n;
 	int rc;
 
-	if (handoff_send(&standby, r, fds[0], fds[1], &f) != 0) {
-		(void)handoff_close(&standby);
-		return report(caller_self(), &f, false);
+	/* 'R' once it has loaded and read the configuration; nothing (it
+	 * could not start) or 'F' (it failed): the usual way instead */
+	do
+		n = recv(standby.sock, &ready, 1, 0);
+	while (n < 0 && errno == EINTR);
+	if (n != 1 || ready != 'R' ||
+	    handoff_send(&standby, r, fds[0], fds[1], &f) != 0) {
+		(void)close(standby.sock);
+		standby.sock = -1;
+		return -1;
 	}
 	rc = handoff_close(&standby);
 	if (rc < 0) {
@@ -301,8 +314,8 @@ request(const struct handoff_req *r, bool verbose, int fds[2])
 		reply(line);
 		return -1;
 	}
-	if (standby.sock >= 0)
-		return send_by_standby(r, fds);
+	if (standby.sock >= 0 && (q = send_by_standby(r, fds)) >= 0)
+		return q;
 	{
 		char started[32];
 		const char *args[5];

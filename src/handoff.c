@@ -169,7 +169,7 @@ wait_for(pid_t pid)
 
 int
 handoff_spawn(const struct startup *st, struct handoff *h, const char *path,
-    const char *const *args, struct failure *f)
+    const char *const *args, bool loud, struct failure *f)
 {
 	int sv[2];
 
@@ -193,7 +193,8 @@ handoff_spawn(const struct startup *st, struct handoff *h, const char *path,
 		if (high >= 0 && dup2(high, HANDOFF_CHANNEL_FD) ==
 				     HANDOFF_CHANNEL_FD)
 			(void)handoff_exec(st, path, args, -1, -1, &cf);
-		(void)dprintf(STDERR_FILENO, "safemail: %s\n", cf.msg);
+		if (loud)
+			(void)dprintf(STDERR_FILENO, "safemail: %s\n", cf.msg);
 		_exit(71);
 	}
 	(void)close(sv[1]);
@@ -219,7 +220,7 @@ handoff_open(const struct startup *st, struct handoff *h, bool verbose,
 		args[a++] = "-s";
 	args[a] = NULL;
 	if (handoff_spawn(st, h, handoff_gate_path(st, path, sizeof(path)),
-		args, f) != 0)
+		args, true, f) != 0)
 		return -1;
 	do
 		n = recv(h->sock, buf, cap - 1, 0);
@@ -270,8 +271,7 @@ handoff_send(struct handoff *h, const struct handoff_req *r, int envfd,
 		n = sendmsg(h->sock, &mh, MSG_NOSIGNAL);
 	while (n < 0 && errno == EINTR);
 	if (n != len) {
-		fail_set(f, FAIL_OSERR, "cannot hand the message to the gate: "
-					"%s",
+		fail_set(f, FAIL_OSERR, "cannot hand the message over: %s",
 		    n < 0 ? strerror(errno) : "short write");
 		return -1;
 	}

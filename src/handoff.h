@@ -59,11 +59,12 @@ int handoff_open(const struct startup *st, struct handoff *h, bool verbose,
     bool send_now, char *buf, size_t cap, size_t *len, int *status,
     struct failure *f);
 
-/* handoff_spawn - fork and exec the program at path with args, sv's
- * other end on descriptor 3 (HANDOFF_CHANNEL_FD) of the child; h gets the
- * child and this end. */
+/* handoff_spawn - fork and exec the program at path with args, a
+ * socket's other end on descriptor 3 (HANDOFF_CHANNEL_FD) of the child;
+ * h gets the child and this end. When the exec fails the child says so
+ * on stderr if loud, and ends with 71. */
 int handoff_spawn(const struct startup *st, struct handoff *h,
-    const char *path, const char *const *args, struct failure *f);
+    const char *path, const char *const *args, bool loud, struct failure *f);
 
 /* handoff_send - one request with its two descriptors */
 int handoff_send(struct handoff *h, const struct handoff_req *r, int envfd,

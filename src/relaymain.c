@@ -29,6 +29,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -153,7 +154,10 @@ static bool
 standby_unwanted(void)
 {
 	struct handoff_req r;
-	int fds[2], rc = handoff_receive(HANDOFF_CHANNEL_FD, &r, fds);
+	int fds[2], rc;
+
+	(void)send(HANDOFF_CHANNEL_FD, "F", 1, MSG_NOSIGNAL);
+	rc = handoff_receive(HANDOFF_CHANNEL_FD, &r, fds);
 
 	if (rc == 0) {
 		(void)close(fds[0]);
@@ -169,8 +173,12 @@ static int
 standby_mode(const struct conf *c, const char *spool_path, bool verbose)
 {
 	struct handoff_req r;
-	int fds[2], rc = handoff_receive(HANDOFF_CHANNEL_FD, &r, fds);
+	int fds[2], rc;
 
+	/* ready: the gate hands over the message only now */
+	if (send(HANDOFF_CHANNEL_FD, "R", 1, MSG_NOSIGNAL) != 1)
+		return 0;
+	rc = handoff_receive(HANDOFF_CHANNEL_FD, &r, fds);
 	if (rc == 1)
 		return 0;
 	if (rc != 0 || r.queue || r.verdict) {

@@ -132,4 +132,16 @@ r = env.run(["-t", "-i"], stdin=b"To: a@x.org\n\nbody\n")
 t.ok(r.rc == 75 and r.err.startswith("safemail: relay 127.0.0.1:2525") and
      any("status=deferred" in l for l in r.logs),
      "delivery with no relay listening: 75, one line, logged deferred", r)
+
+# The relay client missing (the gate starts it early, before the message
+# is read): one line that names it, not two, and a failure exit.
+import shutil  # noqa: E402
+lonely = os.path.join(env.dir, "libexec-gate-only")
+os.mkdir(lonely)
+shutil.copy(smtest.GATE, lonely)
+r = env.run(["-t", "-i"], stdin=b"To: a@x.org\n\nbody\n",
+            env={"SAFEMAIL_LIBEXEC": lonely})
+t.ok(r.rc == 71 and r.err.count("\n") == 1 and
+     "cannot run %s/safemail-relay" % lonely in r.err,
+     "no relay client to start: 71, one line naming it", r)
 t.done()
