@@ -91,8 +91,8 @@ detached(const char *qid)
 		(void)handoff_exec(&st,
 		    handoff_relay_path(&st, path, sizeof(path)), args, -1, -1,
 		    &f);
-		log_emit(LOG_WARNING, "%s: %s; the next queue run sends it", qid,
-		    f.msg);
+		log_emit(LOG_WARNING, "%s: %s; the next queue run sends it",
+		    qid, f.msg);
 		_exit(0);
 	}
 }
@@ -116,14 +116,19 @@ read_request_files(const int fds[2], struct spool_env *e, struct failure *f)
 	    (unsigned long long)st_msg.st_size != e->size ||
 	    lseek(fds[1], 0, SEEK_SET) != 0) {
 		spool_env_free(e);
-		fail_set(f, FAIL_SOFTWARE, "the message from the front end is "
-					   "not of the size its envelope gives");
+		fail_set(f, FAIL_SOFTWARE, "the message from the front end "
+					   "is not of the size its envelope "
+					   "gives");
 		return -1;
 	}
+	/* the login matters only without a default_sender: no passwd
+	 * lookup on the common path */
 	if (e->uid != (unsigned)getuid() ||
-	    !sender_permitted(&conf, e->sender, e->null_sender, caller_self()->user)) {
-		fail_set(f, FAIL_SENDER_DENIED, "an envelope the policy does not "
-						"allow (uid %u, sender <%s>)",
+	    !sender_permitted(&conf, e->sender, e->null_sender,
+		conf.default_sender[0] != '\0' ? "" : caller_self()->user)) {
+		fail_set(f, FAIL_SENDER_DENIED,
+		    "an envelope the policy does not allow (uid %u, sender "
+		    "<%s>)",
 		    e->uid, e->null_sender ? "" : e->sender);
 		spool_env_free(e);
 		return -1;
@@ -286,7 +291,8 @@ request(const struct handoff_req *r, bool verbose, int fds[2])
 		bool denied = f.kind == FAIL_SENDER_DENIED;
 
 		if (r->verdict) {
-			report_caller(LOG_WARNING, caller_self(), "refused", "%s", f.msg);
+			report_caller(LOG_WARNING, caller_self(), "refused",
+			    "%s", f.msg);
 			(void)snprintf(line, sizeof(line), "%s %s",
 			    denied ? "553 5.7.1" : "451 4.3.0", f.msg);
 			reply(line);
@@ -308,7 +314,8 @@ request(const struct handoff_req *r, bool verbose, int fds[2])
 		return report(caller_self(), &f, false);
 	if (r->verdict) {
 		if (q < 0)
-			(void)snprintf(line, sizeof(line), "451 4.3.0 %s", f.msg);
+			(void)snprintf(line, sizeof(line), "451 4.3.0 %s",
+			    f.msg);
 		else
 			verdict(r, verbose, fds, line, sizeof(line));
 		reply(line);

@@ -379,7 +379,8 @@ handoff_receive(int sock, struct handoff_req *r, int fds[2])
 		for (size_t i = 0; i < k; i++) {
 			int fd;
 
-			memcpy(&fd, CMSG_DATA(cm) + i * sizeof(int), sizeof(fd));
+			memcpy(&fd, CMSG_DATA(cm) + i * sizeof(int),
+			    sizeof(fd));
 			if (nfds < 2)
 				fds[nfds] = fd;
 			else

@@ -120,7 +120,8 @@ run_message(const struct request *req, const struct conf *c,
 		submission_discard(&s, (unsigned)caller_self()->uid);
 		goto out;
 	}
-	if (submission_envelope(&s, req, (unsigned)caller_self()->uid, &e, &f) != 0 ||
+	if (submission_envelope(&s, req, (unsigned)caller_self()->uid, &e,
+		&f) != 0 ||
 	    (envfd = handoff_envelope(&e, &f)) < 0) {
 		rc = report(caller_self(), &f, false);
 		goto out;

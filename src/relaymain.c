@@ -184,7 +184,8 @@ standby_mode(const struct conf *c, const char *spool_path, bool verbose)
 	if (rc != 0 || r.queue || r.verdict) {
 		struct failure f;
 
-		fail_set(&f, FAIL_SOFTWARE, "a malformed request from the gate");
+		fail_set(&f, FAIL_SOFTWARE,
+		    "a malformed request from the gate");
 		return report(caller_self(), &f, false);
 	}
 	rc = deliver_mode(c, spool_path, verbose, r.started, false, fds[0],
