@@ -119,6 +119,8 @@ become_queue_user(const struct startup *st, struct failure *f)
 		return 0;
 	if (strcmp(name, "root") == 0)
 		return 0; /* only a test (not set-ID) can ask for this */
+	/* log lines name who called (root), not who we become */
+	(void)caller_self();
 	errno = 0;
 	pw = getpwnam(name);
 	if (pw == NULL || pw->pw_uid == 0) {
