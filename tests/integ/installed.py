@@ -363,7 +363,30 @@ t.ok(all(b"egid=%d\n" % GID not in m for m in found) and
 stall = smtprelay.Relay(auth=(USER, SECRET), auth_require_tls=False,
                         script={"DATA": "354-then-stall"})
 write_conf(stall.port, PLAIN)
-p = as_web([SENDMAIL, "-t", "-i"], wait=False)
+# Core dumps go to one absolute place for this part (restored at exit), so
+# that a dump would be found whatever the process's directory.
+cores_dir = os.path.join(P, "cores")
+os.mkdir(cores_dir)
+os.chmod(cores_dir, 0o1777)
+pattern_file = "/proc/sys/kernel/core_pattern"
+try:
+    with open(pattern_file) as f:
+        old_pattern = f.read().rstrip("\n")
+    with open(pattern_file, "w") as f:
+        f.write(os.path.join(cores_dir, "core.%e.%p"))
+    atexit.register(lambda: open(pattern_file, "w").write(old_pattern))
+    own_pattern = True
+except OSError:
+    own_pattern = False
+# Control: a plain process of the web user, core size unlimited, dumps.
+ctl = as_web(["sh", "-c", "ulimit -c unlimited; exec sleep 30"], wait=False)
+time.sleep(0.3)
+os.kill(ctl.pid, signal.SIGSEGV)
+ctl.wait()
+time.sleep(0.3)
+control_cores = os.listdir(cores_dir)
+p = as_web(["sh", "-c", "ulimit -c unlimited; exec \"$0\" -t -i",
+            SENDMAIL], wait=False)
 p.stdin.write(MSG)
 p.stdin.close()
 pid = smprobe.wait_descendant(p.pid, "safemail-relay", lambda: b"DATA" in
@@ -395,10 +418,17 @@ if pid:
                     "--regid=%d" % WEB.pw_gid, "--clear-groups", "kill",
                     "-SEGV", str(pid)])
     p.wait(timeout=20)
-    cores = [c for c in ("/core", os.path.join(W, "core"),
-                         "/core.%d" % pid) if os.path.exists(c)]
+    time.sleep(0.3)
+    cores = [c for c in os.listdir(cores_dir) if c not in control_cores]
+    cores += [c for c in ("/core", os.path.join(W, "core"))
+              if os.path.exists(c)]
+    t.ok(own_pattern and control_cores,
+         "control: with core_pattern set to a test directory, a plain "
+         "process of the web user does dump core", (own_pattern,
+                                                    control_cores))
     t.ok(p.returncode != 0 and not cores,
-         "killed with SIGSEGV by the web user: no core dump anywhere",
+         "the relay client killed with SIGSEGV by the web user (core size "
+         "unlimited by the caller): no core dump anywhere",
          (p.returncode, cores))
 else:
     p.kill()
