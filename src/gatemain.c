@@ -346,8 +346,8 @@ serve(bool verbose, bool send_now)
 	if (conf_load_policy(config_path, &trust, &conf, &policy, &len, &f) !=
 	    0)
 		return report(caller_self(), &f, false);
-	/* before anything else: its libcurl takes longest to load (not for
-	 * async or disable, which would only waste it) */
+	/* as soon as the configuration allows: its libcurl takes longest
+	 * to load (not for async or disable, which would only waste it) */
 	if (send_now && !conf.async && !conf.disable)
 		start_standby(verbose);
 	/* the relay reads it again, for itself: nothing here needs it */
