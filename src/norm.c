@@ -105,11 +105,18 @@ norm_push(struct norm *n, const char *p, size_t len, struct failure *f)
 		default: {
 			/* A run of ordinary bytes is copied at once, as far as
 			 * the line has room; a full line goes to add_byte. */
-			size_t run = 1, room = LINE_MAX_OCTETS - n->len;
+			size_t room = LINE_MAX_OCTETS - n->len;
+			size_t run = len - i < room ? len - i : room;
+			const char *s = p + i, *stop;
 
-			while (i + run < len && run < room && p[i + run] != '\n' &&
-			    p[i + run] != '\r' && p[i + run] != '\0')
-				run++;
+			/* the first LF, CR or NUL ends the run: memchr scans
+			 * many bytes at a time (c itself is none of them) */
+			if ((stop = memchr(s, '\n', run)) != NULL)
+				run = (size_t)(stop - s);
+			if ((stop = memchr(s, '\r', run)) != NULL)
+				run = (size_t)(stop - s);
+			if ((stop = memchr(s, '\0', run)) != NULL)
+				run = (size_t)(stop - s);
 			if (room == 0) {
 				if (add_byte(n, c, f) != 0)
 					return -1;
