@@ -333,6 +333,16 @@ send_body(const struct smtp_io *io, struct smtp_result *r, struct failure *f)
 			return -1;
 		if (got == 0)
 			break;
+		/* No line of this chunk starts with a dot (the usual case):
+		 * it goes as it is, without the copy. */
+		if (!(line_start && in[0] == '.') &&
+		    memmem(in, got, "\n.", 2) == NULL) {
+			line_start = in[got - 1] == '\n';
+			r->wire_bytes += got;
+			if (io->send(io->ctx, in, got, f) != 0)
+				return -1;
+			continue;
+		}
 		while (i < got) {
 			/* up to and with the next LF, copied at once */
 			const char *nl = memchr(in + i, '\n', got - i);

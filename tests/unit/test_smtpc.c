@@ -251,5 +251,20 @@ main(void)
 	txn(&t, 0);
 	ok(run(&k, &none, &t, &r, &f) == -1 && k.sent_len == 0,
 	    "no recipients: nothing sent (libcurl would send HELP)");
+	/* Dot-stuffing wherever the reads cut the message: a chunk with no
+	 * line starting with a dot goes as it is, the others are copied. */
+	for (size_t cut = 1; cut <= 9; cut++) {
+		memset(&k, 0, sizeof(k));
+		k.replies = "250 ok\r\n250 ok\r\n354 go\r\n250 ok\r\n";
+		k.msg = "a\r\n.b\r\n..c\r\nd.\r\n\r\n.\r\ne\r\n";
+		k.msg_chunk = cut;
+		txn(&t, 1);
+		ok(run(&k, &none, &t, &r, &f) == 0 &&
+			strcmp(k.sent, "MAIL FROM:<s@x.org>\r\nRCPT TO:<a@x.org>"
+				       "\r\nDATA\r\na\r\n..b\r\n...c\r\nd.\r\n"
+				       "\r\n..\r\ne\r\n.\r\n") == 0,
+		    "reads of %zu bytes: every line-start dot doubled, no other",
+		    cut);
+	}
 	return done_testing();
 }
