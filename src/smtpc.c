@@ -317,6 +317,21 @@ envelope_phase(const struct smtp_io *io, struct smtp_reader *rd,
 	return 0;
 }
 
+/* Does a line start with a dot in p (a line starts at p when
+ * line_start)? Dots are rarer than line ends: memchr for them. */
+static bool
+dot_line(const char *p, size_t n, bool line_start)
+{
+	const char *d = p, *end = p + n;
+
+	while ((d = memchr(d, '.', (size_t)(end - d))) != NULL) {
+		if (d == p ? line_start : d[-1] == '\n')
+			return true;
+		d++;
+	}
+	return false;
+}
+
 /* The message, dot-stuffed (RFC 5321 4.5.2): it arrives normalized, every
  * line ending in CRLF, so a line starts after each LF. */
 static int
@@ -335,8 +350,7 @@ send_body(const struct smtp_io *io, struct smtp_result *r, struct failure *f)
 			break;
 		/* No line of this chunk starts with a dot (the usual case):
 		 * it goes as it is, without the copy. */
-		if (!(line_start && in[0] == '.') &&
-		    memmem(in, got, "\n.", 2) == NULL) {
+		if (!dot_line(in, got, line_start)) {
 			line_start = in[got - 1] == '\n';
 			r->wire_bytes += got;
 			if (io->send(io->ctx, in, got, f) != 0)
