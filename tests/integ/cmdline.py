@@ -144,4 +144,33 @@ r = env.run(["-t", "-i"], stdin=b"To: a@x.org\n\nbody\n",
 t.ok(r.rc == 71 and r.err.count("\n") == 1 and
      "cannot run %s/safemail-relay" % lonely in r.err,
      "no relay client to start: 71, one line naming it", r)
+
+# A message refused after the gate started the relay client early: the
+# client sees the socket close and ends; nothing is left running.
+import time  # noqa: E402
+own = os.path.join(env.dir, "libexec-own")
+os.mkdir(own)
+shutil.copy(smtest.GATE, own)
+shutil.copy(smtest.RELAY, own)
+
+
+def running_from(d):
+    found = []
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            if os.readlink("/proc/%s/exe" % pid).startswith(d + "/"):
+                found.append(pid)
+        except OSError:
+            pass
+    return found
+
+
+r = env.run(["-t", "-i"], stdin=b"To: a@x.org\n\nnul \0 here\n",
+            env={"SAFEMAIL_LIBEXEC": own})
+deadline = time.time() + 5
+while running_from(own) and time.time() < deadline:
+    time.sleep(0.05)
+t.ok(r.rc == 65 and r.err.count("\n") == 1 and not running_from(own),
+     "refused after the relay client was started: 65, one line, and no "
+     "process of the back end left running", (r, running_from(own)))
 t.done()
