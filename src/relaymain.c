@@ -126,7 +126,7 @@ become_queue_user(const struct startup *st, struct failure *f)
 	if (pw == NULL || pw->pw_uid == 0) {
 		fail_set(f, FAIL_NOUSER, "queue runs do not run as root, and "
 					 "there is no user %s to run as "
-					 "(see safemail(8), INSTALLATION)",
+					 "(see safemail(8), SECURITY)",
 		    name);
 		return -1;
 	}
