@@ -33,7 +33,6 @@
 #include "handoff.h"
 #include "log.h"
 #include "mailq.h"
-#include "msgfile.h"
 #include "report.h"
 #include "sender.h"
 #include "spool.h"
@@ -103,24 +102,8 @@ detached(const char *qid)
 static int
 read_request_files(const int fds[2], struct spool_env *e, struct failure *f)
 {
-	struct stat st_msg;
-
-	if (!msgfile_sealed(fds[0]) || !msgfile_sealed(fds[1]) ||
-	    lseek(fds[0], 0, SEEK_SET) != 0 ||
-	    spool_env_read_fd(fds[0], e, f) != 0) {
-		fail_set(f, FAIL_SOFTWARE, "the envelope from the front end is "
-					   "missing, unsealed or invalid");
+	if (handoff_read_files(fds[0], fds[1], e, f) != 0)
 		return -1;
-	}
-	if (fstat(fds[1], &st_msg) != 0 || !S_ISREG(st_msg.st_mode) ||
-	    (unsigned long long)st_msg.st_size != e->size ||
-	    lseek(fds[1], 0, SEEK_SET) != 0) {
-		spool_env_free(e);
-		fail_set(f, FAIL_SOFTWARE, "the message from the front end "
-					   "is not of the size its envelope "
-					   "gives");
-		return -1;
-	}
 	/* the login matters only without a default_sender: no passwd
 	 * lookup on the common path */
 	if (e->uid != (unsigned)getuid() ||

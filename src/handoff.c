@@ -9,11 +9,14 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include "handoff.h"
 #include "log.h"
+#include "msgfile.h"
+#include "spool.h"
 
 #ifndef SAFEMAIL_LIBEXEC_DIR
 #define SAFEMAIL_LIBEXEC_DIR "/usr/libexec/safemail"
@@ -303,6 +306,30 @@ handoff_close(struct handoff *h)
 	rc = wait_for(h->pid);
 	h->pid = -1;
 	return rc;
+}
+
+int
+handoff_read_files(int envfd, int msgfd, struct spool_env *e,
+    struct failure *f)
+{
+	struct stat st;
+
+	if (!msgfile_sealed(envfd) || !msgfile_sealed(msgfd) ||
+	    lseek(envfd, 0, SEEK_SET) != 0 || lseek(msgfd, 0, SEEK_SET) != 0 ||
+	    spool_env_read_fd(envfd, e, f) != 0) {
+		fail_set(f, FAIL_SOFTWARE, "the envelope from the front end is "
+					   "missing, unsealed or invalid");
+		return -1;
+	}
+	if (fstat(msgfd, &st) != 0 || !S_ISREG(st.st_mode) ||
+	    (unsigned long long)st.st_size != e->size) {
+		spool_env_free(e);
+		fail_set(f, FAIL_SOFTWARE, "the message from the front end "
+					   "is not of the size its envelope "
+					   "gives");
+		return -1;
+	}
+	return 0;
 }
 
 /* ---- the gate's side ---- */

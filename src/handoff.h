@@ -81,6 +81,14 @@ int handoff_close(struct handoff *h);
 /* handoff_envelope - a sealed memfd holding e's text, at offset 0. */
 int handoff_envelope(const struct spool_env *e, struct failure *f);
 
+/* handoff_read_files - what a back-end program checks of the two files
+ * it is handed, trusting nothing: both sealed memory files, the envelope
+ * valid in the strict spool format, the message a regular file of the
+ * size the envelope gives. Both are rewound. e is spool_env_free'd by the
+ * caller on success only. */
+int handoff_read_files(int envfd, int msgfd, struct spool_env *e,
+    struct failure *f);
+
 /* The gate's side: the policy packet, and the next request (0), the end
  * of requests (1) or a malformed one (-1). fds get the two descriptors. */
 int handoff_send_policy(int sock, const char *text, size_t len);

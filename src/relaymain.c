@@ -39,7 +39,6 @@
 #include "conf.h"
 #include "handoff.h"
 #include "log.h"
-#include "msgfile.h"
 #include "queue.h"
 #include "report.h"
 #include "spool.h"
@@ -51,32 +50,6 @@
 
 static bool dropped; /* started by root, now the safemail user */
 
-/* The envelope the front end sealed on fd 3. */
-static int
-read_envelope(int envfd, int msgfd, struct spool_env *e,
-    struct failure *f)
-{
-	struct stat st;
-
-	if (!msgfile_sealed(envfd) ||
-	    !msgfile_sealed(msgfd) ||
-	    fstat(envfd, &st) != 0 || !S_ISREG(st.st_mode) ||
-	    lseek(envfd, 0, SEEK_SET) != 0 ||
-	    lseek(msgfd, 0, SEEK_SET) != 0 ||
-	    spool_env_read_fd(envfd, e, f) != 0) {
-		fail_set(f, FAIL_SOFTWARE,
-		    "the envelope from the front end is missing or invalid");
-		return -1;
-	}
-	if (fstat(msgfd, &st) != 0 || !S_ISREG(st.st_mode) ||
-	    (unsigned long long)st.st_size != e->size) {
-		spool_env_free(e);
-		fail_set(f, FAIL_SOFTWARE, "no message from the front end");
-		return -1;
-	}
-	return 0;
-}
-
 static int
 deliver_mode(const struct conf *c, const char *spool_path, bool verbose,
     double started, bool verdict, int envfd, int msgfd)
@@ -85,7 +58,7 @@ deliver_mode(const struct conf *c, const char *spool_path, bool verbose,
 	struct spool_env e;
 	int rc;
 
-	if (read_envelope(envfd, msgfd, &e, &f) != 0)
+	if (handoff_read_files(envfd, msgfd, &e, &f) != 0)
 		return report(caller_self(), &f, false);
 	rc = backend_submit(c, verbose, &e, msgfd, started,
 	    spool_path, &f);
