@@ -54,7 +54,7 @@ exec_relay(const char *const *args, int envfd, int msgfd)
 	char path[1100];
 
 	(void)handoff_exec(&st, handoff_relay_path(&st, path, sizeof(path)),
-	    args, envfd, msgfd, &f);
+	    args, envfd, msgfd, -1, &f);
 	return report(caller_self(), &f, false);
 }
 
@@ -89,7 +89,7 @@ detached(const char *qid)
 			_exit(0);
 		(void)handoff_exec(&st,
 		    handoff_relay_path(&st, path, sizeof(path)), args, -1, -1,
-		    &f);
+		    -1, &f);
 		log_emit(LOG_WARNING, "%s: %s; the next queue run sends it",
 		    qid, f.msg);
 		_exit(0);
@@ -170,15 +170,10 @@ verdict(const struct handoff_req *r, bool verbose, const int fds[2],
 	if (pid == 0) {
 		struct failure f = {FAIL_NONE, ""};
 		char path[1100];
-		/* above 9 first: the files may sit on 5 */
-		int e2 = fcntl(fds[0], F_DUPFD_CLOEXEC, 10);
-		int m2 = fcntl(fds[1], F_DUPFD_CLOEXEC, 10);
 
-		if (e2 >= 0 && m2 >= 0 &&
-		    dup2(pipefd[1], HANDOFF_STATUS_FD) == HANDOFF_STATUS_FD)
-			(void)handoff_exec(&st,
-			    handoff_relay_path(&st, path, sizeof(path)), args,
-			    e2, m2, &f);
+		(void)handoff_exec(&st,
+		    handoff_relay_path(&st, path, sizeof(path)), args, fds[0],
+		    fds[1], pipefd[1], &f);
 		log_emit(LOG_ERR, "%s", f.msg);
 		_exit(71);
 	}

@@ -97,7 +97,7 @@ handoff_relay_args(const char *args[5], char started[32], const char *mode,
 	args[n] = NULL;
 }
 
-/* Put fd on target (fd is above 9, so the two never collide). */
+/* Put fd on target (fd is above 9, so none collide). */
 static int
 place(int fd, int target)
 {
@@ -108,7 +108,8 @@ place(int fd, int target)
 
 int
 handoff_exec(const struct startup *st, const char *path,
-    const char *const *args, int envfd, int msgfd, struct failure *f)
+    const char *const *args, int envfd, int msgfd, int statusfd,
+    struct failure *f)
 {
 	static const struct {
 		const char *name;
@@ -124,7 +125,10 @@ handoff_exec(const struct startup *st, const char *path,
 	char env_path[] = "PATH=/usr/bin:/bin";
 	char env_buf[NOVR][1100];
 	char *envp[NOVR + 2], *argv[8];
-	int n = 0, high_env = -1, high_msg = -1;
+	const int from[3] = {envfd, msgfd, statusfd};
+	const int to[3] = {HANDOFF_ENVELOPE_FD, HANDOFF_MESSAGE_FD,
+	    HANDOFF_STATUS_FD};
+	int n = 0, high[3] = {-1, -1, -1};
 	size_t a;
 
 	/* execve takes char *const[]: copy the pointers, not the strings */
@@ -143,19 +147,20 @@ handoff_exec(const struct startup *st, const char *path,
 		envp[n++] = env_buf[i];
 	}
 	envp[n] = NULL;
-	if (envfd >= 0)
-		high_env = fcntl(envfd, F_DUPFD_CLOEXEC, 10);
-	if (msgfd >= 0)
-		high_msg = fcntl(msgfd, F_DUPFD_CLOEXEC, 10);
-	if ((envfd >= 0 && high_env < 0) || (msgfd >= 0 && high_msg < 0) ||
-	    place(high_env, HANDOFF_ENVELOPE_FD) != 0 ||
-	    place(high_msg, HANDOFF_MESSAGE_FD) != 0) {
-		fail_set(f, FAIL_OSERR, "cannot hand the message over: %s",
-		    strerror(errno));
-		return -1;
-	}
+	/* all above 9 first, then onto 3, 4, 5: no one overwrites another */
+	for (int i = 0; i < 3; i++)
+		if (from[i] >= 0 &&
+		    (high[i] = fcntl(from[i], F_DUPFD_CLOEXEC, 10)) < 0)
+			goto fail;
+	for (int i = 0; i < 3; i++)
+		if (place(high[i], to[i]) != 0)
+			goto fail;
 	(void)execve(path, argv, envp);
 	fail_set(f, FAIL_OSERR, "cannot run %s: %s", path, strerror(errno));
+	return -1;
+fail:
+	fail_set(f, FAIL_OSERR, "cannot hand the message over: %s",
+	    strerror(errno));
 	return -1;
 }
 
@@ -195,7 +200,7 @@ handoff_spawn(const struct startup *st, struct handoff *h, const char *path,
 
 		if (high >= 0 && dup2(high, HANDOFF_CHANNEL_FD) ==
 				     HANDOFF_CHANNEL_FD)
-			(void)handoff_exec(st, path, args, -1, -1, &cf);
+			(void)handoff_exec(st, path, args, -1, -1, -1, &cf);
 		if (loud)
 			(void)dprintf(STDERR_FILENO, "safemail: %s\n", cf.msg);
 		_exit(71);

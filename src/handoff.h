@@ -111,10 +111,11 @@ void handoff_relay_args(const char *args[5], char started[32],
     const char *mode, bool verbose, double at);
 
 /* handoff_exec - replace this process by the program at path with args;
- * envfd and msgfd (or -1) land on descriptors 3 and 4. The overrides a
- * process that is not set-ID honoured are passed on. Returns only on
- * failure. */
+ * envfd, msgfd and statusfd (each may be -1) land on descriptors 3, 4 and
+ * 5. The overrides a process that is not set-ID honoured are passed on.
+ * Returns only on failure. */
 int handoff_exec(const struct startup *st, const char *path,
-    const char *const *args, int envfd, int msgfd, struct failure *f);
+    const char *const *args, int envfd, int msgfd, int statusfd,
+    struct failure *f);
 
 #endif

@@ -155,7 +155,7 @@ run_back_end(const char *const *args)
 
 	(void)fflush(stdout);
 	(void)handoff_exec(&st, handoff_gate_path(&st, path, sizeof(path)),
-	    args, -1, -1, &f);
+	    args, -1, -1, -1, &f);
 	return report(caller_self(), &f, false);
 }
 
