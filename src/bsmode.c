@@ -214,7 +214,6 @@ data_end(void *ctx, char *out, size_t sz)
 	struct failure f = x->data_failure;
 	struct spool_env e;
 	char status[700];
-	int envfd;
 
 	if (f.kind == FAIL_NONE)
 		(void)submit_stream_end(x->ss, &f);
@@ -241,19 +240,13 @@ data_end(void *ctx, char *out, size_t sz)
 		reset(x);
 		return;
 	}
-	envfd = handoff_envelope(&e, &f);
-	spool_env_free(&e);
+	/* async: the gate queues it and replies "queued as"; else the relay
+	 * client's verdict */
 	status[0] = '\0';
-	if (envfd >= 0) {
-		/* async: the gate queues it and replies "queued as"; else the
-		 * relay's verdict */
-		struct handoff_req r = {submission_async(x->c, x->req), true,
-		    x->req->delivery != DELIVERY_QUEUE, x->s.started};
-
-		if (handoff_send(x->h, &r, envfd, x->s.file->fd, &f) == 0)
-			handoff_reply(x->h, status, sizeof(status));
-		(void)close(envfd);
-	}
+	if (submission_hand_over(x->h, &x->s, x->req, x->c, &e, true, &f) ==
+	    0)
+		handoff_reply(x->h, status, sizeof(status));
+	spool_env_free(&e);
 	if (strlen(status) >= 4 && status[0] >= '2' && status[0] <= '5')
 		(void)snprintf(out, sz, "%s", status);
 	else

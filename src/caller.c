@@ -3,13 +3,12 @@
 
 #include <fcntl.h>
 #include <pwd.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "addr.h"
-#include <stdbool.h>
-
 #include "caller.h"
 #include "text.h"
 

@@ -29,7 +29,6 @@
 #include "submit.h"
 #include "text.h"
 
-
 static struct startup st;
 static const char *config_path;
 static const char *spool_path;
@@ -104,7 +103,7 @@ run_message(const struct request *req, const struct conf *c,
 	struct failure f = {FAIL_NONE, ""};
 	struct submission s;
 	struct spool_env e;
-	int rc = EX_OK, envfd = -1;
+	int rc = EX_OK;
 
 	memset(&e, 0, sizeof(e));
 	if (submit_message(req, c, caller_self(), &s, &f) != 0) {
@@ -120,25 +119,14 @@ run_message(const struct request *req, const struct conf *c,
 		submission_discard(&s, (unsigned)caller_self()->uid);
 		goto out;
 	}
+	(void)fflush(stdout);
 	if (submission_envelope(&s, req, (unsigned)caller_self()->uid, &e,
 		&f) != 0 ||
-	    (envfd = handoff_envelope(&e, &f)) < 0) {
+	    submission_hand_over(h, &s, req, c, &e, false, &f) != 0)
 		rc = report(caller_self(), &f, false);
-		goto out;
-	}
-	{
-		struct handoff_req r = {submission_async(c, req), false,
-		    req->delivery != DELIVERY_QUEUE, s.started};
-
-		(void)fflush(stdout);
-		if (handoff_send(h, &r, envfd, s.file->fd, &f) != 0)
-			rc = report(caller_self(), &f, false);
-		else
-			rc = gate_outcome(h);
-	}
+	else
+		rc = gate_outcome(h);
 out:
-	if (envfd >= 0)
-		(void)close(envfd);
 	spool_env_free(&e);
 	submission_free(&s);
 	(void)handoff_close(h);

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "compose.h"
+#include "handoff.h"
 #include "log.h"
 #include "msg.h"
 #include "report.h"
@@ -434,6 +435,22 @@ submission_async(const struct conf *c, const struct request *req)
 	return (c->async || req->delivery == DELIVERY_QUEUE ||
 		   req->delivery == DELIVERY_BACKGROUND) &&
 	    req->delivery != DELIVERY_INTERACTIVE;
+}
+
+int
+submission_hand_over(struct handoff *h, const struct submission *s,
+    const struct request *req, const struct conf *c,
+    const struct spool_env *e, bool verdict, struct failure *f)
+{
+	struct handoff_req r = {submission_async(c, req), verdict,
+	    req->delivery != DELIVERY_QUEUE, s->started};
+	int envfd = handoff_envelope(e, f), rc;
+
+	if (envfd < 0)
+		return -1;
+	rc = handoff_send(h, &r, envfd, s->file->fd, f);
+	(void)close(envfd);
+	return rc;
 }
 
 void

@@ -41,6 +41,14 @@ void submission_free(struct submission *s);
 /* submission_async - async = yes, -odq or -odb, and not -odi */
 bool submission_async(const struct conf *c, const struct request *req);
 
+/* submission_hand_over - the envelope (sealed in a memfd) and the
+ * message to the gate: queued when async, else sent; verdict: -bs, the
+ * gate replies with an SMTP line (handoff_reply) instead of ending. */
+struct handoff;
+int submission_hand_over(struct handoff *h, const struct submission *s,
+    const struct request *req, const struct conf *c,
+    const struct spool_env *e, bool verdict, struct failure *f);
+
 /* submission_discard - disable = yes: the message's one log line */
 void submission_discard(const struct submission *s, unsigned uid);
 
