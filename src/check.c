@@ -70,8 +70,9 @@ print_config(const struct conf *c, const char *path)
 	(void)printf("allow_plaintext_auth = %s\nhelo_name = %s\n",
 	    yes_no(c->allow_plaintext_auth), or_unset(c->helo_name));
 	(void)printf("connect_timeout = %u\ncommand_timeout = %u\n"
-		     "message_timeout = %u\n",
-	    c->connect_timeout, c->command_timeout, c->message_timeout);
+		     "message_timeout = %u\nlinger = %u\n",
+	    c->connect_timeout, c->command_timeout, c->message_timeout,
+	    c->linger);
 	(void)printf("\n[aliases]\n");
 	for (size_t i = 0; i < c->naliases; i++) {
 		(void)printf("%s =", c->aliases[i].name);

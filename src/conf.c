@@ -58,6 +58,7 @@ enum key_id {
 	K_BOUNCE_ADMIN,
 	K_CONNECTIONS,
 	K_BS_IDLE_TIMEOUT,
+	K_LINGER,
 	K_COUNT
 };
 
@@ -99,6 +100,7 @@ static const struct keyspec {
 	[K_BOUNCE_ADMIN] = {SEC_QUEUE, "bounce_admin"},
 	[K_CONNECTIONS] = {SEC_QUEUE, "connections"},
 	[K_BS_IDLE_TIMEOUT] = {SEC_MAIL, "bs_idle_timeout"},
+	[K_LINGER] = {SEC_SMTP, "linger"},
 };
 
 static const char *const section_names[] = {
@@ -750,6 +752,19 @@ set_key(struct reader *r, enum key_id id, const char *key, const char *v)
 	case K_MESSAGE_TIMEOUT:
 		return number_value(r, key, v, CONF_TIMEOUT_CEILING,
 		    "a number of seconds", &c->message_timeout);
+	case K_LINGER: {
+		unsigned long n;
+
+		/* 0 is allowed here: never stay */
+		if (!text_parse_uint(v, CONF_LINGER_CEILING, &n)) {
+			conf_error(r, r->line, key,
+			    "expects a number of seconds from 0 to %u",
+			    CONF_LINGER_CEILING);
+			return false;
+		}
+		c->linger = (unsigned)n;
+		return true;
+	}
 	case K_TLS_MIN_VERSION:
 		e = enum_value(r, key, v, tls_names, 2, "1.2 or 1.3");
 		if (e < 0)
@@ -1054,6 +1069,7 @@ conf_defaults(struct conf *c)
 	c->connect_timeout = 30;
 	c->command_timeout = 60;
 	c->message_timeout = 600;
+	c->linger = 2;
 	/* Postfix-like backoff: quick at first, then hourly up to 4 hours. */
 	{
 		static const unsigned long retry[] = {60, 300, 900, 1800, 3600,

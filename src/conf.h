@@ -54,6 +54,9 @@ struct conf {
 	unsigned connect_timeout;   /* seconds */
 	unsigned command_timeout;
 	unsigned message_timeout;
+	/* seconds the relay client stays loaded after sending, ready for
+	 * the next message of the same user (0: it ends at once) */
+	unsigned linger;
 	/* [queue] */
 	unsigned long retry[16]; /* seconds between attempts; last repeats */
 	size_t nretry;

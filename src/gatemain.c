@@ -31,6 +31,7 @@
 #include "caller.h"
 #include "conf.h"
 #include "handoff.h"
+#include "linger.h"
 #include "log.h"
 #include "mailq.h"
 #include "report.h"
@@ -228,9 +229,10 @@ start_standby(bool verbose)
 /* Send now through the standby relay client: its exit code is ours.
  * Returns -1 when it is not there to take the message (it could not be
  * started): the caller then execs the relay client as usual, which says
- * what is wrong. */
+ * what is wrong; -2 when a lingering client took the message and ended
+ * without an answer (the caller queues it: nothing is lost). */
 static int
-send_by_standby(const struct handoff_req *r, const int fds[2])
+send_by_standby(const struct handoff_req *r, const int fds[2], bool verbose)
 {
 	struct failure f = {FAIL_NONE, ""};
 	char ready = 0;
@@ -238,15 +240,36 @@ send_by_standby(const struct handoff_req *r, const int fds[2])
 	int rc;
 
 	/* 'R' once it has loaded and read the configuration; nothing (it
-	 * could not start) or 'F' (it failed): the usual way instead */
+	 * could not start, or a lingering one is leaving) or 'F' (it
+	 * failed): a new one, or the usual way */
 	do
 		n = recv(standby.sock, &ready, 1, 0);
 	while (n < 0 && errno == EINTR);
 	if (n != 1 || ready != 'R' ||
+	    (standby.pid < 0 && linger_send_fd(standby.sock, 2) != 0) ||
 	    handoff_send(&standby, r, fds[0], fds[1], &f) != 0) {
+		bool lingering = standby.pid < 0;
+
 		(void)close(standby.sock);
 		standby.sock = -1;
-		return -1;
+		if (!lingering)
+			return -1;
+		start_standby(verbose);
+		return standby.sock >= 0 ? send_by_standby(r, fds, verbose)
+					 : -1;
+	}
+	/* a client that stays on answers with the code; one that ends
+	 * says it by its exit status */
+	rc = linger_receive_result(standby.sock);
+	if (rc >= 0) {
+		(void)close(standby.sock);
+		standby.sock = -1;
+		return rc;
+	}
+	if (standby.pid < 0) {
+		(void)close(standby.sock);
+		standby.sock = -1;
+		return -2;
 	}
 	rc = handoff_close(&standby);
 	if (rc < 0) {
@@ -299,8 +322,22 @@ request(const struct handoff_req *r, bool verbose, int fds[2])
 		reply(line);
 		return -1;
 	}
-	if (standby.sock >= 0 && (q = send_by_standby(r, fds)) >= 0)
+	if (standby.sock >= 0 && (q = send_by_standby(r, fds, verbose)) >= 0)
 		return q;
+	if (q == -2) {
+		/* the message may or may not have been sent: queued, it
+		 * cannot be lost (at worst a queue run sends it twice) */
+		log_emit(LOG_WARNING, "the relay client ended before it "
+				      "answered: the message is queued");
+		if (read_request_files(fds, &e, &f) != 0)
+			return report(caller_self(), &f, false);
+		q = queue_message(r, fds, &e, &f);
+		spool_env_free(&e);
+		if (q > 0)
+			fail_set(&f, FAIL_SOFTWARE, "safemail-relay died, and "
+						    "the spool cannot be used");
+		return q == 0 ? 0 : report(caller_self(), &f, false);
+	}
 	{
 		char started[32];
 		const char *args[5];
@@ -316,18 +353,32 @@ serve(bool verbose, bool send_now)
 {
 	struct failure f = {FAIL_NONE, ""};
 	struct conf_trust trust;
-	char *policy = NULL;
+	char *policy = NULL, tag[LINGER_TAG_SIZE];
 	size_t len = 0;
+	struct stat conf_id;
+	bool have_conf_id = false;
 	int rc;
 
 	conf_trust_for(&trust, st.secure);
+	/* before reading it, as the relay client does: see linger.h */
+	if (stat(config_path, &conf_id) == 0) {
+		linger_tag(&conf_id, tag);
+		have_conf_id = true;
+	}
 	if (conf_load_policy(config_path, &trust, &conf, &policy, &len, &f) !=
 	    0)
 		return report(caller_self(), &f, false);
 	/* as soon as the configuration allows: its libcurl takes longest
 	 * to load (not for async or disable, which would only waste it) */
-	if (send_now && !conf.async && !conf.disable)
-		start_standby(verbose);
+	if (send_now && !conf.async && !conf.disable) {
+		/* a client still loaded from this user's last message, else
+		 * a new one (-v: one that shows this message's dialogue) */
+		standby.sock = conf.linger > 0 && !verbose && have_conf_id
+		    ? linger_connect(spool_path, tag)
+		    : -1;
+		if (standby.sock < 0)
+			start_standby(verbose);
+	}
 	/* the relay reads it again, for itself: nothing here needs it */
 	if (conf.password != NULL) {
 		explicit_bzero(conf.password, strlen(conf.password));

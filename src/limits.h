@@ -27,6 +27,8 @@
 /* Ceilings of max_message_size (bytes) and of every timeout (seconds). */
 #define CONF_MESSAGE_SIZE_CEILING 2147483647UL
 #define CONF_TIMEOUT_CEILING 3600
+/* [smtp] linger: at most a minute of a loaded, idle relay client */
+#define CONF_LINGER_CEILING 60
 /* The queue: retry durations, the longest age, parallel connections. */
 #define CONF_RETRY_MAX 16
 #define CONF_MAX_AGE_CEILING (30UL * 86400)

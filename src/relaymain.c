@@ -37,7 +37,9 @@
 #include "caller.h"
 #include "check.h"
 #include "conf.h"
+#include "deliver.h"
 #include "handoff.h"
+#include "linger.h"
 #include "log.h"
 #include "queue.h"
 #include "report.h"
@@ -141,21 +143,33 @@ standby_unwanted(void)
 	return rc == 1;
 }
 
-/* standby: libcurl loads and the configuration is read while the front
- * end still reads the message; then one request from the gate, or none
- * (the socket closes: nothing to do, nothing to say). */
+/* One request on sock: 'R', then (from a lingering client's gate) the
+ * caller's standard error, then the request. Its exit code, or -1 when
+ * none came (the gate closed the socket: nothing to do, nothing to
+ * say). */
 static int
-standby_mode(const struct conf *c, const char *spool_path, bool verbose)
+take_request(int sock, const struct conf *c, const char *spool_path,
+    bool verbose, bool with_stderr)
 {
 	struct handoff_req r;
 	int fds[2], rc;
 
 	/* ready: the gate hands over the message only now */
-	if (send(HANDOFF_CHANNEL_FD, "R", 1, MSG_NOSIGNAL) != 1)
-		return 0;
-	rc = handoff_receive(HANDOFF_CHANNEL_FD, &r, fds);
+	if (send(sock, "R", 1, MSG_NOSIGNAL) != 1)
+		return -1;
+	if (with_stderr) {
+		int err = linger_receive_fd(sock);
+
+		if (err < 0)
+			return -1;
+		rc = dup2(err, 2);
+		(void)close(err);
+		if (rc < 0)
+			return -1;
+	}
+	rc = handoff_receive(sock, &r, fds);
 	if (rc == 1)
-		return 0;
+		return -1;
 	if (rc != 0 || r.queue || r.verdict) {
 		struct failure f;
 
@@ -168,6 +182,73 @@ standby_mode(const struct conf *c, const char *spool_path, bool verbose)
 	(void)close(fds[0]);
 	(void)close(fds[1]);
 	return rc;
+}
+
+/* The configuration is the one read at the start: same file, same
+ * owner, mode, size and times. */
+static bool
+same_config(const char *path, const struct stat *was)
+{
+	struct stat now;
+
+	return stat(path, &now) == 0 && now.st_dev == was->st_dev &&
+	    now.st_ino == was->st_ino && now.st_size == was->st_size &&
+	    now.st_mode == was->st_mode && now.st_uid == was->st_uid &&
+	    now.st_gid == was->st_gid &&
+	    now.st_mtim.tv_sec == was->st_mtim.tv_sec &&
+	    now.st_mtim.tv_nsec == was->st_mtim.tv_nsec &&
+	    now.st_ctim.tv_sec == was->st_ctim.tv_sec &&
+	    now.st_ctim.tv_nsec == was->st_ctim.tv_nsec;
+}
+
+/* standby: libcurl loads and the configuration is read while the front
+ * end still reads the message; then one request from the gate. After
+ * it, with [smtp] linger, the client stays: detached from the caller,
+ * it waits on the submitter's socket in the spool (linger.h) for the
+ * next message, while the configuration stays the same, for at most
+ * LINGER_LIFE_S in all (a new program installed meanwhile takes over). */
+#define LINGER_LIFE_S 300
+static int
+standby_mode(const struct conf *c, const char *spool_path, bool verbose,
+    uid_t submitter, const char *conf_path, const struct stat *conf_id)
+{
+	struct linger_spot ls;
+	char tag[LINGER_TAG_SIZE];
+	double born = deliver_now_seconds();
+	int rc = take_request(HANDOFF_CHANNEL_FD, c, spool_path, verbose,
+	    false);
+
+	if (rc < 0)
+		return 0;
+	/* -v shows one message's dialogue on its caller's terminal */
+	if (c->linger == 0 || verbose || conf_id == NULL ||
+	    linger_detach() != 0)
+		return rc;
+	/* the gate ends with this; the caller no longer waits for us */
+	if (linger_send_result(HANDOFF_CHANNEL_FD, rc) != 0)
+		return rc;
+	(void)close(HANDOFF_CHANNEL_FD);
+	linger_tag(conf_id, tag);
+	while (deliver_now_seconds() - born < LINGER_LIFE_S &&
+	    linger_listen(&ls, spool_path, submitter, tag) == 0) {
+		int conn = linger_accept(&ls, (int)c->linger * 1000);
+
+		if (conn < 0)
+			break;
+		if (!same_config(conf_path, conf_id)) {
+			/* the gate finds no 'R' and starts a new client */
+			(void)close(conn);
+			linger_leave(&ls);
+			break;
+		}
+		rc = take_request(conn, c, spool_path, false, true);
+		if (rc >= 0)
+			(void)linger_send_result(conn, rc);
+		(void)close(conn);
+		if (linger_detach() != 0)
+			break;
+	}
+	return 0;
 }
 
 static int
@@ -205,7 +286,8 @@ main(int argc, char **argv)
 	struct conf conf;
 	struct conf_trust trust;
 	const char *path, *spool_path;
-	bool verbose = false;
+	struct stat conf_id;
+	bool verbose = false, have_conf_id = false;
 	int i = 2, rc;
 
 	/* fds 3 and 4 carry a delivery's envelope and message, 5 (-bs) the
@@ -231,8 +313,10 @@ main(int argc, char **argv)
 		i = 3;
 	}
 	conf_trust_for(&trust, st.secure);
-	if (become_queue_user(&st, &f) != 0 ||
-	    conf_load(path, &trust, &conf, &f) != 0) {
+	if (become_queue_user(&st, &f) == 0)
+		/* before reading it: a change after this is seen */
+		have_conf_id = stat(path, &conf_id) == 0;
+	if (f.kind != FAIL_NONE || conf_load(path, &trust, &conf, &f) != 0) {
 		/* standby: the gate, started at the same time, has said it
 		 * already, unless it still hands us a message */
 		if (strcmp(argv[1], "standby") == 0 && standby_unwanted())
@@ -263,7 +347,9 @@ main(int argc, char **argv)
 		struct stat s;
 
 		rc = fstat(HANDOFF_CHANNEL_FD, &s) == 0 && S_ISSOCK(s.st_mode)
-		    ? standby_mode(&conf, spool_path, verbose)
+		    ? standby_mode(&conf, spool_path, verbose,
+			  dropped ? 0 : getuid(), path,
+			  have_conf_id ? &conf_id : NULL)
 		    : report_by_hand("safemail-relay");
 	} else if (strcmp(argv[1], "queue") == 0) {
 		rc = queue_mode(&conf, spool_path, verbose, argc, argv, i);

@@ -91,6 +91,12 @@ static const struct {
 	    "t.ini:2: connect_timeout: expects a number of seconds from 1 to "
 	    "3600"},
 	{"[smtp]\nmessage_timeout = 60\nconnect_timeout = 5\n", NULL},
+	{"[smtp]\nlinger = 0\n", NULL},
+	{"[smtp]\nlinger = 60\n", NULL},
+	{"[smtp]\nlinger = 61\n",
+	    "t.ini:2: linger: expects a number of seconds from 0 to 60"},
+	{"[smtp]\nlinger = -1\n",
+	    "t.ini:2: linger: expects a number of seconds from 0 to 60"},
 	/* found by fuzz_conf: a unit letter alone read before the value */
 	{"[queue]\nretry = m\n",
 	    "t.ini:2: retry: 'm' is not a duration from 1s to 30d"},
