@@ -4,6 +4,10 @@ submission side by side with msmtp (Debian), a minimal libcurl sender
 in one interleaved run: every program once per round, start rotated;
 medians and the median of per-round ratios. Wall time from fork to reap;
 a sender's process ends only after the sink's 250 for the message.
+"safemail" runs with the default configuration ([smtp] linger = 2): the
+relay client the previous round left sends (warm, as in a burst of mail);
+"safemail, linger = 0" loads libcurl on every call (cold, as the first
+message after an idle spell).
 Usage: sync.py SAFEMAIL [ROUNDS]"""
 import os
 import statistics
@@ -47,8 +51,12 @@ with open(msgfile, "wb") as f:
     f.write(MSG)
 
 
+configs = []
+
+
 def config(port, extra=""):
-    path = os.path.join(work, "safemail-%d.ini" % port)
+    path = os.path.join(work, "safemail-%d-%d.ini" % (port, len(configs)))
+    configs.append(path)
     with open(path, "w") as f:
         f.write("[mail]\ndomain = example.com\ndefault_sender = "
                 "b@example.com\n[smtp]\nhost = 127.0.0.1\nport = %d\n%s\n"
@@ -79,6 +87,8 @@ GROUPS = {
                            "a@example.org"], None),
         ("safemail", [SAFEMAIL, "-i", "a@example.org"],
          sm_env(config(plain.port))),
+        ("safemail, linger = 0", [SAFEMAIL, "-i", "a@example.org"],
+         sm_env(config(plain.port, "linger = 0"))),
     ],
     "STARTTLS 1 KiB, verified": [
         ("curlsend, CA file", [CURL, str(tls.port), ca.ca], None),
@@ -90,6 +100,9 @@ GROUPS = {
          None),
         ("safemail", [SAFEMAIL, "-i", "a@example.org"],
          sm_env(config(tls.port, "ssl = tls\ntls_ca_file = " + ca.ca))),
+        ("safemail, linger = 0", [SAFEMAIL, "-i", "a@example.org"],
+         sm_env(config(tls.port, "ssl = tls\ntls_ca_file = " + ca.ca +
+                       "\nlinger = 0"))),
     ],
     "async submission": [
         ("spoolw (floor)", [SPOOLW, spoolw_dir], None),
