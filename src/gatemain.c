@@ -25,6 +25,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/time.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -257,6 +258,14 @@ send_by_standby(const struct handoff_req *r, const int fds[2], bool verbose)
 		start_standby(verbose);
 		return standby.sock >= 0 ? send_by_standby(r, fds, verbose)
 					 : -1;
+	}
+	/* a lingering client now has the message: no time limit but its
+	 * own (message_timeout), as for a new one */
+	if (standby.pid < 0) {
+		struct timeval none = {0, 0};
+
+		(void)setsockopt(standby.sock, SOL_SOCKET, SO_RCVTIMEO, &none,
+		    sizeof(none));
 	}
 	/* a client that stays on answers with the code; one that ends
 	 * says it by its exit status */

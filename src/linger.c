@@ -8,6 +8,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/time.h>
 #include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
@@ -79,6 +80,9 @@ linger_connect(const char *spool_path, const char *tag)
 {
 	char dir[4200];
 	struct sockaddr_un sa;
+	/* a client that is there answers 'R' at once; one that does not
+	 * (stopped by its user, say) is given up for a new one */
+	struct timeval ready_wait = {LINGER_READY_WAIT_S, 0};
 	struct ucred cr;
 	gid_t group;
 	int fd;
@@ -92,7 +96,9 @@ linger_connect(const char *spool_path, const char *tag)
 	/* non-blocking: a full backlog is a busy client, not a wait */
 	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) != 0 ||
 	    fcntl(fd, F_SETFL, 0) != 0 || !peer(fd, &cr) ||
-	    cr.gid != group || (cr.uid != getuid() && getuid() != 0)) {
+	    cr.gid != group || (cr.uid != getuid() && getuid() != 0) ||
+	    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &ready_wait,
+		sizeof(ready_wait)) != 0) {
 		(void)close(fd);
 		return -1;
 	}

@@ -43,7 +43,10 @@ struct linger_spot {
 };
 
 /* linger_connect - the gate's side: a connected socket to a relay client
- * waiting for this process's user, or -1 when there is none. */
+ * waiting for this process's user, or -1 when there is none. Receiving
+ * on it times out after LINGER_READY_WAIT_S (the gate clears that once
+ * it has the 'R'). */
+#define LINGER_READY_WAIT_S 2
 int linger_connect(const char *spool_path, const char *tag);
 
 /* linger_listen - the relay client's side: listen on the submitter's

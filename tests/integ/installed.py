@@ -221,6 +221,88 @@ t.ok(rc == 0 and err == b"" and len(relay.transactions) == 1 and
      relay.auth_seen, "the web user sends: delivered with AUTH, stderr "
      "silent", (rc, err, relay.auth_seen))
 
+# The relay client stays loaded after the message ([smtp] linger, the
+# default): as the web user, with the group, closed like any relay client;
+# its socket reachable by the group only.
+RUN = os.path.join(SPOOL, "run")
+
+
+def lingering(uid):
+    """The pid of a waiting relay client running as uid, or None."""
+    for pid in smprobe._pids():
+        try:
+            with open("/proc/%d/cmdline" % pid, "rb") as f:
+                if not f.read().startswith(b"safemail-relay\0standby"):
+                    continue
+            if smprobe.uids(pid)[0] == uid:
+                return pid
+        except (OSError, TypeError):
+            continue
+    return None
+
+
+def gids(pid):
+    with open("/proc/%d/status" % pid) as f:
+        for line in f:
+            if line.startswith("Gid:"):
+                return [int(x) for x in line.split()[1:]]
+    return None
+
+
+st_run = os.stat(RUN)
+t.ok(st_run.st_uid == 0 and st_run.st_gid == GID and
+     (st_run.st_mode & 0o7777) == 0o770,
+     "make install: <spool>/run is root:safemail 0770", oct(st_run.st_mode))
+lpid = lingering(WEB.pw_uid)
+wsocks = [n for n in os.listdir(RUN)
+          if n.startswith("relay.%d." % WEB.pw_uid)]
+t.ok(lpid is not None and len(wsocks) == 1,
+     "after the web user's message its relay client waits, on a socket "
+     "in <spool>/run", (lpid, os.listdir(RUN)))
+if lpid:
+    g = gids(lpid)
+    t.ok(smprobe.uids(lpid) == [WEB.pw_uid] * 4 and g is not None and
+         g[1] == GID,
+         "it runs as the web user with the group safemail, as it sent",
+         (smprobe.uids(lpid), g))
+    lprobe = smprobe.probe(lpid, WEB)
+    t.ok(lprobe["environ"] == "denied" and lprobe["mem"] == "denied" and
+         lprobe["ptrace"] == "denied" and
+         "Operation not permitted" in lprobe["gdb"],
+         "waiting, it is as closed to the web user: no environ, no mem, "
+         "no ptrace, no gdb", lprobe)
+    rc, out, err = as_web(["/usr/bin/python3", "-c",
+                           "import socket,sys\n"
+                           "s=socket.socket(socket.AF_UNIX,"
+                           "socket.SOCK_SEQPACKET)\n"
+                           "try:\n s.connect(sys.argv[1]); print('open')\n"
+                           "except PermissionError: print('denied')\n",
+                           os.path.join(RUN, wsocks[0])])
+    t.ok(out.strip() == b"denied",
+         "the web user itself cannot reach its socket (the group only)",
+         (out, err))
+    sent_before = len(relay.transactions)
+    rc, out, err = as_web([SENDMAIL, "-t", "-i"], MSG)
+    t.ok(rc == 0 and err == b"" and
+         len(relay.transactions) == sent_before + 1 and
+         lingering(WEB.pw_uid) == lpid,
+         "the web user's next message: delivered through the same relay "
+         "client", (rc, err, lpid, lingering(WEB.pw_uid)))
+    rc = subprocess.run([SENDMAIL, "-t", "-i"], input=MSG,
+                        env={"PATH": "/usr/bin:/bin"},
+                        capture_output=True).returncode
+    rsocks = [n for n in os.listdir(RUN) if n.startswith("relay.0.")]
+    t.ok(rc == 0 and len(relay.transactions) == sent_before + 2 and
+         len(rsocks) == 1 and
+         os.stat(os.path.join(RUN, rsocks[0])).st_uid == QUEUE_UID and
+         lingering(QUEUE_UID) is not None,
+         "root's message is not sent by the web user's client: root's "
+         "waits as the safemail user, on a socket of its own",
+         (rc, os.listdir(RUN)))
+else:
+    for _ in range(5):
+        t.ok(False, "no lingering relay client to probe")
+
 # ======== 1. the password cannot be obtained ========
 rc, out, err = as_web(["cat", CONF])
 t.ok(rc != 0 and not leaked(out), "the configuration is unreadable to "

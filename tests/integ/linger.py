@@ -249,7 +249,21 @@ p11 = sender_pid(r11)
 t.ok(r11.rc == 0 and p11 is not None and not alive(p11),
      "-v: the client that showed the dialogue has ended too", r11)
 
-# ---- 8. The default: it stays (2 seconds) ----
+# ---- 8. A client that does not answer (stopped) is given up ----
+stop = Case()
+r13 = stop.send(["-i", "a@example.org"], msg("before stop"))
+p13 = sender_pid(r13)
+if p13:
+    os.kill(p13, signal.SIGSTOP)
+r14 = stop.send(["-i", "a@example.org"], msg("while stopped"))
+t.ok(r14.rc == 0 and r14.err == "" and len(stop.relay.transactions) == 2 and
+     sender_pid(r14) not in (None, p13),
+     "its user stopped the waiting client: the next message goes through "
+     "a new one (after at most 2 s)", r14)
+if p13:
+    os.kill(p13, signal.SIGCONT)
+
+# ---- 9. The default: it stays (2 seconds) ----
 dflt = Case()
 dflt.env.write_config(smtest.relay_config(dflt.relay.port))
 r12 = dflt.send(["-i", "a@example.org"], msg("default"))
@@ -260,6 +274,6 @@ t.ok(r12.rc == 0 and p12 is not None and alive(p12) and
 t.ok(p12 is not None and ended_within(p12, 10),
      "and ends within seconds")
 
-for case in (c, cold, idle, dflt):
+for case in (c, cold, idle, dflt, stop):
     case.relay.stop()
 t.done()
