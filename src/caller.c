@@ -12,9 +12,9 @@
 #include "caller.h"
 #include "text.h"
 
-/* caller_identify - everything here is informational; failures give "?" */
-void
-caller_identify(struct caller *c)
+/* everything here is informational; failures give "?" */
+static void
+identify(struct caller *c, pid_t parent)
 {
 	struct passwd pw;
 	struct passwd *found = NULL;
@@ -33,7 +33,7 @@ caller_identify(struct caller *c)
 	else
 		memcpy(c->user, "?", 2);
 
-	c->ppid = getppid();
+	c->ppid = parent;
 	(void)snprintf(path, sizeof(path), "/proc/%ld/comm", (long)c->ppid);
 	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
 	if (fd >= 0) {
@@ -47,6 +47,12 @@ caller_identify(struct caller *c)
 	}
 	if (c->parent[0] == '\0')
 		memcpy(c->parent, "?", 2);
+}
+
+void
+caller_identify(struct caller *c)
+{
+	identify(c, getppid());
 }
 
 /* local_host_name - see caller.h */
@@ -68,14 +74,21 @@ local_host_name(const char *configured, char *buf, size_t sz)
 	(void)snprintf(buf, sz, "localhost");
 }
 
+static struct caller self;
+static bool identified;
+
 const struct caller *
 caller_self(void)
 {
-	static struct caller self;
-	static bool identified;
-
 	if (!identified)
 		caller_identify(&self);
 	identified = true;
 	return &self;
+}
+
+void
+caller_rebind(pid_t parent)
+{
+	identify(&self, parent);
+	identified = true;
 }

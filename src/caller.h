@@ -19,6 +19,11 @@ void caller_identify(struct caller *c);
  * line, a Received field), so that a path that needs none pays nothing */
 const struct caller *caller_self(void);
 
+/* caller_rebind - a lingering back-end process (linger.h) serves another
+ * caller of the same user: identify it again, with parent as the process
+ * that called */
+void caller_rebind(pid_t parent);
+
 /* local_host_name - the configured name if any, else this host's name
  * when it is a valid host name, else "localhost": for EHLO, Received:
  * and Message-ID. */

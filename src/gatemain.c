@@ -247,7 +247,7 @@ send_by_standby(const struct handoff_req *r, const int fds[2], bool verbose)
 		n = recv(standby.sock, &ready, 1, 0);
 	while (n < 0 && errno == EINTR);
 	if (n != 1 || ready != 'R' ||
-	    (standby.pid < 0 && linger_send_fd(standby.sock, 2) != 0) ||
+	    (standby.pid < 0 && linger_send_fd(standby.sock, 2, 'E') != 0) ||
 	    handoff_send(&standby, r, fds[0], fds[1], &f) != 0) {
 		bool lingering = standby.pid < 0;
 
@@ -371,7 +371,7 @@ serve(bool verbose, bool send_now)
 	conf_trust_for(&trust, st.secure);
 	/* before reading it, as the relay client does: see linger.h */
 	if (stat(config_path, &conf_id) == 0) {
-		linger_tag(&conf_id, tag);
+		linger_tag(&conf_id, &st, tag);
 		have_conf_id = true;
 	}
 	if (conf_load_policy(config_path, &trust, &conf, &policy, &len, &f) !=

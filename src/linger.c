@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -14,6 +15,7 @@
 #include <unistd.h>
 
 #include "linger.h"
+#include "startup.h"
 
 /* The area: a directory nobody else can write; its group is the one the
  * peers must have. */
@@ -34,20 +36,35 @@ area(const char *spool_path, bool make, char *dir, size_t sz, gid_t *group)
 	return 0;
 }
 
+/* FNV-1a over bytes */
+static unsigned long long
+fnv(unsigned long long h, const void *p, size_t n)
+{
+	const unsigned char *b = p;
+
+	for (size_t i = 0; i < n; i++) {
+		h ^= b[i];
+		h *= 1099511628211ULL;
+	}
+	return h;
+}
+
 void
-linger_tag(const struct stat *conf, char tag[LINGER_TAG_SIZE])
+linger_tag(const struct stat *conf, const struct startup *st,
+    char tag[LINGER_TAG_SIZE])
 {
 	unsigned long long v[] = {(unsigned long long)conf->st_dev,
 	    (unsigned long long)conf->st_ino,
 	    (unsigned long long)conf->st_ctim.tv_sec,
 	    (unsigned long long)conf->st_ctim.tv_nsec};
-	unsigned long long h = 14695981039346656037ULL; /* FNV-1a */
+	const char *over[] = {st->config_path, st->log_socket, st->spool_path,
+	    st->libexec_dir, st->queue_user};
+	unsigned long long h = fnv(14695981039346656037ULL, v, sizeof(v));
 
-	for (size_t i = 0; i < sizeof(v) / sizeof(v[0]); i++)
-		for (int b = 0; b < 64; b += 8) {
-			h ^= (v[i] >> b) & 0xff;
-			h *= 1099511628211ULL;
-		}
+	/* the overrides a process that is not set-ID honours: two runs that
+	 * differ in them never share a process */
+	for (size_t i = 0; i < sizeof(over) / sizeof(over[0]); i++)
+		h = fnv(h, over[i], strlen(over[i]) + 1);
 	(void)snprintf(tag, LINGER_TAG_SIZE, "%016llx", h);
 }
 
@@ -75,34 +92,45 @@ peer(int fd, struct ucred *cr)
 	    len == sizeof(*cr);
 }
 
-int
-linger_connect(const char *spool_path, const char *tag)
+/* A connection to addr whose listener has group gid and this process's
+ * uid (any uid for root, when root_takes_any); -1 otherwise. Receiving
+ * on it times out after LINGER_READY_WAIT_S. */
+static int
+connect_checked(const struct sockaddr_un *sa, socklen_t len, gid_t gid,
+    bool root_takes_any)
 {
-	char dir[4200];
-	struct sockaddr_un sa;
-	/* a client that is there answers 'R' at once; one that does not
+	/* a process that is there answers at once; one that does not
 	 * (stopped by its user, say) is given up for a new one */
 	struct timeval ready_wait = {LINGER_READY_WAIT_S, 0};
 	struct ucred cr;
-	gid_t group;
-	int fd;
+	int fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC | SOCK_NONBLOCK,
+	    0);
 
-	if (area(spool_path, false, dir, sizeof(dir), &group) != 0 ||
-	    socket_path(&sa, dir, "", (unsigned)getuid(), tag, 0) != 0)
-		return -1;
-	fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
 	if (fd < 0)
 		return -1;
-	/* non-blocking: a full backlog is a busy client, not a wait */
-	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) != 0 ||
-	    fcntl(fd, F_SETFL, 0) != 0 || !peer(fd, &cr) ||
-	    cr.gid != group || (cr.uid != getuid() && getuid() != 0) ||
+	/* non-blocking: a full backlog is a busy process, not a wait */
+	if (connect(fd, (const struct sockaddr *)sa, len) != 0 ||
+	    fcntl(fd, F_SETFL, 0) != 0 || !peer(fd, &cr) || cr.gid != gid ||
+	    (cr.uid != getuid() && !(root_takes_any && getuid() == 0)) ||
 	    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &ready_wait,
 		sizeof(ready_wait)) != 0) {
 		(void)close(fd);
 		return -1;
 	}
 	return fd;
+}
+
+int
+linger_connect(const char *spool_path, const char *tag)
+{
+	char dir[4200];
+	struct sockaddr_un sa;
+	gid_t group;
+
+	if (area(spool_path, false, dir, sizeof(dir), &group) != 0 ||
+	    socket_path(&sa, dir, "", (unsigned)getuid(), tag, 0) != 0)
+		return -1;
+	return connect_checked(&sa, sizeof(sa), group, true);
 }
 
 int
@@ -141,6 +169,7 @@ linger_listen(struct linger_spot *ls, const char *spool_path,
 	return 0;
 }
 
+
 static long long
 now_ms(void)
 {
@@ -150,39 +179,108 @@ now_ms(void)
 	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-int
-linger_accept(struct linger_spot *ls, int ms)
+/* The next connection within ms from a peer of uid (and gid, unless
+ * it is (gid_t)-1); others are dropped. -1 when the time is up. */
+static int
+accept_checked(int lfd, int ms, uid_t uid, gid_t gid, pid_t *peer_pid)
 {
 	long long deadline = now_ms() + ms;
 
 	for (;;) {
-		struct pollfd p = {ls->listen_fd, POLLIN, 0};
+		struct pollfd p = {lfd, POLLIN, 0};
 		long long left = deadline - now_ms();
 		struct ucred cr;
 		int rc, conn;
 
 		if (left <= 0)
-			break;
+			return -1;
 		rc = poll(&p, 1, (int)left);
 		if (rc < 0 && errno == EINTR)
 			continue;
 		if (rc <= 0)
-			break;
-		conn = accept4(ls->listen_fd, NULL, NULL, SOCK_CLOEXEC);
+			return -1;
+		conn = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
 		if (conn < 0)
 			continue;
-		if (!peer(conn, &cr) || cr.uid != ls->submitter ||
-		    cr.gid != ls->group) {
+		if (!peer(conn, &cr) || cr.uid != uid ||
+		    (gid != (gid_t)-1 && cr.gid != gid)) {
 			(void)close(conn);
 			continue;
 		}
-		/* busy now: later gates find nobody listening */
-		(void)close(ls->listen_fd);
-		ls->listen_fd = -1;
+		*peer_pid = cr.pid;
 		return conn;
 	}
-	linger_leave(ls);
-	return -1;
+}
+
+int
+linger_accept(struct linger_spot *ls, int ms, pid_t *peer_pid)
+{
+	int conn = accept_checked(ls->listen_fd, ms, ls->submitter, ls->group,
+	    peer_pid);
+
+	if (conn < 0) {
+		linger_leave(ls);
+		return -1;
+	}
+	/* busy now: later gates find nobody listening */
+	(void)close(ls->listen_fd);
+	ls->listen_fd = -1;
+	return conn;
+}
+
+/* The gate's name in the abstract namespace: nothing on disk, and the
+ * front end needs no access to the spool to find it. */
+static int
+gate_address(struct sockaddr_un *sa, socklen_t *len, unsigned uid,
+    const char *tag)
+{
+	int n;
+
+	memset(sa, 0, sizeof(*sa));
+	sa->sun_family = AF_UNIX;
+	n = snprintf(sa->sun_path + 1, sizeof(sa->sun_path) - 1,
+	    "safemail-gate.%u.%s", uid, tag);
+	if (n < 0 || (size_t)n >= sizeof(sa->sun_path) - 1)
+		return -1;
+	*len = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + 1 +
+	    (size_t)n);
+	return 0;
+}
+
+int
+linger_gate_connect(const char *tag, gid_t gate_gid)
+{
+	struct sockaddr_un sa;
+	socklen_t len;
+
+	if (gate_address(&sa, &len, (unsigned)getuid(), tag) != 0)
+		return -1;
+	return connect_checked(&sa, len, gate_gid, false);
+}
+
+int
+linger_gate_listen(const char *tag)
+{
+	struct sockaddr_un sa;
+	socklen_t len;
+	int fd;
+
+	if (gate_address(&sa, &len, (unsigned)getuid(), tag) != 0)
+		return -1;
+	fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -1;
+	if (bind(fd, (struct sockaddr *)&sa, len) != 0 || listen(fd, 4) != 0) {
+		(void)close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+int
+linger_gate_accept(int lfd, int ms, pid_t *peer_pid)
+{
+	return accept_checked(lfd, ms, getuid(), (gid_t)-1, peer_pid);
 }
 
 void
@@ -219,9 +317,9 @@ linger_detach(void)
 }
 
 int
-linger_send_fd(int sock, int fd)
+linger_send_fd(int sock, int fd, char tag)
 {
-	char tag = 'E', cbuf[CMSG_SPACE(sizeof(int))];
+	char cbuf[CMSG_SPACE(sizeof(int))];
 	struct iovec iov = {&tag, 1};
 	struct msghdr mh;
 	struct cmsghdr *cm;
@@ -245,7 +343,7 @@ linger_send_fd(int sock, int fd)
 }
 
 int
-linger_receive_fd(int sock)
+linger_receive_fd(int sock, char *kind)
 {
 	char tag = 0, cbuf[CMSG_SPACE(2 * sizeof(int))];
 	struct iovec iov = {&tag, 1};
@@ -278,12 +376,13 @@ linger_receive_fd(int sock)
 				(void)close(fd);
 		}
 	}
-	if (n != 1 || tag != 'E' || count != 1 ||
+	if (n != 1 || count != 1 ||
 	    (mh.msg_flags & (MSG_TRUNC | MSG_CTRUNC))) {
 		if (got >= 0)
 			(void)close(got);
 		return -1;
 	}
+	*kind = tag;
 	return got;
 }
 

@@ -1,22 +1,26 @@
-/* linger.h - the relay client kept loaded for a while after it sent a
- * message ([smtp] linger seconds), so that the next message of the same
- * user is sent without loading libcurl again.
+/* linger.h - the back end kept loaded for a while after a message
+ * ([smtp] linger seconds), so that the same user's next message skips
+ * the process starts: the relay client (libcurl, OpenSSL) and the gate.
  *
- * It waits on a socket in the spool, <spool>/run/relay.UID.TAG (UID: the
- * user who submits; TAG: the configuration file's identity, so that a
- * client never takes a message under another configuration than the
- * gate's), which only the spool's group can reach: the area is
- * 0770 root:safemail. Both ends check the other's credentials as well
- * (SO_PEERCRED): the gate only talks to a listener of the spool's group
- * running as the same user (or any, for root, whose relay client runs as
- * the safemail user), the relay client only to a gate of the spool's
- * group submitting for its user. A busy or departed relay client is not
- * listening: the gate then starts one as before.
+ * The relay client waits on a socket in the spool,
+ * <spool>/run/relay.UID.TAG (UID: the user who submits; TAG: the
+ * configuration file's identity and the overrides, so that a process
+ * never takes a message under another configuration than its caller's),
+ * which only the spool's group can reach: the area is 0770 root:safemail.
+ * The gate waits on "safemail-gate.UID.TAG" in the abstract namespace
+ * (the front end cannot enter the spool). Both ends always check the
+ * other's credentials (SO_PEERCRED): the front end wants a gate of its
+ * own uid with the gate program's group, the gate a front end of its
+ * uid; the gate wants a relay client of the spool's group running as the
+ * same user (or any, for root, whose relay client runs as the safemail
+ * user), the relay client a gate of the spool's group submitting for its
+ * user. A busy or departed process is not listening: a new one is
+ * started as before.
  *
- * On the socket (SOCK_SEQPACKET), after the usual 'R': the gate sends the
- * caller's standard error (one descriptor, so that the one line of a
- * failure reaches the right caller), then the request as on fd 3; the
- * relay client answers with the exit code. */
+ * On such a connection the caller first sends its standard error (one
+ * descriptor, so that the one line of a failure reaches the right
+ * caller), then everything goes as on a new process's fd 3; at the end
+ * the exit code comes back as a message (linger_send_result). */
 #ifndef SAFEMAIL_LINGER_H
 #define SAFEMAIL_LINGER_H
 
@@ -24,13 +28,17 @@
 #include <sys/stat.h>
 #include <sys/types.h>
 
+#include "startup.h"
+
 /* The area under the spool, made by make install (or on first use). */
 #define LINGER_AREA "run"
 
 /* linger_tag - the configuration file's identity (device, inode,
- * change time) as 16 hex digits: a changed file gets another socket. */
+ * change time) and the overrides in st, hashed to 16 hex digits: a
+ * changed file gets another socket. */
 #define LINGER_TAG_SIZE 17
-void linger_tag(const struct stat *conf, char tag[LINGER_TAG_SIZE]);
+void linger_tag(const struct stat *conf, const struct startup *st,
+    char tag[LINGER_TAG_SIZE]);
 
 /* The relay client's place while it waits. */
 struct linger_spot {
@@ -56,10 +64,17 @@ int linger_listen(struct linger_spot *ls, const char *spool_path,
     uid_t submitter, const char *tag);
 
 /* linger_accept - the next gate within ms milliseconds, its credentials
- * checked; the listener is closed either way (a busy client takes no
- * one). Returns the connection, or -1 (time is up: the socket file is
- * removed when it is still this client's). */
-int linger_accept(struct linger_spot *ls, int ms);
+ * checked (*peer_pid: the gate); the listener is closed either way (a
+ * busy client takes no one). Returns the connection, or -1 (time is up:
+ * the socket file is removed when it is still this client's). */
+int linger_accept(struct linger_spot *ls, int ms, pid_t *peer_pid);
+
+/* The gate's side of it: the front end connects (-1: no gate waits for
+ * this user and tag), the gate listens (-1: the name is taken) and
+ * accepts within ms (-1: time is up). */
+int linger_gate_connect(const char *tag, gid_t gate_gid);
+int linger_gate_listen(const char *tag);
+int linger_gate_accept(int lfd, int ms, pid_t *peer_pid);
 
 /* linger_leave - remove the socket file when it is still this client's */
 void linger_leave(struct linger_spot *ls);
@@ -68,9 +83,11 @@ void linger_leave(struct linger_spot *ls);
  * session, descriptors 0-2 on /dev/null, so that nobody waits for it. */
 int linger_detach(void);
 
-/* One descriptor (the caller's standard error) over the socket. */
-int linger_send_fd(int sock, int fd);
-int linger_receive_fd(int sock);
+/* One descriptor (the caller's standard error) over the socket, with a
+ * one-byte kind ('E'; the front end: 'S' when a message will probably be
+ * sent at once, as safemail-gate serve -s). */
+int linger_send_fd(int sock, int fd, char kind);
+int linger_receive_fd(int sock, char *kind);
 
 /* The exit code of one message, 0-255; receive returns -1 when the
  * socket closed without one. */

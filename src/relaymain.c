@@ -158,7 +158,8 @@ take_request(int sock, const struct conf *c, const char *spool_path,
 	if (send(sock, "R", 1, MSG_NOSIGNAL) != 1)
 		return -1;
 	if (with_stderr) {
-		int err = linger_receive_fd(sock);
+		char kind;
+		int err = linger_receive_fd(sock, &kind);
 
 		if (err < 0)
 			return -1;
@@ -209,8 +210,9 @@ same_config(const char *path, const struct stat *was)
  * LINGER_LIFE_S in all (a new program installed meanwhile takes over). */
 #define LINGER_LIFE_S 300
 static int
-standby_mode(const struct conf *c, const char *spool_path, bool verbose,
-    uid_t submitter, const char *conf_path, const struct stat *conf_id)
+standby_mode(const struct startup *st, const struct conf *c,
+    const char *spool_path, bool verbose, uid_t submitter,
+    const char *conf_path, const struct stat *conf_id)
 {
 	struct linger_spot ls;
 	char tag[LINGER_TAG_SIZE];
@@ -228,13 +230,15 @@ standby_mode(const struct conf *c, const char *spool_path, bool verbose,
 	if (linger_send_result(HANDOFF_CHANNEL_FD, rc) != 0)
 		return rc;
 	(void)close(HANDOFF_CHANNEL_FD);
-	linger_tag(conf_id, tag);
+	linger_tag(conf_id, st, tag);
 	while (deliver_now_seconds() - born < LINGER_LIFE_S &&
 	    linger_listen(&ls, spool_path, submitter, tag) == 0) {
-		int conn = linger_accept(&ls, (int)c->linger * 1000);
+		pid_t gate;
+		int conn = linger_accept(&ls, (int)c->linger * 1000, &gate);
 
 		if (conn < 0)
 			break;
+		caller_rebind(gate);
 		if (!same_config(conf_path, conf_id)) {
 			/* the gate finds no 'R' and starts a new client */
 			(void)close(conn);
@@ -347,7 +351,7 @@ main(int argc, char **argv)
 		struct stat s;
 
 		rc = fstat(HANDOFF_CHANNEL_FD, &s) == 0 && S_ISSOCK(s.st_mode)
-		    ? standby_mode(&conf, spool_path, verbose,
+		    ? standby_mode(&st, &conf, spool_path, verbose,
 			  dropped ? 0 : getuid(), path,
 			  have_conf_id ? &conf_id : NULL)
 		    : report_by_hand("safemail-relay");
