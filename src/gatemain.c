@@ -27,6 +27,7 @@
 #include <sys/stat.h>
 #include <sys/time.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "caller.h"
@@ -48,6 +49,10 @@ static struct conf conf; /* without the password, once it is sent */
  * while the front end reads it: its libcurl loads meanwhile. */
 static struct handoff standby = {-1, -1};
 static const char *spool_path;
+/* The configuration file as this session found it (linger.h) */
+static struct stat conf_id;
+static bool have_conf_id, conf_loaded;
+static char tag[LINGER_TAG_SIZE];
 
 static int
 exec_relay(const char *const *args, int envfd, int msgfd)
@@ -58,6 +63,47 @@ exec_relay(const char *const *args, int envfd, int msgfd)
 	(void)handoff_exec(&st, handoff_relay_path(&st, path, sizeof(path)),
 	    args, envfd, msgfd, -1, &f);
 	return report(caller_self(), &f, false);
+}
+
+/* The gate stays after this session (linger.h): not for -v, not after a
+ * configuration it could not read. */
+static bool
+staying(bool verbose)
+{
+	return !verbose && conf_loaded && have_conf_id && conf.linger > 0;
+}
+
+/* exec_relay in a child, for a gate that stays: its exit code */
+static int
+run_relay(const char *const *args, int envfd, int msgfd)
+{
+	int ws = 0;
+	pid_t pid = fork();
+
+	if (pid < 0) {
+		struct failure f;
+
+		fail_set(&f, FAIL_OSERR, "fork: %s", strerror(errno));
+		return report(caller_self(), &f, false);
+	}
+	if (pid == 0)
+		_exit(exec_relay(args, envfd, msgfd));
+	while (waitpid(pid, &ws, 0) < 0)
+		if (errno != EINTR) {
+			struct failure f;
+
+			fail_set(&f, FAIL_SOFTWARE, "safemail-relay: %s",
+			    strerror(errno));
+			return report(caller_self(), &f, false);
+		}
+	if (WIFEXITED(ws))
+		return WEXITSTATUS(ws);
+	{
+		struct failure f;
+
+		fail_set(&f, FAIL_SOFTWARE, "safemail-relay died");
+		return report(caller_self(), &f, false);
+	}
 }
 
 /* A background attempt for one queued message: its own session,
@@ -353,7 +399,8 @@ request(const struct handoff_req *r, bool verbose, int fds[2])
 
 		handoff_relay_args(args, started, "deliver", verbose,
 		    r->started);
-		return exec_relay(args, fds[0], fds[1]);
+		return staying(verbose) ? run_relay(args, fds[0], fds[1])
+					: exec_relay(args, fds[0], fds[1]);
 	}
 }
 
@@ -362,21 +409,19 @@ serve(bool verbose, bool send_now)
 {
 	struct failure f = {FAIL_NONE, ""};
 	struct conf_trust trust;
-	char *policy = NULL, tag[LINGER_TAG_SIZE];
+	char *policy = NULL;
 	size_t len = 0;
-	struct stat conf_id;
-	bool have_conf_id = false;
 	int rc;
 
 	conf_trust_for(&trust, st.secure);
 	/* before reading it, as the relay client does: see linger.h */
-	if (stat(config_path, &conf_id) == 0) {
+	have_conf_id = stat(config_path, &conf_id) == 0;
+	if (have_conf_id)
 		linger_tag(&conf_id, &st, tag);
-		have_conf_id = true;
-	}
 	if (conf_load_policy(config_path, &trust, &conf, &policy, &len, &f) !=
 	    0)
 		return report(caller_self(), &f, false);
+	conf_loaded = true;
 	/* as soon as the configuration allows: its libcurl takes longest
 	 * to load (not for async or disable, which would only waste it) */
 	if (send_now && !conf.async && !conf.disable) {
@@ -417,6 +462,85 @@ serve(bool verbose, bool send_now)
 		if (rc >= 0)
 			return rc;
 	}
+}
+
+/* After its first session the gate can stay: detached from that caller
+ * (who gets rc over the socket), it waits for the same user's next front
+ * end under the same configuration (linger.h) and serves it as if it had
+ * just been started for it, reading the configuration again. */
+#define LINGER_LIFE_S 300
+static time_t
+now_s(void)
+{
+	struct timespec ts;
+
+	(void)clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec;
+}
+
+/* Move fd to descriptor to (either may be the other's number). */
+static int
+put_on(int fd, int to)
+{
+	int high = fcntl(fd, F_DUPFD_CLOEXEC, 10);
+	int rc;
+
+	(void)close(fd);
+	if (high < 0)
+		return -1;
+	rc = dup2(high, to) < 0 ? -1 : 0;
+	(void)close(high);
+	return rc;
+}
+
+static int
+stay(int rc)
+{
+	char first[LINGER_TAG_SIZE];
+	time_t born = now_s();
+
+	if (!staying(false) || linger_detach() != 0)
+		return rc;
+	if (linger_send_result(HANDOFF_CHANNEL_FD, rc) != 0)
+		return rc;
+	(void)close(HANDOFF_CHANNEL_FD);
+	memcpy(first, tag, sizeof(first));
+	for (;;) {
+		unsigned linger = conf.linger;
+		char kind = 0;
+		pid_t fe;
+		int lfd, conn, err;
+
+		while (waitpid(-1, NULL, WNOHANG) > 0)
+			; /* relay clients that stayed and ended */
+		conf_free(&conf);
+		if (!conf_loaded || !have_conf_id || linger == 0 ||
+		    strcmp(tag, first) != 0 ||
+		    now_s() - born >= LINGER_LIFE_S ||
+		    (lfd = linger_gate_listen(first)) < 0)
+			break;
+		conn = linger_gate_accept(lfd, (int)linger * 1000, &fe);
+		(void)close(lfd); /* busy: the next front end starts a gate */
+		if (conn < 0)
+			break;
+		err = linger_receive_fd(conn, &kind);
+		if (err < 0 || put_on(err, 2) != 0 ||
+		    put_on(conn, HANDOFF_CHANNEL_FD) != 0)
+			break;
+		caller_rebind(fe);
+		conf_loaded = false;
+		standby.pid = standby.sock = -1;
+		rc = serve(false, kind == 'S');
+		if (standby.sock >= 0)
+			(void)close(standby.sock);
+		if (linger_detach() != 0)
+			break;
+		(void)linger_send_result(HANDOFF_CHANNEL_FD, rc);
+		(void)close(HANDOFF_CHANNEL_FD);
+	}
+	while (waitpid(-1, NULL, WNOHANG) > 0)
+		;
+	return 0;
 }
 
 static int
@@ -475,7 +599,7 @@ main(int argc, char **argv)
 		 * ends by itself */
 		if (standby.sock >= 0)
 			(void)close(standby.sock);
-		return rc;
+		return verbose ? rc : stay(rc);
 	}
 	if (strcmp(mode, "list") == 0 && argc == 2)
 		return list();
