@@ -505,8 +505,8 @@ stay(int rc)
 		return rc;
 	(void)close(HANDOFF_CHANNEL_FD);
 	memcpy(first, tag, sizeof(first));
-	for (;;) {
-		unsigned linger = conf.linger;
+	for (unsigned linger = conf.linger;;) {
+		struct rlimit limits[RLIM_NLIMITS];
 		char kind = 0;
 		pid_t fe;
 		int lfd, conn, err;
@@ -523,7 +523,14 @@ stay(int rc)
 		(void)close(lfd); /* busy: the next front end starts a gate */
 		if (conn < 0)
 			break;
-		err = linger_receive_fd(conn, &kind);
+		err = linger_receive_fd(conn, &kind, limits);
+		if (err >= 0 && !linger_same_limits_as(fe)) {
+			/* its limits apply to its message: the front end
+			 * sees the socket close and starts a gate */
+			(void)close(err);
+			(void)close(conn);
+			continue;
+		}
 		if (err < 0 || put_on(err, 2) != 0 ||
 		    put_on(conn, HANDOFF_CHANNEL_FD) != 0)
 			break;
@@ -531,6 +538,7 @@ stay(int rc)
 		conf_loaded = false;
 		standby.pid = standby.sock = -1;
 		rc = serve(false, kind == 'S');
+		linger = conf.linger; /* as this session read it */
 		if (standby.sock >= 0)
 			(void)close(standby.sock);
 		if (linger_detach() != 0)

@@ -10,6 +10,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/time.h>
+#include <sys/resource.h>
 #include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
@@ -316,15 +317,59 @@ linger_detach(void)
 	return rc;
 }
 
+/* What is sent with the descriptor: the kind, then the sender's
+ * resource limits. */
+struct fd_message {
+	char kind;
+	struct rlimit limits[RLIM_NLIMITS];
+};
+
+void
+linger_own_limits(struct rlimit limits[RLIM_NLIMITS])
+{
+	memset(limits, 0, sizeof(struct rlimit) * RLIM_NLIMITS);
+	for (int r = 0; r < RLIM_NLIMITS; r++)
+		(void)getrlimit(r, &limits[r]);
+}
+
+bool
+linger_same_limits(const struct rlimit limits[RLIM_NLIMITS])
+{
+	struct rlimit own[RLIM_NLIMITS];
+
+	linger_own_limits(own);
+	for (int r = 0; r < RLIM_NLIMITS; r++)
+		if (own[r].rlim_cur != limits[r].rlim_cur ||
+		    own[r].rlim_max != limits[r].rlim_max)
+			return false;
+	return true;
+}
+
+bool
+linger_same_limits_as(pid_t pid)
+{
+	struct rlimit theirs[RLIM_NLIMITS];
+
+	memset(theirs, 0, sizeof(theirs));
+	for (int r = 0; r < RLIM_NLIMITS; r++)
+		if (prlimit(pid, r, NULL, &theirs[r]) != 0)
+			return false;
+	return linger_same_limits(theirs);
+}
+
 int
-linger_send_fd(int sock, int fd, char tag)
+linger_send_fd(int sock, int fd, char kind)
 {
 	char cbuf[CMSG_SPACE(sizeof(int))];
-	struct iovec iov = {&tag, 1};
+	struct fd_message m;
+	struct iovec iov = {&m, sizeof(m)};
 	struct msghdr mh;
 	struct cmsghdr *cm;
 	ssize_t n;
 
+	memset(&m, 0, sizeof(m));
+	m.kind = kind;
+	linger_own_limits(m.limits);
 	memset(&mh, 0, sizeof(mh));
 	memset(cbuf, 0, sizeof(cbuf));
 	mh.msg_iov = &iov;
@@ -339,14 +384,15 @@ linger_send_fd(int sock, int fd, char tag)
 	do
 		n = sendmsg(sock, &mh, MSG_NOSIGNAL);
 	while (n < 0 && errno == EINTR);
-	return n == 1 ? 0 : -1;
+	return n == (ssize_t)sizeof(m) ? 0 : -1;
 }
 
 int
-linger_receive_fd(int sock, char *kind)
+linger_receive_fd(int sock, char *kind, struct rlimit limits[RLIM_NLIMITS])
 {
-	char tag = 0, cbuf[CMSG_SPACE(2 * sizeof(int))];
-	struct iovec iov = {&tag, 1};
+	char cbuf[CMSG_SPACE(2 * sizeof(int))];
+	struct fd_message m;
+	struct iovec iov = {&m, sizeof(m)};
 	struct msghdr mh;
 	struct cmsghdr *cm;
 	int got = -1, count = 0;
@@ -376,13 +422,14 @@ linger_receive_fd(int sock, char *kind)
 				(void)close(fd);
 		}
 	}
-	if (n != 1 || count != 1 ||
+	if (n != (ssize_t)sizeof(m) || count != 1 ||
 	    (mh.msg_flags & (MSG_TRUNC | MSG_CTRUNC))) {
 		if (got >= 0)
 			(void)close(got);
 		return -1;
 	}
-	*kind = tag;
+	*kind = m.kind;
+	memcpy(limits, m.limits, sizeof(m.limits));
 	return got;
 }
 

@@ -25,6 +25,7 @@
 #define SAFEMAIL_LINGER_H
 
 #include <stdbool.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/types.h>
 
@@ -85,9 +86,20 @@ int linger_detach(void);
 
 /* One descriptor (the caller's standard error) over the socket, with a
  * one-byte kind ('E'; the front end: 'S' when a message will probably be
- * sent at once, as safemail-gate serve -s). */
+ * sent at once, as safemail-gate serve -s) and the sender's resource
+ * limits. */
 int linger_send_fd(int sock, int fd, char kind);
-int linger_receive_fd(int sock, char *kind);
+int linger_receive_fd(int sock, char *kind,
+    struct rlimit limits[RLIM_NLIMITS]);
+
+/* A process that stays serves only callers with its own resource limits
+ * (soft and hard, every one), so that each caller's limits still apply
+ * to its message: the relay client compares what the gate sent
+ * (linger_same_limits), the gate reads the front end's from the kernel
+ * (linger_same_limits_as: the front end is not trusted to say them). */
+void linger_own_limits(struct rlimit limits[RLIM_NLIMITS]);
+bool linger_same_limits(const struct rlimit limits[RLIM_NLIMITS]);
+bool linger_same_limits_as(pid_t pid);
 
 /* The exit code of one message, 0-255; receive returns -1 when the
  * socket closed without one. */

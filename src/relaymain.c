@@ -158,11 +158,18 @@ take_request(int sock, const struct conf *c, const char *spool_path,
 	if (send(sock, "R", 1, MSG_NOSIGNAL) != 1)
 		return -1;
 	if (with_stderr) {
+		struct rlimit limits[RLIM_NLIMITS];
 		char kind;
-		int err = linger_receive_fd(sock, &kind);
+		int err = linger_receive_fd(sock, &kind, limits);
 
 		if (err < 0)
 			return -1;
+		if (!linger_same_limits(limits)) {
+			/* the gate sees the socket close and starts a new
+			 * client, which inherits them */
+			(void)close(err);
+			return -1;
+		}
 		rc = dup2(err, 2);
 		(void)close(err);
 		if (rc < 0)

@@ -263,7 +263,182 @@ t.ok(r14.rc == 0 and r14.err == "" and len(stop.relay.transactions) == 2 and
 if p13:
     os.kill(p13, signal.SIGCONT)
 
-# ---- 9. The default: it stays (2 seconds) ----
+# ---- 9. The gate stays too, for the same user's next front end ----
+g = Case()
+g1 = g.send(["-odq", "-i", "a@example.org"], msg("queued 1"))
+gp = sender_pid(g1, "status=queued")
+t.ok(g1.rc == 0 and g1.err == "" and gp is not None and alive(gp),
+     "-odq: the gate that queued the message is still running after the "
+     "caller returned", g1)
+if gp and alive(gp):
+    with open("/proc/%d/cmdline" % gp, "rb") as f:
+        t.ok(f.read().startswith(b"safemail-gate\0serve"),
+             "it is safemail-gate serve")
+    fds = [os.readlink("/proc/%d/fd/%d" % (gp, n)) for n in (0, 1, 2)]
+    t.ok(fds == ["/dev/null"] * 3 and os.getsid(gp) == gp,
+         "detached: /dev/null on 0-2, a session of its own", fds)
+g2 = g.send(["-odq", "-i", "a@example.org"], msg("queued 2"))
+t.ok(g2.rc == 0 and g2.err == "" and
+     sender_pid(g2, "status=queued") == gp and len(g.queued()) == 4,
+     "the next -odq message is queued by the same gate (both in the "
+     "spool)", (g2.logs, g.queued()))
+g.relay.script["RCPT:nobody@"] = "550 5.1.1 no such user"
+g3 = g.send(["-i", "nobody@example.org"], msg("refused via gate"))
+t.ok(g3.rc == rc_cold.rc and g3.err == rc_cold.err,
+     "a refused recipient through the gate and the relay client that "
+     "stayed: the caller's exit code and stderr line", g3)
+g4 = g.send(["-bv", "a@example.org"], b"")
+t.ok(g4.rc == 0 and "RCPT TO:<a@example.org>" in g4.out and g4.err == "",
+     "-bv through the gate that stayed", g4)
+
+
+
+def abstract_names(pid):
+    """The abstract socket names process pid listens on."""
+    inodes = set()
+    for n in os.listdir("/proc/%d/fd" % pid):
+        try:
+            link = os.readlink("/proc/%d/fd/%s" % (pid, n))
+        except OSError:
+            continue
+        if link.startswith("socket:["):
+            inodes.add(link[8:-1])
+    found = []
+    with open("/proc/net/unix") as f:
+        for line in f:
+            cols = line.split()
+            if len(cols) >= 8 and cols[6] in inodes and \
+                    cols[7].startswith("@"):
+                found.append(cols[7][1:])
+    return found
+
+
+names = abstract_names(gp) if gp and alive(gp) else []
+t.ok(len(names) == 1 and re.fullmatch(r"safemail-gate\.%d\.[0-9a-f]{16}"
+                                      % UID, names[0]) is not None,
+     "it waits on an abstract socket safemail-gate.UID.TAG", names)
+
+
+def fake_gate(name, uid, ready, result):
+    """A listener of another user on the gate's name: what it is sent."""
+    pid = os.fork()
+    if pid == 0:
+        out = b"?"
+        try:
+            os.setgroups([])
+            os.setresgid(uid, uid, uid)
+            os.setresuid(uid, uid, uid)
+            s = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+            s.bind("\0" + name)
+            s.listen(4)
+        except Exception as e:  # noqa: BLE001
+            os.write(ready, b"e")
+            os.write(result, repr(e).encode())
+            os._exit(0)
+        os.write(ready, b"r")
+        try:
+            s.settimeout(10)
+            conn, _ = s.accept()
+            conn.settimeout(5)
+            data, fds, _, _ = socket.recv_fds(conn, 100, 4)
+            out = b"data=%d fds=%d" % (len(data), len(fds))
+        except Exception as e:  # noqa: BLE001
+            out = repr(e).encode()
+        os.write(result, out)
+        os._exit(0)
+    return pid
+
+
+if names and UID == 0 and gp:
+    os.kill(gp, signal.SIGKILL)
+    ended_within(gp, 5)
+    time.sleep(0.1)
+    ready_r, ready_w = os.pipe()
+    res_r, res_w = os.pipe()
+    fpid = fake_gate(names[0], 65534, ready_w, res_w)
+    os.read(ready_r, 1)
+    g5 = g.send(["-odq", "-i", "a@example.org"], msg("past a fake"))
+    got = os.read(res_r, 200).decode()
+    os.waitpid(fpid, 0)
+    t.ok(g5.rc == 0 and g5.err == "" and
+         sender_pid(g5, "status=queued") not in (None, gp),
+         "a listener of another user on the gate's name: the front end "
+         "starts a gate of its own, the message is queued", g5)
+    t.ok(got == "data=0 fds=0",
+         "and that listener got nothing (no stderr, no request)", got)
+else:
+    for _ in range(2):
+        t.ok(True, "# SKIP a fake gate: needs root")
+g6 = g.send(["-odq", "-i", "a@example.org"], msg("gate again"))
+gp6 = sender_pid(g6, "status=queued")
+names = abstract_names(gp6) if gp6 and alive(gp6) else []
+if names and UID == 0:
+    r, w = os.pipe()
+    pid = os.fork()
+    if pid == 0:
+        out = b"?"
+        try:
+            os.setgroups([])
+            os.setresgid(65534, 65534, 65534)
+            os.setresuid(65534, 65534, 65534)
+            s = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+            s.settimeout(5)
+            s.connect("\0" + names[-1])
+            socket.send_fds(s, [b"E"], [2])
+            out = s.recv(100) or b"closed"
+        except ConnectionRefusedError:
+            out = b"refused"
+        except (BrokenPipeError, ConnectionResetError):
+            out = b"closed"
+        except Exception as e:  # noqa: BLE001
+            out = repr(e).encode()
+        os.write(w, out)
+        os._exit(0)
+    os.close(w)
+    got = os.read(r, 200)
+    os.waitpid(pid, 0)
+    t.ok(got == b"closed",
+         "another user connecting to a gate that stayed is dropped (no "
+         "policy)", got)
+    g7 = g.send(["-odq", "-i", "a@example.org"], msg("after intruder"))
+    t.ok(g7.rc == 0 and sender_pid(g7, "status=queued") == gp6,
+         "and the gate still serves its user", g7.logs)
+else:
+    for _ in range(2):
+        t.ok(True, "# SKIP another user: needs root")
+
+# ---- 10. A caller's resource limits apply to its message ----
+lim = Case()
+l1 = lim.send(["-i", "a@example.org"], msg("normal limits"))
+lg = lim.send(["-odq", "-i", "a@example.org"], msg("normal, queued"))
+relay_pid = sender_pid(l1)
+gate_pid = sender_pid(lg, "status=queued")
+
+
+def lower_fsize():
+    import resource
+    soft, hard = resource.getrlimit(resource.RLIMIT_FSIZE)
+    resource.setrlimit(resource.RLIMIT_FSIZE, (1 << 30, hard))
+
+
+l2 = lim.env.run(["-odq", "-i", "a@example.org"], stdin=msg("other limits"),
+                 env={"SAFEMAIL_SPOOL": lim.spool}, preexec_fn=lower_fsize)
+l3 = lim.env.run(["-i", "a@example.org"], stdin=msg("other limits, sent"),
+                 env={"SAFEMAIL_SPOOL": lim.spool}, preexec_fn=lower_fsize)
+t.ok(l2.rc == 0 and sender_pid(l2, "status=queued") not in (None, gate_pid)
+     and alive(gate_pid),
+     "a caller with other resource limits: not served by the gate that "
+     "stayed (a gate started with its limits queues it)", (l2.logs,
+                                                         gate_pid))
+t.ok(l3.rc == 0 and sender_pid(l3) not in (None, relay_pid) and
+     alive(relay_pid),
+     "nor by the relay client that stayed", (l3.logs, relay_pid))
+l4 = lim.send(["-odq", "-i", "a@example.org"], msg("normal again"))
+t.ok(l4.rc == 0 and sender_pid(l4, "status=queued") == gate_pid,
+     "the next caller with the usual limits is served by it again",
+     (l4.logs, gate_pid))
+
+# ---- 11. The default: it stays (2 seconds) ----
 dflt = Case()
 dflt.env.write_config(smtest.relay_config(dflt.relay.port))
 r12 = dflt.send(["-i", "a@example.org"], msg("default"))
@@ -274,6 +449,6 @@ t.ok(r12.rc == 0 and p12 is not None and alive(p12) and
 t.ok(p12 is not None and ended_within(p12, 10),
      "and ends within seconds")
 
-for case in (c, cold, idle, dflt, stop):
+for case in (c, cold, idle, dflt, stop, g, lim):
     case.relay.stop()
 t.done()
