@@ -101,7 +101,11 @@ add("2. STARTTLS vs msmtp, warm", fmt(r), "<= 0.2x", le(r, 0.2))
 r = median_ratio(tls, COLD, "msmtp")
 add("2. STARTTLS vs msmtp, cold", fmt(r), "<= 0.2x", le(r, 0.2))
 r = floor_ratio(async_, "safemail -odq")
-add("3. async vs write+fsync+rename floor", fmt(r), "<= 1.5x", le(r, 1.5))
+add("3. async vs write+fsync+rename floor, warm", fmt(r), "<= 1.5x",
+    le(r, 1.5))
+r = floor_ratio(async_, "safemail -odq, linger = 0")
+add("3. async vs write+fsync+rename floor, cold", fmt(r), "<= 1.5x",
+    le(r, 1.5))
 for peer in ("dma", "postfix"):
     try:
         v = float(enqueue[peer][0][-1])  # the peer's time / safemail's

@@ -5,9 +5,9 @@ in one interleaved run: every program once per round, start rotated;
 medians and the median of per-round ratios. Wall time from fork to reap;
 a sender's process ends only after the sink's 250 for the message.
 "safemail" runs with the default configuration ([smtp] linger = 2): the
-relay client the previous round left sends (warm, as in a burst of mail);
-"safemail, linger = 0" loads libcurl on every call (cold, as the first
-message after an idle spell).
+gate and the relay client the previous round left serve it (warm, as in a
+burst of mail); "safemail, linger = 0" starts both and loads libcurl on
+every call (cold, as the first message after an idle spell).
 Usage: sync.py SAFEMAIL [ROUNDS]"""
 import os
 import statistics
@@ -108,6 +108,9 @@ GROUPS = {
         ("spoolw (floor)", [SPOOLW, spoolw_dir], None),
         ("safemail -odq", [SAFEMAIL, "-odq", "-i", "a@example.org"],
          sm_env(config(plain.port))),
+        ("safemail -odq, linger = 0", [SAFEMAIL, "-odq", "-i",
+                                       "a@example.org"],
+         sm_env(config(plain.port, "linger = 0"))),
     ],
     "refused invocation": [
         ("/bin/true (floor)", ["/bin/true"], None),
