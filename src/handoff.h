@@ -10,7 +10,13 @@
  * memfd) attached as descriptors. The gate spools it, or execs
  * safemail-relay (libcurl) with the two on descriptors 3 and 4. Neither
  * back-end program trusts anything of the front end: the envelope is
- * parsed again strictly, both files must be sealed. */
+ * parsed again strictly, both files must be sealed.
+ *
+ * With [smtp] linger, a gate (or relay client) that stayed after its last
+ * caller takes the place of a new one: the front end connects to it
+ * instead of starting one (linger.h), then everything goes as above; the
+ * exit code comes back on the socket ("D" and one byte) after the front
+ * end shut its side down, where a new gate's comes as its exit status. */
 #ifndef SAFEMAIL_HANDOFF_H
 #define SAFEMAIL_HANDOFF_H
 
@@ -49,7 +55,8 @@ struct handoff {
 	int sock;
 };
 
-/* handoff_open - start the gate (serve) and read the policy into buf
+/* handoff_open - connect to the gate that stayed for this user, or start
+ * one (serve), and read the policy into buf
  * (cap bytes, NUL-terminated, *len without it). send_now tells the gate
  * that a message will probably be sent at once, so that it starts the
  * relay client while the front end reads it. Returns 0; -1 with f set;
@@ -74,8 +81,9 @@ int handoff_send(struct handoff *h, const struct handoff_req *r, int envfd,
  * terminated; "" when it sent none) */
 void handoff_reply(struct handoff *h, char *line, size_t sz);
 
-/* handoff_close - no more requests: wait for the gate (or the relay it
- * became) and return its exit code, -1 when it died of a signal. */
+/* handoff_close - no more requests: the exit code of the gate (or the
+ * relay it became), said on the socket by one that stays, else its exit
+ * status; -1 when it died of a signal. */
 int handoff_close(struct handoff *h);
 
 /* handoff_envelope - a sealed memfd holding e's text, at offset 0. */

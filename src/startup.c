@@ -132,3 +132,23 @@ startup_spool_path(const struct startup *st)
 {
 	return st->spool_path[0] != '\0' ? st->spool_path : SAFEMAIL_SPOOL_DIR;
 }
+
+#ifdef SAFEMAIL_SANITIZER_LOG
+/* Sanitizer builds: every report into a file (see configure.ac), so that
+ * one from a process without a caller is not lost. Not in a set-ID or
+ * installed program: --enable-sanitizers is for the tests. */
+const char *__asan_default_options(void);
+const char *__ubsan_default_options(void);
+
+const char *
+__asan_default_options(void)
+{
+	return "log_path=" SAFEMAIL_SANITIZER_LOG "/asan";
+}
+
+const char *
+__ubsan_default_options(void)
+{
+	return "print_stacktrace=1:log_path=" SAFEMAIL_SANITIZER_LOG "/ubsan";
+}
+#endif
