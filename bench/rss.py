@@ -25,7 +25,11 @@ work = tempfile.mkdtemp(prefix="safemail-bench-")
 config = os.path.join(work, "safemail.ini")
 with open(config, "w") as f:
     f.write("[mail]\ndomain = example.com\ndefault_sender = b@example.com\n"
-            "[smtp]\nhost = 127.0.0.1\nport = %d\n" % s.port)
+            "[smtp]\nhost = 127.0.0.1\nport = %d\n"
+            # every process a descendant of the one GNU time watches: a
+            # gate or relay client that stayed (linger) would be reaped by
+            # no one it sees, and its peak RSS not counted
+            "linger = 0\n" % s.port)
 os.chmod(config, 0o600)
 
 

@@ -76,12 +76,13 @@ local_host_name(const char *configured, char *buf, size_t sz)
 
 static struct caller self;
 static bool identified;
+static pid_t bound_parent; /* caller_rebind; 0: the real parent */
 
 const struct caller *
 caller_self(void)
 {
 	if (!identified)
-		caller_identify(&self);
+		identify(&self, bound_parent != 0 ? bound_parent : getppid());
 	identified = true;
 	return &self;
 }
@@ -89,6 +90,7 @@ caller_self(void)
 void
 caller_rebind(pid_t parent)
 {
-	identify(&self, parent);
-	identified = true;
+	/* identified again on first use, as the first time */
+	bound_parent = parent;
+	identified = false;
 }
