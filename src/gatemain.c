@@ -286,14 +286,19 @@ send_by_standby(const struct handoff_req *r, const int fds[2], bool verbose)
 	ssize_t n;
 	int rc;
 
-	/* 'R' once it has loaded and read the configuration; nothing (it
-	 * could not start, or a lingering one is leaving) or 'F' (it
-	 * failed): a new one, or the usual way */
-	do
-		n = recv(standby.sock, &ready, 1, 0);
-	while (n < 0 && errno == EINTR);
+	/* 'R' once it has loaded and read the configuration (one that
+	 * stayed: once it has our stderr and found our limits its own);
+	 * nothing (it could not start, or one that stayed is leaving) or
+	 * 'F' (it failed): a new one, or the usual way. The message goes
+	 * only after the 'R'. */
+	if (standby.pid < 0 && linger_send_hello(standby.sock, 'E') != 0)
+		n = 0;
+	else
+		do
+			n = recv(standby.sock, &ready, 1, 0);
+		while (n < 0 && errno == EINTR);
 	if (n != 1 || ready != 'R' ||
-	    (standby.pid < 0 && linger_send_fd(standby.sock, 2, 'E') != 0) ||
+	    linger_send_fd(standby.sock, 2) != 0 ||
 	    handoff_send(&standby, r, fds[0], fds[1], &f) != 0) {
 		bool lingering = standby.pid < 0;
 
@@ -404,8 +409,25 @@ request(const struct handoff_req *r, bool verbose, int fds[2])
 	}
 }
 
+/* Move fd to descriptor to (either may be the other's number). */
 static int
-serve(bool verbose, bool send_now)
+put_on(int fd, int to)
+{
+	int high = fcntl(fd, F_DUPFD_CLOEXEC, 10);
+	int rc;
+
+	(void)close(fd);
+	if (high < 0)
+		return -1;
+	rc = dup2(high, to) < 0 ? -1 : 0;
+	(void)close(high);
+	return rc;
+}
+
+/* One session with a front end on HANDOFF_CHANNEL_FD; caller_stderr: a
+ * front end of a gate that stayed sends its stderr after the policy. */
+static int
+serve(bool verbose, bool send_now, bool caller_stderr)
 {
 	struct failure f = {FAIL_NONE, ""};
 	struct conf_trust trust;
@@ -444,6 +466,12 @@ serve(bool verbose, bool send_now)
 	free(policy);
 	if (rc != 0)
 		return 0; /* the front end is gone: nothing was asked */
+	if (caller_stderr) {
+		int err = linger_receive_fd(HANDOFF_CHANNEL_FD);
+
+		if (err < 0 || put_on(err, 2) != 0)
+			return 0; /* gone, or not a front end */
+	}
 	for (;;) {
 		struct handoff_req r;
 		int fds[2];
@@ -478,21 +506,6 @@ now_s(void)
 	return ts.tv_sec;
 }
 
-/* Move fd to descriptor to (either may be the other's number). */
-static int
-put_on(int fd, int to)
-{
-	int high = fcntl(fd, F_DUPFD_CLOEXEC, 10);
-	int rc;
-
-	(void)close(fd);
-	if (high < 0)
-		return -1;
-	rc = dup2(high, to) < 0 ? -1 : 0;
-	(void)close(high);
-	return rc;
-}
-
 static int
 stay(int rc)
 {
@@ -509,7 +522,7 @@ stay(int rc)
 		struct rlimit limits[RLIM_NLIMITS];
 		char kind = 0;
 		pid_t fe;
-		int lfd, conn, err;
+		int lfd, conn;
 
 		while (waitpid(-1, NULL, WNOHANG) > 0)
 			; /* relay clients that stayed and ended */
@@ -523,21 +536,20 @@ stay(int rc)
 		(void)close(lfd); /* busy: the next front end starts a gate */
 		if (conn < 0)
 			break;
-		err = linger_receive_fd(conn, &kind, limits);
-		if (err >= 0 && !linger_same_limits_as(fe)) {
-			/* its limits apply to its message: the front end
-			 * sees the socket close and starts a gate */
-			(void)close(err);
+		if (linger_receive_hello(conn, &kind, limits) != 0 ||
+		    !linger_same_limits_as(fe)) {
+			/* its limits apply to its message (read from the
+			 * kernel, not taken from it): the front end sees the
+			 * socket close and starts a gate */
 			(void)close(conn);
 			continue;
 		}
-		if (err < 0 || put_on(err, 2) != 0 ||
-		    put_on(conn, HANDOFF_CHANNEL_FD) != 0)
+		if (put_on(conn, HANDOFF_CHANNEL_FD) != 0)
 			break;
 		caller_rebind(fe);
 		conf_loaded = false;
 		standby.pid = standby.sock = -1;
-		rc = serve(false, kind == 'S');
+		rc = serve(false, kind == 'S', true);
 		linger = conf.linger; /* as this session read it */
 		if (standby.sock >= 0)
 			(void)close(standby.sock);
@@ -602,7 +614,7 @@ main(int argc, char **argv)
 		if (i != argc || fstat(HANDOFF_CHANNEL_FD, &s) != 0 ||
 		    !S_ISSOCK(s.st_mode))
 			return report_by_hand("safemail-gate");
-		rc = serve(verbose, send_now);
+		rc = serve(verbose, send_now, false);
 		/* not used: the standby client sees the socket close and
 		 * ends by itself */
 		if (standby.sock >= 0)

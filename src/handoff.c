@@ -213,7 +213,7 @@ handoff_spawn(const struct startup *st, struct handoff *h, const char *path,
 }
 
 /* A gate of this user, with the gate program's group, waiting under
- * the same configuration (linger.h); it gets our standard error. */
+ * the same configuration (linger.h), greeted. */
 static int
 connect_staying_gate(const struct startup *st, struct handoff *h,
     bool send_now)
@@ -233,7 +233,7 @@ connect_staying_gate(const struct startup *st, struct handoff *h,
 		: getegid());
 	if (fd < 0)
 		return -1;
-	if (linger_send_fd(fd, 2, send_now ? 'S' : 'E') != 0) {
+	if (linger_send_hello(fd, send_now ? 'S' : 'E') != 0) {
 		(void)close(fd);
 		return -1;
 	}
@@ -265,7 +265,9 @@ handoff_open(const struct startup *st, struct handoff *h, bool verbose,
 		do
 			n = recv(h->sock, buf, cap - 1, 0);
 		while (n < 0 && errno == EINTR);
-		if (n >= 1 && buf[0] == 'P' && clear_timeout(h->sock) == 0) {
+		/* our stderr only to a gate that answered (linger.h) */
+		if (n >= 1 && buf[0] == 'P' && clear_timeout(h->sock) == 0 &&
+		    linger_send_fd(h->sock, 2) == 0) {
 			*len = (size_t)n - 1;
 			memmove(buf, buf + 1, *len);
 			buf[*len] = '\0';

@@ -317,9 +317,9 @@ linger_detach(void)
 	return rc;
 }
 
-/* What is sent with the descriptor: the kind, then the sender's
+/* The first message on a connection: the kind, then the sender's
  * resource limits. */
-struct fd_message {
+struct hello {
 	char kind;
 	struct rlimit limits[RLIM_NLIMITS];
 };
@@ -358,18 +358,46 @@ linger_same_limits_as(pid_t pid)
 }
 
 int
-linger_send_fd(int sock, int fd, char kind)
+linger_send_hello(int sock, char kind)
 {
-	char cbuf[CMSG_SPACE(sizeof(int))];
-	struct fd_message m;
-	struct iovec iov = {&m, sizeof(m)};
+	struct hello h;
+	ssize_t n;
+
+	memset(&h, 0, sizeof(h));
+	h.kind = kind;
+	linger_own_limits(h.limits);
+	do
+		n = send(sock, &h, sizeof(h), MSG_NOSIGNAL);
+	while (n < 0 && errno == EINTR);
+	return n == (ssize_t)sizeof(h) ? 0 : -1;
+}
+
+int
+linger_receive_hello(int sock, char *kind,
+    struct rlimit limits[RLIM_NLIMITS])
+{
+	struct hello h;
+	ssize_t n;
+
+	do
+		n = recv(sock, &h, sizeof(h), 0);
+	while (n < 0 && errno == EINTR);
+	if (n != (ssize_t)sizeof(h))
+		return -1;
+	*kind = h.kind;
+	memcpy(limits, h.limits, sizeof(h.limits));
+	return 0;
+}
+
+int
+linger_send_fd(int sock, int fd)
+{
+	char tag = 'E', cbuf[CMSG_SPACE(sizeof(int))];
+	struct iovec iov = {&tag, 1};
 	struct msghdr mh;
 	struct cmsghdr *cm;
 	ssize_t n;
 
-	memset(&m, 0, sizeof(m));
-	m.kind = kind;
-	linger_own_limits(m.limits);
 	memset(&mh, 0, sizeof(mh));
 	memset(cbuf, 0, sizeof(cbuf));
 	mh.msg_iov = &iov;
@@ -384,15 +412,14 @@ linger_send_fd(int sock, int fd, char kind)
 	do
 		n = sendmsg(sock, &mh, MSG_NOSIGNAL);
 	while (n < 0 && errno == EINTR);
-	return n == (ssize_t)sizeof(m) ? 0 : -1;
+	return n == 1 ? 0 : -1;
 }
 
 int
-linger_receive_fd(int sock, char *kind, struct rlimit limits[RLIM_NLIMITS])
+linger_receive_fd(int sock)
 {
-	char cbuf[CMSG_SPACE(2 * sizeof(int))];
-	struct fd_message m;
-	struct iovec iov = {&m, sizeof(m)};
+	char tag = 0, cbuf[CMSG_SPACE(2 * sizeof(int))];
+	struct iovec iov = {&tag, 1};
 	struct msghdr mh;
 	struct cmsghdr *cm;
 	int got = -1, count = 0;
@@ -422,14 +449,12 @@ linger_receive_fd(int sock, char *kind, struct rlimit limits[RLIM_NLIMITS])
 				(void)close(fd);
 		}
 	}
-	if (n != (ssize_t)sizeof(m) || count != 1 ||
+	if (n != 1 || tag != 'E' || count != 1 ||
 	    (mh.msg_flags & (MSG_TRUNC | MSG_CTRUNC))) {
 		if (got >= 0)
 			(void)close(got);
 		return -1;
 	}
-	*kind = m.kind;
-	memcpy(limits, m.limits, sizeof(m.limits));
 	return got;
 }
 

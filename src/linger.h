@@ -17,10 +17,13 @@
  * user. A busy or departed process is not listening: a new one is
  * started as before.
  *
- * On such a connection the caller first sends its standard error (one
- * descriptor, so that the one line of a failure reaches the right
- * caller), then everything goes as on a new process's fd 3; at the end
- * the exit code comes back as a message (linger_send_result). */
+ * On such a connection the caller first says hello (its resource
+ * limits); the process answers (the gate with the policy, the relay
+ * client with 'R') only when it takes the caller, so nothing is handed
+ * over to one that then refuses; the caller then sends its standard
+ * error (so that the one line of a failure reaches the right caller), and
+ * everything goes as on a new process's fd 3; at the end the exit code
+ * comes back as a message (linger_send_result). */
 #ifndef SAFEMAIL_LINGER_H
 #define SAFEMAIL_LINGER_H
 
@@ -84,13 +87,18 @@ void linger_leave(struct linger_spot *ls);
  * session, descriptors 0-2 on /dev/null, so that nobody waits for it. */
 int linger_detach(void);
 
-/* One descriptor (the caller's standard error) over the socket, with a
- * one-byte kind ('E'; the front end: 'S' when a message will probably be
- * sent at once, as safemail-gate serve -s) and the sender's resource
- * limits. */
-int linger_send_fd(int sock, int fd, char kind);
-int linger_receive_fd(int sock, char *kind,
+/* The caller's first message: a kind ('E'; the front end: 'S' when a
+ * message will probably be sent at once, as safemail-gate serve -s) and
+ * its resource limits. */
+int linger_send_hello(int sock, char kind);
+int linger_receive_hello(int sock, char *kind,
     struct rlimit limits[RLIM_NLIMITS]);
+
+/* The caller's standard error, sent only once the process answered: a
+ * descriptor queued to a process that never reads it (stopped by its
+ * user) would keep the caller's pipe open. */
+int linger_send_fd(int sock, int fd);
+int linger_receive_fd(int sock);
 
 /* A process that stays serves only callers with its own resource limits
  * (soft and hard, every one), so that each caller's limits still apply

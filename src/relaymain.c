@@ -143,33 +143,38 @@ standby_unwanted(void)
 	return rc == 1;
 }
 
-/* One request on sock: 'R', then (from a lingering client's gate) the
- * caller's standard error, then the request. Its exit code, or -1 when
- * none came (the gate closed the socket: nothing to do, nothing to
- * say). */
+/* One request on sock: (to a client that stayed: first the gate's
+ * hello with its limits) 'R', then the caller's standard error, then the
+ * request. Its exit code, or -1 when none came (the gate closed the
+ * socket, or its limits are not ours: nothing to do, nothing to say; the
+ * gate, which sends nothing more before 'R', starts a new client). */
 static int
 take_request(int sock, const struct conf *c, const char *spool_path,
-    bool verbose, bool with_stderr)
+    bool verbose, bool hello)
 {
 	struct handoff_req r;
 	int fds[2], rc;
 
-	/* ready: the gate hands over the message only now */
-	if (send(sock, "R", 1, MSG_NOSIGNAL) != 1)
-		return -1;
-	if (with_stderr) {
+	if (hello) {
 		struct rlimit limits[RLIM_NLIMITS];
 		char kind;
-		int err = linger_receive_fd(sock, &kind, limits);
+
+		/* another gate's limits are not ours: it sees the socket
+		 * close and starts a new client, which inherits them */
+		if (linger_receive_hello(sock, &kind, limits) != 0 ||
+		    !linger_same_limits(limits))
+			return -1;
+	}
+	/* ready: the gate hands over the message only now, after its
+	 * caller's stderr (which may not be the one it started us with: a
+	 * gate that stayed gets it after starting us) */
+	if (send(sock, "R", 1, MSG_NOSIGNAL) != 1)
+		return -1;
+	{
+		int err = linger_receive_fd(sock);
 
 		if (err < 0)
 			return -1;
-		if (!linger_same_limits(limits)) {
-			/* the gate sees the socket close and starts a new
-			 * client, which inherits them */
-			(void)close(err);
-			return -1;
-		}
 		rc = dup2(err, 2);
 		(void)close(err);
 		if (rc < 0)
