@@ -59,7 +59,8 @@ backend_verdict(const struct failure *f, int code, char *out, size_t sz)
 
 int
 backend_submit(const struct conf *c, bool verbose, const struct spool_env *e,
-    int msgfd, double started, const char *spool_path, struct failure *f)
+    int msgfd, double started, const char *spool_path, struct outbound *kept,
+    struct failure *f)
 {
 	struct outbound *ob;
 	struct outgoing m;
@@ -67,11 +68,12 @@ backend_submit(const struct conf *c, bool verbose, const struct spool_env *e,
 	bool session_failed = false, permanent = false;
 	int rc;
 
-	ob = outbound_new(c, verbose);
+	ob = kept != NULL ? kept : outbound_new(c, verbose);
 	memset(&res, 0, sizeof(res));
 	res.rcpt = calloc(e->nrcpt, sizeof(*res.rcpt));
 	if (ob == NULL || res.rcpt == NULL) {
-		outbound_free(ob);
+		if (ob != kept)
+			outbound_free(ob);
 		free(res.rcpt);
 		fail_set(f, FAIL_OSERR, "out of memory");
 		return -1;
@@ -81,7 +83,8 @@ backend_submit(const struct conf *c, bool verbose, const struct spool_env *e,
 	m.rcpt = rcpt_at;
 	m.rcpt_ctx = e;
 	rc = outbound_send(ob, &m, &res, &session_failed, f);
-	outbound_free(ob);
+	if (ob != kept)
+		outbound_free(ob);
 	last_code = res.last.code;
 	for (size_t i = 0; i < e->nrcpt; i++) {
 		permanent |= res.rcpt[i].code >= 500;

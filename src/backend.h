@@ -8,6 +8,7 @@
 #include <stdbool.h>
 
 #include "conf.h"
+#include "deliver.h"
 #include "fail.h"
 #include "spool.h"
 #include "spoolfmt.h"
@@ -15,10 +16,11 @@
 /* backend_submit - e: the envelope (validated), msgfd: the normalized
  * message, spool_path: opened only after a temporary failure (when it
  * cannot be used, that failure is 75). started: CLOCK_MONOTONIC seconds
- * at submission. 0: sent or spooled. */
+ * at submission. kept: a session kept from an earlier message (a relay
+ * client that stays), or NULL for one of its own. 0: sent or spooled. */
 int backend_submit(const struct conf *c, bool verbose,
     const struct spool_env *e, int msgfd, double started,
-    const char *spool_path, struct failure *f);
+    const char *spool_path, struct outbound *kept, struct failure *f);
 
 /* backend_verdict - the outcome as one SMTP reply line for a -bs client:
  * the relay's code when it gave one ("550 5.1.1 ..."), else one from the

@@ -121,6 +121,12 @@ outbound_send(struct outbound *ob, const struct outgoing *m,
 		res->rcpt[i].code = 0;
 		res->rcpt[i].text[0] = '\0';
 	}
+	/* a session kept from the last message: only while the relay is
+	 * still there (it may close an idle one at any time) */
+	if (ob->r != NULL && !relay_next_message(ob->r)) {
+		relay_close(ob->r, false);
+		ob->r = NULL;
+	}
 	if (ob->r == NULL) {
 		struct relay_options ro;
 		struct relay_status st;

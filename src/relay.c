@@ -514,6 +514,19 @@ relay_io(struct relay *r, struct smtp_io *io)
 	io->trace = r->verbose ? io_trace : NULL;
 }
 
+bool
+relay_next_message(struct relay *r)
+{
+	struct pollfd p = {r->sock, POLLIN, 0};
+
+	/* after a transaction in step nothing is due from the relay: any
+	 * byte, or its end, is a 421 or a close */
+	if (r->sock == CURL_SOCKET_BAD || poll(&p, 1, 0) != 0)
+		return false;
+	r->deadline_ms = now_ms() + (long long)r->c->message_timeout * 1000;
+	return true;
+}
+
 /* QUIT and its 221, waiting a few seconds at most: curl does not send
  * QUIT for a CONNECT_ONLY session, and the message is already accepted. */
 static void

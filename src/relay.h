@@ -55,6 +55,12 @@ void relay_peer(const struct relay *r, char *subject, size_t ssz,
 const char *relay_ehlo_lines(const struct relay *r);
 bool relay_authenticated(const struct relay *r);
 
+/* relay_next_message - a session kept from an earlier message: false
+ * when the relay has hung up or spoken out of turn meanwhile (close it
+ * and open another); true, and message_timeout starts again, when it can
+ * take the next MAIL FROM. */
+bool relay_next_message(struct relay *r);
+
 /* relay_close - quit politely (QUIT, bounded wait) when the session is in
  * step, or just drop the connection after a failure. */
 void relay_close(struct relay *r, bool polite);

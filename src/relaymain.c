@@ -54,7 +54,7 @@ static bool dropped; /* started by root, now the safemail user */
 
 static int
 deliver_mode(const struct conf *c, const char *spool_path, bool verbose,
-    double started, bool verdict, int envfd, int msgfd)
+    double started, bool verdict, int envfd, int msgfd, struct outbound *kept)
 {
 	struct failure f = {FAIL_NONE, ""};
 	struct spool_env e;
@@ -63,7 +63,7 @@ deliver_mode(const struct conf *c, const char *spool_path, bool verbose,
 	if (handoff_read_files(envfd, msgfd, &e, &f) != 0)
 		return report(caller_self(), &f, false);
 	rc = backend_submit(c, verbose, &e, msgfd, started,
-	    spool_path, &f);
+	    spool_path, kept, &f);
 	spool_env_free(&e);
 	if (verdict) {
 		/* -bs: the verdict for the client, then nothing on stderr */
@@ -150,7 +150,7 @@ standby_unwanted(void)
  * gate, which sends nothing more before 'R', starts a new client). */
 static int
 take_request(int sock, const struct conf *c, const char *spool_path,
-    bool verbose, bool hello)
+    bool verbose, bool hello, struct outbound *kept)
 {
 	struct handoff_req r;
 	int fds[2], rc;
@@ -191,7 +191,7 @@ take_request(int sock, const struct conf *c, const char *spool_path,
 		return report(caller_self(), &f, false);
 	}
 	rc = deliver_mode(c, spool_path, verbose, r.started, false, fds[0],
-	    fds[1]);
+	    fds[1], kept);
 	(void)close(fds[0]);
 	(void)close(fds[1]);
 	return rc;
@@ -229,18 +229,19 @@ standby_mode(const struct startup *st, const struct conf *c,
 	struct linger_spot ls;
 	char tag[LINGER_TAG_SIZE];
 	double born = deliver_now_seconds();
-	int rc = take_request(HANDOFF_CHANNEL_FD, c, spool_path, verbose,
-	    false);
-
-	if (rc < 0)
-		return 0;
 	/* -v shows one message's dialogue on its caller's terminal */
-	if (c->linger == 0 || verbose || conf_id == NULL ||
-	    linger_detach() != 0)
-		return rc;
-	/* the gate ends with this; the caller no longer waits for us */
-	if (linger_send_result(HANDOFF_CHANNEL_FD, rc) != 0)
-		return rc;
+	bool stays = c->linger > 0 && !verbose && conf_id != NULL;
+	/* one that stays keeps its session with the relay too */
+	struct outbound *kept = stays ? outbound_new(c, false) : NULL;
+	int rc = take_request(HANDOFF_CHANNEL_FD, c, spool_path, verbose,
+	    false, kept);
+
+	if (rc < 0 || !stays || linger_detach() != 0 ||
+	    linger_send_result(HANDOFF_CHANNEL_FD, rc) != 0) {
+		outbound_free(kept); /* QUIT */
+		return rc < 0 ? 0 : rc;
+	}
+	/* the gate has ended with rc; the caller no longer waits for us */
 	(void)close(HANDOFF_CHANNEL_FD);
 	linger_tag(conf_id, st, tag);
 	while (deliver_now_seconds() - born < LINGER_LIFE_S &&
@@ -257,13 +258,14 @@ standby_mode(const struct startup *st, const struct conf *c,
 			linger_leave(&ls);
 			break;
 		}
-		rc = take_request(conn, c, spool_path, false, true);
+		rc = take_request(conn, c, spool_path, false, true, kept);
 		if (rc >= 0)
 			(void)linger_send_result(conn, rc);
 		(void)close(conn);
 		if (linger_detach() != 0)
 			break;
 	}
+	outbound_free(kept);
 	return 0;
 }
 
@@ -358,7 +360,7 @@ main(int argc, char **argv)
 			started = 0;
 		rc = deliver_mode(&conf, spool_path, verbose, started,
 		    strcmp(argv[1], "verdict") == 0, HANDOFF_ENVELOPE_FD,
-		    HANDOFF_MESSAGE_FD);
+		    HANDOFF_MESSAGE_FD, NULL);
 	} else if (strcmp(argv[1], "standby") == 0 && i == argc) {
 		struct stat s;
 

@@ -116,8 +116,17 @@ t.ok(r2.rc == 0 and r2.err == "" and len(c.relay.transactions) == 2 and
 t.ok(sender_pid(r2) == p1,
      "the second message was sent by the same relay client (no new one "
      "loaded libcurl)", (p1, r2.logs))
-t.ok(len(c.relay.raw) == 2,
-     "a new connection to the relay for each message", len(c.relay.raw))
+t.ok(len(c.relay.raw) == 1,
+     "both went over one connection to the relay (kept open meanwhile)",
+     len(c.relay.raw))
+c.relay.hang_up()
+time.sleep(0.2)
+r2b = c.send(["-i", "a@example.org"], msg("after hang-up"))
+t.ok(r2b.rc == 0 and r2b.err == "" and len(c.relay.transactions) == 3 and
+     len(c.relay.raw) == 2 and sender_pid(r2b) == p1 and
+     not any("deferred" in l for l in r2b.logs),
+     "the relay hung up the idle connection (421): the next message goes "
+     "over a new one, sent at once", (r2b, len(c.relay.raw)))
 
 # ---- 2. Failures through it: the caller's exit code and stderr line ----
 cold = Case(linger=0)
@@ -198,11 +207,11 @@ c.relay.script["DATA"] = "stall"
 box = {}
 th = threading.Thread(target=lambda: box.setdefault(
     "r", c.send(["-i", "a@example.org"], msg("killed"))))
-n_raw = len(c.relay.raw)
+n_data = c.relay.wire().count(b"DATA\r\n")
 th.start()
 deadline = time.time() + 10
-while time.time() < deadline and not (
-        len(c.relay.raw) > n_raw and b"DATA" in bytes(c.relay.raw[-1])):
+while time.time() < deadline and \
+        c.relay.wire().count(b"DATA\r\n") == n_data:
     time.sleep(0.01)
 os.kill(p1, signal.SIGKILL)
 th.join(30)

@@ -143,6 +143,7 @@ class _ScriptedSMTP(SMTP):
         self.relay = relay
         self.raw = bytearray()
         relay.raw.append(self.raw)
+        relay.sessions.append(self)
         self._greeted = False
 
     def data_received(self, data):
@@ -236,6 +237,7 @@ class Relay:
         self.ehlo_drop = [d.upper() for d in ehlo_drop]
         self.ehlo_add = list(ehlo_add)
         self.transactions = []
+        self.sessions = []
         self.refused = []
         self.raw = []
         self.ehlo_names = []
@@ -285,6 +287,16 @@ class Relay:
             self._loop.stop()
         self._loop.call_soon_threadsafe(_stop)
         self._thread.join(5)
+
+    def hang_up(self, text="421 4.4.2 idle too long"):
+        """Say text on every open connection and close it, as a relay
+        does with an idle client."""
+        def _hang_up():
+            for s in self.sessions:
+                if s.transport is not None and not s.transport.is_closing():
+                    s.transport.write((text + "\r\n").encode())
+                    s.transport.close()
+        self._loop.call_soon_threadsafe(_hang_up)
 
     def wire(self):
         """Every byte every connection sent, joined."""
