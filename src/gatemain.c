@@ -48,6 +48,8 @@ static struct conf conf; /* without the password, once it is sent */
 /* The relay client started early (serve -s), waiting for the message
  * while the front end reads it: its libcurl loads meanwhile. */
 static struct handoff standby = {-1, -1};
+/* The longest -bs verdict line a relay client sends back */
+#define VERDICT_LINE_MAX 700
 static const char *spool_path;
 /* The configuration file as this session found it (linger.h) */
 static struct stat conf_id;
@@ -197,7 +199,102 @@ queue_message(const struct handoff_req *r, const int fds[2],
 	return 0;
 }
 
-/* -bs: the relay in a child, its verdict line back to the front end */
+/* Hand r to the relay client on sock (one that stayed: greeted first,
+ * and its time limit on answering cleared once it took the message).
+ * 0: taken; -1: it did not take it, and nothing was handed over. */
+static int
+offer(int sock, bool stayed, const struct handoff_req *r, const int fds[2])
+{
+	struct handoff h = {-1, sock};
+	struct failure f = {FAIL_NONE, ""};
+	struct timeval none = {0, 0};
+	char ready = 0;
+	ssize_t n = 0;
+
+	/* 'R' once it has loaded and read the configuration (one that
+	 * stayed: once it found our limits its own); nothing (it could not
+	 * start, or one that stayed is leaving) or 'F' (it failed): not
+	 * taken. The caller's stderr and the message go only after 'R'. */
+	if (!stayed || linger_send_hello(sock, 'E') == 0)
+		do
+			n = recv(sock, &ready, 1, 0);
+		while (n < 0 && errno == EINTR);
+	if (n != 1 || ready != 'R' || linger_send_fd(sock, 2) != 0 ||
+	    handoff_send(&h, r, fds[0], fds[1], &f) != 0)
+		return -1;
+	/* it has the message: no time limit but its own (message_timeout),
+	 * as for a new one */
+	if (stayed)
+		(void)setsockopt(sock, SOL_SOCKET, SO_RCVTIMEO, &none,
+		    sizeof(none));
+	return 0;
+}
+
+/* A message a relay client that stayed took and never answered for: it
+ * may or may not have been sent; queued, it cannot be lost (at worst a
+ * queue run sends it twice). 0, or the failure's exit code. */
+static int
+queue_unanswered(const struct handoff_req *r, const int fds[2],
+    struct failure *f)
+{
+	struct spool_env e;
+	int q;
+
+	log_emit(LOG_WARNING, "the relay client ended before it answered: "
+			      "the message is queued");
+	if (read_request_files(fds, &e, f) != 0)
+		return exit_code(f->kind);
+	q = queue_message(r, fds, &e, f);
+	if (q == 0) {
+		(void)snprintf(f->msg, sizeof(f->msg), "queued as %s", e.qid);
+	} else if (q > 0) {
+		fail_set(f, FAIL_SOFTWARE, "safemail-relay died, and the "
+					   "spool cannot be used");
+	}
+	spool_env_free(&e);
+	return q == 0 ? 0 : exit_code(f->kind);
+}
+
+/* -bs through a relay client that stayed: 0 with the line; -1 when none
+ * took the message (start one). */
+static int
+verdict_by_client(const struct handoff_req *r, const int fds[2],
+    char *line, size_t sz)
+{
+	struct failure f = {FAIL_NONE, ""};
+	char v[VERDICT_LINE_MAX + 2];
+	int sock = linger_connect(spool_path, tag);
+	ssize_t n;
+
+	if (sock < 0)
+		return -1;
+	if (offer(sock, true, r, fds) != 0) {
+		(void)close(sock);
+		return -1;
+	}
+	do
+		n = recv(sock, v, sizeof(v) - 1, 0);
+	while (n < 0 && errno == EINTR);
+	(void)close(sock);
+	if (n > 4 && v[0] == 'V') {
+		size_t len = (size_t)n - 1;
+
+		if (len >= sz)
+			len = sz - 1;
+		memcpy(line, v + 1, len);
+		line[len] = '\0';
+		line[strcspn(line, "\r\n")] = '\0';
+		return 0;
+	}
+	if (queue_unanswered(r, fds, &f) == 0)
+		(void)snprintf(line, sz, "250 2.0.0 Ok: %s", f.msg);
+	else
+		(void)snprintf(line, sz, "451 4.3.0 %s", f.msg);
+	return 0;
+}
+
+/* -bs: the relay client that stayed, or one in a child; its verdict line
+ * back to the front end */
 static void
 verdict(const struct handoff_req *r, bool verbose, const int fds[2],
     char *line, size_t sz)
@@ -209,6 +306,9 @@ verdict(const struct handoff_req *r, bool verbose, const int fds[2],
 	pid_t pid;
 
 	line[0] = '\0';
+	if (staying(verbose) && verdict_by_client(r, fds, line, sz) == 0 &&
+	    strlen(line) >= 4)
+		return;
 	handoff_relay_args(args, started, "verdict", verbose, r->started);
 	if (pipe2(pipefd, O_CLOEXEC) != 0) {
 		(void)snprintf(line, sz, "451 4.3.0 pipe: %s", strerror(errno));
@@ -239,9 +339,14 @@ verdict(const struct handoff_req *r, bool verbose, const int fds[2],
 	line[strcspn(line, "\r\n")] = '\0';
 	(void)close(pipefd[0]);
 	if (pid > 0) {
+		bool answered = strlen(line) >= 4 && line[0] >= '2' &&
+		    line[0] <= '5';
 		int ws = 0;
 
-		while (waitpid(pid, &ws, 0) < 0 && errno == EINTR)
+		/* one that answered may stay ([smtp] linger): not waited for
+		 * (a gate that stays reaps it later) */
+		while (waitpid(pid, &ws, answered ? WNOHANG : 0) < 0 &&
+		    errno == EINTR)
 			;
 		status = WIFEXITED(ws) ? WEXITSTATUS(ws) : -1;
 	}
@@ -282,24 +387,9 @@ static int
 send_by_standby(const struct handoff_req *r, const int fds[2], bool verbose)
 {
 	struct failure f = {FAIL_NONE, ""};
-	char ready = 0;
-	ssize_t n;
 	int rc;
 
-	/* 'R' once it has loaded and read the configuration (one that
-	 * stayed: once it has our stderr and found our limits its own);
-	 * nothing (it could not start, or one that stayed is leaving) or
-	 * 'F' (it failed): a new one, or the usual way. The message goes
-	 * only after the 'R'. */
-	if (standby.pid < 0 && linger_send_hello(standby.sock, 'E') != 0)
-		n = 0;
-	else
-		do
-			n = recv(standby.sock, &ready, 1, 0);
-		while (n < 0 && errno == EINTR);
-	if (n != 1 || ready != 'R' ||
-	    linger_send_fd(standby.sock, 2) != 0 ||
-	    handoff_send(&standby, r, fds[0], fds[1], &f) != 0) {
+	if (offer(standby.sock, standby.pid < 0, r, fds) != 0) {
 		bool lingering = standby.pid < 0;
 
 		(void)close(standby.sock);
@@ -309,14 +399,6 @@ send_by_standby(const struct handoff_req *r, const int fds[2], bool verbose)
 		start_standby(verbose);
 		return standby.sock >= 0 ? send_by_standby(r, fds, verbose)
 					 : -1;
-	}
-	/* a lingering client now has the message: no time limit but its
-	 * own (message_timeout), as for a new one */
-	if (standby.pid < 0) {
-		struct timeval none = {0, 0};
-
-		(void)setsockopt(standby.sock, SOL_SOCKET, SO_RCVTIMEO, &none,
-		    sizeof(none));
 	}
 	/* a client that stays on answers with the code; one that ends
 	 * says it by its exit status */
@@ -384,20 +466,10 @@ request(const struct handoff_req *r, bool verbose, int fds[2])
 	}
 	if (standby.sock >= 0 && (q = send_by_standby(r, fds, verbose)) >= 0)
 		return q;
-	if (q == -2) {
-		/* the message may or may not have been sent: queued, it
-		 * cannot be lost (at worst a queue run sends it twice) */
-		log_emit(LOG_WARNING, "the relay client ended before it "
-				      "answered: the message is queued");
-		if (read_request_files(fds, &e, &f) != 0)
-			return report(caller_self(), &f, false);
-		q = queue_message(r, fds, &e, &f);
-		spool_env_free(&e);
-		if (q > 0)
-			fail_set(&f, FAIL_SOFTWARE, "safemail-relay died, and "
-						    "the spool cannot be used");
-		return q == 0 ? 0 : report(caller_self(), &f, false);
-	}
+	if (q == -2)
+		return queue_unanswered(r, fds, &f) == 0
+		    ? 0
+		    : report(caller_self(), &f, false);
 	{
 		char started[32];
 		const char *args[5];
@@ -511,26 +583,31 @@ stay(int rc)
 {
 	char first[LINGER_TAG_SIZE];
 	time_t born = now_s();
+	bool answer = true; /* rc is still to be said */
 
 	if (!staying(false) || linger_detach() != 0)
 		return rc;
-	if (linger_send_result(HANDOFF_CHANNEL_FD, rc) != 0)
-		return rc;
-	(void)close(HANDOFF_CHANNEL_FD);
 	memcpy(first, tag, sizeof(first));
 	for (unsigned linger = conf.linger;;) {
 		struct rlimit limits[RLIM_NLIMITS];
 		char kind = 0;
 		pid_t fe;
-		int lfd, conn;
+		int lfd = -1, conn;
 
 		while (waitpid(-1, NULL, WNOHANG) > 0)
 			; /* relay clients that stayed and ended */
 		conf_free(&conf);
-		if (!conf_loaded || !have_conf_id || linger == 0 ||
-		    strcmp(tag, first) != 0 ||
-		    now_s() - born >= LINGER_LIFE_S ||
-		    (lfd = linger_gate_listen(first)) < 0)
+		/* listening before the caller hears rc: its next call finds
+		 * this gate */
+		if (conf_loaded && have_conf_id && linger > 0 &&
+		    strcmp(tag, first) == 0 && now_s() - born < LINGER_LIFE_S)
+			lfd = linger_gate_listen(first);
+		if (answer) {
+			(void)linger_send_result(HANDOFF_CHANNEL_FD, rc);
+			(void)close(HANDOFF_CHANNEL_FD);
+			answer = false;
+		}
+		if (lfd < 0)
 			break;
 		conn = linger_gate_accept(lfd, (int)linger * 1000, &fe);
 		(void)close(lfd); /* busy: the next front end starts a gate */
@@ -550,13 +627,14 @@ stay(int rc)
 		conf_loaded = false;
 		standby.pid = standby.sock = -1;
 		rc = serve(false, kind == 'S', true);
+		answer = true;
 		linger = conf.linger; /* as this session read it */
 		if (standby.sock >= 0)
 			(void)close(standby.sock);
-		if (linger_detach() != 0)
+		if (linger_detach() != 0) {
+			(void)linger_send_result(HANDOFF_CHANNEL_FD, rc);
 			break;
-		(void)linger_send_result(HANDOFF_CHANNEL_FD, rc);
-		(void)close(HANDOFF_CHANNEL_FD);
+		}
 	}
 	while (waitpid(-1, NULL, WNOHANG) > 0)
 		;

@@ -52,25 +52,29 @@
 
 static bool dropped; /* started by root, now the safemail user */
 
+/* One message. verdict (-bs): the SMTP reply line for the client goes
+ * there (vsz bytes), and nothing to stderr; NULL: the one line of a
+ * failure goes to stderr. */
+#define VERDICT_LINE_MAX 700
 static int
 deliver_mode(const struct conf *c, const char *spool_path, bool verbose,
-    double started, bool verdict, int envfd, int msgfd, struct outbound *kept)
+    double started, char *verdict, size_t vsz, int envfd, int msgfd,
+    struct outbound *kept)
 {
 	struct failure f = {FAIL_NONE, ""};
 	struct spool_env e;
 	int rc;
 
-	if (handoff_read_files(envfd, msgfd, &e, &f) != 0)
+	if (handoff_read_files(envfd, msgfd, &e, &f) != 0) {
+		if (verdict != NULL)
+			backend_verdict(&f, 0, verdict, vsz);
 		return report(caller_self(), &f, false);
+	}
 	rc = backend_submit(c, verbose, &e, msgfd, started,
 	    spool_path, kept, &f);
 	spool_env_free(&e);
-	if (verdict) {
-		/* -bs: the verdict for the client, then nothing on stderr */
-		char line[700];
-
-		backend_verdict(&f, backend_last_code(), line, sizeof(line));
-		(void)dprintf(HANDOFF_STATUS_FD, "%s\n", line);
+	if (verdict != NULL) {
+		backend_verdict(&f, backend_last_code(), verdict, vsz);
 		return rc == 0 ? 0 : exit_code(f.kind);
 	}
 	/* the delivery has logged its outcome: stderr gets the one line */
@@ -183,15 +187,25 @@ take_request(int sock, const struct conf *c, const char *spool_path,
 	rc = handoff_receive(sock, &r, fds);
 	if (rc == 1)
 		return -1;
-	if (rc != 0 || r.queue || r.verdict) {
+	if (rc != 0 || r.queue) {
 		struct failure f;
 
 		fail_set(&f, FAIL_SOFTWARE,
 		    "a malformed request from the gate");
 		return report(caller_self(), &f, false);
 	}
-	rc = deliver_mode(c, spool_path, verbose, r.started, false, fds[0],
-	    fds[1], kept);
+	if (r.verdict) {
+		/* -bs: "V" and the reply line, before the exit code */
+		char line[VERDICT_LINE_MAX + 1];
+
+		line[0] = 'V';
+		rc = deliver_mode(c, spool_path, verbose, r.started, line + 1,
+		    sizeof(line) - 1, fds[0], fds[1], kept);
+		(void)send(sock, line, strlen(line), MSG_NOSIGNAL);
+	} else {
+		rc = deliver_mode(c, spool_path, verbose, r.started, NULL, 0,
+		    fds[0], fds[1], kept);
+	}
 	(void)close(fds[0]);
 	(void)close(fds[1]);
 	return rc;
@@ -214,40 +228,22 @@ same_config(const char *path, const struct stat *was)
 	    now.st_ctim.tv_nsec == was->st_ctim.tv_nsec;
 }
 
-/* standby: libcurl loads and the configuration is read while the front
- * end still reads the message; then one request from the gate. After
- * it, with [smtp] linger, the client stays: detached from the caller,
- * it waits on the submitter's socket in the spool (linger.h) for the
- * next message, while the configuration stays the same, for at most
- * LINGER_LIFE_S in all (a new program installed meanwhile takes over). */
+/* After a message, with [smtp] linger, the client stays: detached from
+ * its caller, it waits on the submitter's socket in the spool
+ * (linger.h) for the next message, while the configuration stays the
+ * same, for at most LINGER_LIFE_S in all (a new program installed
+ * meanwhile takes over). kept: its session with the relay. */
 #define LINGER_LIFE_S 300
-static int
-standby_mode(const struct startup *st, const struct conf *c,
-    const char *spool_path, bool verbose, uid_t submitter,
-    const char *conf_path, const struct stat *conf_id)
+static void
+stay_on(const struct conf *c, const char *spool_path, uid_t submitter,
+    const char *tag, const char *conf_path, const struct stat *conf_id,
+    struct outbound *kept, struct linger_spot *ls)
 {
-	struct linger_spot ls;
-	char tag[LINGER_TAG_SIZE];
 	double born = deliver_now_seconds();
-	/* -v shows one message's dialogue on its caller's terminal */
-	bool stays = c->linger > 0 && !verbose && conf_id != NULL;
-	/* one that stays keeps its session with the relay too */
-	struct outbound *kept = stays ? outbound_new(c, false) : NULL;
-	int rc = take_request(HANDOFF_CHANNEL_FD, c, spool_path, verbose,
-	    false, kept);
 
-	if (rc < 0 || !stays || linger_detach() != 0 ||
-	    linger_send_result(HANDOFF_CHANNEL_FD, rc) != 0) {
-		outbound_free(kept); /* QUIT */
-		return rc < 0 ? 0 : rc;
-	}
-	/* the gate has ended with rc; the caller no longer waits for us */
-	(void)close(HANDOFF_CHANNEL_FD);
-	linger_tag(conf_id, st, tag);
-	while (deliver_now_seconds() - born < LINGER_LIFE_S &&
-	    linger_listen(&ls, spool_path, submitter, tag) == 0) {
+	for (;;) {
 		pid_t gate;
-		int conn = linger_accept(&ls, (int)c->linger * 1000, &gate);
+		int rc, conn = linger_accept(ls, (int)c->linger * 1000, &gate);
 
 		if (conn < 0)
 			break;
@@ -255,17 +251,104 @@ standby_mode(const struct startup *st, const struct conf *c,
 		if (!same_config(conf_path, conf_id)) {
 			/* the gate finds no 'R' and starts a new client */
 			(void)close(conn);
-			linger_leave(&ls);
+			linger_leave(ls);
 			break;
 		}
 		rc = take_request(conn, c, spool_path, false, true, kept);
+		if (linger_detach() != 0 ||
+		    deliver_now_seconds() - born >= LINGER_LIFE_S ||
+		    linger_listen(ls, spool_path, submitter, tag) != 0) {
+			if (rc >= 0)
+				(void)linger_send_result(conn, rc);
+			(void)close(conn);
+			break;
+		}
+		/* listening again before the gate hears rc: its caller's
+		 * next message finds this client */
 		if (rc >= 0)
 			(void)linger_send_result(conn, rc);
 		(void)close(conn);
-		if (linger_detach() != 0)
-			break;
 	}
 	outbound_free(kept);
+}
+
+/* It stays after this message: not with -v (which shows one message's
+ * dialogue on its caller's terminal), not with linger = 0. */
+static bool
+staying(const struct conf *c, bool verbose, const struct stat *conf_id)
+{
+	return c->linger > 0 && !verbose && conf_id != NULL;
+}
+
+/* standby: libcurl loads and the configuration is read while the front
+ * end still reads the message; then one request from the gate, and
+ * then it may stay (stay_on). */
+static int
+standby_mode(const struct startup *st, const struct conf *c,
+    const char *spool_path, bool verbose, uid_t submitter,
+    const char *conf_path, const struct stat *conf_id)
+{
+	struct linger_spot ls;
+	char tag[LINGER_TAG_SIZE];
+	bool stays = staying(c, verbose, conf_id);
+	/* one that stays keeps its session with the relay too */
+	struct outbound *kept = stays ? outbound_new(c, false) : NULL;
+	int rc = take_request(HANDOFF_CHANNEL_FD, c, spool_path, verbose,
+	    false, kept);
+
+	if (stays)
+		linger_tag(conf_id, st, tag);
+	/* listening before the gate hears rc: its caller's next message
+	 * finds this client */
+	if (rc < 0 || !stays || linger_detach() != 0 ||
+	    linger_listen(&ls, spool_path, submitter, tag) != 0) {
+		outbound_free(kept); /* QUIT */
+		return rc < 0 ? 0 : rc;
+	}
+	if (linger_send_result(HANDOFF_CHANNEL_FD, rc) != 0) {
+		linger_leave(&ls);
+		outbound_free(kept);
+		return rc;
+	}
+	/* the gate has ended with rc; the caller no longer waits for us */
+	(void)close(HANDOFF_CHANNEL_FD);
+	stay_on(c, spool_path, submitter, tag, conf_path, conf_id, kept, &ls);
+	return 0;
+}
+
+/* verdict (-bs): one message from fds 3 and 4, its reply line on fd 5;
+ * then it may stay like a standby client: the gate reads the line to
+ * the end of fd 5 and does not wait for it. */
+static int
+verdict_mode(const struct startup *st, const struct conf *c,
+    const char *spool_path, bool verbose, double started, uid_t submitter,
+    const char *conf_path, const struct stat *conf_id)
+{
+	struct linger_spot ls;
+	char line[VERDICT_LINE_MAX], tag[LINGER_TAG_SIZE];
+	bool stays = staying(c, verbose, conf_id);
+	struct outbound *kept = stays ? outbound_new(c, false) : NULL;
+	int rc = deliver_mode(c, spool_path, verbose, started, line,
+	    sizeof(line), HANDOFF_ENVELOPE_FD, HANDOFF_MESSAGE_FD, kept);
+
+	if (stays) {
+		linger_tag(conf_id, st, tag);
+		/* listening before the gate has the line: the session's
+		 * next message finds this client */
+		if (linger_listen(&ls, spool_path, submitter, tag) != 0)
+			stays = false;
+	}
+	(void)dprintf(HANDOFF_STATUS_FD, "%s\n", line);
+	(void)close(HANDOFF_STATUS_FD);
+	(void)close(HANDOFF_ENVELOPE_FD);
+	(void)close(HANDOFF_MESSAGE_FD);
+	if (!stays || linger_detach() != 0) {
+		if (stays)
+			linger_leave(&ls);
+		outbound_free(kept);
+		return rc;
+	}
+	stay_on(c, spool_path, submitter, tag, conf_path, conf_id, kept, &ls);
 	return 0;
 }
 
@@ -358,9 +441,12 @@ main(int argc, char **argv)
 
 		if (*end != '\0' || !(started >= 0))
 			started = 0;
-		rc = deliver_mode(&conf, spool_path, verbose, started,
-		    strcmp(argv[1], "verdict") == 0, HANDOFF_ENVELOPE_FD,
-		    HANDOFF_MESSAGE_FD, NULL);
+		rc = strcmp(argv[1], "verdict") == 0
+		    ? verdict_mode(&st, &conf, spool_path, verbose, started,
+			  dropped ? 0 : getuid(), path,
+			  have_conf_id ? &conf_id : NULL)
+		    : deliver_mode(&conf, spool_path, verbose, started, NULL,
+			  0, HANDOFF_ENVELOPE_FD, HANDOFF_MESSAGE_FD, NULL);
 	} else if (strcmp(argv[1], "standby") == 0 && i == argc) {
 		struct stat s;
 

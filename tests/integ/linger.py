@@ -447,7 +447,51 @@ t.ok(l4.rc == 0 and sender_pid(l4, "status=queued") == gate_pid,
      "the next caller with the usual limits is served by it again",
      (l4.logs, gate_pid))
 
-# ---- 11. The default: it stays (2 seconds) ----
+# ---- 11. -bs (Symfony Mailer's default) goes through them too ----
+SHOP = "shop@store.example.com"
+
+
+def bs_dialogue(*rcpts):
+    d = b"EHLO client.example\r\n"
+    for rc in rcpts:
+        d += (b"MAIL FROM:<" + SHOP.encode() + b">\r\nRCPT TO:<" +
+              rc.encode() + b">\r\nDATA\r\nSubject: bs " + rc.encode() +
+              b"\r\n\r\nbody\r\n.\r\n")
+    return d + b"QUIT\r\n"
+
+
+def replies(res):
+    return [l for l in res.out.split("\r\n") if l and l[3:4] == " "]
+
+
+bsc = Case()
+bsc.relay.script["RCPT:nobody@"] = "550 5.1.1 no such user"
+b1 = bsc.send(["-bs"], bs_dialogue("a@example.org", "b@example.org"))
+b1_pids = [int(re.search(r"safemail\[(\d+)\]", l).group(1))
+           for l in b1.logs if "status=sent" in l]
+t.ok(b1.rc == 0 and b1.err == "" and len(bsc.relay.transactions) == 2 and
+     len(b1_pids) == 2 and b1_pids[0] == b1_pids[1],
+     "-bs, two messages in one session: both sent, the second by the relay "
+     "client that stayed after the first", (b1, b1_pids))
+b2 = bsc.send(["-bs"], bs_dialogue("c@example.org", "nobody@example.org"))
+b2_replies = replies(b2)
+t.ok(b2.rc == 0 and b2.err == "" and len(bsc.relay.transactions) == 3 and
+     sender_pid(b2) == b1_pids[0] and
+     any(l.startswith("550 ") and "no such user" in l for l in b2_replies),
+     "the next -bs session: the same client sends, and a refused recipient "
+     "is the relay's 550 to the client", (b2, b2_replies))
+if b1_pids and alive(b1_pids[0]):
+    os.kill(b1_pids[0], signal.SIGSTOP)
+b3 = bsc.send(["-bs"], bs_dialogue("d@example.org"))
+t.ok(b3.rc == 0 and len(bsc.relay.transactions) == 4 and
+     sender_pid(b3) not in (None, b1_pids[0]) and
+     any(l.startswith("250 ") for l in replies(b3)[-2:]),
+     "-bs with that client stopped: a new one sends (after at most 2 s)",
+     b3)
+if b1_pids:
+    os.kill(b1_pids[0], signal.SIGCONT)
+
+# ---- 12. The default: it stays (2 seconds) ----
 dflt = Case()
 dflt.env.write_config(smtest.relay_config(dflt.relay.port))
 r12 = dflt.send(["-i", "a@example.org"], msg("default"))
@@ -458,6 +502,6 @@ t.ok(r12.rc == 0 and p12 is not None and alive(p12) and
 t.ok(p12 is not None and ended_within(p12, 10),
      "and ends within seconds")
 
-for case in (c, cold, idle, dflt, stop, g, lim):
+for case in (c, cold, idle, dflt, stop, g, lim, bsc):
     case.relay.stop()
 t.done()
