@@ -1,4 +1,4 @@
-/* linger.c - the relay client kept loaded between messages (see linger.h) */
+/* linger.c - the back end kept loaded between messages (see linger.h) */
 #include "config.h"
 
 #include <errno.h>
@@ -9,8 +9,8 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
-#include <sys/time.h>
 #include <sys/resource.h>
+#include <sys/time.h>
 #include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
@@ -169,7 +169,6 @@ linger_listen(struct linger_spot *ls, const char *spool_path,
 	memcpy(ls->path, final.sun_path, sizeof(ls->path));
 	return 0;
 }
-
 
 static long long
 now_ms(void)
