@@ -227,12 +227,12 @@ t.ok(rc == 0 and err == b"" and len(relay.transactions) == 1 and
 RUN = os.path.join(SPOOL, "run")
 
 
-def lingering(uid):
-    """The pid of a waiting relay client running as uid, or None."""
+def lingering(uid, prefix=b"safemail-relay\0standby"):
+    """The pid of a waiting relay client (or gate) running as uid."""
     for pid in smprobe._pids():
         try:
             with open("/proc/%d/cmdline" % pid, "rb") as f:
-                if not f.read().startswith(b"safemail-relay\0standby"):
+                if not f.read().startswith(prefix):
                     continue
             if smprobe.uids(pid)[0] == uid:
                 return pid
@@ -249,6 +249,15 @@ def gids(pid):
     return None
 
 
+# (linger = 30 here: the probes below take seconds; the default is 2,
+# so the first message's processes are gone before this starts)
+deadline = time.time() + 15
+while time.time() < deadline and (
+        lingering(WEB.pw_uid) or
+        lingering(WEB.pw_uid, b"safemail-gate\0serve")):
+    time.sleep(0.1)
+write_conf(relay.port, PLAIN + "\nlinger = 30")
+rc, out, err = as_web([SENDMAIL, "-t", "-i"], MSG)
 st_run = os.stat(RUN)
 t.ok(st_run.st_uid == 0 and st_run.st_gid == GID and
      (st_run.st_mode & 0o7777) == 0o770,
@@ -288,6 +297,26 @@ if lpid:
          lingering(WEB.pw_uid) == lpid,
          "the web user's next message: delivered through the same relay "
          "client", (rc, err, lpid, lingering(WEB.pw_uid)))
+    gpid = lingering(WEB.pw_uid, b"safemail-gate\0serve")
+    g = gids(gpid) if gpid else None
+    t.ok(gpid is not None and g is not None and g[1] == GID and
+         smprobe.uids(gpid) == [WEB.pw_uid] * 4,
+         "the gate stayed too: the web user with the group safemail",
+         (gpid, g))
+    if gpid:
+        gprobe = smprobe.probe(gpid, WEB)
+        t.ok(gprobe["environ"] == "denied" and gprobe["mem"] == "denied" and
+             gprobe["ptrace"] == "denied" and
+             "Operation not permitted" in gprobe["gdb"],
+             "the gate that stayed is as closed to the web user: no "
+             "environ, no mem, no ptrace, no gdb", gprobe)
+        rc, out, err = as_web([SENDMAIL, "-bv", "a@example.org"])
+        t.ok(rc == 0 and err == b"" and b"RCPT TO:<a@example.org>" in out
+             and lingering(WEB.pw_uid, b"safemail-gate\0serve") == gpid,
+             "the web user's next call is served by that gate", (rc, err))
+    else:
+        for _ in range(2):
+            t.ok(False, "no gate that stayed to probe")
     rc = subprocess.run([SENDMAIL, "-t", "-i"], input=MSG,
                         env={"PATH": "/usr/bin:/bin"},
                         capture_output=True).returncode
@@ -300,8 +329,9 @@ if lpid:
          "waits as the safemail user, on a socket of its own",
          (rc, os.listdir(RUN)))
 else:
-    for _ in range(5):
+    for _ in range(8):
         t.ok(False, "no lingering relay client to probe")
+write_conf(relay.port, PLAIN)
 
 # ======== 1. the password cannot be obtained ========
 rc, out, err = as_web(["cat", CONF])
