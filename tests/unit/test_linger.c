@@ -1,0 +1,79 @@
+/* test_linger.c - the identity a process that stays is found by
+ * (linger_tag) and the limits it compares (linger_same_limits) */
+#include "config.h"
+
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "linger.h"
+#include "startup.h"
+#include "tap.h"
+
+int
+main(void)
+{
+	struct stat a, b;
+	struct startup st, other;
+	char t1[LINGER_TAG_SIZE], t2[LINGER_TAG_SIZE];
+	struct rlimit own[RLIM_NLIMITS], changed[RLIM_NLIMITS];
+
+	memset(&a, 0, sizeof(a));
+	memset(&st, 0, sizeof(st));
+	a.st_dev = 2049;
+	a.st_ino = 131;
+	a.st_ctim.tv_sec = 1700000000;
+	a.st_ctim.tv_nsec = 5;
+	linger_tag(&a, &st, t1);
+	ok(strlen(t1) == 16 && strspn(t1, "0123456789abcdef") == 16,
+	    "the tag is 16 hex digits (%s)", t1);
+	b = a;
+	b.st_size = 999; /* not part of the identity: ctime moves with it */
+	linger_tag(&b, &st, t2);
+	ok(strcmp(t1, t2) == 0, "the same file: the same tag");
+
+	b = a;
+	b.st_ctim.tv_nsec = 6;
+	linger_tag(&b, &st, t2);
+	ok(strcmp(t1, t2) != 0, "a changed file (ctime): another tag");
+	b = a;
+	b.st_ino = 132;
+	linger_tag(&b, &st, t2);
+	ok(strcmp(t1, t2) != 0, "a replaced file (inode): another tag");
+	b = a;
+	b.st_dev = 2050;
+	linger_tag(&b, &st, t2);
+	ok(strcmp(t1, t2) != 0, "another file system: another tag");
+
+	other = st;
+	memcpy(other.spool_path, "/tmp/spool", sizeof("/tmp/spool"));
+	linger_tag(&a, &other, t2);
+	ok(strcmp(t1, t2) != 0, "another spool override: another tag");
+	other = st;
+	memcpy(other.log_socket, "/tmp/log", sizeof("/tmp/log"));
+	linger_tag(&a, &other, t2);
+	ok(strcmp(t1, t2) != 0, "another log socket override: another tag");
+	/* the overrides are hashed with their ends: "ab"+"" is not "a"+"b" */
+	other = st;
+	memcpy(other.config_path, "ab", 3);
+	linger_tag(&a, &other, t1);
+	other = st;
+	memcpy(other.config_path, "a", 2);
+	memcpy(other.log_socket, "b", 2);
+	linger_tag(&a, &other, t2);
+	ok(strcmp(t1, t2) != 0, "overrides are not merely concatenated");
+
+	linger_own_limits(own);
+	ok(linger_same_limits(own), "a process's own limits are the same");
+	memcpy(changed, own, sizeof(own));
+	changed[RLIMIT_FSIZE].rlim_cur =
+	    own[RLIMIT_FSIZE].rlim_cur == 64 ? 65 : 64;
+	ok(!linger_same_limits(changed), "another soft limit is not");
+	memcpy(changed, own, sizeof(own));
+	changed[RLIMIT_NOFILE].rlim_max = own[RLIMIT_NOFILE].rlim_max - 1;
+	ok(!linger_same_limits(changed), "another hard limit is not");
+	ok(linger_same_limits_as(getpid()),
+	    "this process's limits read from the kernel are its own");
+	return done_testing();
+}
