@@ -65,6 +65,14 @@ def config(port, extra=""):
     return path
 
 
+# -bs: one message per session, as Symfony Mailer's default transport
+BS = (b"EHLO bench.example\r\nMAIL FROM:<b@example.com>\r\n"
+      b"RCPT TO:<a@example.org>\r\nDATA\r\n" +
+      MSG.replace(b"\r\n.", b"\r\n..") + b".\r\nQUIT\r\n")
+bsfile = os.path.join(work, "bs")
+with open(bsfile, "wb") as f:
+    f.write(BS)
+
 spool = os.path.join(work, "spool")
 os.mkdir(spool, 0o750)
 spoolw_dir = os.path.join(work, "spoolw-dir")
@@ -104,6 +112,13 @@ GROUPS = {
          sm_env(config(tls.port, "ssl = tls\ntls_ca_file = " + ca.ca +
                        "\nlinger = 0"))),
     ],
+    "-bs, one 1 KiB message per session": [
+        ("curlsend (libcurl)", [CURL, str(plain.port)], None),
+        ("safemail -bs", [SAFEMAIL, "-bs"], sm_env(config(plain.port)),
+         bsfile),
+        ("safemail -bs, linger = 0", [SAFEMAIL, "-bs"],
+         sm_env(config(plain.port, "linger = 0")), bsfile),
+    ],
     "async submission": [
         ("spoolw (floor)", [SPOOLW, spoolw_dir], None),
         ("safemail -odq", [SAFEMAIL, "-odq", "-i", "a@example.org"],
@@ -120,8 +135,8 @@ GROUPS = {
 }
 
 
-def once(argv, env, expect_ok=True):
-    with open(msgfile, "rb") as stdin:
+def once(argv, env, stdin_path=None, expect_ok=True):
+    with open(stdin_path or msgfile, "rb") as stdin:
         start = time.perf_counter()
         p = subprocess.run(argv, stdin=stdin, env=env or {"PATH":
                                                           "/usr/bin:/bin"},
@@ -134,17 +149,18 @@ def once(argv, env, expect_ok=True):
 
 
 for group, progs in GROUPS.items():
-    times = {name: [] for name, _, _ in progs}
+    progs = [p if len(p) == 4 else p + (None,) for p in progs]
+    times = {name: [] for name, _, _, _ in progs}
     for r in range(ROUNDS):
         order = progs[r % len(progs):] + progs[:r % len(progs)]
-        for name, argv, env in order:
-            times[name].append(once(argv, env))
+        for name, argv, env, stdin_path in order:
+            times[name].append(once(argv, env, stdin_path))
     base = progs[0][0]
     print("\n%s, %d interleaved rounds" % (group, ROUNDS))
     print("| program | ms median [min-max] | x %s | x safemail |" % base)
     print("|---|---|---|---|")
-    sm = [n for n, _, _ in progs if n.startswith("safemail")][0]
-    for name, _, _ in progs:
+    sm = [p[0] for p in progs if p[0].startswith("safemail")][0]
+    for name, _, _, _ in progs:
         ts = times[name]
         rb = statistics.median(a / b for a, b in zip(ts, times[base]))
         rs = statistics.median(a / b for a, b in zip(ts, times[sm]))
