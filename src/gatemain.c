@@ -54,7 +54,8 @@ static const char *spool_path;
 /* The configuration file as this session found it (linger.h) */
 static struct stat conf_id;
 static bool have_conf_id, conf_loaded;
-static char tag[LINGER_TAG_SIZE];
+static char tag[LINGER_TAG_SIZE];       /* this gate's */
+static char relay_tag[LINGER_TAG_SIZE]; /* a relay client's */
 
 static int
 exec_relay(const char *const *args, int envfd, int msgfd)
@@ -263,7 +264,7 @@ verdict_by_client(const struct handoff_req *r, const int fds[2],
 {
 	struct failure f = {FAIL_NONE, ""};
 	char v[VERDICT_LINE_MAX + 2];
-	int sock = linger_connect(spool_path, tag);
+	int sock = linger_connect(spool_path, relay_tag);
 	ssize_t n;
 
 	if (sock < 0)
@@ -509,9 +510,19 @@ serve(bool verbose, bool send_now, bool caller_stderr)
 
 	conf_trust_for(&trust, st.secure);
 	/* before reading it, as the relay client does: see linger.h */
-	have_conf_id = stat(config_path, &conf_id) == 0;
-	if (have_conf_id)
-		linger_tag(&conf_id, &st, tag);
+	{
+		struct stat self, relay;
+		char path[1100];
+
+		have_conf_id = stat(config_path, &conf_id) == 0 &&
+		    stat("/proc/self/exe", &self) == 0 &&
+		    stat(handoff_relay_path(&st, path, sizeof(path)),
+			&relay) == 0;
+		if (have_conf_id) {
+			linger_tag(&conf_id, &self, &st, tag);
+			linger_tag(&conf_id, &relay, &st, relay_tag);
+		}
+	}
 	if (conf_load_policy(config_path, &trust, &conf, &policy, &len, &f) !=
 	    0)
 		return report(caller_self(), &f, false);
@@ -522,7 +533,7 @@ serve(bool verbose, bool send_now, bool caller_stderr)
 		/* a client still loaded from this user's last message, else
 		 * a new one (-v: one that shows this message's dialogue) */
 		standby.sock = conf.linger > 0 && !verbose && have_conf_id
-		    ? linger_connect(spool_path, tag)
+		    ? linger_connect(spool_path, relay_tag)
 		    : -1;
 		if (standby.sock < 0)
 			start_standby(verbose);

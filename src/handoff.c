@@ -225,7 +225,7 @@ connect_staying_gate(const struct startup *st, struct handoff *h,
 	if (stat(startup_config_path(st), &conf) != 0 ||
 	    stat(handoff_gate_path(st, path, sizeof(path)), &gate) != 0)
 		return -1;
-	linger_tag(&conf, st, tag);
+	linger_tag(&conf, &gate, st, tag);
 	/* installed, the gate runs with its file's group (setgid); a test
 	 * copy that is not set-ID runs with ours */
 	fd = linger_gate_connect(tag, (gate.st_mode & S_ISGID) != 0

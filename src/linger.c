@@ -51,13 +51,17 @@ fnv(unsigned long long h, const void *p, size_t n)
 }
 
 void
-linger_tag(const struct stat *conf, const struct startup *st,
-    char tag[LINGER_TAG_SIZE])
+linger_tag(const struct stat *conf, const struct stat *program,
+    const struct startup *st, char tag[LINGER_TAG_SIZE])
 {
 	unsigned long long v[] = {(unsigned long long)conf->st_dev,
 	    (unsigned long long)conf->st_ino,
 	    (unsigned long long)conf->st_ctim.tv_sec,
-	    (unsigned long long)conf->st_ctim.tv_nsec};
+	    (unsigned long long)conf->st_ctim.tv_nsec,
+	    (unsigned long long)program->st_dev,
+	    (unsigned long long)program->st_ino,
+	    (unsigned long long)program->st_ctim.tv_sec,
+	    (unsigned long long)program->st_ctim.tv_nsec};
 	const char *over[] = {st->config_path, st->log_socket, st->spool_path,
 	    st->libexec_dir, st->queue_user};
 	unsigned long long h = fnv(14695981039346656037ULL, v, sizeof(v));

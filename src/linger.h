@@ -4,8 +4,9 @@
  *
  * The relay client waits on a socket in the spool,
  * <spool>/run/relay.UID.TAG (UID: the user who submits; TAG: the
- * configuration file's identity and the overrides, so that a process
- * never takes a message under another configuration than its caller's),
+ * identity of the configuration file and of the program, and the
+ * overrides, so that a process never takes a message under another
+ * configuration or from another version than its caller's),
  * which only the spool's group can reach: the area is 0770 root:safemail.
  * The gate waits on "safemail-gate.UID.TAG" in the abstract namespace
  * (the front end cannot enter the spool). Both ends always check the
@@ -37,12 +38,14 @@
 /* The area under the spool, made by make install (or on first use). */
 #define LINGER_AREA "run"
 
-/* linger_tag - the configuration file's identity (device, inode,
- * change time) and the overrides in st, hashed to 16 hex digits: a
- * changed file gets another socket. */
+/* linger_tag - the identity (device, inode, change time) of the
+ * configuration file and of the program that stays (its file: an
+ * installed upgrade is a new one, never served by the old), and the
+ * overrides in st, hashed to 16 hex digits: a change gets another
+ * socket. */
 #define LINGER_TAG_SIZE 17
-void linger_tag(const struct stat *conf, const struct startup *st,
-    char tag[LINGER_TAG_SIZE]);
+void linger_tag(const struct stat *conf, const struct stat *program,
+    const struct startup *st, char tag[LINGER_TAG_SIZE]);
 
 /* The relay client's place while it waits. */
 struct linger_spot {

@@ -51,6 +51,8 @@
 #endif
 
 static bool dropped; /* started by root, now the safemail user */
+/* this program's file, for the tag of a client that stays (linger.h) */
+static struct stat self_id;
 
 /* One message. verdict (-bs): the SMTP reply line for the client goes
  * there (vsz bytes), and nothing to stderr; NULL: the one line of a
@@ -297,7 +299,7 @@ standby_mode(const struct startup *st, const struct conf *c,
 	    false, kept);
 
 	if (stays)
-		linger_tag(conf_id, st, tag);
+		linger_tag(conf_id, &self_id, st, tag);
 	/* listening before the gate hears rc: its caller's next message
 	 * finds this client */
 	if (rc < 0 || !stays || linger_detach() != 0 ||
@@ -332,7 +334,7 @@ verdict_mode(const struct startup *st, const struct conf *c,
 	    sizeof(line), HANDOFF_ENVELOPE_FD, HANDOFF_MESSAGE_FD, kept);
 
 	if (stays) {
-		linger_tag(conf_id, st, tag);
+		linger_tag(conf_id, &self_id, st, tag);
 		/* listening before the gate has the line: the session's
 		 * next message finds this client */
 		if (linger_listen(&ls, spool_path, submitter, tag) != 0)
@@ -416,7 +418,8 @@ main(int argc, char **argv)
 	conf_trust_for(&trust, st.secure);
 	if (become_queue_user(&st, &f) == 0)
 		/* before reading it: a change after this is seen */
-		have_conf_id = stat(path, &conf_id) == 0;
+		have_conf_id = stat(path, &conf_id) == 0 &&
+		    stat("/proc/self/exe", &self_id) == 0;
 	if (f.kind != FAIL_NONE || conf_load(path, &trust, &conf, &f) != 0) {
 		/* standby: the gate, started at the same time, has said it
 		 * already, unless it still hands us a message */

@@ -491,7 +491,46 @@ t.ok(b3.rc == 0 and len(bsc.relay.transactions) == 4 and
 if b1_pids:
     os.kill(b1_pids[0], signal.SIGCONT)
 
-# ---- 12. The default: it stays (2 seconds) ----
+# ---- 12. An upgrade: a new program file is never served by the old ----
+import shutil  # noqa: E402
+
+up = Case()
+libexec = os.path.join(up.env.dir, "libexec")
+os.mkdir(libexec)
+for prog in ("safemail-gate", "safemail-relay"):
+    shutil.copy2(os.path.join(smtest.LIBEXEC, prog), libexec)
+
+
+def up_send(args, subject):
+    return up.env.run(args, stdin=msg(subject),
+                      env={"SAFEMAIL_SPOOL": up.spool,
+                           "SAFEMAIL_LIBEXEC": libexec})
+
+
+def reinstall(prog):
+    """A new file under the same name, as an upgrade installs it."""
+    path = os.path.join(libexec, prog)
+    shutil.copy2(path, path + ".new")
+    os.rename(path + ".new", path)
+
+
+u1 = up_send(["-i", "a@example.org"], "before upgrade")
+u2 = up_send(["-odq", "-i", "a@example.org"], "before upgrade, queued")
+relay_before, gate_before = sender_pid(u1), sender_pid(u2, "status=queued")
+reinstall("safemail-relay")
+reinstall("safemail-gate")
+u3 = up_send(["-i", "a@example.org"], "after upgrade")
+u4 = up_send(["-odq", "-i", "a@example.org"], "after upgrade, queued")
+t.ok(u1.rc == 0 and u3.rc == 0 and relay_before is not None and
+     alive(relay_before) and sender_pid(u3) not in (None, relay_before),
+     "a new safemail-relay file: the client of the old one does not send",
+     (u3.logs, relay_before))
+t.ok(u2.rc == 0 and u4.rc == 0 and gate_before is not None and
+     sender_pid(u4, "status=queued") not in (None, gate_before),
+     "a new safemail-gate file: the gate of the old one is not used",
+     (u4.logs, gate_before))
+
+# ---- 13. The default: it stays (2 seconds) ----
 dflt = Case()
 dflt.env.write_config(smtest.relay_config(dflt.relay.port))
 r12 = dflt.send(["-i", "a@example.org"], msg("default"))
@@ -502,6 +541,6 @@ t.ok(r12.rc == 0 and p12 is not None and alive(p12) and
 t.ok(p12 is not None and ended_within(p12, 10),
      "and ends within seconds")
 
-for case in (c, cold, idle, dflt, stop, g, lim, bsc):
+for case in (c, cold, idle, dflt, stop, g, lim, bsc, up):
     case.relay.stop()
 t.done()

@@ -14,7 +14,7 @@
 int
 main(void)
 {
-	struct stat a, b;
+	struct stat a, b, prog, prog2;
 	struct startup st, other;
 	char t1[LINGER_TAG_SIZE], t2[LINGER_TAG_SIZE];
 	struct rlimit own[RLIM_NLIMITS], changed[RLIM_NLIMITS];
@@ -25,43 +25,51 @@ main(void)
 	a.st_ino = 131;
 	a.st_ctim.tv_sec = 1700000000;
 	a.st_ctim.tv_nsec = 5;
-	linger_tag(&a, &st, t1);
+	memset(&prog, 0, sizeof(prog));
+	prog.st_dev = 2049;
+	prog.st_ino = 77;
+	linger_tag(&a, &prog, &st, t1);
 	ok(strlen(t1) == 16 && strspn(t1, "0123456789abcdef") == 16,
 	    "the tag is 16 hex digits (%s)", t1);
 	b = a;
 	b.st_size = 999; /* not part of the identity: ctime moves with it */
-	linger_tag(&b, &st, t2);
+	linger_tag(&b, &prog, &st, t2);
 	ok(strcmp(t1, t2) == 0, "the same file: the same tag");
 
 	b = a;
 	b.st_ctim.tv_nsec = 6;
-	linger_tag(&b, &st, t2);
+	linger_tag(&b, &prog, &st, t2);
 	ok(strcmp(t1, t2) != 0, "a changed file (ctime): another tag");
 	b = a;
 	b.st_ino = 132;
-	linger_tag(&b, &st, t2);
+	linger_tag(&b, &prog, &st, t2);
 	ok(strcmp(t1, t2) != 0, "a replaced file (inode): another tag");
 	b = a;
 	b.st_dev = 2050;
-	linger_tag(&b, &st, t2);
+	linger_tag(&b, &prog, &st, t2);
 	ok(strcmp(t1, t2) != 0, "another file system: another tag");
+	prog2 = prog;
+	prog2.st_ino = 99;
+	linger_tag(&a, &prog2, &st, t2);
+	ok(strcmp(t1, t2) != 0, "another program file (an upgrade): another "
+				"tag");
 
 	other = st;
 	memcpy(other.spool_path, "/tmp/spool", sizeof("/tmp/spool"));
-	linger_tag(&a, &other, t2);
+	linger_tag(&a, &prog, &other, t2);
 	ok(strcmp(t1, t2) != 0, "another spool override: another tag");
 	other = st;
 	memcpy(other.log_socket, "/tmp/log", sizeof("/tmp/log"));
-	linger_tag(&a, &other, t2);
+	linger_tag(&a, &prog, &other, t2);
 	ok(strcmp(t1, t2) != 0, "another log socket override: another tag");
 	/* the overrides are hashed with their ends: "ab"+"" is not "a"+"b" */
 	other = st;
 	memcpy(other.config_path, "ab", 3);
-	linger_tag(&a, &other, t1);
+	linger_tag(&a, &prog, &other, t1);
 	other = st;
 	memcpy(other.config_path, "a", 2);
 	memcpy(other.log_socket, "b", 2);
-	linger_tag(&a, &other, t2);
+	linger_tag(&a, &prog, &other, t2);
 	ok(strcmp(t1, t2) != 0, "overrides are not merely concatenated");
 
 	linger_own_limits(own);
