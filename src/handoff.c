@@ -14,6 +14,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "fdpass.h"
 #include "handoff.h"
 #include "linger.h"
 #include "log.h"
@@ -309,32 +310,13 @@ int
 handoff_send(struct handoff *h, const struct handoff_req *r, int envfd,
     int msgfd, struct failure *f)
 {
-	char data[64], cbuf[CMSG_SPACE(2 * sizeof(int))];
+	char data[64];
 	int fds[2] = {envfd, msgfd};
-	struct iovec iov;
-	struct msghdr mh;
-	struct cmsghdr *cm;
 	int len = snprintf(data, sizeof(data), "%c%c%c%.6f",
 	    r->queue ? 'Q' : 'S', r->verdict ? 'v' : 'x',
 	    r->detach ? 'd' : '-', r->started);
-	ssize_t n;
+	ssize_t n = fdpass_send(h->sock, data, (size_t)len, fds, 2);
 
-	memset(&mh, 0, sizeof(mh));
-	memset(cbuf, 0, sizeof(cbuf));
-	iov.iov_base = data;
-	iov.iov_len = (size_t)len;
-	mh.msg_iov = &iov;
-	mh.msg_iovlen = 1;
-	mh.msg_control = cbuf;
-	mh.msg_controllen = sizeof(cbuf);
-	cm = CMSG_FIRSTHDR(&mh);
-	cm->cmsg_level = SOL_SOCKET;
-	cm->cmsg_type = SCM_RIGHTS;
-	cm->cmsg_len = CMSG_LEN(sizeof(fds));
-	memcpy(CMSG_DATA(cm), fds, sizeof(fds));
-	do
-		n = sendmsg(h->sock, &mh, MSG_NOSIGNAL);
-	while (n < 0 && errno == EINTR);
 	if (n != len) {
 		fail_set(f, FAIL_OSERR, "cannot hand the message over: %s",
 		    n < 0 ? strerror(errno) : "short write");
@@ -449,51 +431,18 @@ handoff_parse_request(const char *p, size_t n, struct handoff_req *r)
 int
 handoff_receive(int sock, struct handoff_req *r, int fds[2])
 {
-	char data[64], cbuf[CMSG_SPACE(2 * sizeof(int))];
-	struct iovec iov = {data, sizeof(data) - 1};
-	struct msghdr mh;
-	struct cmsghdr *cm;
-	ssize_t n;
-	int nfds = 0;
+	char data[64];
+	ssize_t n = fdpass_receive(sock, data, sizeof(data) - 1, fds, 2);
 
-	fds[0] = fds[1] = -1;
-	memset(&mh, 0, sizeof(mh));
-	mh.msg_iov = &iov;
-	mh.msg_iovlen = 1;
-	mh.msg_control = cbuf;
-	mh.msg_controllen = sizeof(cbuf);
-	do
-		n = recvmsg(sock, &mh, MSG_CMSG_CLOEXEC);
-	while (n < 0 && errno == EINTR);
 	if (n == 0)
 		return 1;
-	for (cm = n > 0 ? CMSG_FIRSTHDR(&mh) : NULL; cm != NULL;
-	     cm = CMSG_NXTHDR(&mh, cm)) {
-		size_t k;
-
-		if (cm->cmsg_level != SOL_SOCKET || cm->cmsg_type != SCM_RIGHTS)
-			continue;
-		k = (cm->cmsg_len - CMSG_LEN(0)) / sizeof(int);
-		for (size_t i = 0; i < k; i++) {
-			int fd;
-
-			memcpy(&fd, CMSG_DATA(cm) + i * sizeof(int),
-			    sizeof(fd));
-			if (nfds < 2)
-				fds[nfds] = fd;
-			else
-				(void)close(fd);
-			nfds++;
-		}
-	}
-	if (n < 0 || nfds != 2 || (mh.msg_flags & (MSG_TRUNC | MSG_CTRUNC)) ||
-	    handoff_parse_request(data, (size_t)n, r) != 0)
-		goto bad;
-	return 0;
-bad:
-	for (int i = 0; i < 2; i++)
-		if (fds[i] >= 0)
+	if (n < 0)
+		return -1;
+	if (handoff_parse_request(data, (size_t)n, r) != 0) {
+		for (int i = 0; i < 2; i++)
 			(void)close(fds[i]);
-	fds[0] = fds[1] = -1;
-	return -1;
+		fds[0] = fds[1] = -1;
+		return -1;
+	}
+	return 0;
 }

@@ -15,6 +15,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "fdpass.h"
 #include "linger.h"
 #include "startup.h"
 
@@ -395,70 +396,22 @@ linger_receive_hello(int sock, char *kind,
 int
 linger_send_fd(int sock, int fd)
 {
-	char tag = 'E', cbuf[CMSG_SPACE(sizeof(int))];
-	struct iovec iov = {&tag, 1};
-	struct msghdr mh;
-	struct cmsghdr *cm;
-	ssize_t n;
-
-	memset(&mh, 0, sizeof(mh));
-	memset(cbuf, 0, sizeof(cbuf));
-	mh.msg_iov = &iov;
-	mh.msg_iovlen = 1;
-	mh.msg_control = cbuf;
-	mh.msg_controllen = sizeof(cbuf);
-	cm = CMSG_FIRSTHDR(&mh);
-	cm->cmsg_level = SOL_SOCKET;
-	cm->cmsg_type = SCM_RIGHTS;
-	cm->cmsg_len = CMSG_LEN(sizeof(int));
-	memcpy(CMSG_DATA(cm), &fd, sizeof(int));
-	do
-		n = sendmsg(sock, &mh, MSG_NOSIGNAL);
-	while (n < 0 && errno == EINTR);
-	return n == 1 ? 0 : -1;
+	return fdpass_send(sock, "E", 1, &fd, 1) == 1 ? 0 : -1;
 }
 
 int
 linger_receive_fd(int sock)
 {
-	char tag = 0, cbuf[CMSG_SPACE(2 * sizeof(int))];
-	struct iovec iov = {&tag, 1};
-	struct msghdr mh;
-	struct cmsghdr *cm;
-	int got = -1, count = 0;
-	ssize_t n;
+	char tag = 0;
+	int fd;
 
-	memset(&mh, 0, sizeof(mh));
-	mh.msg_iov = &iov;
-	mh.msg_iovlen = 1;
-	mh.msg_control = cbuf;
-	mh.msg_controllen = sizeof(cbuf);
-	do
-		n = recvmsg(sock, &mh, MSG_CMSG_CLOEXEC);
-	while (n < 0 && errno == EINTR);
-	for (cm = n > 0 ? CMSG_FIRSTHDR(&mh) : NULL; cm != NULL;
-	     cm = CMSG_NXTHDR(&mh, cm)) {
-		if (cm->cmsg_level != SOL_SOCKET || cm->cmsg_type != SCM_RIGHTS)
-			continue;
-		for (size_t i = 0; i < (cm->cmsg_len - CMSG_LEN(0)) / sizeof(int);
-		     i++) {
-			int fd;
-
-			memcpy(&fd, CMSG_DATA(cm) + i * sizeof(int),
-			    sizeof(fd));
-			if (count++ == 0)
-				got = fd;
-			else
-				(void)close(fd);
-		}
-	}
-	if (n != 1 || tag != 'E' || count != 1 ||
-	    (mh.msg_flags & (MSG_TRUNC | MSG_CTRUNC))) {
-		if (got >= 0)
-			(void)close(got);
+	if (fdpass_receive(sock, &tag, 1, &fd, 1) != 1)
+		return -1;
+	if (tag != 'E') {
+		(void)close(fd);
 		return -1;
 	}
-	return got;
+	return fd;
 }
 
 int
