@@ -4,10 +4,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "caller.h"
+#include "clock.h"
 #include "deliver.h"
 #include "log.h"
 #include "msgfile.h"
@@ -22,15 +22,6 @@ struct outbound {
 	char relay[ADDR_BUFSZ + 8];
 	char helo[ADDR_BUFSZ];
 };
-
-double
-deliver_now_seconds(void)
-{
-	struct timespec ts;
-
-	(void)clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 void
 outgoing_from_env(struct outgoing *m, const struct spool_env *e, int fd,
@@ -88,7 +79,7 @@ log_outcome(const struct outbound *ob, const struct outgoing *m,
 	    "status=%s (%s) delay=%.2f",
 	    m->qid, m->uid, m->null_sender ? "" : m->sender, m->nrcpt, m->size,
 	    ob->relay, tls, status, f->kind == FAIL_NONE ? reply : f->msg,
-	    deliver_now_seconds() - m->started);
+	    clock_seconds() - m->started);
 }
 
 /* msgfile_read for a plain descriptor */

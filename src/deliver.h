@@ -51,7 +51,5 @@ int outbound_send(struct outbound *ob, const struct outgoing *m,
 /* outbound_free - QUIT and close. */
 void outbound_free(struct outbound *ob);
 
-/* deliver_now_seconds - CLOCK_MONOTONIC in seconds */
-double deliver_now_seconds(void);
 
 #endif

@@ -27,10 +27,10 @@
 #include <sys/stat.h>
 #include <sys/time.h>
 #include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "caller.h"
+#include "clock.h"
 #include "conf.h"
 #include "handoff.h"
 #include "linger.h"
@@ -48,8 +48,6 @@ static struct conf conf; /* without the password, once it is sent */
 /* The relay client started early (serve -s), waiting for the message
  * while the front end reads it: its libcurl loads meanwhile. */
 static struct handoff standby = {-1, -1};
-/* The longest -bs verdict line a relay client sends back */
-#define VERDICT_LINE_MAX 700
 static const char *spool_path;
 /* The configuration file as this session found it (linger.h) */
 static struct stat conf_id;
@@ -263,7 +261,7 @@ verdict_by_client(const struct handoff_req *r, const int fds[2],
     char *line, size_t sz)
 {
 	struct failure f = {FAIL_NONE, ""};
-	char v[VERDICT_LINE_MAX + 2];
+	char v[HANDOFF_VERDICT_MAX + 2];
 	int sock = linger_connect(spool_path, relay_tag);
 	ssize_t n;
 
@@ -428,7 +426,7 @@ request(const struct handoff_req *r, bool verbose, int fds[2])
 {
 	struct failure f = {FAIL_NONE, ""};
 	struct spool_env e;
-	char line[700];
+	char line[HANDOFF_VERDICT_MAX];
 	int q = 1;
 
 	if (read_request_files(fds, &e, &f) != 0) {
@@ -579,21 +577,11 @@ serve(bool verbose, bool send_now, bool caller_stderr)
  * (who gets rc over the socket), it waits for the same user's next front
  * end under the same configuration (linger.h) and serves it as if it had
  * just been started for it, reading the configuration again. */
-#define LINGER_LIFE_S 300
-static time_t
-now_s(void)
-{
-	struct timespec ts;
-
-	(void)clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec;
-}
-
 static int
 stay(int rc)
 {
 	char first[LINGER_TAG_SIZE];
-	time_t born = now_s();
+	double born = clock_seconds();
 	bool answer = true; /* rc is still to be said */
 
 	if (!staying(false) || linger_detach() != 0)
@@ -611,7 +599,8 @@ stay(int rc)
 		/* listening before the caller hears rc: its next call finds
 		 * this gate */
 		if (conf_loaded && have_conf_id && linger > 0 &&
-		    strcmp(tag, first) == 0 && now_s() - born < LINGER_LIFE_S)
+		    strcmp(tag, first) == 0 &&
+		    clock_seconds() - born < LINGER_LIFE_S)
 			lfd = linger_gate_listen(first);
 		if (answer) {
 			(void)linger_send_result(HANDOFF_CHANNEL_FD, rc);

@@ -37,6 +37,10 @@
 /* safemail-relay verdict (-bs): where its one-line SMTP verdict goes */
 #define HANDOFF_STATUS_FD 5
 
+/* The longest -bs verdict line (an SMTP reply) a back-end program hands
+ * back, with its NUL */
+#define HANDOFF_VERDICT_MAX 700
+
 /* The largest packet on the socket: the policy (the configuration) */
 #define HANDOFF_PACKET_MAX (64 * 1024 + 128)
 

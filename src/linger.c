@@ -12,9 +12,9 @@
 #include <sys/resource.h>
 #include <sys/time.h>
 #include <sys/un.h>
-#include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "fdpass.h"
 #include "linger.h"
 #include "startup.h"
@@ -175,25 +175,16 @@ linger_listen(struct linger_spot *ls, const char *spool_path,
 	return 0;
 }
 
-static long long
-now_ms(void)
-{
-	struct timespec ts;
-
-	(void)clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* The next connection within ms from a peer of uid (and gid, unless
  * it is (gid_t)-1); others are dropped. -1 when the time is up. */
 static int
 accept_checked(int lfd, int ms, uid_t uid, gid_t gid, pid_t *peer_pid)
 {
-	long long deadline = now_ms() + ms;
+	long long deadline = clock_ms() + ms;
 
 	for (;;) {
 		struct pollfd p = {lfd, POLLIN, 0};
-		long long left = deadline - now_ms();
+		long long left = deadline - clock_ms();
 		struct ucred cr;
 		int rc, conn;
 

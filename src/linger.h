@@ -62,6 +62,10 @@ struct linger_spot {
  * on it times out after LINGER_READY_WAIT_S (the gate clears that once
  * it has the 'R'). */
 #define LINGER_READY_WAIT_S 2
+
+/* The longest a process stays in all, however busy: a program installed
+ * meanwhile takes over. */
+#define LINGER_LIFE_S 300
 int linger_connect(const char *spool_path, const char *tag);
 
 /* linger_listen - the relay client's side: listen on the submitter's

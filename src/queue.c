@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "caller.h"
+#include "clock.h"
 #include "deliver.h"
 #include "dsn.h"
 #include "log.h"
@@ -232,7 +233,7 @@ try_message(struct run *run, struct spool_item *it)
 		if (e->rcpt[i].state == RCPT_PENDING)
 			p.index[p.n++] = i;
 	if (p.n > 0) {
-		outgoing_from_env(&m, e, it->msgfd, deliver_now_seconds());
+		outgoing_from_env(&m, e, it->msgfd, clock_seconds());
 		m.nrcpt = p.n;
 		m.rcpt = pending_at;
 		m.rcpt_ctx = &p;

@@ -18,10 +18,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "addr.h"
+#include "clock.h"
 #include "relay.h"
 #include "text.h"
 
@@ -49,15 +49,6 @@ struct relay {
 	long long deadline_ms; /* the whole message (message_timeout) */
 	char errbuf[CURL_ERROR_SIZE];
 };
-
-static long long
-now_ms(void)
-{
-	struct timespec ts;
-
-	(void)clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 /* Every reply line curl reads in the connect phase: capabilities, the
  * 235 that proves AUTH, and the last reply for error messages. */
@@ -345,7 +336,7 @@ relay_open(const struct conf *c, const struct relay_options *o,
 	r->sock = CURL_SOCKET_BAD;
 	r->verbose = o->verbose;
 	(void)snprintf(r->tls_version, sizeof(r->tls_version), "none");
-	r->deadline_ms = now_ms() + (long long)c->message_timeout * 1000;
+	r->deadline_ms = clock_ms() + (long long)c->message_timeout * 1000;
 	if (!initialized) {
 		if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
 			goto internal;
@@ -420,7 +411,7 @@ static int
 wait_for(struct relay *r, short events, struct failure *f)
 {
 	struct pollfd p = {r->sock, events, 0};
-	long long left = r->deadline_ms - now_ms();
+	long long left = r->deadline_ms - clock_ms();
 	long long wait = (long long)r->c->command_timeout * 1000;
 	int n;
 
@@ -523,7 +514,7 @@ relay_next_message(struct relay *r)
 	 * byte, or its end, is a 421 or a close */
 	if (r->sock == CURL_SOCKET_BAD || poll(&p, 1, 0) != 0)
 		return false;
-	r->deadline_ms = now_ms() + (long long)r->c->message_timeout * 1000;
+	r->deadline_ms = clock_ms() + (long long)r->c->message_timeout * 1000;
 	return true;
 }
 
@@ -536,7 +527,7 @@ quit(struct relay *r)
 	struct smtp_reader rd;
 	struct smtp_reply rep;
 	struct failure f = {FAIL_NONE, ""};
-	long long deadline = now_ms() + QUIT_WAIT_S * 1000;
+	long long deadline = clock_ms() + QUIT_WAIT_S * 1000;
 
 	if (deadline < r->deadline_ms)
 		r->deadline_ms = deadline;

@@ -36,6 +36,7 @@
 #include "backend.h"
 #include "caller.h"
 #include "check.h"
+#include "clock.h"
 #include "conf.h"
 #include "deliver.h"
 #include "handoff.h"
@@ -57,7 +58,6 @@ static struct stat self_id;
 /* One message. verdict (-bs): the SMTP reply line for the client goes
  * there (vsz bytes), and nothing to stderr; NULL: the one line of a
  * failure goes to stderr. */
-#define VERDICT_LINE_MAX 700
 static int
 deliver_mode(const struct conf *c, const char *spool_path, bool verbose,
     double started, char *verdict, size_t vsz, int envfd, int msgfd,
@@ -198,7 +198,7 @@ take_request(int sock, const struct conf *c, const char *spool_path,
 	}
 	if (r.verdict) {
 		/* -bs: "V" and the reply line, before the exit code */
-		char line[VERDICT_LINE_MAX + 1];
+		char line[HANDOFF_VERDICT_MAX + 1];
 
 		line[0] = 'V';
 		rc = deliver_mode(c, spool_path, verbose, r.started, line + 1,
@@ -235,13 +235,12 @@ same_config(const char *path, const struct stat *was)
  * (linger.h) for the next message, while the configuration stays the
  * same, for at most LINGER_LIFE_S in all (a new program installed
  * meanwhile takes over). kept: its session with the relay. */
-#define LINGER_LIFE_S 300
 static void
 stay_on(const struct conf *c, const char *spool_path, uid_t submitter,
     const char *tag, const char *conf_path, const struct stat *conf_id,
     struct outbound *kept, struct linger_spot *ls)
 {
-	double born = deliver_now_seconds();
+	double born = clock_seconds();
 
 	for (;;) {
 		pid_t gate;
@@ -258,7 +257,7 @@ stay_on(const struct conf *c, const char *spool_path, uid_t submitter,
 		}
 		rc = take_request(conn, c, spool_path, false, true, kept);
 		if (linger_detach() != 0 ||
-		    deliver_now_seconds() - born >= LINGER_LIFE_S ||
+		    clock_seconds() - born >= LINGER_LIFE_S ||
 		    linger_listen(ls, spool_path, submitter, tag) != 0) {
 			if (rc >= 0)
 				(void)linger_send_result(conn, rc);
@@ -327,7 +326,7 @@ verdict_mode(const struct startup *st, const struct conf *c,
     const char *conf_path, const struct stat *conf_id)
 {
 	struct linger_spot ls;
-	char line[VERDICT_LINE_MAX], tag[LINGER_TAG_SIZE];
+	char line[HANDOFF_VERDICT_MAX], tag[LINGER_TAG_SIZE];
 	bool stays = staying(c, verbose, conf_id);
 	struct outbound *kept = stays ? outbound_new(c, false) : NULL;
 	int rc = deliver_mode(c, spool_path, verbose, started, line,

@@ -5,8 +5,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "compose.h"
 #include "handoff.h"
 #include "log.h"
@@ -258,12 +260,7 @@ start(struct ctx *x, struct submission *s, bool keep, struct failure *f)
 {
 	local_host_name(x->c->helo_name, x->host, sizeof(x->host));
 	s->when = time(NULL);
-	{
-		struct timespec ts;
-
-		(void)clock_gettime(CLOCK_MONOTONIC, &ts);
-		s->started = (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-	}
+	s->started = clock_seconds();
 	if (new_qid(s->qid, f) != 0)
 		return -1;
 	if (!keep)
