@@ -25,7 +25,6 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
-#include <sys/time.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -206,7 +205,6 @@ offer(int sock, bool stayed, const struct handoff_req *r, const int fds[2])
 {
 	struct handoff h = {-1, sock};
 	struct failure f = {FAIL_NONE, ""};
-	struct timeval none = {0, 0};
 	char ready = 0;
 	ssize_t n = 0;
 
@@ -224,8 +222,7 @@ offer(int sock, bool stayed, const struct handoff_req *r, const int fds[2])
 	/* it has the message: no time limit but its own (message_timeout),
 	 * as for a new one */
 	if (stayed)
-		(void)setsockopt(sock, SOL_SOCKET, SO_RCVTIMEO, &none,
-		    sizeof(none));
+		(void)linger_answered(sock);
 	return 0;
 }
 

@@ -10,7 +10,6 @@
 #include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
-#include <sys/time.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -243,14 +242,6 @@ connect_staying_gate(const struct startup *st, struct handoff *h,
 	return 0;
 }
 
-static int
-clear_timeout(int sock)
-{
-	struct timeval none = {0, 0};
-
-	return setsockopt(sock, SOL_SOCKET, SO_RCVTIMEO, &none, sizeof(none));
-}
-
 int
 handoff_open(const struct startup *st, struct handoff *h, bool verbose,
     bool send_now, char *buf, size_t cap, size_t *len, int *status,
@@ -267,7 +258,7 @@ handoff_open(const struct startup *st, struct handoff *h, bool verbose,
 			n = recv(h->sock, buf, cap - 1, 0);
 		while (n < 0 && errno == EINTR);
 		/* our stderr only to a gate that answered (linger.h) */
-		if (n >= 1 && buf[0] == 'P' && clear_timeout(h->sock) == 0 &&
+		if (n >= 1 && buf[0] == 'P' && linger_answered(h->sock) == 0 &&
 		    linger_send_fd(h->sock, 2) == 0) {
 			*len = (size_t)n - 1;
 			memmove(buf, buf + 1, *len);

@@ -127,6 +127,14 @@ connect_checked(const struct sockaddr_un *sa, socklen_t len, gid_t gid,
 }
 
 int
+linger_answered(int sock)
+{
+	struct timeval none = {0, 0};
+
+	return setsockopt(sock, SOL_SOCKET, SO_RCVTIMEO, &none, sizeof(none));
+}
+
+int
 linger_connect(const char *spool_path, const char *tag)
 {
 	char dir[4200];

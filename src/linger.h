@@ -59,8 +59,7 @@ struct linger_spot {
 
 /* linger_connect - the gate's side: a connected socket to a relay client
  * waiting for this process's user, or -1 when there is none. Receiving
- * on it times out after LINGER_READY_WAIT_S (the gate clears that once
- * it has the 'R'). */
+ * on it times out after LINGER_READY_WAIT_S, until linger_answered. */
 #define LINGER_READY_WAIT_S 2
 
 /* The longest a process stays in all, however busy: a program installed
@@ -79,6 +78,10 @@ int linger_listen(struct linger_spot *ls, const char *spool_path,
  * busy client takes no one). Returns the connection, or -1 (time is up:
  * the socket file is removed when it is still this client's). */
 int linger_accept(struct linger_spot *ls, int ms, pid_t *peer_pid);
+
+/* linger_answered - the process took the caller (its 'R', its policy):
+ * from now on no time limit but its own */
+int linger_answered(int sock);
 
 /* The gate's side of it: the front end connects (-1: no gate waits for
  * this user and tag), the gate listens (-1: the name is taken) and
