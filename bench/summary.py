@@ -80,32 +80,22 @@ def fmt(v, unit="x"):
 # sends; "cold": linger = 0, every call loads libcurl (the first call
 # after an idle spell)
 COLD = "safemail, linger = 0"
-r = ratio_to(plain, "curlsend (libcurl)")
-add("1. sync plain vs minimal libcurl sender, warm", fmt(r), "<= 1.1x",
-    le(r, 1.1))
-r = median_ratio(plain, COLD, "curlsend (libcurl)")
-add("1. sync plain vs minimal libcurl sender, cold", fmt(r), "<= 1.1x",
-    le(r, 1.1))
-r = ratio_to(plain, "msmtp")
-add("1. sync plain vs msmtp, warm", fmt(r), "<= 0.2x", le(r, 0.2))
-r = median_ratio(plain, COLD, "msmtp")
-add("1. sync plain vs msmtp, cold", fmt(r), "<= 0.2x", le(r, 0.2))
-r = ratio_to(tls, "curlsend, CApath")
-add("2. STARTTLS vs libcurl sender (CA dir), warm", fmt(r), "<= 1.1x",
-    le(r, 1.1))
-r = median_ratio(tls, COLD, "curlsend, CApath")
-add("2. STARTTLS vs libcurl sender (CA dir), cold", fmt(r), "<= 1.1x",
-    le(r, 1.1))
-r = ratio_to(tls, "msmtp")
-add("2. STARTTLS vs msmtp, warm", fmt(r), "<= 0.2x", le(r, 0.2))
-r = median_ratio(tls, COLD, "msmtp")
-add("2. STARTTLS vs msmtp, cold", fmt(r), "<= 0.2x", le(r, 0.2))
-r = floor_ratio(async_, "safemail -odq")
-add("3. async vs write+fsync+rename floor, warm", fmt(r), "<= 1.5x",
-    le(r, 1.5))
-r = floor_ratio(async_, "safemail -odq, linger = 0")
-add("3. async vs write+fsync+rename floor, cold", fmt(r), "<= 1.5x",
-    le(r, 1.5))
+for target, rows_of, ref, limit in (
+        ("1. sync plain vs minimal libcurl sender", plain,
+         "curlsend (libcurl)", 1.1),
+        ("1. sync plain vs msmtp", plain, "msmtp", 0.2),
+        ("2. STARTTLS vs libcurl sender (CA dir)", tls, "curlsend, CApath",
+         1.1),
+        ("2. STARTTLS vs msmtp", tls, "msmtp", 0.2)):
+    for label, r in (("warm", ratio_to(rows_of, ref)),
+                     ("cold", median_ratio(rows_of, COLD, ref))):
+        add("%s, %s" % (target, label), fmt(r), "<= %gx" % limit,
+            le(r, limit))
+for label, name in (("warm", "safemail -odq"),
+                    ("cold", "safemail -odq, linger = 0")):
+    r = floor_ratio(async_, name)
+    add("3. async vs write+fsync+rename floor, %s" % label, fmt(r),
+        "<= 1.5x", le(r, 1.5))
 for peer in ("dma", "postfix"):
     try:
         v = float(enqueue[peer][0][-1])  # the peer's time / safemail's

@@ -241,14 +241,6 @@ def lingering(uid, prefix=b"safemail-relay\0standby"):
     return None
 
 
-def gids(pid):
-    with open("/proc/%d/status" % pid) as f:
-        for line in f:
-            if line.startswith("Gid:"):
-                return [int(x) for x in line.split()[1:]]
-    return None
-
-
 # (linger = 30 here: the probes below take seconds; the default is 2,
 # so the first message's processes are gone before this starts)
 deadline = time.time() + 15
@@ -258,6 +250,13 @@ while time.time() < deadline and (
     time.sleep(0.1)
 write_conf(relay.port, PLAIN + "\nlinger = 30")
 rc, out, err = as_web([SENDMAIL, "-t", "-i"], MSG)
+def closed(probe):
+    """What smprobe.probe found: nothing for the web user."""
+    return (probe["environ"] == "denied" and probe["mem"] == "denied" and
+            probe["ptrace"] == "denied" and
+            "Operation not permitted" in probe["gdb"])
+
+
 st_run = os.stat(RUN)
 t.ok(st_run.st_uid == 0 and st_run.st_gid == GID and
      (st_run.st_mode & 0o7777) == 0o770,
@@ -269,15 +268,13 @@ t.ok(lpid is not None and len(wsocks) == 1,
      "after the web user's message its relay client waits, on a socket "
      "in <spool>/run", (lpid, os.listdir(RUN)))
 if lpid:
-    g = gids(lpid)
+    g = smprobe.gids(lpid)
     t.ok(smprobe.uids(lpid) == [WEB.pw_uid] * 4 and g is not None and
          g[1] == GID,
          "it runs as the web user with the group safemail, as it sent",
          (smprobe.uids(lpid), g))
     lprobe = smprobe.probe(lpid, WEB)
-    t.ok(lprobe["environ"] == "denied" and lprobe["mem"] == "denied" and
-         lprobe["ptrace"] == "denied" and
-         "Operation not permitted" in lprobe["gdb"],
+    t.ok(closed(lprobe),
          "waiting, it is as closed to the web user: no environ, no mem, "
          "no ptrace, no gdb", lprobe)
     rc, out, err = as_web(["/usr/bin/python3", "-c",
@@ -298,16 +295,14 @@ if lpid:
          "the web user's next message: delivered through the same relay "
          "client", (rc, err, lpid, lingering(WEB.pw_uid)))
     gpid = lingering(WEB.pw_uid, b"safemail-gate\0serve")
-    g = gids(gpid) if gpid else None
+    g = smprobe.gids(gpid) if gpid else None
     t.ok(gpid is not None and g is not None and g[1] == GID and
          smprobe.uids(gpid) == [WEB.pw_uid] * 4,
          "the gate stayed too: the web user with the group safemail",
          (gpid, g))
     if gpid:
         gprobe = smprobe.probe(gpid, WEB)
-        t.ok(gprobe["environ"] == "denied" and gprobe["mem"] == "denied" and
-             gprobe["ptrace"] == "denied" and
-             "Operation not permitted" in gprobe["gdb"],
+        t.ok(closed(gprobe),
              "the gate that stayed is as closed to the web user: no "
              "environ, no mem, no ptrace, no gdb", gprobe)
         rc, out, err = as_web([SENDMAIL, "-bv", "a@example.org"])
@@ -554,9 +549,7 @@ p.stdout.readline()  # the greeting: the gate has sent the policy
 pid = smprobe.wait_child(p.pid, "safemail-gate", lambda: True)
 if t.ok(pid is not None, "the gate found during a -bs session"):
     probe = smprobe.probe(pid, WEB)
-    t.ok(probe["environ"] == "denied" and probe["mem"] == "denied" and
-         probe["ptrace"] == "denied" and
-         "Operation not permitted" in probe["gdb"],
+    t.ok(closed(probe),
          "the gate: no environ, no mem, no ptrace, no gdb for the web user",
          probe)
 p.stdin.write(b"QUIT\r\n")

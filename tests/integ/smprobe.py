@@ -53,12 +53,22 @@ def wait_descendant(root, comm, ready, timeout=15):
     return None
 
 
-def uids(pid):
+def _ids(pid, key):
     with open("/proc/%d/status" % pid) as f:
         for line in f:
-            if line.startswith("Uid:"):
+            if line.startswith(key + ":"):
                 return [int(x) for x in line.split()[1:]]
     return None
+
+
+def uids(pid):
+    """Real, effective, saved and file-system uid."""
+    return _ids(pid, "Uid")
+
+
+def gids(pid):
+    """Real, effective, saved and file-system gid."""
+    return _ids(pid, "Gid")
 
 
 PROBE = r"""
