@@ -6,7 +6,7 @@ libssl-dev libinih-dev mandoc python3 util-linux"
 # What the tests run against: the scripted relay (aiosmtpd, a test CA made
 # with openssl), a real MTA and real callers.
 SAFEMAIL_TEST_PACKAGES="python3-aiosmtpd openssl postfix php-cli
-libphp-phpmailer bsd-mailx gdb"
+libphp-phpmailer php-symfony-mailer bsd-mailx gdb"
 
 install_missing() {
 	local missing="" p

@@ -1021,10 +1021,15 @@ check_whole(struct reader *r)
 		return false;
 	}
 	if (c->auth != AUTH_NONE && c->ssl == SSL_NONE &&
-	    !c->allow_plaintext_auth && !conf_host_is_loopback(c->host)) {
+	    !c->allow_plaintext_auth &&
+	    !(conf_host_is_loopback(c->host) && c->port < 1024)) {
+		/* loopback too: any local user can bind a free port above
+		 * 1023 while the relay is down and read the password; only
+		 * root binds a port below */
 		conf_error(r, r->key_line[K_AUTH], "auth", "%s",
 		    "would send the password in clear text: set ssl = tls or "
-		    "ssl (or allow_plaintext_auth = yes)");
+		    "ssl (or allow_plaintext_auth = yes; loopback counts only "
+		    "on a port below 1024)");
 		return false;
 	}
 	if ((c->tls_client_cert == NULL) != (c->tls_client_key == NULL)) {

@@ -20,9 +20,13 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <stdint.h>
+#include <sys/mman.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -31,6 +35,7 @@
 #include "caller.h"
 #include "clock.h"
 #include "conf.h"
+#include "gatecheck.h"
 #include "handoff.h"
 #include "linger.h"
 #include "log.h"
@@ -147,6 +152,9 @@ detached(const char *qid)
 /* The two files must be sealed memory files, the envelope valid and
  * the caller's own (uid, a sender the policy allows), the message of the
  * size it gives. */
+static int check_message(int msgfd, const struct spool_env *e,
+    struct failure *f);
+
 static int
 read_request_files(const int fds[2], struct spool_env *e, struct failure *f)
 {
@@ -164,7 +172,44 @@ read_request_files(const int fds[2], struct spool_env *e, struct failure *f)
 		spool_env_free(e);
 		return -1;
 	}
+	if (check_message(fds[1], e, f) != 0) {
+		spool_env_free(e);
+		return -1;
+	}
 	return 0;
+}
+
+/* What the front end enforces, enforced again: a caller may have written
+ * the request itself (gatecheck.h). */
+static int
+check_message(int msgfd, const struct spool_env *e, struct failure *f)
+{
+	char *p;
+	int rc;
+
+	if (e->nrcpt > conf.max_recipients) {
+		fail_set(f, FAIL_USAGE, "%zu recipients, more than "
+					"max_recipients (%u)",
+		    e->nrcpt, conf.max_recipients);
+		return -1;
+	}
+	if (conf.max_message_size != 0 && e->size > conf.max_message_size) {
+		fail_set(f, FAIL_DATA, "the message is larger than "
+				       "max_message_size (%lu octets)",
+		    conf.max_message_size);
+		return -1;
+	}
+	if (e->size == 0 || e->size > SIZE_MAX)
+		return gatecheck_message("", 0, e->uid, f);
+	p = mmap(NULL, (size_t)e->size, PROT_READ, MAP_PRIVATE, msgfd, 0);
+	if (p == MAP_FAILED) {
+		fail_set(f, FAIL_OSERR, "cannot read the message: %s",
+		    strerror(errno));
+		return -1;
+	}
+	rc = gatecheck_message(p, (size_t)e->size, e->uid, f);
+	(void)munmap(p, (size_t)e->size);
+	return rc;
 }
 
 /* Queue (async). Returns 0 when queued; 1 when the spool cannot be used
@@ -428,16 +473,20 @@ request(const struct handoff_req *r, bool verbose, int fds[2])
 
 	if (read_request_files(fds, &e, &f) != 0) {
 		bool denied = f.kind == FAIL_SENDER_DENIED;
+		bool bad = f.kind == FAIL_DATA || f.kind == FAIL_USAGE;
 
 		if (r->verdict) {
 			report_caller(LOG_WARNING, caller_self(), "refused",
 			    "%s", f.msg);
 			(void)snprintf(line, sizeof(line), "%s %s",
-			    denied ? "553 5.7.1" : "451 4.3.0", f.msg);
+			    denied ? "553 5.7.1"
+			    : bad  ? "554 5.6.0"
+				   : "451 4.3.0",
+			    f.msg);
 			reply(line);
 			return -1;
 		}
-		return report(caller_self(), &f, denied);
+		return report(caller_self(), &f, denied || bad);
 	}
 	if (r->queue && (q = queue_message(r, fds, &e, &f)) == 0) {
 		if (r->verdict) {
@@ -663,6 +712,55 @@ list(void)
 	return 0;
 }
 
+/* Queue work (a run, a flush, one message, the relay check) touches
+ * every user's mail: only root and the queue user may start it, never a
+ * caller who could starve it of descriptors or stop it while it holds
+ * the locks of other users' messages. */
+static bool
+queue_owner(void)
+{
+	struct passwd *pw;
+
+	if (getuid() == 0)
+		return true;
+	pw = getpwnam(startup_queue_user(&st));
+	return pw != NULL && pw->pw_uid != 0 && pw->pw_uid == getuid();
+}
+
+/* A queue run's limits are its own, not whatever its starter's shell
+ * set: every soft limit up to its hard one (root: descriptors and file
+ * size without a lower hard limit either). */
+static void
+queue_limits(void)
+{
+	static const int which[] = {RLIMIT_NOFILE, RLIMIT_FSIZE, RLIMIT_AS,
+	    RLIMIT_DATA, RLIMIT_STACK, RLIMIT_CPU, RLIMIT_NPROC};
+
+	for (size_t i = 0; i < sizeof(which) / sizeof(which[0]); i++) {
+		struct rlimit rl;
+
+		if (getrlimit(which[i], &rl) != 0)
+			continue;
+		if (getuid() == 0 && which[i] == RLIMIT_NOFILE &&
+		    rl.rlim_max < 4096)
+			rl.rlim_max = 4096;
+		else if (getuid() == 0 && which[i] != RLIMIT_NOFILE &&
+		    which[i] != RLIMIT_STACK)
+			rl.rlim_max = RLIM_INFINITY;
+		rl.rlim_cur = which[i] == RLIMIT_STACK &&
+			rl.rlim_max > 8 * 1024 * 1024
+		    ? 8 * 1024 * 1024
+		    : rl.rlim_max;
+		if (setrlimit(which[i], &rl) != 0) {
+			rl.rlim_max = rl.rlim_cur = 0;
+			if (getrlimit(which[i], &rl) == 0) {
+				rl.rlim_cur = rl.rlim_max;
+				(void)setrlimit(which[i], &rl);
+			}
+		}
+	}
+}
+
 int
 main(int argc, char **argv)
 {
@@ -705,6 +803,15 @@ main(int argc, char **argv)
 
 		if (argc > 7)
 			return report_by_hand("safemail-gate");
+		if (!queue_owner()) {
+			struct failure f;
+
+			fail_set(&f, FAIL_NOPERM,
+			    "queue runs are for root and the %s user only",
+			    startup_queue_user(&st));
+			return report(caller_self(), &f, true);
+		}
+		queue_limits();
 		args[n++] = "safemail-relay";
 		for (int i = 1; i < argc; i++)
 			args[n++] = argv[i];

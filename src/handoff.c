@@ -11,9 +11,11 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "fdpass.h"
+#include "gatecheck.h"
 #include "handoff.h"
 #include "linger.h"
 #include "log.h"
@@ -373,6 +375,8 @@ handoff_read_files(int envfd, int msgfd, struct spool_env *e,
 					   "gives");
 		return -1;
 	}
+	/* the state of a new submission is ours to write */
+	gatecheck_bookkeeping(e, (long long)time(NULL));
 	return 0;
 }
 

@@ -125,6 +125,7 @@ mailq_admin(struct spool *sp, enum queue_admin what, const char *qid,
 		}
 		fail_set(f, FAIL_USAGE, "no message %s in the queue", qid);
 		return -1;
+	case TAKE_RETRY:
 	case TAKE_CORRUPT:
 		spool_release(&it);
 		return -1;

@@ -324,6 +324,11 @@ handle(struct run *run, const char *qid, const struct queue_select *sel)
 	case TAKE_BUSY:
 	case TAKE_GONE:
 		return;
+	case TAKE_RETRY:
+		log_emit(LOG_WARNING, "%s: cannot be read now, left for the "
+				      "next run: %s",
+		    qid, f.msg);
+		return;
 	case TAKE_CORRUPT:
 		log_emit(LOG_ERR, "%s: corrupt spool file moved aside: %s", qid,
 		    f.msg);

@@ -47,10 +47,6 @@
 #include "spool.h"
 #include "startup.h"
 
-#ifndef SAFEMAIL_QUEUE_USER
-#define SAFEMAIL_QUEUE_USER "safemail"
-#endif
-
 static bool dropped; /* started by root, now the safemail user */
 /* this program's file, for the tag of a client that stays (linger.h) */
 static struct stat self_id;
@@ -90,8 +86,7 @@ deliver_mode(const struct conf *c, const char *spool_path, bool verbose,
 static int
 become_queue_user(const struct startup *st, struct failure *f)
 {
-	const char *name = st->queue_user[0] != '\0' ? st->queue_user
-						      : SAFEMAIL_QUEUE_USER;
+	const char *name = startup_queue_user(st);
 	struct passwd *pw;
 	uid_t r, e, s;
 	gid_t rg, eg, sg;
@@ -430,8 +425,7 @@ main(int argc, char **argv)
 			(void)snprintf(f.msg + n, sizeof(f.msg) - n,
 			    " (read as user %s, not root: make the file "
 			    "root:safemail 0640)",
-			    st.queue_user[0] != '\0' ? st.queue_user
-						      : SAFEMAIL_QUEUE_USER);
+			    startup_queue_user(&st));
 		}
 		return report(caller_self(), &f, false);
 	}

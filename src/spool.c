@@ -277,6 +277,36 @@ safe_file(const struct spool *sp, const struct stat *st)
 		st->st_gid == sp->group);
 }
 
+/* An error that says nothing about the file: out of descriptors or
+ * memory (the starter's limits), an I/O error, no permission (a run as
+ * the wrong user). The message is skipped and tried next run, never
+ * moved aside. */
+static bool
+transient(int err)
+{
+	return err == EMFILE || err == ENFILE || err == ENOMEM ||
+	    err == ENOBUFS || err == EIO || err == EACCES || err == EPERM ||
+	    err == EINTR || err == EAGAIN;
+}
+
+/* Whether an open of NAME that failed with err is worth trying again:
+ * the error says nothing about the file, and the file itself (not
+ * followed) passes the checks. A planted file we may not open is
+ * corrupt, not busy. */
+static bool
+retry_open(const struct spool *sp, const char *name, int err)
+{
+	struct stat st;
+
+	if (!transient(err))
+		return false;
+	if (fstatat(sp->q, name, &st, AT_SYMLINK_NOFOLLOW) != 0)
+		return true; /* cannot tell: leave it */
+	return safe_file(sp, &st);
+}
+
+/* 0; -1: the file is too large (its content is wrong); -2: it could not
+ * be read (transient) */
 static int
 read_all(int fd, char **out, size_t *len, size_t max)
 {
@@ -284,11 +314,13 @@ read_all(int fd, char **out, size_t *len, size_t max)
 	char *buf;
 	size_t got = 0;
 
-	if (fstat(fd, &st) != 0 || st.st_size < 0 || (size_t)st.st_size > max)
+	if (fstat(fd, &st) != 0)
+		return -2;
+	if (st.st_size < 0 || (size_t)st.st_size > max)
 		return -1;
 	buf = malloc((size_t)st.st_size + 1);
 	if (buf == NULL)
-		return -1;
+		return -2;
 	while (got < (size_t)st.st_size) {
 		ssize_t n = read(fd, buf + got, (size_t)st.st_size - got);
 
@@ -296,7 +328,7 @@ read_all(int fd, char **out, size_t *len, size_t max)
 			continue;
 		if (n <= 0) {
 			free(buf);
-			return -1;
+			return n == 0 ? -1 : -2; /* shorter than it says */
 		}
 		got += (size_t)n;
 	}
@@ -313,9 +345,11 @@ spool_env_read_fd(int fd, struct spool_env *e, struct failure *f)
 	size_t len;
 	int rc;
 
-	if (read_all(fd, &text, &len, SPOOL_ENV_MAX) != 0) {
-		fail_set(f, FAIL_DATA, "cannot read it");
-		return -1;
+	rc = read_all(fd, &text, &len, SPOOL_ENV_MAX);
+	if (rc != 0) {
+		fail_set(f, rc == -2 ? FAIL_IOERR : FAIL_DATA, "cannot read it%s%s",
+		    rc == -2 ? ": " : "", rc == -2 ? strerror(errno) : "");
+		return rc;
 	}
 	rc = spool_env_parse(text, len, e, f);
 	free(text);
@@ -351,10 +385,16 @@ spool_take(struct spool *sp, const char *qid, struct spool_item *it,
 	if (it->envfd < 0) {
 		if (errno == ENOENT)
 			return TAKE_GONE;
-		fail_set(f, FAIL_DATA, "%s: %s", env_name, strerror(errno));
-		return TAKE_CORRUPT;
+		int err = errno;
+
+		fail_set(f, FAIL_DATA, "%s: %s", env_name, strerror(err));
+		return retry_open(sp, env_name, err) ? TAKE_RETRY : TAKE_CORRUPT;
 	}
-	if (fstat(it->envfd, &st) != 0 || !safe_file(sp, &st)) {
+	if (fstat(it->envfd, &st) != 0) {
+		fail_set(f, FAIL_IOERR, "%s: %s", env_name, strerror(errno));
+		goto retry;
+	}
+	if (!safe_file(sp, &st)) {
 		fail_set(f, FAIL_DATA, "%s: not a safe regular file", env_name);
 		goto corrupt;
 	}
@@ -368,19 +408,38 @@ spool_take(struct spool *sp, const char *qid, struct spool_item *it,
 		spool_release(it);
 		return TAKE_GONE;
 	}
-	if (parse_env_fd(it->envfd, qid, &it->env, f) != 0)
+	switch (parse_env_fd(it->envfd, qid, &it->env, f)) {
+	case 0:
+		break;
+	case -2:
+		goto retry;
+	default:
 		goto corrupt;
+	}
 	it->msgfd = openat(sp->q, msg_name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-	if (it->msgfd < 0 || fstat(it->msgfd, &st) != 0 ||
-	    !safe_file(sp, &st) ||
+	if (it->msgfd < 0) {
+		int err = errno;
+
+		fail_set(f, FAIL_DATA, "%s: %s", msg_name, strerror(err));
+		if (retry_open(sp, msg_name, err))
+			goto retry;
+		goto corrupt;
+	}
+	if (fstat(it->msgfd, &st) != 0) {
+		fail_set(f, FAIL_IOERR, "%s: %s", msg_name, strerror(errno));
+		goto retry;
+	}
+	if (!safe_file(sp, &st) ||
 	    (unsigned long long)st.st_size != it->env.size) {
-		fail_set(f, FAIL_DATA, "%s: %s", msg_name,
-		    it->msgfd < 0 ? strerror(errno)
-				  : "not a safe regular file of the "
-				    "recorded size");
+		fail_set(f, FAIL_DATA, "%s: not a safe regular file of the "
+				       "recorded size",
+		    msg_name);
 		goto corrupt;
 	}
 	return TAKE_OK;
+retry:
+	spool_release(it);
+	return TAKE_RETRY;
 corrupt:
 	spool_release(it);
 	return TAKE_CORRUPT;

@@ -60,10 +60,12 @@ struct spool_item {
 	struct spool_env env;
 };
 
-enum spool_take { TAKE_OK, TAKE_BUSY, TAKE_GONE, TAKE_CORRUPT };
+enum spool_take { TAKE_OK, TAKE_BUSY, TAKE_GONE, TAKE_RETRY, TAKE_CORRUPT };
 
 /* spool_take - lock and read QID.env and open QID.msg. TAKE_CORRUPT sets
- * f (the caller moves the files aside). */
+ * f (the files fail the checks or the parser: the caller moves them
+ * aside); TAKE_RETRY sets f (they could not be read for a reason that is
+ * not theirs: out of descriptors or memory, EIO, EACCES; left alone). */
 enum spool_take spool_take(struct spool *sp, const char *qid,
     struct spool_item *it, struct failure *f);
 void spool_release(struct spool_item *it);
@@ -90,7 +92,8 @@ int spool_list(struct spool *sp, bool failed_area, char (**ids)[SPOOL_QID_LEN + 
 size_t spool_sweep(struct spool *sp, long long max_age);
 
 /* spool_env_read_fd - read (at most SPOOL_ENV_MAX bytes) and parse the
- * envelope file open on fd, from its current offset. */
+ * envelope file open on fd, from its current offset. -1: not a valid
+ * envelope; -2: it could not be read (out of memory, EIO). */
 int spool_env_read_fd(int fd, struct spool_env *e, struct failure *f);
 
 /* spool_read_env - read an envelope without locking it (mailq). */

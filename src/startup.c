@@ -133,6 +133,16 @@ startup_spool_path(const struct startup *st)
 	return st->spool_path[0] != '\0' ? st->spool_path : SAFEMAIL_SPOOL_DIR;
 }
 
+#ifndef SAFEMAIL_QUEUE_USER
+#define SAFEMAIL_QUEUE_USER "safemail"
+#endif
+
+const char *
+startup_queue_user(const struct startup *st)
+{
+	return st->queue_user[0] != '\0' ? st->queue_user : SAFEMAIL_QUEUE_USER;
+}
+
 #ifdef SAFEMAIL_SANITIZER_LOG
 /* Sanitizer builds: every report into a file (see configure.ac), so that
  * one from a process without a caller is not lost. Not in a set-ID or

@@ -27,5 +27,8 @@ int startup_harden(struct startup *st, int keep_fds);
  * the overrides a process that is not set-ID took. */
 const char *startup_config_path(const struct startup *st);
 const char *startup_spool_path(const struct startup *st);
+/* the user queue runs belong to (and that a relay client started by root
+ * becomes) */
+const char *startup_queue_user(const struct startup *st);
 
 #endif

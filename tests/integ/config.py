@@ -69,7 +69,7 @@ t.ok(r.rc == 0, "the base configuration is valid", r)
 
 # Modes and ownership, checked with fstat on the open file.
 secret = GOOD.replace("[smtp]\n", "[smtp]\nauth = plain\nusername = shop\n"
-                      "password = s3cret\n")
+                      "password = s3cret\nallow_plaintext_auth = yes\n")
 env.write_config(secret, 0o604)
 r = env.run(["-bv", "a@x.org"])
 t.ok(r.rc == 78 and "password: the file is readable by others" in r.err and

@@ -237,11 +237,20 @@ for mech in ("plain", "login"):
          "[credentials hidden]" in r.err and ">>> MAIL FROM:" in r.err,
          "-v shows the dialogue with the credentials hidden (%s)" % mech,
          r.err)
+# Loopback on a port above 1023 is no exception: any local user can bind
+# it while the relay is down and read AUTH PLAIN.
 relay, r = run(["a@example.org"], b"Subject: x\n\nhi\n",
                {"auth": ("u", "p"), "auth_require_tls": False},
                "auth = plain\nusername = u\npassword = p")
+t.ok(r.rc == 78 and "clear text" in r.err and relay.auth_seen == [] and
+     relay.transactions == [],
+     "AUTH without TLS to a loopback relay on a high port is refused", r)
+relay, r = run(["a@example.org"], b"Subject: x\n\nhi\n",
+               {"auth": ("u", "p"), "auth_require_tls": False},
+               "auth = plain\nusername = u\npassword = p\n"
+               "allow_plaintext_auth = yes")
 t.ok(r.rc == 0 and relay.auth_seen == ["PLAIN"],
-     "AUTH without TLS is allowed to a loopback relay", r)
+     "... and allowed with allow_plaintext_auth = yes", r)
 
 # Pinning the relay's public key, and a client certificate.
 relay, r = run(["a@example.org"], b"Subject: x\n\nhi\n",

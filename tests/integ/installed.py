@@ -172,15 +172,16 @@ for root, dirs, files in os.walk(os.path.dirname(ca.ca)):
         os.chmod(os.path.join(root, name), 0o644)
 
 
-def write_conf(port, smtp_extra="", mode=0o640, owner=(0, GID)):
+def write_conf(port, smtp_extra="", mode=0o640, owner=(0, GID),
+               mail_extra=""):
     os.makedirs(os.path.dirname(CONF), exist_ok=True)
     with open(CONF, "w") as f:
         f.write("[mail]\ndomain = store.example.com\n"
                 "default_sender = shop@store.example.com\n"
-                "return_path = no\n\n[smtp]\nhost = 127.0.0.1\n"
+                "return_path = no\n%s\n[smtp]\nhost = 127.0.0.1\n"
                 "port = %d\nconnect_timeout = 5\ncommand_timeout = 3\n"
                 "auth = plain\nusername = %s\npassword = %s\n%s\n"
-                % (port, USER, SECRET, smtp_extra))
+                % (mail_extra, port, USER, SECRET, smtp_extra))
     os.chown(CONF, *owner)
     os.chmod(CONF, mode)
 
@@ -578,6 +579,113 @@ for name in ("forged sender", "another uid", "unsealed message"):
          "talking to the gate directly, %s: refused" % name, res.get(name))
 t.ok(len(relay.transactions) == sent + 1,
      "none of the forged ones reached the relay", relay.transactions[sent:])
+
+# The gate holds a request it did not get from the front end to what the
+# front end promises (src/gatecheck.h): each of these is refused with
+# nothing on the wire and a log line, whatever the client wrote.
+HOST = socket.gethostname()
+
+
+def traced(rest, uid=None):
+    return ("Received: by %s (safemail, from userid %d)\r\n%s"
+            % (HOST, WEB.pw_uid if uid is None else uid, rest))
+
+
+write_conf(relay.port, PLAIN,
+           mail_extra="max_recipients = 2\nmax_message_size = 4000")
+BODY = "From: x@example.org\r\nSubject: hostile\r\n\r\n"
+HOSTILE = [
+    ["bare CR dot", traced(BODY + "a\r.\r\nMAIL FROM:<e@evil.example>\r\n")],
+    ["bare LF", traced(BODY + "a\n.\nb\r\n")],
+    ["NUL", traced(BODY + "a\0b\r\n")],
+    ["5000-octet line", traced(BODY + "x" * 5000 + "\r\n")],
+    ["no trace field", BODY + "body\r\n"],
+    ["trace of another uid", traced(BODY + "body\r\n", uid=0)],
+    ["a second trace of this host",
+     traced("Received: by %s (safemail, from userid 0)\r\n%sbody\r\n"
+            % (HOST, BODY))],
+    ["header without end", traced("From: x@example.org\r\n")],
+    ["no final CRLF", traced(BODY + "body")],
+    ["over max_message_size", traced(BODY + ("y" * 70 + "\r\n") * 60)],
+]
+sent = len(relay.transactions)
+before_logs = len(LOGS)
+cases = [[name, "", True, msg] for name, msg in HOSTILE]
+cases.append(["3 recipients, max_recipients 2", "", True, None, 3])
+cases.append(["queued, 50 recipients", "request=Qx-", True, None, 50])
+hostile = smprobe.talk_to_gate(GATE, WEB, cases, SECRET)["results"]
+for name, _msg in HOSTILE:
+    t.ok(hostile.get(name, [None])[0] == 65,
+         "talking to the gate directly, %s: refused (65)" % name,
+         hostile.get(name))
+for name in ("3 recipients, max_recipients 2", "queued, 50 recipients"):
+    t.ok(hostile.get(name, [None])[0] == 64,
+         "talking to the gate directly, %s: refused (64)" % name,
+         hostile.get(name))
+time.sleep(0.5)
+refusals = [ln for ln in LOGS[before_logs:] if "uid=%d" % WEB.pw_uid in ln]
+t.ok(len(relay.transactions) == sent and
+     not [n for n in os.listdir(os.path.join(SPOOL, "q"))
+          if n.endswith(".env")],
+     "none reached the relay or the queue", relay.transactions[sent:])
+if own_devlog:
+    t.ok(len(refusals) >= len(cases) and
+         any("recipients, more than max_recipients (2)" in ln
+             for ln in refusals) and
+         any("larger than max_message_size" in ln for ln in refusals) and
+         any("trace" in ln for ln in refusals),
+         "each refusal logged, the line naming the fault",
+         LOGS[before_logs:][:12])
+write_conf(relay.port, PLAIN)
+
+# Bookkeeping is the back end's: a queued request that claims to be from
+# 2100, held, retried 99 times, is queued as new, and the queue run sends
+# it now. The web user may not start that run; root may.
+q = os.path.join(SPOOL, "q")
+before = set(os.listdir(q))
+far = 4102444800
+queued = smprobe.talk_to_gate(GATE, WEB, [[
+    "claims 2100", "request=Qx-;created=%d;next=%d;attempts=99;flags=held"
+    % (far, far), True, traced(BODY.replace("hostile", "bookkeeping") +
+                               "body\r\n")]], SECRET)["results"]
+new = sorted(set(os.listdir(q)) - before)
+env_text = ""
+for n in new:
+    if n.endswith(".env"):
+        with open(os.path.join(q, n)) as f:
+            env_text = f.read()
+fields = dict(ln.split(" ", 1) for ln in env_text.splitlines() if " " in ln)
+now = time.time()
+t.ok(queued.get("claims 2100", [None])[0] == 0 and
+     abs(int(fields.get("created", far)) - now) < 60 and
+     int(fields.get("next", far)) <= now + 1 and
+     fields.get("attempts") == "0" and "held" not in env_text,
+     "a queued request's created, next, attempts and held are the gate's, "
+     "not the client's", (queued, env_text))
+sent = len(relay.transactions)
+before_logs = len(LOGS)
+for argv in ([SENDMAIL, "-q"], [SBIN, "--flush"], [GATE, "queue"],
+             [GATE, "check"], [GATE, "one", "0123456789AB"]):
+    rc, out, err = as_web(argv)
+    t.ok(rc == 77 and b"queue runs are for root" in err,
+         "the web user starting a queue run (%s): refused (77)"
+         % " ".join(os.path.basename(a) for a in argv), (rc, err))
+time.sleep(0.5)
+t.ok(sorted(set(os.listdir(q)) - before) == new and
+     len(relay.transactions) == sent and
+     not os.listdir(os.path.join(SPOOL, "corrupt")) and
+     (not own_devlog or any("queue runs are for root" in ln
+                            for ln in LOGS[before_logs:])),
+     "after the web user's runs the message is still queued, nothing "
+     "moved aside, nothing sent; the refusal logged",
+     (os.listdir(q), os.listdir(os.path.join(SPOOL, "corrupt"))))
+qrun = subprocess.run([SENDMAIL, "-q"], stdout=subprocess.PIPE,
+                      stderr=subprocess.PIPE, env={"PATH": "/usr/bin:/bin"},
+                      timeout=60)
+t.ok(qrun.returncode == 0 and len(relay.transactions) == sent + 1 and
+     b"Subject: bookkeeping" in relay.wire() and
+     not [n for n in os.listdir(q) if n in new],
+     "root's queue run sends it at once", (qrun, os.listdir(q)))
 
 # ======== 2. no caller-named file is created, appended to or read ========
 group_secret = os.path.join(P, "group-secret")

@@ -136,7 +136,10 @@ def memfile(data, seal):
 
 
 out = {"results": {}}
-for name, change, sealed in cases:
+for case in cases:
+    name, change, sealed = case[:3]
+    raw = case[3] if len(case) > 3 else None
+    nrcpt = case[4] if len(case) > 4 else 1
     a, b = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
     pid = os.fork()
     if pid == 0:
@@ -146,18 +149,29 @@ for name, change, sealed in cases:
     policy = a.recv(70000)
     out["policy_has_secret"] = sys.argv[3].encode() in policy
     out["policy_head"] = policy[:400].decode("utf-8", "replace")
-    msg = b"From: x@example.org\r\nSubject: direct\r\n\r\nbody\r\n"
-    fields = {"uid": str(os.getuid()), "sender": "shop@store.example.com"}
-    if change:
-        k, v = change.split("=", 1)
+    if raw is None:
+        msg = (b"Received: by %s (safemail, from userid %d)\r\n"
+               b"From: x@example.org\r\nSubject: direct\r\n\r\nbody\r\n"
+               % (socket.gethostname().encode(), os.getuid()))
+    else:
+        msg = raw.encode("latin-1")
+    fields = {"uid": str(os.getuid()), "sender": "shop@store.example.com",
+              "created": str(int(time.time())), "attempts": "0",
+              "next": "0", "flags": "", "request": "Sx-"}
+    for pair in filter(None, change.split(";")):
+        k, v = pair.split("=", 1)
         fields[k] = v
-    env = ("safemail-spool 1\nid 0123456789AB\ncreated %d\nuid %s\n"
-           "sender %s\nsize %d\nattempts 0\nnext 0\nflags\n"
-           "rcpt pending a@example.org\nend\n" % (
-               time.time(), fields["uid"], fields["sender"], len(msg)))
+    env = ("safemail-spool 1\nid 0123456789AB\ncreated %s\nuid %s\n"
+           "sender %s\nsize %d\nattempts %s\nnext %s\nflags%s\n%s"
+           "end\n" % (
+               fields["created"], fields["uid"], fields["sender"], len(msg),
+               fields["attempts"], fields["next"],
+               " " + fields["flags"] if fields["flags"] else "",
+               "".join("rcpt pending r%d@example.org\n" % i
+                       for i in range(nrcpt))))
     e = memfile(env.encode(), True)
     m = memfile(msg, sealed)
-    socket.send_fds(a, [b"Sx-0.000000"], [e, m])
+    socket.send_fds(a, [fields["request"].encode() + b"0.000000"], [e, m])
     os.close(e)
     os.close(m)
     # a gate that stays ([smtp] linger) says its exit code on the
@@ -176,7 +190,11 @@ print(json.dumps(out))
 
 
 def talk_to_gate(gate, web, cases, secret):
-    """cases: (name, "field=value" to forge or "", seal the message).
+    """cases: (name, "field=value;..." to forge (uid, sender, created,
+    attempts, next, flags; request: "Sx-" sends now, "Qx-" queues) or "",
+    seal the message
+    [, the message (latin-1 text; None: a well-formed one with the trace
+    field the front end writes) [, how many recipients]]).
     Returns {"results": {name: [exit code, "", ""]}, "policy_has_secret",
     "policy_head"}."""
     as_web = ["setpriv", "--reuid=%d" % web.pw_uid,

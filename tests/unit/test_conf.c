@@ -140,7 +140,8 @@ static const struct {
 	{"[smtp]\nhost = smtp.example.net\nauth = plain\nusername = u\n"
 	 "password = p\n",
 	    "t.ini:3: auth: would send the password in clear text: set ssl = "
-	    "tls or ssl (or allow_plaintext_auth = yes)"},
+	    "tls or ssl (or allow_plaintext_auth = yes; loopback counts only "
+	    "on a port below 1024)"},
 	{"[smtp]\nhost = smtp.example.net\nauth = plain\nusername = u\n"
 	 "password = p\nssl = tls\n",
 	    NULL},
@@ -149,6 +150,15 @@ static const struct {
 	    NULL},
 	{"[smtp]\nhost = 127.0.0.2\nauth = plain\nusername = u\n"
 	 "password = p\n",
+	    NULL},
+	/* a port any local user may bind while the relay is down */
+	{"[smtp]\nhost = 127.0.0.1\nport = 2525\nauth = plain\n"
+	 "username = u\npassword = p\n",
+	    "t.ini:4: auth: would send the password in clear text: set ssl = "
+	    "tls or ssl (or allow_plaintext_auth = yes; loopback counts only "
+	    "on a port below 1024)"},
+	{"[smtp]\nhost = localhost\nport = 2525\nauth = plain\n"
+	 "username = u\npassword = p\nallow_plaintext_auth = yes\n",
 	    NULL},
 };
 

@@ -1,0 +1,166 @@
+/* gatecheck.c - what the gate itself holds a submission to (pure; see
+ * gatecheck.h) */
+#include "config.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+
+#include "gatecheck.h"
+#include "limits.h"
+
+static const char trace_prefix[] = "Received: by ";
+static const char trace_mark[] = " (safemail, from userid ";
+
+static bool
+name_char(unsigned char c)
+{
+	return c >= 33 && c <= 126 && c != ':';
+}
+
+/* "Received" field name, any case */
+static bool
+is_received(const char *p, size_t len)
+{
+	return len >= 9 && strncasecmp(p, "Received:", 9) == 0;
+}
+
+/* The host of the trace line "Received: by HOST (safemail, from userid
+ * N)": its offset and length after the prefix, or 0 when the line is not
+ * one. */
+static size_t
+trace_host(const char *p, size_t len, const char **host)
+{
+	const char *mark;
+	size_t plen = sizeof(trace_prefix) - 1;
+
+	if (len <= plen || strncasecmp(p, trace_prefix, plen) != 0)
+		return 0;
+	mark = memmem(p + plen, len - plen, trace_mark, sizeof(trace_mark) - 1);
+	if (mark == NULL || mark == p + plen)
+		return 0;
+	*host = p + plen;
+	return (size_t)(mark - *host);
+}
+
+/* The first field: this back end's trace line for uid. */
+static bool
+own_trace(const char *p, size_t len, unsigned uid)
+{
+	const char *host;
+	size_t hlen = trace_host(p, len, &host);
+	char tail[64];
+	int n = snprintf(tail, sizeof(tail), "%s%u)", trace_mark, uid);
+
+	return hlen > 0 && n > 0 &&
+	    len == sizeof(trace_prefix) - 1 + hlen + (size_t)n &&
+	    memcmp(host + hlen, tail, (size_t)n) == 0;
+}
+
+int
+gatecheck_message(const char *p, size_t len, unsigned uid,
+    struct failure *f)
+{
+	const char *own_host = NULL;
+	size_t own_hlen = 0, lineno = 0, fields = 0;
+	bool header = true;
+
+	if (len < 2 || p[len - 2] != '\r' || p[len - 1] != '\n') {
+		fail_set(f, FAIL_DATA, "the message does not end with CRLF");
+		return -1;
+	}
+	for (size_t at = 0; at < len;) {
+		const char *line = p + at;
+		size_t n = 0;
+
+		lineno++;
+		/* one line: no NUL, CR only before LF, LF only after CR */
+		while (line[n] != '\r' && line[n] != '\n' && line[n] != '\0')
+			n++;
+		if (line[n] == '\0') {
+			fail_set(f, FAIL_DATA, "line %zu holds a NUL", lineno);
+			return -1;
+		}
+		if (line[n] == '\n' || line[n + 1] != '\n') {
+			fail_set(f, FAIL_DATA, "line %zu holds a bare %s", lineno,
+			    line[n] == '\n' ? "LF" : "CR");
+			return -1;
+		}
+		if (n > LINE_MAX_OCTETS) {
+			fail_set(f, FAIL_DATA,
+			    "line %zu is longer than %d octets", lineno,
+			    LINE_MAX_OCTETS);
+			return -1;
+		}
+		at += n + 2;
+		if (!header)
+			continue;
+		if (n == 0) {
+			header = false;
+			continue;
+		}
+		if (line[0] == ' ' || line[0] == '\t') {
+			if (fields == 0) {
+				fail_set(f, FAIL_DATA, "the header block "
+						       "starts with a "
+						       "continuation line");
+				return -1;
+			}
+			continue;
+		}
+		{
+			size_t name = 0;
+
+			while (name < n && name_char((unsigned char)line[name]))
+				name++;
+			if (name == 0 || name == n || line[name] != ':') {
+				fail_set(f, FAIL_DATA,
+				    "line %zu is not a header field", lineno);
+				return -1;
+			}
+		}
+		if (fields++ == 0) {
+			if (!own_trace(line, n, uid)) {
+				fail_set(f, FAIL_DATA,
+				    "the message does not start with the "
+				    "trace field of uid %u",
+				    uid);
+				return -1;
+			}
+			own_hlen = trace_host(line, n, &own_host);
+		} else if (is_received(line, n)) {
+			const char *host;
+			size_t hlen = trace_host(line, n, &host);
+
+			/* a second hop through this host's safemail: only a
+			 * caller writes that */
+			if (hlen == own_hlen &&
+			    strncasecmp(host, own_host, hlen) == 0) {
+				fail_set(f, FAIL_DATA,
+				    "line %zu: a forged safemail trace field",
+				    lineno);
+				return -1;
+			}
+		}
+	}
+	if (header) {
+		fail_set(f, FAIL_DATA, "the header block does not end");
+		return -1;
+	}
+	return 0;
+}
+
+void
+gatecheck_bookkeeping(struct spool_env *e, long long now)
+{
+	e->created = now;
+	e->next_try = now;
+	e->attempts = 0;
+	e->held = false;
+	e->is_bounce = false;
+	e->error[0] = '\0';
+	for (size_t i = 0; i < e->nrcpt; i++) {
+		e->rcpt[i].state = RCPT_PENDING;
+		e->rcpt[i].reply[0] = '\0';
+	}
+}

@@ -1,0 +1,28 @@
+/* gatecheck.h - what the gate holds a submission to by itself (pure).
+ *
+ * The front end normalizes the message, but a caller can speak the
+ * gate's protocol directly (SECURITY.md): so the gate checks, in one
+ * pass over the sealed message, the invariants the normalizer promises
+ * (CRLF only, no bare CR or LF, no NUL, no line over 998 octets, a
+ * well-formed header block that ends), and that the first field is the
+ * trace field of the caller's uid with no second one of this host's
+ * safemail below it. The bookkeeping fields of the envelope are the back
+ * end's, never the caller's. */
+#ifndef SAFEMAIL_GATECHECK_H
+#define SAFEMAIL_GATECHECK_H
+
+#include <stddef.h>
+
+#include "fail.h"
+#include "spoolfmt.h"
+
+/* gatecheck_message - 0, or -1 with FAIL_DATA naming the first fault. */
+int gatecheck_message(const char *p, size_t len, unsigned uid,
+    struct failure *f);
+
+/* gatecheck_bookkeeping - a new submission's state, whatever the caller
+ * wrote: created and next try now, no attempts, not held, not a bounce,
+ * no error, every recipient pending. */
+void gatecheck_bookkeeping(struct spool_env *e, long long now);
+
+#endif
