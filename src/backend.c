@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "backend.h"
 #include "deliver.h"
@@ -128,6 +129,13 @@ backend_submit(const struct conf *c, bool verbose, const struct spool_env *e,
 
 			(void)snprintf(f->msg + n, sizeof(f->msg) - n,
 			    " (and the spool cannot be used: %s)", sf.msg);
+		} else if (spool_quota(&sp, &c->quota, getuid(), e->size,
+			       &sf) != 0) {
+			size_t n = strlen(f->msg);
+
+			log_emit(LOG_WARNING, "%s: %s", e->qid, sf.msg);
+			(void)snprintf(f->msg + n, sizeof(f->msg) - n,
+			    " (and %s)", sf.msg);
 		} else if (spool_commit(&sp, msgfd, &keep, f) == 0) {
 			log_emit(LOG_INFO, "%s: deferred: queued for a later "
 					   "attempt",

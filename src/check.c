@@ -73,6 +73,11 @@ print_config(const struct conf *c, const char *path)
 		     "message_timeout = %u\nlinger = %u\n",
 	    c->connect_timeout, c->command_timeout, c->message_timeout,
 	    c->linger);
+	(void)printf("\n[queue]\nmax_queued_messages = %lu%s\n"
+		     "max_queued_size = %llu%s\nmin_free_space = %llu%s\n",
+	    c->quota.max_messages, c->quota.max_messages == 0 ? " (no limit)" : "",
+	    c->quota.max_bytes, c->quota.max_bytes == 0 ? " (no limit)" : "",
+	    c->quota.min_free, c->quota.min_free == 0 ? " (none)" : "");
 	(void)printf("\n[aliases]\n");
 	for (size_t i = 0; i < c->naliases; i++) {
 		(void)printf("%s =", c->aliases[i].name);

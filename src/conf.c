@@ -59,6 +59,9 @@ enum key_id {
 	K_CONNECTIONS,
 	K_BS_IDLE_TIMEOUT,
 	K_LINGER,
+	K_MAX_QUEUED_MESSAGES,
+	K_MAX_QUEUED_SIZE,
+	K_MIN_FREE_SPACE,
 	K_COUNT
 };
 
@@ -101,6 +104,9 @@ static const struct keyspec {
 	[K_CONNECTIONS] = {SEC_QUEUE, "connections"},
 	[K_BS_IDLE_TIMEOUT] = {SEC_MAIL, "bs_idle_timeout"},
 	[K_LINGER] = {SEC_SMTP, "linger"},
+	[K_MAX_QUEUED_MESSAGES] = {SEC_QUEUE, "max_queued_messages"},
+	[K_MAX_QUEUED_SIZE] = {SEC_QUEUE, "max_queued_size"},
+	[K_MIN_FREE_SPACE] = {SEC_QUEUE, "min_free_space"},
 };
 
 static const char *const section_names[] = {
@@ -734,6 +740,28 @@ set_key(struct reader *r, enum key_id id, const char *key, const char *v)
 		c->max_message_size = n;
 		return true;
 	}
+	case K_MAX_QUEUED_MESSAGES:
+	case K_MAX_QUEUED_SIZE:
+	case K_MIN_FREE_SPACE: {
+		unsigned long n, max = id == K_MAX_QUEUED_MESSAGES
+		    ? CONF_QUEUED_MESSAGES_CEILING
+		    : CONF_SPOOL_BYTES_CEILING;
+
+		if (!text_parse_uint(v, max, &n)) {
+			conf_error(r, r->line, key,
+			    "expects a number%s from 0 (%s) to %lu",
+			    id == K_MAX_QUEUED_MESSAGES ? "" : " of bytes",
+			    id == K_MIN_FREE_SPACE ? "none" : "no limit", max);
+			return false;
+		}
+		if (id == K_MAX_QUEUED_MESSAGES)
+			c->quota.max_messages = n;
+		else if (id == K_MAX_QUEUED_SIZE)
+			c->quota.max_bytes = n;
+		else
+			c->quota.min_free = n;
+		return true;
+	}
 	case K_HELO_NAME:
 		if (!addr_check_hostname(v, strlen(v))) {
 			conf_error(r, r->line, key, "%s",
@@ -1065,6 +1093,10 @@ conf_defaults(struct conf *c)
 	memset(c, 0, sizeof(*c));
 	c->return_path = RETURN_PATH_NO;
 	c->max_recipients = RCPT_DEFAULT_MAX;
+	c->max_message_size = CONF_DEFAULT_MESSAGE_SIZE;
+	c->quota.max_messages = CONF_DEFAULT_QUEUED_MESSAGES;
+	c->quota.max_bytes = CONF_DEFAULT_QUEUED_SIZE;
+	c->quota.min_free = CONF_DEFAULT_MIN_FREE;
 	memcpy(c->host, "localhost", sizeof("localhost"));
 	c->port = 25;
 	c->ssl = SSL_NONE;

@@ -8,6 +8,7 @@
 
 #include "addr.h"
 #include "fail.h"
+#include "quota.h"
 
 enum return_path { RETURN_PATH_NO, RETURN_PATH_YES, RETURN_PATH_SPECIFIED };
 enum ssl_mode { SSL_NONE, SSL_STARTTLS, SSL_IMPLICIT };
@@ -64,6 +65,7 @@ struct conf {
 	bool temp_failure_fails; /* on_temp_failure = fail: exit 75 */
 	char bounce_admin[ADDR_BUFSZ]; /* undeliverable bounces; "" none */
 	unsigned connections;    /* relay connections of a queue run */
+	struct quota_limits quota; /* per uid in q/, and the free reserve */
 	/* [aliases] */
 	size_t naliases;
 	struct alias *aliases;

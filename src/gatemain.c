@@ -229,7 +229,9 @@ queue_message(const struct handoff_req *r, const int fds[2],
 		    e->qid);
 		return 1;
 	}
-	rc = spool_commit(&sp, fds[1], e, f);
+	rc = spool_quota(&sp, &conf.quota, getuid(), e->size, f);
+	if (rc == 0)
+		rc = spool_commit(&sp, fds[1], e, f);
 	spool_close(&sp);
 	if (rc != 0)
 		return -1;

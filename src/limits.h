@@ -33,6 +33,17 @@
 #define CONF_RETRY_MAX 16
 #define CONF_MAX_AGE_CEILING (30UL * 86400)
 #define CONF_CONNECTIONS_MAX 8
+/* Quotas: ceilings of max_queued_messages and of the byte counts. */
+#define CONF_QUEUED_MESSAGES_CEILING 10000000UL
+#define CONF_SPOOL_BYTES_CEILING (1UL << 50)
+/* The defaults: max_message_size above what the common relays accept by
+ * default (Gmail 25 MB, Microsoft 365 35 MB), so it refuses nothing they
+ * would take and bounds what one submission can put in the spool; a
+ * shop's queue of a day's mail per user; the room bounces need. */
+#define CONF_DEFAULT_MESSAGE_SIZE (50UL * 1024 * 1024)
+#define CONF_DEFAULT_QUEUED_MESSAGES 1000UL
+#define CONF_DEFAULT_QUEUED_SIZE (1024ULL * 1024 * 1024)
+#define CONF_DEFAULT_MIN_FREE (100ULL * 1024 * 1024)
 
 /* Recipients of one message: the default and the ceiling of max_recipients. */
 #define RCPT_DEFAULT_MAX 1000

@@ -10,6 +10,7 @@
 #include <sys/file.h>
 #include <sys/random.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -515,6 +516,60 @@ static int
 cmp_ids(const void *a, const void *b)
 {
 	return strcmp(a, b);
+}
+
+int
+spool_usage(struct spool *sp, uid_t uid, struct quota_usage *u,
+    struct failure *f)
+{
+	int fd = dup(sp->q);
+	DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
+	struct dirent *de;
+	struct statvfs vfs;
+
+	memset(u, 0, sizeof(*u));
+	if (d == NULL || fstatvfs(sp->dir, &vfs) != 0) {
+		fail_set(f, FAIL_OSERR, "spool %s: %s", sp->path,
+		    strerror(errno));
+		if (d != NULL)
+			(void)closedir(d);
+		else if (fd >= 0)
+			(void)close(fd);
+		return -1;
+	}
+	/* what an unprivileged writer may use: f_bavail, not f_bfree */
+	u->free_bytes = (unsigned long long)vfs.f_bavail * vfs.f_frsize;
+	rewinddir(d);
+	/* A message's .msg is written once, by the submitting process, so
+	 * its owner is the submitter (the .env is rewritten by the queue
+	 * runner after each attempt). */
+	while ((de = readdir(d)) != NULL) {
+		size_t len = strlen(de->d_name);
+		struct stat st;
+
+		if (len != SPOOL_QID_LEN + 4 ||
+		    strcmp(de->d_name + SPOOL_QID_LEN, ".msg") != 0 ||
+		    fstatat(sp->q, de->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0 ||
+		    st.st_uid != uid)
+			continue;
+		u->messages++;
+		u->bytes += (unsigned long long)st.st_size;
+	}
+	(void)closedir(d);
+	return 0;
+}
+
+int
+spool_quota(struct spool *sp, const struct quota_limits *l, uid_t uid,
+    unsigned long long size, struct failure *f)
+{
+	struct quota_usage u;
+
+	if (l->max_messages == 0 && l->max_bytes == 0 && l->min_free == 0)
+		return 0;
+	if (spool_usage(sp, uid, &u, f) != 0)
+		return -1;
+	return quota_check(l, &u, size, (unsigned)uid, f);
 }
 
 int

@@ -20,6 +20,7 @@
 #include <sys/types.h>
 
 #include "fail.h"
+#include "quota.h"
 #include "spoolfmt.h"
 
 struct spool {
@@ -47,6 +48,17 @@ int spool_tmpfile(struct spool *sp, struct failure *f);
  * file, which is then copied) and its envelope durable under e->qid. */
 int spool_commit(struct spool *sp, int msgfd, const struct spool_env *e,
     struct failure *f);
+
+/* spool_usage - what uid holds in q/ (messages, bytes) and the bytes
+ * free on the spool's file system. */
+int spool_usage(struct spool *sp, uid_t uid, struct quota_usage *u,
+    struct failure *f);
+
+/* spool_quota - 0 when a new message of size bytes from uid may be
+ * queued under l (quota.h); -1 with FAIL_TEMP when a limit says no,
+ * FAIL_OSERR when the spool cannot be measured. */
+int spool_quota(struct spool *sp, const struct quota_limits *l, uid_t uid,
+    unsigned long long size, struct failure *f);
 
 /* spool_update - replace the envelope file atomically (state changes). */
 int spool_update(struct spool *sp, const struct spool_env *e,

@@ -687,6 +687,54 @@ t.ok(qrun.returncode == 0 and len(relay.transactions) == sent + 1 and
      not [n for n in os.listdir(q) if n in new],
      "root's queue run sends it at once", (qrun, os.listdir(q)))
 
+# Quotas: one user's share of the queue, and the free-space reserve, so
+# that a compromised site cannot fill the spool for everyone (75, logged;
+# the caller still has the message). Root's share is its own.
+def queued_names():
+    return sorted(n for n in os.listdir(q) if n.endswith(".env"))
+
+
+write_conf(relay.port, PLAIN + "\n[queue]\nmax_queued_messages = 2")
+sent = len(relay.transactions)
+before_logs = len(LOGS)
+first = [as_web([SENDMAIL, "-odq", "-t", "-i"], MSG)[0] for _ in range(2)]
+rc, out, err = as_web([SENDMAIL, "-odq", "-t", "-i"], MSG)
+t.ok(first == [0, 0] and rc == 75 and b"max_queued_messages 2" in err and
+     len(queued_names()) == 2,
+     "the web user's third queued message past max_queued_messages = 2: "
+     "75, naming the limit", (first, rc, err, queued_names()))
+dead = smtprelay.closed_port()
+write_conf(dead, PLAIN + "\n[queue]\nmax_queued_messages = 2")
+rc, out, err = as_web([SENDMAIL, "-t", "-i"], MSG)
+t.ok(rc == 75 and b"max_queued_messages" in err and
+     len(queued_names()) == 2,
+     "a synchronous send while the relay is away, past the quota: 75, "
+     "not queued", (rc, err))
+root_rc = subprocess.run([SENDMAIL, "-odq", "-t", "-i"], input=MSG,
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                         env={"PATH": "/usr/bin:/bin"}, timeout=60)
+t.ok(root_rc.returncode == 0 and len(queued_names()) == 3,
+     "root's mail is still queued: the web user filled only its own share",
+     root_rc)
+write_conf(relay.port, PLAIN + "\n[queue]\nmin_free_space = %d"
+           % (1 << 50))
+rc, out, err = as_web([SENDMAIL, "-odq", "-t", "-i"], MSG)
+t.ok(rc == 75 and b"min_free_space" in err and len(queued_names()) == 3,
+     "a reserve larger than the spool's file system: 75, not queued",
+     (rc, err))
+if own_devlog:
+    t.ok(sum("max_queued_messages" in ln for ln in LOGS[before_logs:]) >= 2
+         and any("min_free_space" in ln for ln in LOGS[before_logs:]),
+         "each quota refusal is logged", LOGS[before_logs:][-6:])
+write_conf(relay.port, PLAIN)
+qrun = subprocess.run([SENDMAIL, "-q"], stdout=subprocess.PIPE,
+                      stderr=subprocess.PIPE, env={"PATH": "/usr/bin:/bin"},
+                      timeout=60)
+t.ok(qrun.returncode == 0 and len(relay.transactions) == sent + 3 and
+     queued_names() == [] and not os.listdir(os.path.join(SPOOL, "corrupt")),
+     "and every queued message, the web user's and root's, is delivered "
+     "by the next run", (qrun, relay.transactions[sent:], queued_names()))
+
 # ======== 2. no caller-named file is created, appended to or read ========
 group_secret = os.path.join(P, "group-secret")
 with open(group_secret, "w") as f:

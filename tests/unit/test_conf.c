@@ -80,6 +80,17 @@ static const struct {
 	{"[mail]\nmax_message_size = 3000000000\n",
 	    "t.ini:2: max_message_size: expects a number of bytes from 0 (no "
 	    "limit) to 2147483647"},
+	{"[queue]\nmax_queued_messages = 10000001\n",
+	    "t.ini:2: max_queued_messages: expects a number from 0 (no limit) "
+	    "to 10000000"},
+	{"[queue]\nmax_queued_size = -1\n",
+	    "t.ini:2: max_queued_size: expects a number of bytes from 0 (no "
+	    "limit) to 1125899906842624"},
+	{"[queue]\nmin_free_space = 1G\n",
+	    "t.ini:2: min_free_space: expects a number of bytes from 0 (none) "
+	    "to 1125899906842624"},
+	{"[queue]\nmax_queued_messages = 5\nmax_queued_size = 1048576\n"
+	 "min_free_space = 1\n", NULL},
 	{"[smtp]\nhelo_name = web1.example.com\n", NULL},
 	{"[smtp]\nhelo_name = web1/x\n",
 	    "t.ini:2: helo_name: expects a host name (letters, digits, '-' and "
@@ -216,6 +227,20 @@ main(void)
 		c.tls_min_version == TLS_V1_2 && c.max_recipients == 1000 &&
 		!c.allow_null_sender,
 	    "defaults");
+	ok(c.max_message_size == 52428800 && c.quota.max_messages == 1000 &&
+		c.quota.max_bytes == 1073741824ULL &&
+		c.quota.min_free == 104857600ULL,
+	    "finite defaults: 50 MiB a message; 1000 messages and 1 GiB "
+	    "queued per user; 100 MiB kept free");
+	conf_free(&c);
+	ok(conf_parse("[queue]\nmax_queued_messages = 0\nmax_queued_size = "
+		      "0\nmin_free_space = 0\n",
+	       sizeof("[queue]\nmax_queued_messages = 0\nmax_queued_size = "
+		      "0\nmin_free_space = 0\n") - 1,
+	       "t.ini", &c, &f) == 0 &&
+		c.quota.max_messages == 0 && c.quota.max_bytes == 0 &&
+		c.quota.min_free == 0,
+	    "each quota turned off with 0 (%s)", f.msg);
 	conf_free(&c);
 
 	/* A full configuration, values as typed. */
