@@ -56,3 +56,11 @@ put("fuzz_spoolfmt", b"Sx-0.000000")
 put("fuzz_smtpc", b"\x01250 ok\r\n250-a\r\n250 b\r\n250 ok\r\n354 go\r\n"
     b"250 2.0.0 queued\r\n")
 put("fuzz_smtpc", b"\x00553 5.1.8 no\r\n")
+# fuzz_gatecheck: a first byte choosing the uid (1: 33), then a message
+TRACED = (b"Received: by web1 (safemail, from userid 33)\r\n\tid "
+          b"0123456789AB; Mon, 7 Dec 2026 03:00:00 +0000\r\n")
+put("fuzz_gatecheck", b"\x01" + TRACED + b"From: a@x.org\r\nSubject: s\r\n"
+    b"\r\n.line\r\nbody\r\n")
+put("fuzz_gatecheck", b"\x01" + TRACED + b"Received: by web1 (safemail, "
+    b"from userid 0)\r\n\r\nx\r\n")
+put("fuzz_gatecheck", b"\x01" + TRACED + b"\r\na\r.\r\nb\n\x00\r\n")
