@@ -149,36 +149,6 @@ detached(const char *qid)
 	}
 }
 
-/* The two files must be sealed memory files, the envelope valid and
- * the caller's own (uid, a sender the policy allows), the message of the
- * size it gives. */
-static int check_message(int msgfd, const struct spool_env *e,
-    struct failure *f);
-
-static int
-read_request_files(const int fds[2], struct spool_env *e, struct failure *f)
-{
-	if (handoff_read_files(fds[0], fds[1], e, f) != 0)
-		return -1;
-	/* the login matters only without a default_sender: no passwd
-	 * lookup on the common path */
-	if (e->uid != (unsigned)getuid() ||
-	    !sender_permitted(&conf, e->sender, e->null_sender,
-		conf.default_sender[0] != '\0' ? "" : caller_self()->user)) {
-		fail_set(f, FAIL_SENDER_DENIED,
-		    "an envelope the policy does not allow (uid %u, sender "
-		    "<%s>)",
-		    e->uid, e->null_sender ? "" : e->sender);
-		spool_env_free(e);
-		return -1;
-	}
-	if (check_message(fds[1], e, f) != 0) {
-		spool_env_free(e);
-		return -1;
-	}
-	return 0;
-}
-
 /* What the front end enforces, enforced again: a caller may have written
  * the request itself (gatecheck.h). */
 static int
@@ -210,6 +180,33 @@ check_message(int msgfd, const struct spool_env *e, struct failure *f)
 	rc = gatecheck_message(p, (size_t)e->size, e->uid, f);
 	(void)munmap(p, (size_t)e->size);
 	return rc;
+}
+
+/* The two files must be sealed memory files, the envelope valid and
+ * the caller's own (uid, a sender the policy allows), the message of the
+ * size it gives. */
+static int
+read_request_files(const int fds[2], struct spool_env *e, struct failure *f)
+{
+	if (handoff_read_files(fds[0], fds[1], e, f) != 0)
+		return -1;
+	/* the login matters only without a default_sender: no passwd
+	 * lookup on the common path */
+	if (e->uid != (unsigned)getuid() ||
+	    !sender_permitted(&conf, e->sender, e->null_sender,
+		conf.default_sender[0] != '\0' ? "" : caller_self()->user)) {
+		fail_set(f, FAIL_SENDER_DENIED,
+		    "an envelope the policy does not allow (uid %u, sender "
+		    "<%s>)",
+		    e->uid, e->null_sender ? "" : e->sender);
+		spool_env_free(e);
+		return -1;
+	}
+	if (check_message(fds[1], e, f) != 0) {
+		spool_env_free(e);
+		return -1;
+	}
+	return 0;
 }
 
 /* Queue (async). Returns 0 when queued; 1 when the spool cannot be used
