@@ -78,6 +78,27 @@ staying(bool verbose)
 	return !verbose && conf_loaded && have_conf_id && conf.linger > 0;
 }
 
+/* The uid a relay client started for this caller runs as: its own,
+ * and for root the queue user's (relaymain.c: become_queue_user), so
+ * that root's gate takes no other user's client. (uid_t)-1: none. */
+static uid_t
+relay_uid(void)
+{
+	static uid_t known = (uid_t)-1;
+	struct passwd *pw;
+
+	if (getuid() != 0)
+		return getuid();
+	if (known != (uid_t)-1)
+		return known;
+	if (strcmp(startup_queue_user(&st), "root") == 0)
+		return known = 0; /* a test copy, not set-ID */
+	pw = getpwnam(startup_queue_user(&st));
+	if (pw != NULL && pw->pw_uid != 0)
+		known = pw->pw_uid;
+	return known;
+}
+
 /* exec_relay in a child, for a gate that stays: its exit code */
 static int
 run_relay(const char *const *args, int envfd, int msgfd)
@@ -303,7 +324,7 @@ verdict_by_client(const struct handoff_req *r, const int fds[2],
 {
 	struct failure f = {FAIL_NONE, ""};
 	char v[HANDOFF_VERDICT_MAX + 2];
-	int sock = linger_connect(spool_path, relay_tag);
+	int sock = linger_connect(spool_path, relay_tag, relay_uid());
 	ssize_t n;
 
 	if (sock < 0)
@@ -576,7 +597,7 @@ serve(bool verbose, bool send_now, bool caller_stderr)
 		/* a client still loaded from this user's last message, else
 		 * a new one (-v: one that shows this message's dialogue) */
 		standby.sock = conf.linger > 0 && !verbose && have_conf_id
-		    ? linger_connect(spool_path, relay_tag)
+		    ? linger_connect(spool_path, relay_tag, relay_uid())
 		    : -1;
 		if (standby.sock < 0)
 			start_standby(verbose);
@@ -625,18 +646,22 @@ serve(bool verbose, bool send_now, bool caller_stderr)
 static int
 stay(int rc)
 {
+	struct linger_spot spot = LINGER_SPOT_INIT;
+	struct linger_sandbox first_sandbox;
 	char first[LINGER_TAG_SIZE];
 	double born = clock_seconds();
 	bool answer = true; /* rc is still to be said */
 
-	if (!staying(false) || linger_detach() != 0)
+	/* the first caller's sandbox, inherited: the only one served */
+	if (!staying(false) || linger_sandbox_own(&first_sandbox) != 0 ||
+	    linger_detach() != 0)
 		return rc;
 	memcpy(first, tag, sizeof(first));
 	for (unsigned linger = conf.linger;;) {
 		struct rlimit limits[RLIM_NLIMITS];
 		char kind = 0;
 		pid_t fe;
-		int lfd = -1, conn;
+		int listening = -1, conn;
 
 		while (waitpid(-1, NULL, WNOHANG) > 0)
 			; /* relay clients that stayed and ended */
@@ -646,23 +671,25 @@ stay(int rc)
 		if (conf_loaded && have_conf_id && linger > 0 &&
 		    strcmp(tag, first) == 0 &&
 		    clock_seconds() - born < LINGER_LIFE_S)
-			lfd = linger_gate_listen(first);
+			listening = linger_gate_listen(&spot, spool_path, first);
 		if (answer) {
 			(void)linger_send_result(HANDOFF_CHANNEL_FD, rc);
 			(void)close(HANDOFF_CHANNEL_FD);
 			answer = false;
 		}
-		if (lfd < 0)
+		if (listening != 0)
 			break;
-		conn = linger_gate_accept(lfd, (int)linger * 1000, &fe);
-		(void)close(lfd); /* busy: the next front end starts a gate */
+		/* busy from here: the next front end starts a gate */
+		conn = linger_accept(&spot, (int)linger * 1000, &fe);
 		if (conn < 0)
 			break;
-		if (linger_receive_hello(conn, &kind, limits) != 0 ||
+		if (linger_receive_hello(conn, fe, &first_sandbox, &kind,
+			limits) != 0 ||
 		    !linger_same_limits_as(fe)) {
-			/* its limits apply to its message (read from the
+			/* another sandbox, or other limits (read from the
 			 * kernel, not taken from it): the front end sees the
-			 * socket close and starts a gate */
+			 * socket close and starts a gate, which inherits its
+			 * own */
 			(void)close(conn);
 			continue;
 		}
@@ -681,6 +708,7 @@ stay(int rc)
 			break;
 		}
 	}
+	linger_leave(&spot);
 	while (waitpid(-1, NULL, WNOHANG) > 0)
 		;
 	return 0;

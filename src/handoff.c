@@ -230,7 +230,8 @@ connect_staying_gate(const struct startup *st, struct handoff *h,
 	linger_tag(&conf, &gate, st, tag);
 	/* installed, the gate runs with its file's group (setgid); a test
 	 * copy that is not set-ID runs with ours */
-	fd = linger_gate_connect(tag, (gate.st_mode & S_ISGID) != 0
+	fd = linger_gate_connect(startup_spool_path(st), tag,
+	    (gate.st_mode & S_ISGID) != 0
 		? gate.st_gid
 		: getegid());
 	if (fd < 0)

@@ -19,23 +19,69 @@
 #include "linger.h"
 #include "startup.h"
 
-/* The area: a directory nobody else can write; its group is the one the
- * peers must have. */
+/* A directory under the spool, opened (O_PATH, not following a link)
+ * into *dfd: nobody else can write it, and want_owner (unless
+ * (uid_t)-1) owns it with no access for anyone else. */
 static int
-area(const char *spool_path, bool make, char *dir, size_t sz, gid_t *group)
+open_dir(const char *path, uid_t want_owner, struct stat *st)
 {
-	struct stat st;
-	int n = snprintf(dir, sz, "%s/%s", spool_path, LINGER_AREA);
+	int dfd = open(path, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 
-	if (n < 0 || (size_t)n >= sz)
+	if (dfd < 0)
+		return -1;
+	if (fstat(dfd, st) != 0 || (st->st_mode & 002) != 0 ||
+	    (want_owner != (uid_t)-1 &&
+		(st->st_uid != want_owner || (st->st_mode & 077) != 0))) {
+		(void)close(dfd);
+		return -1;
+	}
+	return dfd;
+}
+
+/* The relay clients' area: its group is the one the peers must have. */
+static int
+relay_area(const char *spool_path, bool make, gid_t *group)
+{
+	char dir[4200];
+	struct stat st;
+	int dfd, n = snprintf(dir, sizeof(dir), "%s/%s", spool_path,
+		     LINGER_AREA);
+
+	if (n < 0 || (size_t)n >= sizeof(dir))
 		return -1;
 	if (make && mkdir(dir, 0770) == 0)
 		(void)chmod(dir, 0770); /* the umask is 077 */
-	if (lstat(dir, &st) != 0 || !S_ISDIR(st.st_mode) ||
-	    (st.st_mode & 002) != 0)
+	dfd = open_dir(dir, (uid_t)-1, &st);
+	if (dfd >= 0)
+		*group = st.st_gid;
+	return dfd;
+}
+
+/* The directory of this user's gate, <spool>/gate/UID: the user's own,
+ * 0700. The gate makes it (make), and the area above it only where the
+ * spool is its own (root's, or a test's): made by anyone else, the
+ * area would be theirs to rename entries in. */
+static int
+gate_area(const char *spool_path, bool make)
+{
+	char dir[4200];
+	struct stat st;
+	uid_t me = geteuid();
+	int n = snprintf(dir, sizeof(dir), "%s/%s", spool_path,
+	    LINGER_GATE_AREA);
+
+	if (n < 0 || (size_t)n >= sizeof(dir))
 		return -1;
-	*group = st.st_gid;
-	return 0;
+	if (make && stat(spool_path, &st) == 0 && st.st_uid == me &&
+	    mkdir(dir, 01731) == 0)
+		(void)chmod(dir, 01731); /* the umask is 077 */
+	n = snprintf(dir, sizeof(dir), "%s/%s/%u", spool_path,
+	    LINGER_GATE_AREA, (unsigned)me);
+	if (n < 0 || (size_t)n >= sizeof(dir))
+		return -1;
+	if (make)
+		(void)mkdir(dir, 0700);
+	return open_dir(dir, me, &st);
 }
 
 /* FNV-1a over bytes */
@@ -74,18 +120,17 @@ linger_tag(const struct stat *conf, const struct stat *program,
 	(void)snprintf(tag, LINGER_TAG_SIZE, "%016llx", h);
 }
 
+/* The address of name in the directory dfd, through /proc/self/fd:
+ * no path of the spool's length, no directory swapped in between. */
 static int
-socket_path(struct sockaddr_un *sa, const char *dir, const char *prefix,
-    unsigned uid, const char *tag, long pid)
+address_in(struct sockaddr_un *sa, int dfd, const char *name)
 {
 	int n;
 
 	memset(sa, 0, sizeof(*sa));
 	sa->sun_family = AF_UNIX;
-	n = pid > 0 ? snprintf(sa->sun_path, sizeof(sa->sun_path),
-			  "%s/%srelay.%u.%s.%ld", dir, prefix, uid, tag, pid)
-		    : snprintf(sa->sun_path, sizeof(sa->sun_path),
-			  "%s/%srelay.%u.%s", dir, prefix, uid, tag);
+	n = snprintf(sa->sun_path, sizeof(sa->sun_path), "/proc/self/fd/%d/%s",
+	    dfd, name);
 	return n < 0 || (size_t)n >= sizeof(sa->sun_path) ? -1 : 0;
 }
 
@@ -98,26 +143,27 @@ peer(int fd, struct ucred *cr)
 	    len == sizeof(*cr);
 }
 
-/* A connection to addr whose listener has group gid and this process's
- * uid (any uid for root, when root_takes_any); -1 otherwise. Receiving
- * on it times out after LINGER_READY_WAIT_S. */
+/* A connection to name in dfd whose listener has uid and gid; -1
+ * otherwise. Receiving on it times out after LINGER_READY_WAIT_S. */
 static int
-connect_checked(const struct sockaddr_un *sa, socklen_t len, gid_t gid,
-    bool root_takes_any)
+connect_checked(int dfd, const char *name, uid_t uid, gid_t gid)
 {
 	/* a process that is there answers at once; one that does not
 	 * (stopped by its user, say) is given up for a new one */
 	struct timeval ready_wait = {LINGER_READY_WAIT_S, 0};
+	struct sockaddr_un sa;
 	struct ucred cr;
-	int fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC | SOCK_NONBLOCK,
-	    0);
+	int fd;
 
+	if (address_in(&sa, dfd, name) != 0)
+		return -1;
+	fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
 	if (fd < 0)
 		return -1;
 	/* non-blocking: a full backlog is a busy process, not a wait */
-	if (connect(fd, (const struct sockaddr *)sa, len) != 0 ||
+	if (connect(fd, (const struct sockaddr *)&sa, sizeof(sa)) != 0 ||
 	    fcntl(fd, F_SETFL, 0) != 0 || !peer(fd, &cr) || cr.gid != gid ||
-	    (cr.uid != getuid() && !(root_takes_any && getuid() == 0)) ||
+	    cr.uid != uid ||
 	    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &ready_wait,
 		sizeof(ready_wait)) != 0) {
 		(void)close(fd);
@@ -134,53 +180,102 @@ linger_answered(int sock)
 	return setsockopt(sock, SOL_SOCKET, SO_RCVTIMEO, &none, sizeof(none));
 }
 
-int
-linger_connect(const char *spool_path, const char *tag)
+static int
+relay_name(char *name, size_t sz, uid_t submitter, const char *tag)
 {
-	char dir[4200];
-	struct sockaddr_un sa;
-	gid_t group;
+	int n = snprintf(name, sz, "relay.%u.%s", (unsigned)submitter, tag);
 
-	if (area(spool_path, false, dir, sizeof(dir), &group) != 0 ||
-	    socket_path(&sa, dir, "", (unsigned)getuid(), tag, 0) != 0)
+	return n < 0 || (size_t)n >= sz ? -1 : 0;
+}
+
+int
+linger_connect(const char *spool_path, const char *tag, uid_t relay_uid)
+{
+	char name[64];
+	gid_t group;
+	int fd = -1, dfd;
+
+	if (relay_uid == (uid_t)-1 ||
+	    relay_name(name, sizeof(name), getuid(), tag) != 0)
 		return -1;
-	return connect_checked(&sa, sizeof(sa), group, true);
+	dfd = relay_area(spool_path, false, &group);
+	if (dfd < 0)
+		return -1;
+	fd = connect_checked(dfd, name, relay_uid, group);
+	(void)close(dfd);
+	return fd;
+}
+
+/* Closed, its socket file (if any) left for the next to rename over */
+static void
+spot_reset(struct linger_spot *ls)
+{
+	if (ls->listen_fd >= 0)
+		(void)close(ls->listen_fd);
+	if (ls->dir_fd >= 0)
+		(void)close(ls->dir_fd);
+	ls->listen_fd = ls->dir_fd = -1;
+	ls->name[0] = '\0';
+}
+
+/* Listen on name in the directory ls->dir_fd: made under a name of its
+ * own, then renamed, so that nobody finds a socket that is not
+ * listening yet. */
+static int
+spot_listen(struct linger_spot *ls, const char *name)
+{
+	char tmp_name[80];
+	struct sockaddr_un tmp;
+	struct stat st;
+	int n = snprintf(tmp_name, sizeof(tmp_name), ".%s.%ld", name,
+	    (long)getpid());
+
+	ls->listen_fd = -1;
+	if (n < 0 || (size_t)n >= sizeof(tmp_name) ||
+	    strlen(name) >= sizeof(ls->name) ||
+	    address_in(&tmp, ls->dir_fd, tmp_name) != 0)
+		goto fail;
+	ls->listen_fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+	if (ls->listen_fd < 0)
+		goto fail;
+	(void)unlinkat(ls->dir_fd, tmp_name, 0);
+	if (bind(ls->listen_fd, (struct sockaddr *)&tmp, sizeof(tmp)) != 0 ||
+	    listen(ls->listen_fd, 4) != 0 ||
+	    fstatat(ls->dir_fd, tmp_name, &st, AT_SYMLINK_NOFOLLOW) != 0 ||
+	    renameat(ls->dir_fd, tmp_name, ls->dir_fd, name) != 0) {
+		(void)unlinkat(ls->dir_fd, tmp_name, 0);
+		goto fail;
+	}
+	ls->dev = st.st_dev;
+	ls->ino = st.st_ino;
+	memcpy(ls->name, name, strlen(name) + 1);
+	return 0;
+fail:
+	if (ls->listen_fd >= 0)
+		(void)close(ls->listen_fd);
+	ls->listen_fd = -1;
+	(void)close(ls->dir_fd);
+	ls->dir_fd = -1;
+	return -1;
 }
 
 int
 linger_listen(struct linger_spot *ls, const char *spool_path,
     uid_t submitter, const char *tag)
 {
-	char dir[4200];
-	struct sockaddr_un tmp, final;
-	struct stat st;
+	char name[64];
 
-	ls->listen_fd = -1;
-	ls->submitter = submitter;
-	ls->path[0] = '\0';
-	if (area(spool_path, true, dir, sizeof(dir), &ls->group) != 0 ||
-	    socket_path(&tmp, dir, ".", (unsigned)submitter, tag,
-		(long)getpid()) != 0 ||
-	    socket_path(&final, dir, "", (unsigned)submitter, tag, 0) != 0)
+	spot_reset(ls); /* the new socket is renamed over the last one */
+	ls->peer_uid = submitter;
+	ls->dir_fd = relay_area(spool_path, true, &ls->peer_gid);
+	if (ls->dir_fd < 0)
 		return -1;
-	ls->listen_fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
-	if (ls->listen_fd < 0)
-		return -1;
-	/* made under a name of its own, then renamed: a gate never finds a
-	 * socket that is not listening yet */
-	(void)unlink(tmp.sun_path);
-	if (bind(ls->listen_fd, (struct sockaddr *)&tmp, sizeof(tmp)) != 0 ||
-	    listen(ls->listen_fd, 4) != 0 || lstat(tmp.sun_path, &st) != 0 ||
-	    rename(tmp.sun_path, final.sun_path) != 0) {
-		(void)unlink(tmp.sun_path);
-		(void)close(ls->listen_fd);
-		ls->listen_fd = -1;
+	if (relay_name(name, sizeof(name), submitter, tag) != 0) {
+		(void)close(ls->dir_fd);
+		ls->dir_fd = -1;
 		return -1;
 	}
-	ls->dev = st.st_dev;
-	ls->ino = st.st_ino;
-	memcpy(ls->path, final.sun_path, sizeof(ls->path));
-	return 0;
+	return spot_listen(ls, name);
 }
 
 /* The next connection within ms from a peer of uid (and gid, unless
@@ -219,72 +314,50 @@ accept_checked(int lfd, int ms, uid_t uid, gid_t gid, pid_t *peer_pid)
 int
 linger_accept(struct linger_spot *ls, int ms, pid_t *peer_pid)
 {
-	int conn = accept_checked(ls->listen_fd, ms, ls->submitter, ls->group,
-	    peer_pid);
+	int conn = accept_checked(ls->listen_fd, ms, ls->peer_uid,
+	    ls->peer_gid, peer_pid);
 
 	if (conn < 0) {
 		linger_leave(ls);
 		return -1;
 	}
-	/* busy now: later gates find nobody listening */
+	/* busy now: later callers find nobody listening */
 	(void)close(ls->listen_fd);
 	ls->listen_fd = -1;
 	return conn;
 }
 
-/* The gate's name in the abstract namespace: nothing on disk, and the
- * front end needs no access to the spool to find it. */
-static int
-gate_address(struct sockaddr_un *sa, socklen_t *len, unsigned uid,
-    const char *tag)
-{
-	int n;
-
-	memset(sa, 0, sizeof(*sa));
-	sa->sun_family = AF_UNIX;
-	n = snprintf(sa->sun_path + 1, sizeof(sa->sun_path) - 1,
-	    "safemail-gate.%u.%s", uid, tag);
-	if (n < 0 || (size_t)n >= sizeof(sa->sun_path) - 1)
-		return -1;
-	*len = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + 1 +
-	    (size_t)n);
-	return 0;
-}
-
 int
-linger_gate_connect(const char *tag, gid_t gate_gid)
+linger_gate_connect(const char *spool_path, const char *tag,
+    gid_t gate_gid)
 {
-	struct sockaddr_un sa;
-	socklen_t len;
+	char dir[4200];
+	struct stat st;
+	int fd, dfd, n = snprintf(dir, sizeof(dir), "%s/%s/%u", spool_path,
+			 LINGER_GATE_AREA, (unsigned)getuid());
 
-	if (gate_address(&sa, &len, (unsigned)getuid(), tag) != 0)
+	if (n < 0 || (size_t)n >= sizeof(dir))
 		return -1;
-	return connect_checked(&sa, len, gate_gid, false);
-}
-
-int
-linger_gate_listen(const char *tag)
-{
-	struct sockaddr_un sa;
-	socklen_t len;
-	int fd;
-
-	if (gate_address(&sa, &len, (unsigned)getuid(), tag) != 0)
+	/* ours alone: only we (and root) could have put a socket there */
+	dfd = open_dir(dir, getuid(), &st);
+	if (dfd < 0)
 		return -1;
-	fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
-	if (fd < 0)
-		return -1;
-	if (bind(fd, (struct sockaddr *)&sa, len) != 0 || listen(fd, 4) != 0) {
-		(void)close(fd);
-		return -1;
-	}
+	fd = connect_checked(dfd, tag, getuid(), gate_gid);
+	(void)close(dfd);
 	return fd;
 }
 
 int
-linger_gate_accept(int lfd, int ms, pid_t *peer_pid)
+linger_gate_listen(struct linger_spot *ls, const char *spool_path,
+    const char *tag)
 {
-	return accept_checked(lfd, ms, getuid(), (gid_t)-1, peer_pid);
+	spot_reset(ls);
+	ls->peer_uid = getuid();
+	ls->peer_gid = (gid_t)-1; /* the front end: any group */
+	ls->dir_fd = gate_area(spool_path, true);
+	if (ls->dir_fd < 0)
+		return -1;
+	return spot_listen(ls, tag);
 }
 
 void
@@ -295,11 +368,15 @@ linger_leave(struct linger_spot *ls)
 	if (ls->listen_fd >= 0)
 		(void)close(ls->listen_fd);
 	ls->listen_fd = -1;
-	/* a newer client may have renamed its socket over this one */
-	if (ls->path[0] != '\0' && lstat(ls->path, &st) == 0 &&
+	/* a newer process may have renamed its socket over this one */
+	if (ls->dir_fd >= 0 && ls->name[0] != '\0' &&
+	    fstatat(ls->dir_fd, ls->name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
 	    st.st_dev == ls->dev && st.st_ino == ls->ino)
-		(void)unlink(ls->path);
-	ls->path[0] = '\0';
+		(void)unlinkat(ls->dir_fd, ls->name, 0);
+	ls->name[0] = '\0';
+	if (ls->dir_fd >= 0)
+		(void)close(ls->dir_fd);
+	ls->dir_fd = -1;
 }
 
 int
@@ -321,11 +398,14 @@ linger_detach(void)
 }
 
 /* The first message on a connection: the kind, then the sender's
- * resource limits. */
+ * resource limits; its mount and network namespaces attached. */
 struct hello {
 	char kind;
 	struct rlimit limits[RLIM_NLIMITS];
 };
+
+static const char *const ns_files[LINGER_NS] = {"/proc/self/ns/mnt",
+    "/proc/self/ns/net"};
 
 void
 linger_own_limits(struct rlimit limits[RLIM_NLIMITS])
@@ -360,32 +440,169 @@ linger_same_limits_as(pid_t pid)
 	return linger_same_limits(theirs);
 }
 
+void
+linger_confinement(const char *status, size_t len, char *out, size_t sz)
+{
+	static const char *const keys[] = {"NoNewPrivs:", "Seccomp:",
+	    "Seccomp_filters:"};
+	size_t used = 0;
+
+	out[0] = '\0';
+	for (size_t k = 0; k < sizeof(keys) / sizeof(keys[0]); k++) {
+		size_t kl = strlen(keys[k]);
+
+		for (size_t i = 0; i < len;) {
+			const char *nl = memchr(status + i, '\n', len - i);
+			size_t ll = nl != NULL ? (size_t)(nl - status) - i
+					       : len - i;
+
+			if (ll >= kl && memcmp(status + i, keys[k], kl) == 0) {
+				/* the line, then a separator; a line that
+				 * does not fit leaves a mark no one matches
+				 * by chance */
+				if (used + ll + 2 > sz) {
+					(void)snprintf(out, sz, "?");
+					return;
+				}
+				memcpy(out + used, status + i, ll);
+				used += ll;
+				out[used++] = ';';
+				out[used] = '\0';
+				break;
+			}
+			i += ll + 1;
+		}
+	}
+}
+
+/* The text of a small file under /proc, at most sz - 1 bytes (-1 when
+ * it does not fit: nothing is compared by a part). */
+static ssize_t
+read_small(const char *path, char *buf, size_t sz)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	size_t got = 0;
+
+	if (fd < 0)
+		return -1;
+	for (;;) {
+		ssize_t n = read(fd, buf + got, sz - got);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			(void)close(fd);
+			return n < 0 || got == sz ? -1 : (ssize_t)got;
+		}
+		got += (size_t)n;
+		if (got == sz) {
+			(void)close(fd);
+			return -1;
+		}
+	}
+}
+
+/* The confinement and cgroups of a process ("self" or a pid) */
+static int
+sandbox_of(const char *who, struct linger_sandbox *sb)
+{
+	char path[64], buf[8192];
+	ssize_t n;
+
+	(void)snprintf(path, sizeof(path), "/proc/%s/status", who);
+	n = read_small(path, buf, sizeof(buf));
+	if (n < 0)
+		return -1;
+	linger_confinement(buf, (size_t)n, sb->confinement,
+	    sizeof(sb->confinement));
+	(void)snprintf(path, sizeof(path), "/proc/%s/cgroup", who);
+	n = read_small(path, buf, sizeof(buf));
+	if (n < 0)
+		return -1;
+	sb->cgroup = fnv(14695981039346656037ULL, buf, (size_t)n);
+	return 0;
+}
+
+int
+linger_sandbox_own(struct linger_sandbox *sb)
+{
+	memset(sb, 0, sizeof(*sb));
+	for (int i = 0; i < LINGER_NS; i++) {
+		struct stat st;
+
+		if (stat(ns_files[i], &st) != 0)
+			return -1;
+		sb->ns_dev[i] = st.st_dev;
+		sb->ns_ino[i] = st.st_ino;
+	}
+	return sandbox_of("self", sb);
+}
+
+bool
+linger_same_sandbox(const struct linger_sandbox *a,
+    const struct linger_sandbox *b)
+{
+	for (int i = 0; i < LINGER_NS; i++)
+		if (a->ns_dev[i] != b->ns_dev[i] || a->ns_ino[i] != b->ns_ino[i])
+			return false;
+	return a->cgroup == b->cgroup &&
+	    strcmp(a->confinement, b->confinement) == 0 &&
+	    strcmp(a->confinement, "?") != 0;
+}
+
 int
 linger_send_hello(int sock, char kind)
 {
 	struct hello h;
-	ssize_t n;
+	int fds[LINGER_NS];
+	ssize_t n = -1;
+	int i;
 
 	memset(&h, 0, sizeof(h));
 	h.kind = kind;
 	linger_own_limits(h.limits);
-	do
-		n = send(sock, &h, sizeof(h), MSG_NOSIGNAL);
-	while (n < 0 && errno == EINTR);
+	for (i = 0; i < LINGER_NS; i++) {
+		fds[i] = open(ns_files[i], O_RDONLY | O_CLOEXEC);
+		if (fds[i] < 0)
+			break;
+	}
+	if (i == LINGER_NS)
+		n = fdpass_send(sock, &h, sizeof(h), fds, LINGER_NS);
+	while (i-- > 0)
+		(void)close(fds[i]);
 	return n == (ssize_t)sizeof(h) ? 0 : -1;
 }
 
 int
-linger_receive_hello(int sock, char *kind,
+linger_receive_hello(int sock, pid_t peer_pid,
+    const struct linger_sandbox *own, char *kind,
     struct rlimit limits[RLIM_NLIMITS])
 {
+	struct linger_sandbox theirs;
+	char who[24];
 	struct hello h;
-	ssize_t n;
+	int fds[LINGER_NS], rc = 0;
 
-	do
-		n = recv(sock, &h, sizeof(h), 0);
-	while (n < 0 && errno == EINTR);
-	if (n != (ssize_t)sizeof(h))
+	if (fdpass_receive(sock, &h, sizeof(h), fds, LINGER_NS) !=
+	    (ssize_t)sizeof(h))
+		return -1;
+	memset(&theirs, 0, sizeof(theirs));
+	/* its namespaces as it opened them: /proc/PID/ns of a front end
+	 * (not dumpable) is closed to us */
+	for (int i = 0; i < LINGER_NS; i++) {
+		struct stat st;
+
+		if (fstat(fds[i], &st) == 0) {
+			theirs.ns_dev[i] = st.st_dev;
+			theirs.ns_ino[i] = st.st_ino;
+		} else {
+			rc = -1;
+		}
+		(void)close(fds[i]);
+	}
+	(void)snprintf(who, sizeof(who), "%ld", (long)peer_pid);
+	if (rc != 0 || sandbox_of(who, &theirs) != 0 ||
+	    !linger_same_sandbox(own, &theirs))
 		return -1;
 	*kind = h.kind;
 	memcpy(limits, h.limits, sizeof(h.limits));

@@ -8,15 +8,23 @@
  * overrides, so that a process never takes a message under another
  * configuration or from another version than its caller's),
  * which only the spool's group can reach: the area is 0770 root:safemail.
- * The gate waits on "safemail-gate.UID.TAG" in the abstract namespace
- * (the front end cannot enter the spool). Both ends always check the
- * other's credentials (SO_PEERCRED): the front end wants a gate of its
- * own uid with the gate program's group, the gate a front end of its
- * uid; the gate wants a relay client of the spool's group running as the
- * same user (or any, for root, whose relay client runs as the safemail
- * user), the relay client a gate of the spool's group submitting for its
- * user. A busy or departed process is not listening: a new one is
- * started as before.
+ * The gate waits on <spool>/gate/UID/TAG: the directory is the user's
+ * own, 0700 (the front end checks it), in an area only the group can
+ * write (1731), so that no other user can bind the name or learn who
+ * connects to it. Both ends always check the other's credentials
+ * (SO_PEERCRED): the front end wants a gate of its own uid with the gate
+ * program's group, the gate a front end of its uid; the gate wants a
+ * relay client of the spool's group running as the same user (root: as
+ * the queue user, whom its relay client becomes), the relay client a gate
+ * of the spool's group submitting for its user. A busy or departed
+ * process is not listening: a new one is started as before.
+ *
+ * A process that stays serves only callers in the sandbox of the one it
+ * first served (which it inherited): the same mount and network
+ * namespaces (the caller sends descriptors of its own, with its hello),
+ * the same NoNewPrivs and seccomp state and the same cgroups (read from
+ * /proc/PID). Any difference starts a new process, which inherits the
+ * caller's sandbox: under NoNewPrivs, a gate without its group.
  *
  * On such a connection the caller first says hello (its resource
  * limits); the process answers (the gate with the policy, the relay
@@ -29,14 +37,17 @@
 #define SAFEMAIL_LINGER_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/types.h>
 
 #include "startup.h"
 
-/* The area under the spool, made by make install (or on first use). */
+/* The areas under the spool, made by make install (or on first use:
+ * the gate's only by the spool's owner). */
 #define LINGER_AREA "run"
+#define LINGER_GATE_AREA "gate"
 
 /* linger_tag - the identity (device, inode, change time) of the
  * configuration file and of the program that stays (its file: an
@@ -47,29 +58,32 @@
 void linger_tag(const struct stat *conf, const struct stat *program,
     const struct startup *st, char tag[LINGER_TAG_SIZE]);
 
-/* The relay client's place while it waits. */
+/* A process's place while it waits: the relay client's, the gate's. */
 struct linger_spot {
 	int listen_fd;
-	uid_t submitter; /* whose messages it takes */
-	gid_t group;     /* the area's group: the peers must have it */
+	int dir_fd;      /* the directory of the socket */
+	uid_t peer_uid;  /* whose calls it takes */
+	gid_t peer_gid;  /* their group ((gid_t)-1: any) */
 	dev_t dev;       /* the socket file it made, to remove only that */
 	ino_t ino;
-	char path[108];
+	char name[64];
 };
+#define LINGER_SPOT_INIT {-1, -1, 0, 0, 0, 0, ""}
 
 /* linger_connect - the gate's side: a connected socket to a relay client
- * waiting for this process's user, or -1 when there is none. Receiving
- * on it times out after LINGER_READY_WAIT_S, until linger_answered. */
+ * waiting for this process's user and running as relay_uid ((uid_t)-1:
+ * none), or -1 when there is none. Receiving on it times out after
+ * LINGER_READY_WAIT_S, until linger_answered. */
 #define LINGER_READY_WAIT_S 2
 
 /* The longest a process stays in all, however busy: a program installed
  * meanwhile takes over. */
 #define LINGER_LIFE_S 300
-int linger_connect(const char *spool_path, const char *tag);
+int linger_connect(const char *spool_path, const char *tag, uid_t relay_uid);
 
 /* linger_listen - the relay client's side: listen on the submitter's
  * socket (a new one, renamed over any older one). -1 when it cannot (the
- * client then just ends). */
+ * client then just ends). ls: LINGER_SPOT_INIT, or a spot used before. */
 int linger_listen(struct linger_spot *ls, const char *spool_path,
     uid_t submitter, const char *tag);
 
@@ -84,11 +98,12 @@ int linger_accept(struct linger_spot *ls, int ms, pid_t *peer_pid);
 int linger_answered(int sock);
 
 /* The gate's side of it: the front end connects (-1: no gate waits for
- * this user and tag), the gate listens (-1: the name is taken) and
- * accepts within ms (-1: time is up). */
-int linger_gate_connect(const char *tag, gid_t gate_gid);
-int linger_gate_listen(const char *tag);
-int linger_gate_accept(int lfd, int ms, pid_t *peer_pid);
+ * this user and tag), the gate listens (-1: it cannot), then takes the
+ * next front end of its user with linger_accept. */
+int linger_gate_connect(const char *spool_path, const char *tag,
+    gid_t gate_gid);
+int linger_gate_listen(struct linger_spot *ls, const char *spool_path,
+    const char *tag);
 
 /* linger_leave - remove the socket file when it is still this client's */
 void linger_leave(struct linger_spot *ls);
@@ -97,11 +112,33 @@ void linger_leave(struct linger_spot *ls);
  * session, descriptors 0-2 on /dev/null, so that nobody waits for it. */
 int linger_detach(void);
 
+/* The sandbox a process that stays compares its callers with. */
+#define LINGER_NS 2 /* mount, network */
+struct linger_sandbox {
+	dev_t ns_dev[LINGER_NS];
+	ino_t ns_ino[LINGER_NS];
+	unsigned long long cgroup; /* a hash of /proc/PID/cgroup */
+	char confinement[96];      /* the NoNewPrivs and seccomp lines */
+};
+
+/* linger_sandbox_own - this process's; -1 when /proc does not say */
+int linger_sandbox_own(struct linger_sandbox *sb);
+bool linger_same_sandbox(const struct linger_sandbox *a,
+    const struct linger_sandbox *b);
+
+/* linger_confinement - the NoNewPrivs:, Seccomp: and Seccomp_filters:
+ * lines of a /proc/PID/status text, each followed by ';' ("?" when they
+ * do not fit in sz, which never matches). Pure, for the tests. */
+void linger_confinement(const char *status, size_t len, char *out,
+    size_t sz);
+
 /* The caller's first message: a kind ('E'; the front end: 'S' when a
  * message will probably be sent at once, as safemail-gate serve -s) and
- * its resource limits. */
+ * its resource limits, with its namespaces attached. Received: 0 only
+ * when peer_pid (SO_PEERCRED) runs in the sandbox own. */
 int linger_send_hello(int sock, char kind);
-int linger_receive_hello(int sock, char *kind,
+int linger_receive_hello(int sock, pid_t peer_pid,
+    const struct linger_sandbox *own, char *kind,
     struct rlimit limits[RLIM_NLIMITS]);
 
 /* The caller's standard error, sent only once the process answered: a

@@ -144,25 +144,29 @@ standby_unwanted(void)
 	return rc == 1;
 }
 
-/* One request on sock: (to a client that stayed: first the gate's
- * hello with its limits) 'R', then the caller's standard error, then the
- * request. Its exit code, or -1 when none came (the gate closed the
- * socket, or its limits are not ours: nothing to do, nothing to say; the
- * gate, which sends nothing more before 'R', starts a new client). */
+/* One request on sock: (to a client that stayed, hello its first
+ * caller's sandbox: first the gate's hello with its limits) 'R', then
+ * the caller's standard error, then the request. Its exit code, or -1
+ * when none came (the gate closed the socket, or its sandbox or limits
+ * are not ours: nothing to do, nothing to say; the gate, which sends
+ * nothing more before 'R', starts a new client). */
 static int
 take_request(int sock, const struct conf *c, const char *spool_path,
-    bool verbose, bool hello, struct outbound *kept)
+    bool verbose, const struct linger_sandbox *hello, pid_t gate,
+    struct outbound *kept)
 {
 	struct handoff_req r;
 	int fds[2], rc;
 
-	if (hello) {
+	if (hello != NULL) {
 		struct rlimit limits[RLIM_NLIMITS];
 		char kind;
 
-		/* another gate's limits are not ours: it sees the socket
-		 * close and starts a new client, which inherits them */
-		if (linger_receive_hello(sock, &kind, limits) != 0 ||
+		/* another gate's sandbox or limits are not ours: it sees
+		 * the socket close and starts a new client, which inherits
+		 * them */
+		if (linger_receive_hello(sock, gate, hello, &kind, limits) !=
+			0 ||
 		    !linger_same_limits(limits))
 			return -1;
 	}
@@ -236,7 +240,14 @@ stay_on(const struct conf *c, const char *spool_path, uid_t submitter,
     struct outbound *kept, struct linger_spot *ls)
 {
 	double born = clock_seconds();
+	struct linger_sandbox first_sandbox;
 
+	/* the first caller's sandbox, inherited: the only one served */
+	if (linger_sandbox_own(&first_sandbox) != 0) {
+		linger_leave(ls);
+		outbound_free(kept);
+		return;
+	}
 	for (;;) {
 		pid_t gate;
 		int rc, conn = linger_accept(ls, (int)c->linger * 1000, &gate);
@@ -250,7 +261,8 @@ stay_on(const struct conf *c, const char *spool_path, uid_t submitter,
 			linger_leave(ls);
 			break;
 		}
-		rc = take_request(conn, c, spool_path, false, true, kept);
+		rc = take_request(conn, c, spool_path, false, &first_sandbox,
+		    gate, kept);
 		if (linger_detach() != 0 ||
 		    clock_seconds() - born >= LINGER_LIFE_S ||
 		    linger_listen(ls, spool_path, submitter, tag) != 0) {
@@ -284,13 +296,13 @@ standby_mode(const struct startup *st, const struct conf *c,
     const char *spool_path, bool verbose, uid_t submitter,
     const char *conf_path, const struct stat *conf_id)
 {
-	struct linger_spot ls;
+	struct linger_spot ls = LINGER_SPOT_INIT;
 	char tag[LINGER_TAG_SIZE];
 	bool stays = staying(c, verbose, conf_id);
 	/* one that stays keeps its session with the relay too */
 	struct outbound *kept = stays ? outbound_new(c, false) : NULL;
-	int rc = take_request(HANDOFF_CHANNEL_FD, c, spool_path, verbose,
-	    false, kept);
+	int rc = take_request(HANDOFF_CHANNEL_FD, c, spool_path, verbose, NULL,
+	    0, kept);
 
 	if (stays)
 		linger_tag(conf_id, &self_id, st, tag);
@@ -320,7 +332,7 @@ verdict_mode(const struct startup *st, const struct conf *c,
     const char *spool_path, bool verbose, double started, uid_t submitter,
     const char *conf_path, const struct stat *conf_id)
 {
-	struct linger_spot ls;
+	struct linger_spot ls = LINGER_SPOT_INIT;
 	char line[HANDOFF_VERDICT_MAX], tag[LINGER_TAG_SIZE];
 	bool stays = staying(c, verbose, conf_id);
 	struct outbound *kept = stays ? outbound_new(c, false) : NULL;

@@ -112,8 +112,9 @@ t.ok(st_relay.st_uid == 0 and st_relay.st_gid == GID and
      "make install: safemail-relay is root:safemail 0750", oct(st_relay.st_mode))
 t.ok((os.stat(SBIN).st_mode & 0o6000) == 0,
      "the front end is not set-ID", oct(os.stat(SBIN).st_mode))
-t.ok(st_spool.st_gid == GID and (st_spool.st_mode & 0o7777) == 0o770,
-     "the spool is root:safemail 0770", oct(st_spool.st_mode))
+t.ok(st_spool.st_gid == GID and (st_spool.st_mode & 0o7777) == 0o771,
+     "the spool is root:safemail 0771 (others may only pass through, to "
+     "their gate directory)", oct(st_spool.st_mode))
 st_conf = os.stat(CONF)
 t.ok(st_conf.st_uid == 0 and st_conf.st_gid == GID and
      (st_conf.st_mode & 0o7777) == 0o640,
@@ -190,13 +191,16 @@ PLAIN = "allow_plaintext_auth = yes"
 write_conf(relay.port, PLAIN)
 
 
-def as_web(argv, stdin=b"", env=None, cwd=None, wait=True, timeout=30):
+def as_web(argv, stdin=b"", env=None, cwd=None, wait=True, timeout=30,
+           outer=(), preexec_fn=None):
+    """argv as the web user; outer: a command (as root) around it."""
     e = {"PATH": "/usr/bin:/bin", "HOME": HOME}
     e.update(env or {})
-    cmd = ["setpriv", "--reuid=%d" % WEB.pw_uid, "--regid=%d" % WEB.pw_gid,
-           "--clear-groups"] + argv
+    cmd = list(outer) + ["setpriv", "--reuid=%d" % WEB.pw_uid,
+                         "--regid=%d" % WEB.pw_gid, "--clear-groups"] + argv
     p = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                         stderr=subprocess.PIPE, env=e, cwd=cwd or W)
+                         stderr=subprocess.PIPE, env=e, cwd=cwd or W,
+                         preexec_fn=preexec_fn)
     if not wait:
         return p
     out, err = p.communicate(stdin, timeout=timeout)
@@ -327,6 +331,206 @@ if lpid:
 else:
     for _ in range(8):
         t.ok(False, "no lingering relay client to probe")
+
+# ---- a process that stays serves only a caller in its own sandbox
+# (issue 14, 6): NoNewPrivs, another cgroup, another mount or network
+# namespace each get a process of their own, never the one a normal call
+# of the same user left behind.
+def all_lingering(uid, prefix=b"safemail-gate\0serve"):
+    found = []
+    for pid in smprobe._pids():
+        try:
+            with open("/proc/%d/cmdline" % pid, "rb") as f:
+                if f.read().startswith(prefix) and \
+                        smprobe.uids(pid)[0] == uid:
+                    found.append(pid)
+        except (OSError, TypeError):
+            continue
+    return found
+
+
+def alive(pid):
+    try:
+        with open("/proc/%d/stat" % pid) as f:
+            return f.read().split(") ")[-1][0] != "Z"
+    except OSError:
+        return False
+
+
+def warm():
+    """A normal call of the web user: the gate and relay client that
+    stay after it."""
+    rc, _, err = as_web([SENDMAIL, "-t", "-i"], MSG)
+    return (rc, err, lingering(WEB.pw_uid, b"safemail-gate\0serve"),
+            lingering(WEB.pw_uid))
+
+
+def q_names():
+    return set(os.listdir(os.path.join(SPOOL, "q")))
+
+
+rc0, err0, g0, r0 = warm()
+t.ok(rc0 == 0 and g0 is not None and r0 is not None,
+     "a normal call of the web user leaves a gate and a relay client",
+     (rc0, err0, g0, r0))
+sent = len(relay.transactions)
+rc, out, err = as_web(["setpriv", "--no-new-privs", SENDMAIL, "-t", "-i"],
+                      MSG)
+t.ok(rc == 78 and len(relay.transactions) == sent and g0 and alive(g0),
+     "under setpriv --no-new-privs the web user is not served by the gate "
+     "that stayed: a gate of its own has no group (78), nothing sent",
+     (rc, err, g0))
+
+CG = None
+for base in ("/sys/fs/cgroup/unified", "/sys/fs/cgroup"):
+    try:
+        CG = os.path.join(base, "safemail-installed-%d" % os.getpid())
+        os.mkdir(CG)
+        break
+    except OSError:
+        CG = None
+
+
+def cgroup_pids():
+    with open(os.path.join(CG, "cgroup.procs")) as f:
+        return [int(x) for x in f.read().split()]
+
+
+if CG:
+    def join_cg():
+        with open(os.path.join(CG, "cgroup.procs"), "w") as f:
+            f.write(str(os.getpid()))
+    rc0, err0, g0, r0 = warm()
+    sent = len(relay.transactions)
+    rc, out, err = as_web([SENDMAIL, "-t", "-i"], MSG, preexec_fn=join_cg)
+    inside = cgroup_pids()
+    t.ok(rc == 0 and err == b"" and len(relay.transactions) == sent + 1 and
+         any(p in inside for p in all_lingering(WEB.pw_uid)) and
+         any(p in inside for p in all_lingering(
+             WEB.pw_uid, b"safemail-relay\0standby")) and
+         g0 not in inside and alive(g0) and alive(r0),
+         "a caller in another cgroup: sent by a gate and a relay client "
+         "started in its cgroup, not by those that stayed outside",
+         (rc, err, inside, g0, r0))
+    for p in cgroup_pids():
+        os.kill(p, signal.SIGKILL)
+    deadline = time.time() + 10
+    while time.time() < deadline:
+        try:
+            os.rmdir(CG)
+            break
+        except OSError:
+            time.sleep(0.1)
+else:
+    t.ok(False, "no cgroup could be made for the test (cgroup v1 or v2 "
+         "mounted read-write under /sys/fs/cgroup)")
+
+rc0, err0, g0, r0 = warm()
+sent, before = len(relay.transactions), q_names()
+rc, out, err = as_web([SENDMAIL, "-t", "-i"], MSG, outer=["unshare", "-n"])
+new = q_names() - before
+t.ok(rc == 0 and len(relay.transactions) == sent and len(new) == 2 and
+     alive(g0) and alive(r0),
+     "a caller in another network namespace (no route to the relay): not "
+     "sent through the gate or relay client that stayed outside; "
+     "queued by its own", (rc, err, new))
+for n in new:
+    os.unlink(os.path.join(SPOOL, "q", n))
+
+rc0, err0, g0, r0 = warm()
+sent = len(relay.transactions)
+own_mnt = os.readlink("/proc/self/ns/mnt")
+rc, out, err = as_web([SENDMAIL, "-t", "-i"], MSG, outer=["unshare", "-m"])
+other = [p for p in all_lingering(WEB.pw_uid)
+         if os.readlink("/proc/%d/ns/mnt" % p) != own_mnt]
+t.ok(rc == 0 and len(relay.transactions) == sent + 1 and other and
+     alive(g0) and os.readlink("/proc/%d/ns/mnt" % g0) == own_mnt,
+     "a caller in another mount namespace: served by a gate started in "
+     "it, not by the one that stayed outside", (rc, err, other, g0))
+rc, err, g1, r1 = warm()
+t.ok(rc == 0 and g1 is not None and
+     os.readlink("/proc/%d/ns/mnt" % g1) == own_mnt,
+     "and the next normal call is served in its own namespace again",
+     (rc, err, g1))
+
+# ---- nobody can bind, list or reach another user's gate name
+subprocess.run([SENDMAIL, "-t", "-i"], input=MSG,
+               env={"PATH": "/usr/bin:/bin"}, capture_output=True)
+GATES = os.path.join(SPOOL, "gate")
+st_g = os.stat(GATES)
+t.ok(st_g.st_uid == 0 and st_g.st_gid == GID and
+     st_g.st_mode & 0o7777 == 0o1731,
+     "make install: <spool>/gate is root:safemail 1731", oct(st_g.st_mode))
+st_w = os.lstat(os.path.join(GATES, str(WEB.pw_uid)))
+st_0 = os.lstat(os.path.join(GATES, "0"))
+t.ok(st_w.st_uid == WEB.pw_uid and st_w.st_mode & 0o7777 == 0o700 and
+     st_0.st_uid == 0 and st_0.st_mode & 0o7777 == 0o700,
+     "each user's gate waits in a directory of its own, 0700",
+     (oct(st_w.st_mode), oct(st_0.st_mode)))
+root_tags = [n for n in os.listdir(os.path.join(GATES, "0"))
+             if not n.startswith(".")]
+BIND = r"""
+import os, socket, sys
+out = []
+for path in sys.argv[1:3]:
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+    try:
+        s.bind(path); out.append("bound")
+    except OSError as e:
+        out.append(type(e).__name__)
+for d in sys.argv[3:]:
+    try:
+        os.listdir(d); out.append("listed")
+    except OSError as e:
+        out.append(type(e).__name__)
+try:
+    os.mkdir(os.path.join(sys.argv[3], "0x")); out.append("made")
+except OSError as e:
+    out.append(type(e).__name__)
+print(" ".join(out))
+"""
+rc, out, err = as_web(["/usr/bin/python3", "-c", BIND,
+                       os.path.join(GATES, "0", "x"),
+                       os.path.join(GATES, "0", root_tags[0] + ".x")
+                       if root_tags else "/nonexistent/x",
+                       GATES, os.path.join(GATES, "0")])
+t.ok(root_tags and out.decode().split() == ["PermissionError"] * 5,
+     "the web user can neither bind a name in root's gate directory, nor "
+     "list the gate area or root's directory, nor make one there",
+     (root_tags, out, err))
+with open("/proc/net/unix") as f:
+    abstract = [ln.split()[7] for ln in f if len(ln.split()) >= 8 and
+                ln.split()[7].startswith("@safemail")]
+t.ok(abstract == [], "no process of safemail has an abstract socket name "
+     "(which /proc/net/unix shows to every user)", abstract)
+LISTEN = r"""
+import socket, sys
+s = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+s.bind("\0safemail-gate.0." + sys.argv[1]); s.listen(4)
+s.settimeout(float(sys.argv[2]))
+print("ready", flush=True)
+try:
+    c, _ = s.accept()
+    print("connected", c.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED,
+                                    12).hex(), flush=True)
+except OSError as e:
+    print(type(e).__name__, flush=True)
+"""
+if root_tags:
+    fake = as_web(["/usr/bin/python3", "-c", LISTEN, root_tags[0], "6"],
+                  wait=False)
+    fake.stdout.readline()
+    rcs = [subprocess.run([SENDMAIL, "-t", "-i"], input=MSG,
+                          env={"PATH": "/usr/bin:/bin"},
+                          capture_output=True).returncode
+           for _ in range(2)]
+    got = fake.communicate(timeout=30)[0].decode().strip()
+    t.ok(rcs == [0, 0] and got == "TimeoutError",
+         "the web user listening on root's old abstract gate name learns "
+         "nothing: root's calls never connect to it", (rcs, got))
+else:
+    t.ok(False, "root's gate left no socket to test against")
+
 write_conf(relay.port, PLAIN)
 
 # ======== 1. the password cannot be obtained ========

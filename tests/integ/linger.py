@@ -8,6 +8,7 @@ import os
 import re
 import signal
 import socket
+import stat
 import threading
 import time
 
@@ -99,8 +100,10 @@ if p1 and alive(p1):
          os.getsid(p1))
     kept = [os.readlink("/proc/%d/fd/%s" % (p1, n))
             for n in os.listdir("/proc/%d/fd" % p1)]
-    t.ok(all(k == "/dev/null" or k.startswith("socket:") for k in kept),
-         "it keeps nothing of the caller's open (no pipe, no file)", kept)
+    t.ok(all(k == "/dev/null" or k.startswith("socket:") or
+             k == c.run_dir for k in kept),
+         "it keeps nothing of the caller's open (no pipe, no file; the "
+         "directory of its socket)", kept)
 socks = c.sockets()
 t.ok(len(socks) == 1 and re.fullmatch(r"relay\.%d\.[0-9a-f]{16}" % UID,
                                       socks[0]) is not None,
@@ -209,6 +212,53 @@ else:
     for _ in range(4):
         t.ok(True, "# SKIP credentials: needs root")
 
+# Root's gate takes a relay client of the queue user only (root here:
+# SAFEMAIL_QUEUE_USER), not one of another uid that has the area's group.
+if path and UID == 0:
+    name = os.path.basename(path)
+    os.kill(p1, signal.SIGKILL)
+    ended_within(p1, 5)
+    os.unlink(path)
+    os.chmod(c.env.dir, 0o711)  # the area's group reaches the area
+    ready_r, ready_w = os.pipe()
+    res_r, res_w = os.pipe()
+    fpid = os.fork()
+    if fpid == 0:
+        try:
+            os.setgroups([])
+            os.setresgid(0, 0, 0)  # the area's group
+            os.setresuid(65534, 65534, 65534)
+            s = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+            s.bind(os.path.join(c.run_dir, ".fake"))
+            s.listen(4)
+            os.rename(os.path.join(c.run_dir, ".fake"), path)
+            os.write(ready_w, b"r")
+            s.settimeout(5)
+            conn, _ = s.accept()
+            conn.settimeout(5)
+            data, fds, _, _ = socket.recv_fds(conn, 200, 4)
+            out = b"hello=%d fds=%d" % (len(data), len(fds))
+        except Exception as e:  # noqa: BLE001
+            os.write(ready_w, b"e")
+            out = type(e).__name__.encode()
+        os.write(res_w, out)
+        os._exit(0)
+    os.read(ready_r, 1)
+    r6f = c.send(["-i", "a@example.org"], msg("past a fake client"))
+    got = os.read(res_r, 200).decode()
+    os.waitpid(fpid, 0)
+    os.chmod(c.env.dir, 0o700)
+    for fd in (ready_r, ready_w, res_r, res_w):
+        os.close(fd)
+    t.ok(r6f.rc == 0 and r6f.err == "" and sender_pid(r6f) is not None and
+         got in ("TimeoutError", "hello=0 fds=0", "ConnectionResetError"),
+         "a listener of another uid with the area's group on root's relay "
+         "socket is handed nothing: root's gate starts a client of its own",
+         (r6f, got))
+    p1 = sender_pid(r6f)
+else:
+    t.ok(True, "# SKIP a fake relay client: needs root")
+
 # ---- 4. A message it took and never answered for is queued ----
 c.relay.script["DATA"] = "stall"
 box = {}
@@ -309,34 +359,32 @@ t.ok(g4.rc == 0 and "RCPT TO:<a@example.org>" in g4.out and g4.err == "",
 
 
 
-def abstract_names(pid):
-    """The abstract socket names process pid listens on."""
-    inodes = set()
-    for n in os.listdir("/proc/%d/fd" % pid):
-        try:
-            link = os.readlink("/proc/%d/fd/%s" % (pid, n))
-        except OSError:
-            continue
-        if link.startswith("socket:["):
-            inodes.add(link[8:-1])
-    found = []
-    with open("/proc/net/unix") as f:
-        for line in f:
-            cols = line.split()
-            if len(cols) >= 8 and cols[6] in inodes and \
-                    cols[7].startswith("@"):
-                found.append(cols[7][1:])
-    return found
+def gate_sockets(case):
+    """The names in this user's gate directory, <spool>/gate/UID."""
+    d = os.path.join(case.spool, "gate", str(UID))
+    return sorted(n for n in os.listdir(d) if not n.startswith(".")) \
+        if os.path.isdir(d) else []
 
 
-names = abstract_names(gp) if gp and alive(gp) else []
-t.ok(len(names) == 1 and re.fullmatch(r"safemail-gate\.%d\.[0-9a-f]{16}"
-                                      % UID, names[0]) is not None,
-     "it waits on an abstract socket safemail-gate.UID.TAG", names)
+names = gate_sockets(g) if gp and alive(gp) else []
+gdir = os.path.join(g.spool, "gate", str(UID))
+t.ok(len(names) == 1 and re.fullmatch(r"[0-9a-f]{16}", names[0]) is not None
+     and stat.S_ISSOCK(os.lstat(os.path.join(gdir, names[0])).st_mode),
+     "it waits on a socket <spool>/gate/UID/TAG", names)
+st = os.lstat(gdir) if os.path.isdir(gdir) else None
+t.ok(st is not None and st.st_uid == UID and st.st_mode & 0o7777 == 0o700 and
+     os.lstat(os.path.dirname(gdir)).st_mode & 0o7777 == 0o1731,
+     "in a directory of the user's own, 0700, under an area 1731",
+     st and oct(st.st_mode))
+with open("/proc/net/unix") as f:
+    abstract = [ln.split()[7] for ln in f
+                if len(ln.split()) >= 8 and ln.split()[7].startswith("@safemail")]
+t.ok(abstract == [], "no abstract socket name any more (/proc/net/unix "
+     "would show it to every user)", abstract)
 
 
-def fake_gate(name, uid, ready, result):
-    """A listener of another user on the gate's name: what it is sent."""
+def fake_gate(addr, uid, ready, result):
+    """A listener of another user at addr: what it is sent."""
     pid = os.fork()
     if pid == 0:
         out = b"?"
@@ -345,49 +393,68 @@ def fake_gate(name, uid, ready, result):
             os.setresgid(uid, uid, uid)
             os.setresuid(uid, uid, uid)
             s = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
-            s.bind("\0" + name)
+            s.bind(addr)
             s.listen(4)
         except Exception as e:  # noqa: BLE001
             os.write(ready, b"e")
-            os.write(result, repr(e).encode())
+            os.write(result, type(e).__name__.encode())
             os._exit(0)
         os.write(ready, b"r")
         try:
-            s.settimeout(10)
+            s.settimeout(5)
             conn, _ = s.accept()
             conn.settimeout(5)
             data, fds, _, _ = socket.recv_fds(conn, 100, 4)
             out = b"data=%d fds=%d" % (len(data), len(fds))
         except Exception as e:  # noqa: BLE001
-            out = repr(e).encode()
+            out = type(e).__name__.encode()
         os.write(result, out)
         os._exit(0)
     return pid
 
 
+def with_fake(addr, uid):
+    """Send one -odq message while another user listens at addr."""
+    ready_r, ready_w = os.pipe()
+    res_r, res_w = os.pipe()
+    fpid = fake_gate(addr, uid, ready_w, res_w)
+    os.read(ready_r, 1)
+    res = g.send(["-odq", "-i", "a@example.org"], msg("past a fake"))
+    got = os.read(res_r, 200).decode()
+    os.waitpid(fpid, 0)
+    for fd in (ready_r, ready_w, res_r, res_w):
+        os.close(fd)
+    return res, got
+
+
 if names and UID == 0 and gp:
+    # the spool is 0750 here: open it to others, as the installed one
+    # (0771), so that only the gate directory keeps them out
+    os.chmod(g.env.dir, 0o711)
+    os.chmod(g.spool, 0o751)
+    res, got = with_fake(os.path.join(gdir, names[0] + ".x"), 65534)
+    t.ok(got == "PermissionError",
+         "another user cannot bind a name in the user's gate directory",
+         got)
     os.kill(gp, signal.SIGKILL)
     ended_within(gp, 5)
     time.sleep(0.1)
-    ready_r, ready_w = os.pipe()
-    res_r, res_w = os.pipe()
-    fpid = fake_gate(names[0], 65534, ready_w, res_w)
-    os.read(ready_r, 1)
-    g5 = g.send(["-odq", "-i", "a@example.org"], msg("past a fake"))
-    got = os.read(res_r, 200).decode()
-    os.waitpid(fpid, 0)
+    g5, got = with_fake("\0safemail-gate.%d.%s" % (UID, names[0]), 65534)
     t.ok(g5.rc == 0 and g5.err == "" and
          sender_pid(g5, "status=queued") not in (None, gp),
-         "a listener of another user on the gate's name: the front end "
-         "starts a gate of its own, the message is queued", g5)
-    t.ok(got == "data=0 fds=0",
-         "and that listener got nothing (no stderr, no request)", got)
+         "a listener of another user on the gate's old abstract name: the "
+         "front end starts a gate of its own, the message is queued", g5)
+    t.ok(got == "TimeoutError",
+         "and that listener got no connection at all (no pid learnt, no "
+         "stderr, no request)", got)
+    os.chmod(g.spool, 0o750)
+    os.chmod(g.env.dir, 0o700)
 else:
-    for _ in range(2):
+    for _ in range(3):
         t.ok(True, "# SKIP a fake gate: needs root")
 g6 = g.send(["-odq", "-i", "a@example.org"], msg("gate again"))
 gp6 = sender_pid(g6, "status=queued")
-names = abstract_names(gp6) if gp6 and alive(gp6) else []
+names = gate_sockets(g) if gp6 and alive(gp6) else []
 def hello():
     """A front end's first message (src/linger.c, struct hello): the
     kind, padding, then this process's 16 resource limits."""
@@ -406,17 +473,23 @@ if names and UID == 0:
         s = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         s.settimeout(5)
         try:
-            s.connect("\0" + names[-1])
+            s.connect(os.path.join(gdir, names[-1]))
             s.send(hello())
             return s.recv(100) or b"closed"
         except ConnectionRefusedError:
             return b"refused"
+        except PermissionError:
+            return b"denied"
         except (BrokenPipeError, ConnectionResetError):
             return b"closed"
+    os.chmod(g.env.dir, 0o711)
+    os.chmod(g.spool, 0o751)
     got = as_user(65534, 65534, intrude)
-    t.ok(got == "closed",
-         "another user connecting to a gate that stayed is dropped (no "
-         "policy)", got)
+    os.chmod(g.spool, 0o750)
+    os.chmod(g.env.dir, 0o700)
+    t.ok(got == "denied",
+         "another user cannot even reach a gate that stayed (its "
+         "directory is the user's own)", got)
     g7 = g.send(["-odq", "-i", "a@example.org"], msg("after intruder"))
     t.ok(g7.rc == 0 and sender_pid(g7, "status=queued") == gp6,
          "and the gate still serves its user", g7.logs)
@@ -450,10 +523,17 @@ t.ok(l2.rc == 0 and sender_pid(l2, "status=queued") not in (None, gate_pid)
 t.ok(l3.rc == 0 and sender_pid(l3) not in (None, relay_pid) and
      alive(relay_pid),
      "nor by the relay client that stayed", (l3.logs, relay_pid))
+# the newest process that stays holds the name (it is renamed over the
+# last): the usual limits get a gate of their own again, then keep it
 l4 = lim.send(["-odq", "-i", "a@example.org"], msg("normal again"))
-t.ok(l4.rc == 0 and sender_pid(l4, "status=queued") == gate_pid,
-     "the next caller with the usual limits is served by it again",
-     (l4.logs, gate_pid))
+l5 = lim.send(["-odq", "-i", "a@example.org"], msg("normal, warm"))
+g4 = sender_pid(l4, "status=queued")
+t.ok(l4.rc == 0 and l5.rc == 0 and
+     g4 not in (None, sender_pid(l2, "status=queued")) and
+     sender_pid(l5, "status=queued") == g4,
+     "callers with the usual limits are not served by the gate of the "
+     "other limits either: one gets a gate of its own, the next is served "
+     "by it", (l4.logs, l5.logs))
 
 # ---- 11. -bs (Symfony Mailer's default) goes through them too ----
 SHOP = "shop@store.example.com"

@@ -83,5 +83,53 @@ main(void)
 	ok(!linger_same_limits(changed), "another hard limit is not");
 	ok(linger_same_limits_as(getpid()),
 	    "this process's limits read from the kernel are its own");
+
+	/* the confinement lines of /proc/PID/status, in a fixed order */
+	{
+		static const char status[] =
+		    "Name:\tsafemail\nSeccomp:\t2\nUid:\t0\t0\t0\t0\n"
+		    "NoNewPrivs:\t1\nSeccomp_filters:\t3\nSpeculation:\tx\n";
+		static const char plain[] = "Name:\tsh\nNoNewPrivs:\t0\n"
+					    "Seccomp:\t0\nSeccomp_filters:\t0";
+		char out[96], small[8];
+
+		linger_confinement(status, sizeof(status) - 1, out,
+		    sizeof(out));
+		is_str(out, "NoNewPrivs:\t1;Seccomp:\t2;Seccomp_filters:\t3;",
+		    "NoNewPrivs, Seccomp and Seccomp_filters, nothing else");
+		linger_confinement(plain, sizeof(plain) - 1, out, sizeof(out));
+		is_str(out, "NoNewPrivs:\t0;Seccomp:\t0;Seccomp_filters:\t0;",
+		    "the last line without a newline counts too");
+		linger_confinement(status, sizeof(status) - 1, small,
+		    sizeof(small));
+		is_str(small, "?", "lines that do not fit: a mark");
+		linger_confinement("Name:\tx\n", 8, out, sizeof(out));
+		is_str(out, "", "no such lines (an old kernel): empty");
+	}
+	{
+		struct linger_sandbox sa, sb;
+
+		ok(linger_sandbox_own(&sa) == 0, "this process's sandbox");
+		sb = sa;
+		ok(linger_same_sandbox(&sa, &sb), "is the same as itself");
+		sb.ns_ino[0]++;
+		ok(!linger_same_sandbox(&sa, &sb),
+		    "another mount namespace is not");
+		sb = sa;
+		sb.ns_ino[1]++;
+		ok(!linger_same_sandbox(&sa, &sb),
+		    "another network namespace is not");
+		sb = sa;
+		sb.cgroup ^= 1;
+		ok(!linger_same_sandbox(&sa, &sb), "another cgroup is not");
+		sb = sa;
+		sb.confinement[strlen(sb.confinement) - 2] ^= 1;
+		ok(!linger_same_sandbox(&sa, &sb),
+		    "another NoNewPrivs or seccomp state is not");
+		memcpy(sa.confinement, "?", 2);
+		sb = sa;
+		ok(!linger_same_sandbox(&sa, &sb),
+		    "sa state that did not fit never matches");
+	}
 	return done_testing();
 }
