@@ -891,6 +891,93 @@ t.ok(qrun.returncode == 0 and len(relay.transactions) == sent + 1 and
      not [n for n in os.listdir(q) if n in new],
      "root's queue run sends it at once", (qrun, os.listdir(q)))
 
+# A root queue run is not blocked by the attacker's processes: the web
+# user stops everything it runs in the middle of a message (its front end,
+# gate and relay client, with the relay's reply to RCPT stalled) and a
+# `safemail-gate queue -v` whose stderr is a pipe nobody reads; root's run
+# still delivers root's and another user's queued mail, and ends.
+def queued_now():
+    return sorted(n for n in os.listdir(q) if n.endswith(".env"))
+
+
+def web_pids():
+    return [p for p in smprobe._pids() if p != os.getpid() and
+            (smprobe.uids(p) or [None])[0] == WEB.pw_uid]
+
+
+sent = len(relay.transactions)
+root_q = subprocess.run([SENDMAIL, "-odq", "-t", "-i"],
+                        input=MSG.replace(b"Subject: hi", b"Subject: root-q"),
+                        env={"PATH": "/usr/bin:/bin"}, capture_output=True)
+web_q = as_web([SENDMAIL, "-odq", "-t", "-i"],
+               MSG.replace(b"Subject: hi", b"Subject: web-q"))
+relay.script["RCPT:stall@"] = "stall"
+stalled = as_web([SENDMAIL, "-i", "stall@example.org"], wait=False)
+stalled.stdin.write(MSG)
+stalled.stdin.close()
+deadline = time.time() + 20
+while time.time() < deadline and b"RCPT TO:<stall@" not in relay.wire():
+    time.sleep(0.02)
+# its stderr: a pipe already full, never read (a run that writes to it
+# blocks, holding whatever it holds)
+full_r, full_w = os.pipe()
+os.set_blocking(full_w, False)
+try:
+    while True:
+        os.write(full_w, b"x" * 4096)
+except BlockingIOError:
+    pass
+os.set_blocking(full_w, True)
+blocked = subprocess.Popen(
+    ["setpriv", "--reuid=%d" % WEB.pw_uid, "--regid=%d" % WEB.pw_gid,
+     "--clear-groups", GATE, "queue", "-v"], stdin=subprocess.DEVNULL,
+    stdout=subprocess.DEVNULL, stderr=full_w, cwd=W,
+    env={"PATH": "/usr/bin:/bin", "HOME": HOME})
+os.close(full_w)
+time.sleep(0.5)
+stopped = web_pids()
+for p in stopped:
+    try:
+        os.kill(p, signal.SIGSTOP)
+    except ProcessLookupError:
+        pass
+t0 = time.time()
+qrun = subprocess.run([SENDMAIL, "-q"], stdout=subprocess.PIPE,
+                      stderr=subprocess.PIPE, env={"PATH": "/usr/bin:/bin"},
+                      timeout=120)
+took = time.time() - t0
+wire = relay.wire()
+t.ok(root_q.returncode == 0 and web_q[0] == 0 and
+     b"RCPT TO:<stall@" in wire and len(stopped) >= 3 and
+     qrun.returncode == 0 and b"Subject: root-q" in wire and
+     b"Subject: web-q" in wire and len(relay.transactions) >= sent + 2 and
+     queued_now() == [],
+     "with the web user's processes stopped mid-message (and its blocked "
+     "queue -v), root's queue run delivers root's and the web user's "
+     "queued mail and ends (%.1f s)" % took,
+     (root_q.returncode, web_q[0], len(stopped), qrun, queued_now()))
+drained = []
+drain_t = threading.Thread(target=lambda: drained.append(
+    b"".join(iter(lambda: os.read(full_r, 65536), b""))), daemon=True)
+drain_t.start()
+if blocked.pid in stopped:
+    os.kill(blocked.pid, signal.SIGCONT)
+try:
+    blocked.wait(timeout=30)
+except subprocess.TimeoutExpired:
+    blocked.kill()
+    blocked.wait()
+for p in stopped:
+    try:
+        os.kill(p, signal.SIGKILL)
+        os.kill(p, signal.SIGCONT)
+    except ProcessLookupError:
+        pass
+stalled.wait(timeout=30)
+t.ok(blocked.returncode == 77,
+     "and the web user's queue -v was refused (77)", blocked.returncode)
+del relay.script["RCPT:stall@"]
+
 # Quotas: one user's share of the queue, and the free-space reserve, so
 # that a compromised site cannot fill the spool for everyone (75, logged;
 # the caller still has the message). Root's share is its own.
