@@ -116,12 +116,25 @@ PF_CONF = os.path.join(pf, "etc")
 sh("/usr/sbin/postfix", "-c", PF_CONF, "check")
 PF_ENV = {"PATH": "/usr/bin:/bin:/usr/sbin", "MAIL_CONFIG": PF_CONF}
 
+# a/b (bench/ab.sh): another build of safemail, its own spool, in the
+# same interleaved rounds
+BEFORE = os.environ.get("SAFEMAIL_BEFORE")
+BEFORE_NAME = "safemail " + os.environ.get("SAFEMAIL_BEFORE_LABEL", "before")
+before_spool = os.path.join(work, "sm-spool-before")
+os.mkdir(before_spool, 0o750)
+BEFORE_ENV = dict(SM_ENV, SAFEMAIL_SPOOL=before_spool,
+                  SAFEMAIL_LIBEXEC=os.path.dirname(os.path.abspath(
+                      BEFORE or SAFEMAIL)))
+
 PEERS = {
     "safemail": ([SAFEMAIL, "-odq", "-i", "a@example.org"], SM_ENV),
     "dma": ([DMA, "-i", "a@example.org"], DMA_ENV),
     "postfix": (["/usr/sbin/sendmail", "-C", PF_CONF, "-i", "a@example.org"],
                 PF_ENV),
 }
+if BEFORE:
+    PEERS[BEFORE_NAME] = ([BEFORE, "-odq", "-i", "a@example.org"],
+                          BEFORE_ENV)
 
 
 def enqueue(name):
@@ -136,7 +149,8 @@ def enqueue(name):
 
 
 def empty_queues():
-    dirs = [os.path.join(sm_spool, "q"), "/var/spool/dma"]
+    dirs = [os.path.join(sm_spool, "q"), os.path.join(before_spool, "q"),
+            "/var/spool/dma"]
     dirs += [os.path.join(pf, "queue", q) for q in (
         "maildrop", "incoming", "active", "deferred", "hold", "bounce",
         "defer", "trace")]
@@ -179,8 +193,9 @@ def flush(name):
         enqueue(name)
     m0, c0 = s.messages, s.connections
     start = time.monotonic()
-    if name == "safemail":
-        subprocess.run([SAFEMAIL, "-q"], env=SM_ENV, check=True)
+    if name.startswith("safemail"):
+        argv, env = PEERS[name]
+        subprocess.run([argv[0], "-q"], env=env, check=True)
     elif name == "dma":
         subprocess.run([DMA, "-q"], env=DMA_ENV, check=True)
     else:

@@ -79,10 +79,29 @@ spoolw_dir = os.path.join(work, "spoolw-dir")
 os.mkdir(spoolw_dir)
 
 
-def sm_env(conf):
+def sm_env(conf, program=None):
+    """The environment of a safemail build (its own spool and back end)."""
+    program = program or SAFEMAIL
     return {"PATH": "/usr/bin:/bin", "SAFEMAIL_CONFIG": conf,
-            "SAFEMAIL_SPOOL": spool, "SAFEMAIL_LIBEXEC": os.path.dirname(os.path.abspath(SAFEMAIL)),
-          "SAFEMAIL_QUEUE_USER": "root"}
+            "SAFEMAIL_SPOOL": spool if program == SAFEMAIL else before_spool,
+            "SAFEMAIL_LIBEXEC": os.path.dirname(os.path.abspath(program)),
+            "SAFEMAIL_QUEUE_USER": "root"}
+
+
+# a/b (bench/ab.sh): another build's rows in the same interleaved rounds
+BEFORE = os.environ.get("SAFEMAIL_BEFORE")
+BEFORE_LABEL = os.environ.get("SAFEMAIL_BEFORE_LABEL", "before")
+before_spool = os.path.join(work, "spool-before")
+os.mkdir(before_spool, 0o750)
+
+
+def before(rows):
+    """rows: (name suffix, argv after the program, config, [stdin])"""
+    if not BEFORE:
+        return []
+    return [("safemail %s%s" % (BEFORE_LABEL, suffix), [BEFORE] + argv,
+             sm_env(conf, BEFORE)) + tuple(rest)
+            for suffix, argv, conf, *rest in rows]
 
 
 MSMTP = ["/usr/bin/msmtp", "--host=127.0.0.1", "--from=b@example.com",
@@ -97,7 +116,9 @@ GROUPS = {
          sm_env(config(plain.port))),
         ("safemail, linger = 0", [SAFEMAIL, "-i", "a@example.org"],
          sm_env(config(plain.port, "linger = 0"))),
-    ],
+    ] + before([("", ["-i", "a@example.org"], config(plain.port)),
+                (", linger = 0", ["-i", "a@example.org"],
+                 config(plain.port, "linger = 0"))]),
     "STARTTLS 1 KiB, verified": [
         ("curlsend, CA file", [CURL, str(tls.port), ca.ca], None),
         ("curlsend, CApath", [CURL, str(tls.port), "capath:" + capath],
@@ -111,14 +132,15 @@ GROUPS = {
         ("safemail, linger = 0", [SAFEMAIL, "-i", "a@example.org"],
          sm_env(config(tls.port, "ssl = tls\ntls_ca_file = " + ca.ca +
                        "\nlinger = 0"))),
-    ],
+    ] + before([("", ["-i", "a@example.org"],
+                 config(tls.port, "ssl = tls\ntls_ca_file = " + ca.ca))]),
     "-bs, one 1 KiB message per session": [
         ("curlsend (libcurl)", [CURL, str(plain.port)], None),
         ("safemail -bs", [SAFEMAIL, "-bs"], sm_env(config(plain.port)),
          bsfile),
         ("safemail -bs, linger = 0", [SAFEMAIL, "-bs"],
          sm_env(config(plain.port, "linger = 0")), bsfile),
-    ],
+    ] + before([(" -bs", ["-bs"], config(plain.port), bsfile)]),
     "async submission": [
         ("spoolw (floor)", [SPOOLW, spoolw_dir], None),
         ("safemail -odq", [SAFEMAIL, "-odq", "-i", "a@example.org"],
@@ -126,7 +148,9 @@ GROUPS = {
         ("safemail -odq, linger = 0", [SAFEMAIL, "-odq", "-i",
                                        "a@example.org"],
          sm_env(config(plain.port, "linger = 0"))),
-    ],
+    ] + before([(" -odq", ["-odq", "-i", "a@example.org"], config(plain.port)),
+                (" -odq, linger = 0", ["-odq", "-i", "a@example.org"],
+                 config(plain.port, "linger = 0"))]),
     "refused invocation": [
         ("/bin/true (floor)", ["/bin/true"], None),
         ("safemail -X", [SAFEMAIL, "-X/tmp/x", "a@example.org"],

@@ -49,9 +49,11 @@ relay_area(const char *spool_path, bool make, gid_t *group)
 
 	if (n < 0 || (size_t)n >= sizeof(dir))
 		return -1;
-	if (make && mkdir(dir, 0770) == 0)
-		(void)chmod(dir, 0770); /* the umask is 077 */
 	dfd = open_dir(dir, (uid_t)-1, &st);
+	if (dfd < 0 && make && errno == ENOENT && mkdir(dir, 0770) == 0) {
+		(void)chmod(dir, 0770); /* the umask is 077 */
+		dfd = open_dir(dir, (uid_t)-1, &st);
+	}
 	if (dfd >= 0)
 		*group = st.st_gid;
 	return dfd;
@@ -64,23 +66,24 @@ relay_area(const char *spool_path, bool make, gid_t *group)
 static int
 gate_area(const char *spool_path, bool make)
 {
-	char dir[4200];
+	char area[4200], dir[4200];
 	struct stat st;
 	uid_t me = geteuid();
-	int n = snprintf(dir, sizeof(dir), "%s/%s", spool_path,
-	    LINGER_GATE_AREA);
-
-	if (n < 0 || (size_t)n >= sizeof(dir))
-		return -1;
-	if (make && stat(spool_path, &st) == 0 && st.st_uid == me &&
-	    mkdir(dir, 01731) == 0)
-		(void)chmod(dir, 01731); /* the umask is 077 */
-	n = snprintf(dir, sizeof(dir), "%s/%s/%u", spool_path,
+	int dfd, n = snprintf(area, sizeof(area), "%s/%s", spool_path,
+		     LINGER_GATE_AREA);
+	int m = snprintf(dir, sizeof(dir), "%s/%s/%u", spool_path,
 	    LINGER_GATE_AREA, (unsigned)me);
-	if (n < 0 || (size_t)n >= sizeof(dir))
+
+	if (n < 0 || (size_t)n >= sizeof(area) || m < 0 ||
+	    (size_t)m >= sizeof(dir))
 		return -1;
-	if (make)
-		(void)mkdir(dir, 0700);
+	dfd = open_dir(dir, me, &st);
+	if (dfd >= 0 || !make || errno != ENOENT)
+		return dfd; /* made already: every time but the first */
+	if (stat(spool_path, &st) == 0 && st.st_uid == me &&
+	    mkdir(area, 01731) == 0)
+		(void)chmod(area, 01731); /* the umask is 077 */
+	(void)mkdir(dir, 0700);
 	return open_dir(dir, me, &st);
 }
 
