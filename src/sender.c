@@ -6,11 +6,11 @@
  *      never repaired. Without -f the From: header is used under the same
  *      rules, falling back to default_sender.
  * specified: always return_path_email.
- * Whatever the policy, a -f that carries the marks of argument or command
- * injection (a leading '-', whitespace, control bytes, quotes or shell
- * metacharacters: nothing a valid mailbox holds, everything the published
- * exploits need) is refused; any other invalid -f is ignored under no and
- * specified and reported so that it can be logged. */
+ * Whatever the policy, a -f that carries the marks of argument injection
+ * (a leading '-', whitespace, control bytes) or a ';' is refused. Quotes and shell
+ * metacharacters are refused under yes only; under no and specified the
+ * -f is not used, so such a value, like any other invalid one, is
+ * ignored and reported so that it can be logged. */
 #include "config.h"
 
 #include <stdio.h>
@@ -58,26 +58,44 @@ allowed(const struct conf *c, const char *addr)
 	return false;
 }
 
-/* Characters no valid sender holds and every injection needs: PHP's
- * escapeshellcmd() set, quotes, whitespace and control bytes. */
+/* A leading '-', whitespace or a control byte: only argument injection
+ * puts them in a -f value (the published exploits need them to reach a
+ * second option), so they are refused under every policy. So is ';',
+ * the shell's command separator, which no unquoted mailbox holds:
+ * PHP's mail() hands it on escaped, literally, from an attempted command
+ * injection (notes/security.md 1.3; corpus A32). */
 static bool
-looks_injected(const char *v)
+injected(const char *v)
+{
+	if (v[0] == '-')
+		return true;
+	for (; *v != '\0'; v++) {
+		unsigned char c = (unsigned char)*v;
+
+		if (c <= ' ' || c == 0x7f || c == ';')
+			return true;
+	}
+	return false;
+}
+
+/* Shell metacharacters and quotes (PHP's escapeshellcmd() set): no
+ * mailbox return_path = yes takes holds them. Under no and specified
+ * the -f is not used, so they cost the message nothing: Magento's
+ * -f'<From>' and Symfony's -f'<sender>' carry whatever the shop's From
+ * address is (o'brien@..., "test"@..., PHP's -f\<\>). */
+static bool
+shell_marked(const char *v)
 {
 	static const char shell[] = "#&;`|*?~<>^()[]{}$\\\"'";
 	size_t n = strlen(v);
 
-	if (v[0] == '-')
-		return true;
 	if (n >= 2 && v[0] == '<' && v[n - 1] == '>') {
 		v++;
 		n -= 2;
 	}
-	for (size_t i = 0; i < n; i++) {
-		unsigned char c = (unsigned char)v[i];
-
-		if (c <= ' ' || c == 0x7f || strchr(shell, c) != NULL)
+	for (size_t i = 0; i < n; i++)
+		if (strchr(shell, v[i]) != NULL)
 			return true;
-	}
 	return false;
 }
 
@@ -208,7 +226,10 @@ sender_decide(const struct conf *c, const struct sender_input *in,
 	memset(d, 0, sizeof(*d));
 	f->kind = FAIL_NONE;
 	if (in->option != NULL) {
-		if (looks_injected(in->option)) {
+		bool marked = shell_marked(in->option);
+
+		if (injected(in->option) ||
+		    (marked && c->return_path == RETURN_PATH_YES)) {
 			char shown[160];
 
 			text_show(shown, sizeof(shown), in->option,
@@ -219,7 +240,10 @@ sender_decide(const struct conf *c, const struct sender_input *in,
 			    in->option_letter, shown);
 			return -1;
 		}
-		p = parse_option(c, in->option, addr, &why);
+		if (marked)
+			why = "holds quotes, brackets or shell characters";
+		else
+			p = parse_option(c, in->option, addr, &why);
 	}
 
 	switch (c->return_path) {

@@ -63,11 +63,10 @@ def sender_value(args):
 
 def injected(v):
     """What safemail refuses whatever the policy (man page, -f): a leading
-    '-', whitespace, control bytes, quotes, shell metacharacters."""
-    inner = v[1:-1] if len(v) >= 2 and v[0] == "<" and v[-1] == ">" else v
+    '-', whitespace, control bytes, a ';'. Quotes and other shell
+    characters are refused under yes only (issue 15)."""
     return v.startswith("-") or any(
-        ord(c) <= 32 or ord(c) == 127 or c in "#&;`|*?~<>^()[]{}$\\\"'"
-        for c in inner)
+        ord(c) <= 32 or ord(c) == 127 or c == ";" for c in v)
 
 
 def clean(data):
