@@ -71,6 +71,11 @@ struct conf {
 	struct alias *aliases;
 	/* where the password was set, for the permission check */
 	unsigned password_line;
+	/* This machine's own names (host name, its FQDN, /etc/mailname): not
+	 * from the file, learnt by the front end (localhost.h). An address at
+	 * one of them is a local name, as a bare one. */
+	size_t nlocal_names;
+	char local_names[3][ADDR_BUFSZ];
 };
 
 /* conf_defaults - the documented defaults */

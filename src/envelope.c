@@ -52,6 +52,22 @@ add_one(struct envelope *e, const char *addr, enum fail_kind bad_kind,
 	return 0;
 }
 
+/* The length of the local part when spec is local@NAME for one of this
+ * machine's own names (conf.h: local_names), else 0. */
+static size_t
+local_at_this_host(const struct conf *c, const char *spec, size_t len)
+{
+	const char *at = memrchr(spec, '@', len);
+
+	if (at == NULL || at == spec)
+		return 0;
+	for (size_t i = 0; i < c->nlocal_names; i++)
+		if (text_ieqn(at + 1, len - (size_t)(at + 1 - spec),
+			c->local_names[i]))
+			return (size_t)(at - spec);
+	return 0;
+}
+
 struct add_ctx {
 	struct envelope *e;
 	const struct conf *c;
@@ -69,9 +85,15 @@ add_spec(void *ctx, const char *spec, size_t len, size_t end)
 	char shown[96];
 	enum addr_status st;
 	const struct alias *a;
+	size_t local;
 
 	st = addr_check(spec, len, ADDR_PROFILE_RECIPIENT, addr);
 	text_show(shown, sizeof(shown), spec, len, 64);
+	/* root@web1, root@web1.example.com: this machine's own name makes
+	 * a local name, as a bare one (aliases, then domain) */
+	if ((st == ADDR_OK || st == ADDR_SINGLE_LABEL) &&
+	    (local = local_at_this_host(ac->c, spec, len)) > 0)
+		st = addr_check(spec, local, ADDR_PROFILE_RECIPIENT, addr);
 	if (st == ADDR_OK)
 		return add_one(ac->e, addr, ac->bad_kind, ac->f);
 	if (st != ADDR_BARE) {

@@ -21,6 +21,7 @@
 #include "conf.h"
 #include "fail.h"
 #include "handoff.h"
+#include "localhost.h"
 #include "log.h"
 #include "mailq.h"
 #include "report.h"
@@ -76,6 +77,7 @@ open_gate(const struct request *req, struct handoff *h, struct conf *c)
 		(void)handoff_close(h);
 		return report(caller_self(), &f, false);
 	}
+	localhost_learn(c);
 	return EX_OK;
 }
 
