@@ -3,10 +3,13 @@
 # missing.
 SAFEMAIL_PACKAGES="gcc make autoconf automake pkg-config libcurl4-openssl-dev
 libssl-dev libinih-dev mandoc python3 util-linux"
-# What the tests run against: the scripted relay (aiosmtpd, a test CA made
-# with openssl), a real MTA and real callers.
-SAFEMAIL_TEST_PACKAGES="python3-aiosmtpd openssl postfix php-cli
-libphp-phpmailer php-symfony-mailer bsd-mailx gdb"
+# What the tests run against (the scripted relay on aiosmtpd, a test CA
+# made with openssl, a real MTA, real callers): each test file names its
+# packages on a line "# debian: PKG ..." and this is their union
+# (tests/integ/deps.py checks that a test uses nothing else).
+SAFEMAIL_TEST_PACKAGES=$(sed -n 's/^# debian: //p' \
+	"$(dirname "${BASH_SOURCE[0]}")"/../tests/integ/*.py | tr ' ' '\n' |
+	sort -u | tr '\n' ' ')
 
 install_missing() {
 	local missing="" p

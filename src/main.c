@@ -157,6 +157,10 @@ print_queue(void)
 	return run_back_end(list);
 }
 
+/* -q: every deferred message now (the matching ones for -qI/-qR/-qS),
+ * as Postfix, sendmail and dma do when an admin types it after fixing
+ * the relay; the retry schedule is for the periodic runner's
+ * safemail --run-queue. */
 static int
 run_queue(const struct request *req)
 {
@@ -171,6 +175,8 @@ run_queue(const struct request *req)
 	if (req->queue_select_kind != 0) {
 		args[n++] = kind;
 		args[n++] = req->queue_select;
+	} else {
+		args[n++] = "flush";
 	}
 	args[n] = NULL;
 	return run_back_end(args);
@@ -209,6 +215,9 @@ admin_command(int argc, char **argv)
 	static const char *const check[] = {"safemail-gate", "check", NULL};
 	static const char *const flush[] = {"safemail-gate", "queue", "flush",
 	    NULL};
+	/* the periodic runner (systemd timer, cron): only what is due */
+	static const char *const scheduled[] = {"safemail-gate", "queue",
+	    NULL};
 
 	if (strcmp(argv_base_name(argv[0]), "safemail") != 0)
 		return -1;
@@ -216,6 +225,8 @@ admin_command(int argc, char **argv)
 		return run_back_end(check);
 	if (argc == 2 && strcmp(argv[1], "--flush") == 0)
 		return run_back_end(flush);
+	if (argc == 2 && strcmp(argv[1], "--run-queue") == 0)
+		return run_back_end(scheduled);
 	if (argc == 3 && (strcmp(argv[1], "--delete") == 0 ||
 			     strcmp(argv[1], "--hold") == 0 ||
 			     strcmp(argv[1], "--release") == 0))

@@ -3,6 +3,7 @@ its sendmail transport pointed at the built binary) and transcripts of
 the dialogue against the scripted relay: pipelining, bare LF and lone dots
 inside DATA, dot-stuffing, long lines, garbage and out-of-order commands,
 a hostile MAIL FROM from the corpus, EOF inside DATA, the idle timeout."""
+# debian: php-cli php-symfony-mailer
 import os
 import shutil
 import time

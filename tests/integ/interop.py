@@ -2,6 +2,7 @@
 and without the fifth parameter), PHPMailer isSendmail(), bsd-mailx and a
 cron-style call reach a private Postfix over verified STARTTLS, and the
 test reads what Postfix delivered."""
+# debian: bsd-mailx php-cli libphp-phpmailer
 import os
 import shutil
 import uuid

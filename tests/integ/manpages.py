@@ -1,5 +1,6 @@
 """manpages - mandoc -Tlint is silent on both pages, and every option and
 configuration key is documented."""
+# debian: bsd-mailx
 import os
 import re
 import subprocess

@@ -3,6 +3,7 @@ interop tests: its own configuration directory, queue and log under a
 temporary directory, smtpd with STARTTLS on 127.0.0.1 only, and every
 message for the test domains appended to one mbox file the test reads.
 Needs root (Postfix's master starts as root and drops to 'postfix')."""
+# debian: postfix
 import mailbox
 import os
 import pwd

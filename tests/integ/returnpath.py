@@ -10,6 +10,7 @@ control byte or a ';' is refused under every policy. Through the real
 callers: PHP mail() with Laminas's -f'<From>' (Magento 2.3-2.4.7) and
 Symfony Mailer's sendmail transport in -t mode (-i -f'<sender>' -- rcpt)
 deliver under all three policies."""
+# debian: php-cli php-symfony-mailer
 import os
 import shutil
 

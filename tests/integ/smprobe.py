@@ -1,6 +1,7 @@
 """smprobe - what an unprivileged user can learn about a running safemail
 process (tests/integ/installed.py): /proc, ptrace, gdb; and a client that
 talks to the set-ID gate directly, past the front end."""
+# debian: gdb
 import json
 import os
 import subprocess

@@ -13,6 +13,7 @@ the message). Values: a reply line ("451 4.3.0 try later"), "drop"
 (close the connection), "stall" (never answer), or for "DATA"
 "354-then-stall" (accept DATA, then never read or answer).
 """
+# debian: python3-aiosmtpd openssl
 import asyncio
 import logging
 import os

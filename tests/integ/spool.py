@@ -3,6 +3,7 @@ the scripted relay. Relay down, 4xx, 5xx (the bounce parsed), expiry, the
 null sender, two runners at once, kill -9 in the middle of DATA, a full
 file system, planted files, async submission, mailq and the admin
 commands. Each case has its own spool directory (SAFEMAIL_SPOOL)."""
+# debian: php-cli
 import email
 import email.policy
 import os
@@ -119,9 +120,48 @@ t.ok(r.rc == 0 and qid and nxt and
      "attempts 1" in text and "451 4.3.0 not now" in text,
      "4xx: deferred, next try 60 s later (the first step of the schedule)",
      text)
+r = c.run(["--run-queue"], argv0="safemail")
+t.ok(r.rc == 0 and c.env_text(qid) == text,
+     "the scheduled run (safemail --run-queue) before the next try leaves "
+     "it", r)
+relay.stop()
+
+# ---- sendmail -q: what an admin types once the relay is fixed. Three
+# messages deferred while the relay is down, one with its next try an hour
+# away: the scheduled run sends only those whose time has come, -q all.
+c = Case(queue="retry = 1s")
+qids = [queued_id(c.run(["a@example.org"], b"Subject: q%d\n\nhi\n" % n))
+        for n in range(3)]
+far = int(time.time()) + 3600
+path = os.path.join(c.spool, "q", qids[2] + ".env")
+with open(path) as f:
+    later = re.sub(r"^next \d+$", "next %d" % far, f.read(), flags=re.M)
+with open(path, "w") as f:
+    f.write(later)
+relay = smtprelay.Relay()
+c.point_at(relay)
+time.sleep(1.1)
+r = c.run(["--run-queue"], argv0="safemail")
+subjects = sorted(x.data.split(b"Subject: ")[1].split(b"\r\n")[0]
+                  for x in relay.transactions)
+t.ok(None not in qids and r.rc == 0 and subjects == [b"q0", b"q1"] and
+     c.ids() == [qids[2]],
+     "relay back, the scheduled run: the two due are sent, the one due in "
+     "an hour stays", (r, subjects, c.ids()))
+c = Case(queue="retry = 1h")
+qids = [queued_id(c.run(["a@example.org"], b"Subject: q%d\n\nhi\n" % n))
+        for n in range(3)]
+relay = smtprelay.Relay()
+c.point_at(relay)
 r = c.run(["-q"])
-t.ok(c.env_text(qid) == text, "a queue run before the next try leaves it",
-     r)
+subjects = sorted(x.data.split(b"Subject: ")[1].split(b"\r\n")[0]
+                  for x in relay.transactions)
+t.ok(None not in qids and r.rc == 0 and r.err == "" and
+     subjects == [b"q0", b"q1", b"q2"] and c.ids() == [],
+     "sendmail -q: all three deferred messages (next tries an hour away) "
+     "are sent at once", (r, subjects, c.ids()))
+r = c.run(["-q"])
+t.ok(len(relay.transactions) == 3, "exactly once", len(relay.transactions))
 relay.stop()
 
 # 5xx in a queue run: a DSN reaches the sender.
