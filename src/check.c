@@ -57,7 +57,12 @@ print_config(const struct conf *c, const char *path)
 	(void)printf("\n[smtp]\nhost = %s\nport = %u\nssl = %s\nauth = %s\n",
 	    c->host, c->port, ssl[c->ssl], auth[c->auth]);
 	(void)printf("username = %s\npassword = %s\n", or_unset(c->username),
-	    c->password != NULL ? "******** (set, not shown)" : "(not set)");
+	    c->password == NULL	       ? "(not set)"
+	    : c->password_file != NULL ? "******** (read from password_file, "
+					 "not shown)"
+				       : "******** (set, not shown)");
+	if (c->password_file != NULL)
+		(void)printf("password_file = %s\n", c->password_file);
 	(void)printf("tls_verify = %s\ntls_ca_file = %s\n",
 	    yes_no(c->tls_verify),
 	    c->tls_ca_file != NULL ? c->tls_ca_file

@@ -62,6 +62,7 @@ enum key_id {
 	K_MAX_QUEUED_MESSAGES,
 	K_MAX_QUEUED_SIZE,
 	K_MIN_FREE_SPACE,
+	K_PASSWORD_FILE,
 	K_COUNT
 };
 
@@ -107,6 +108,7 @@ static const struct keyspec {
 	[K_MAX_QUEUED_MESSAGES] = {SEC_QUEUE, "max_queued_messages"},
 	[K_MAX_QUEUED_SIZE] = {SEC_QUEUE, "max_queued_size"},
 	[K_MIN_FREE_SPACE] = {SEC_QUEUE, "min_free_space"},
+	[K_PASSWORD_FILE] = {SEC_SMTP, "password_file"},
 };
 
 static const char *const section_names[] = {
@@ -720,6 +722,8 @@ set_key(struct reader *r, enum key_id id, const char *key, const char *v)
 		return set_path(r, key, v, &c->tls_client_cert);
 	case K_TLS_CLIENT_KEY:
 		return set_path(r, key, v, &c->tls_client_key);
+	case K_PASSWORD_FILE:
+		return set_path(r, key, v, &c->password_file);
 	case K_TLS_PIN:
 		return set_pin(r, key, v);
 	case K_LONG_LINES:
@@ -1043,9 +1047,16 @@ check_whole(struct reader *r)
 		    "'specified' needs return_path_email");
 		return false;
 	}
-	if (c->auth != AUTH_NONE && (c->username == NULL || c->password == NULL)) {
+	if (c->password != NULL && c->password_file != NULL) {
+		conf_error(r, r->key_line[K_PASSWORD_FILE], "password_file",
+		    "%s", "password is set too: give one of them");
+		return false;
+	}
+	if (c->auth != AUTH_NONE &&
+	    (c->username == NULL ||
+		(c->password == NULL && c->password_file == NULL))) {
 		conf_error(r, r->key_line[K_AUTH], "auth", "%s",
-		    "needs username and password");
+		    "needs username and password (or password_file)");
 		return false;
 	}
 	if (c->auth != AUTH_NONE && c->ssl == SSL_NONE &&
@@ -1068,8 +1079,11 @@ check_whole(struct reader *r)
 		    "tls_client_cert and tls_client_key go together");
 		return false;
 	}
-	if (c->auth == AUTH_NONE && (c->username != NULL || c->password != NULL)) {
-		enum key_id id = c->username != NULL ? K_USERNAME : K_PASSWORD;
+	if (c->auth == AUTH_NONE && (c->username != NULL || c->password != NULL ||
+					c->password_file != NULL)) {
+		enum key_id id = c->username != NULL ? K_USERNAME
+		    : c->password != NULL	     ? K_PASSWORD
+						     : K_PASSWORD_FILE;
 
 		conf_error(r, r->key_line[id], keys[id].name, "%s",
 		    "set, but auth = none (set auth = plain or login)");
@@ -1190,6 +1204,7 @@ conf_free(struct conf *c)
 	free(c->tls_ca_file);
 	free(c->tls_client_cert);
 	free(c->tls_client_key);
+	free(c->password_file);
 	free(c->allowed_senders);
 	for (size_t i = 0; i < c->naliases; i++)
 		free(c->aliases[i].addrs);

@@ -44,6 +44,9 @@ struct conf {
 	enum auth_mech auth;
 	char *username;
 	char *password; /* wiped by conf_free */
+	/* password_file: the password in a file of its own (conffile.c reads
+	 * it into password for the relay client) */
+	char *password_file;
 	bool tls_verify;
 	char *tls_ca_file;
 	enum tls_version tls_min_version;

@@ -4,7 +4,9 @@
  * descriptor (no race between a check and the open): a regular file, owned
  * by root (or by the caller in a process that is not set-ID), writable by
  * nobody else, at most CONF_FILE_MAX bytes, and not readable by others
- * when it holds a password. The text is parsed by conf_parse (pure). */
+ * when it holds a password. The text is parsed by conf_parse (pure). A
+ * password_file is read by the relay client's load only, under the same
+ * rules and never readable by others. */
 #include "config.h"
 
 #include <errno.h>
@@ -56,6 +58,95 @@ redact(const char *buf, size_t len, unsigned line, size_t *outlen)
 	}
 	*outlen = o;
 	return out;
+}
+
+/* The file password_file names: judged on the open descriptor as the
+ * configuration is (owned by root, or by the caller in a process that is
+ * not set-ID; set-ID: root and the group, nothing for others; never
+ * writable by group or others), and never readable by others. Its text,
+ * less one final line end, is the password: one line of any length up to
+ * SECRET_FILE_MAX (the configuration's line limit does not apply). */
+#define SECRET_FILE_MAX 65536
+static int
+read_secret(const char *path, const struct conf_trust *trust, char **out,
+    struct failure *f)
+{
+	struct stat st;
+	char *buf = NULL;
+	size_t got = 0;
+	int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY |
+		O_NONBLOCK);
+
+	if (fd < 0) {
+		fail_set(f, FAIL_CONFIG, "password_file %s: cannot open: %s",
+		    path,
+		    errno == ELOOP ? "it is a symbolic link" : strerror(errno));
+		return -1;
+	}
+	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+		fail_set(f, FAIL_CONFIG, "password_file %s: not a regular file",
+		    path);
+		goto fail;
+	}
+	if ((st.st_uid != 0 &&
+		!(trust->caller_may_own && st.st_uid == trust->caller_uid)) ||
+	    (trust->require_group && st.st_gid != trust->group) ||
+	    (st.st_mode & 027) != 0) {
+		fail_set(f, FAIL_CONFIG,
+		    "password_file %s: must be owned by root%s, writable by "
+		    "its owner only and unreadable by others (is %u:%u mode "
+		    "%04o); make it 0640 root:safemail",
+		    path, trust->require_group ? " with the group safemail" : "",
+		    (unsigned)st.st_uid, (unsigned)st.st_gid,
+		    (unsigned)(st.st_mode & 07777));
+		goto fail;
+	}
+	if (st.st_size > SECRET_FILE_MAX) {
+		fail_set(f, FAIL_CONFIG, "password_file %s: larger than %d "
+					 "bytes",
+		    path, SECRET_FILE_MAX);
+		goto fail;
+	}
+	buf = malloc((size_t)st.st_size + 1);
+	if (buf == NULL) {
+		fail_set(f, FAIL_OSERR, "password_file %s: out of memory", path);
+		goto fail;
+	}
+	while (got < (size_t)st.st_size) {
+		ssize_t n = read(fd, buf + got, (size_t)st.st_size - got);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			fail_set(f, FAIL_CONFIG, "password_file %s: cannot read: "
+						 "%s",
+			    path, n == 0 ? "file shrank" : strerror(errno));
+			goto fail;
+		}
+		got += (size_t)n;
+	}
+	if (got > 0 && buf[got - 1] == '\n')
+		got--;
+	if (got > 0 && buf[got - 1] == '\r')
+		got--;
+	buf[got] = '\0';
+	if (got == 0 || memchr(buf, '\0', got) != NULL ||
+	    memchr(buf, '\n', got) != NULL || memchr(buf, '\r', got) != NULL) {
+		fail_set(f, FAIL_CONFIG, "password_file %s: %s", path,
+		    got == 0 ? "is empty"
+			     : "must hold one line (no NUL, CR or LF inside)");
+		goto fail;
+	}
+	(void)close(fd);
+	*out = buf;
+	return 0;
+fail:
+	if (buf != NULL) {
+		explicit_bzero(buf, got);
+		free(buf);
+	}
+	(void)close(fd);
+	return -1;
 }
 
 static int
@@ -137,6 +228,13 @@ load(const char *path, const struct conf_trust *trust, struct conf *c,
 		    "%s:%u: password: the file is readable by others (mode "
 		    "%04o); make it 0640 root:safemail",
 		    path, c->password_line, (unsigned)(st.st_mode & 07777));
+		conf_free(c);
+		goto out;
+	}
+	/* the relay client's load (no policy to hand on) needs the secret;
+	 * the gate's does not read it */
+	if (policy == NULL && c->password_file != NULL &&
+	    read_secret(c->password_file, trust, &c->password, f) != 0) {
 		conf_free(c);
 		goto out;
 	}

@@ -38,7 +38,7 @@ CASES = [
     ("bad TLS version", "[smtp]\ntls_min_version = 1.1\n",
      "2: tls_min_version: expects 1.2 or 1.3"),
     ("auth without password", "[smtp]\nauth = plain\nusername = u\n",
-     "2: auth: needs username and password"),
+     "2: auth: needs username and password (or password_file)"),
     ("not key = value", "[mail]\nthis is not a setting\n",
      "2: this is not a setting: expected 'key = value', a [section] or a "
      "comment"),

@@ -175,15 +175,16 @@ for root, dirs, files in os.walk(os.path.dirname(ca.ca)):
 
 
 def write_conf(port, smtp_extra="", mode=0o640, owner=(0, GID),
-               mail_extra=""):
+               mail_extra="", secret_line=None):
     os.makedirs(os.path.dirname(CONF), exist_ok=True)
     with open(CONF, "w") as f:
         f.write("[mail]\ndomain = store.example.com\n"
                 "default_sender = shop@store.example.com\n"
                 "return_path = no\n%s\n[smtp]\nhost = 127.0.0.1\n"
                 "port = %d\nconnect_timeout = 5\ncommand_timeout = 3\n"
-                "auth = plain\nusername = %s\npassword = %s\n%s\n"
-                % (mail_extra, port, USER, SECRET, smtp_extra))
+                "auth = plain\nusername = %s\n%s\n%s\n"
+                % (mail_extra, port, USER,
+                   secret_line or "password = " + SECRET, smtp_extra))
     os.chown(CONF, *owner)
     os.chmod(CONF, mode)
 
@@ -226,6 +227,25 @@ rc, out, err = as_web([SENDMAIL, "-t", "-i"], MSG)
 t.ok(rc == 0 and err == b"" and len(relay.transactions) == 1 and
      relay.auth_seen, "the web user sends: delivered with AUTH, stderr "
      "silent", (rc, err, relay.auth_seen))
+
+# The password in a file of its own ([smtp] password_file, root:safemail
+# 0640): the web user cannot read it, its relay client (with the group)
+# can, and the secret shows nowhere.
+SECRET_FILE = os.path.join(P, "etc", "relay.secret")
+with open(SECRET_FILE, "w") as f:
+    f.write(SECRET + "\n")
+os.chown(SECRET_FILE, 0, GID)
+os.chmod(SECRET_FILE, 0o640)
+write_conf(relay.port, PLAIN, secret_line="password_file = " + SECRET_FILE)
+sent = len(relay.transactions)
+rc, out, err = as_web([SENDMAIL, "-t", "-i"], MSG)
+rc2, out2, err2 = as_web(["cat", SECRET_FILE])
+t.ok(rc == 0 and err == b"" and len(relay.transactions) == sent + 1 and
+     rc2 != 0 and not leaked(out, err, out2, err2, *LOGS),
+     "password_file root:safemail 0640: the web user's message is sent "
+     "with AUTH, the web user cannot read the file, the secret shows "
+     "nowhere", (rc, err, rc2))
+write_conf(relay.port, PLAIN)
 
 # The relay client stays loaded after the message ([smtp] linger, the
 # default): as the web user, with the group, closed like any relay client;

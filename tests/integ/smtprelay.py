@@ -233,8 +233,9 @@ class Relay:
 
     def __init__(self, tls=None, cert=None, auth=None, script=None,
                  ehlo_drop=(), ehlo_add=(), auth_require_tls=True,
-                 client_ca=None, smtputf8=False):
+                 client_ca=None, smtputf8=False, auth_line_limit=None):
         self.script = dict(script or {})
+        self.auth_line_limit = auth_line_limit
         self.ehlo_drop = [d.upper() for d in ehlo_drop]
         self.ehlo_add = list(ehlo_add)
         self.transactions = []
@@ -268,8 +269,14 @@ class Relay:
         else:
             kw["auth_require_tls"] = False
 
+        # AUTH lines as long as an OAuth2 token or a long secret: the
+        # reader's limit is the class's line_length_limit
+        cls = _ScriptedSMTP if not auth_line_limit else type(
+            "_LongLineSMTP", (_ScriptedSMTP,),
+            {"line_length_limit": auth_line_limit})
+
         def factory():
-            return _ScriptedSMTP(handler, self, loop=self._loop, **kw)
+            return cls(handler, self, loop=self._loop, **kw)
 
         async def start():
             return await self._loop.create_server(

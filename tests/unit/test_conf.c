@@ -102,6 +102,16 @@ static const struct {
 	    "t.ini:2: connect_timeout: expects a number of seconds from 1 to "
 	    "3600"},
 	{"[smtp]\nmessage_timeout = 60\nconnect_timeout = 5\n", NULL},
+	{"[smtp]\nauth = plain\nusername = u\npassword_file = /etc/s\n"
+	 "allow_plaintext_auth = yes\n", NULL},
+	{"[smtp]\npassword_file = etc/s\n",
+	    "t.ini:2: password_file: expects an absolute file name"},
+	{"[smtp]\nauth = plain\nusername = u\npassword = p\n"
+	 "password_file = /etc/s\nallow_plaintext_auth = yes\n",
+	    "t.ini:5: password_file: password is set too: give one of them"},
+	{"[smtp]\npassword_file = /etc/s\n",
+	    "t.ini:2: password_file: set, but auth = none (set auth = plain "
+	    "or login)"},
 	{"[smtp]\nlinger = 0\n", NULL},
 	{"[smtp]\nlinger = 60\n", NULL},
 	{"[smtp]\nlinger = 61\n",
@@ -138,7 +148,7 @@ static const struct {
 	{"[mail]\nreturn_path = specified\n",
 	    "t.ini:2: return_path: 'specified' needs return_path_email"},
 	{"[smtp]\nauth = plain\nusername = u\n",
-	    "t.ini:2: auth: needs username and password"},
+	    "t.ini:2: auth: needs username and password (or password_file)"},
 	{"[smtp]\nusername = u\npassword = p\n",
 	    "t.ini:2: username: set, but auth = none (set auth = plain or "
 	    "login)"},
