@@ -11,6 +11,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -60,6 +61,36 @@ redact(const char *buf, size_t len, unsigned line, size_t *outlen)
 	return out;
 }
 
+/* The size bytes of fd in a new buffer (one more for a NUL), or NULL
+ * with f set; label names the file in the message. */
+static char *
+read_whole(int fd, size_t size, const char *label, struct failure *f)
+{
+	char *buf = malloc(size + 1);
+	size_t got = 0;
+
+	if (buf == NULL) {
+		fail_set(f, FAIL_OSERR, "%s: out of memory", label);
+		return NULL;
+	}
+	while (got < size) {
+		ssize_t n = read(fd, buf + got, size - got);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			fail_set(f, FAIL_CONFIG, "%s: cannot read: %s", label,
+			    n == 0 ? "file shrank" : strerror(errno));
+			explicit_bzero(buf, got);
+			free(buf);
+			return NULL;
+		}
+		got += (size_t)n;
+	}
+	buf[size] = '\0';
+	return buf;
+}
+
 /* The file password_file names: judged on the open descriptor as the
  * configuration is (owned by root, or by the caller in a process that is
  * not set-ID; set-ID: root and the group, nothing for others; never
@@ -107,24 +138,15 @@ read_secret(const char *path, const struct conf_trust *trust, char **out,
 		    path, SECRET_FILE_MAX);
 		goto fail;
 	}
-	buf = malloc((size_t)st.st_size + 1);
-	if (buf == NULL) {
-		fail_set(f, FAIL_OSERR, "password_file %s: out of memory", path);
-		goto fail;
-	}
-	while (got < (size_t)st.st_size) {
-		ssize_t n = read(fd, buf + got, (size_t)st.st_size - got);
+	{
+		char label[4200];
 
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0) {
-			fail_set(f, FAIL_CONFIG, "password_file %s: cannot read: "
-						 "%s",
-			    path, n == 0 ? "file shrank" : strerror(errno));
-			goto fail;
-		}
-		got += (size_t)n;
+		(void)snprintf(label, sizeof(label), "password_file %s", path);
+		buf = read_whole(fd, (size_t)st.st_size, label, f);
 	}
+	if (buf == NULL)
+		goto fail;
+	got = (size_t)st.st_size;
 	if (got > 0 && buf[got - 1] == '\n')
 		got--;
 	if (got > 0 && buf[got - 1] == '\r')
@@ -204,23 +226,10 @@ load(const char *path, const struct conf_trust *trust, struct conf *c,
 		    CONF_FILE_MAX);
 		goto out;
 	}
-	buf = malloc((size_t)st.st_size + 1);
-	if (buf == NULL) {
-		fail_set(f, FAIL_OSERR, "%s: out of memory", path);
+	buf = read_whole(fd, (size_t)st.st_size, path, f);
+	if (buf == NULL)
 		goto out;
-	}
-	while (got < (size_t)st.st_size) {
-		ssize_t n = read(fd, buf + got, (size_t)st.st_size - got);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0) {
-			fail_set(f, FAIL_CONFIG, "%s: cannot read: %s", path,
-			    n == 0 ? "file shrank" : strerror(errno));
-			goto out;
-		}
-		got += (size_t)n;
-	}
+	got = (size_t)st.st_size;
 	if (conf_parse(buf, got, path, c, f) != 0)
 		goto out;
 	if (c->password != NULL && (st.st_mode & S_IROTH)) {
