@@ -54,8 +54,13 @@ print_config(const struct conf *c, const char *path)
 	    c->max_message_size == 0 ? " (no limit)" : "");
 	(void)printf("long_lines = %s\n",
 	    c->long_lines_refuse ? "refuse" : "split");
-	(void)printf("\n[smtp]\nhost = %s\nport = %u\nssl = %s\nauth = %s\n",
-	    c->host, c->port, ssl[c->ssl], auth[c->auth]);
+	(void)printf("\n[smtp]\nhost = ");
+	for (size_t i = 0; i < c->nrelays; i++)
+		(void)printf("%s%s:%u", i > 0 ? ", " : "", c->relays[i].host,
+		    conf_relay_port(c, i));
+	(void)printf("%s\nport = %u\nssl = %s\nauth = %s\n",
+	    c->nrelays == 0 ? c->host : "", c->port, ssl[c->ssl],
+	    auth[c->auth]);
 	(void)printf("username = %s\npassword = %s\n", or_unset(c->username),
 	    c->password == NULL	       ? "(not set)"
 	    : c->password_file != NULL ? "******** (read from password_file, "
@@ -120,6 +125,14 @@ print_policy(const struct conf *c)
 			     "discarded\n");
 }
 
+static void
+say_failover(void *ctx, const struct relay_status *st)
+{
+	(void)ctx;
+	(void)printf("relay %s cannot be used (%s): trying the next one\n",
+	    st->relay, st->detail);
+}
+
 int
 check_run(const struct conf *c, const char *path, struct failure *f)
 {
@@ -132,7 +145,8 @@ check_run(const struct conf *c, const char *path, struct failure *f)
 	print_config(c, path);
 	print_policy(c);
 	local_host_name(c->helo_name, helo, sizeof(helo));
-	(void)snprintf(relay, sizeof(relay), "%s:%u", c->host, c->port);
+	(void)snprintf(relay, sizeof(relay), "%s:%u", c->host,
+	    conf_relay_port(c, 0));
 	(void)printf("\nconnecting to %s as %s (%s)...\n", relay, helo,
 	    c->ssl == SSL_IMPLICIT   ? "implicit TLS"
 	    : c->ssl == SSL_STARTTLS ? "STARTTLS required"
@@ -140,9 +154,10 @@ check_run(const struct conf *c, const char *path, struct failure *f)
 	(void)fflush(stdout);
 	memset(&ro, 0, sizeof(ro));
 	ro.helo = helo;
+	ro.on_failover = say_failover;
 	r = relay_open(c, &ro, &st);
 	if (r == NULL) {
-		verdict_session(&st, relay, f);
+		verdict_session(&st, st.relay, f);
 		(void)printf("FAILED: %s\n", f->msg);
 		(void)fflush(stdout);
 		return -1;

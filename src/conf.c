@@ -459,6 +459,72 @@ is_host(const char *v)
 	return addr_check_hostname(v, n);
 }
 
+/* host = NAME[:PORT], ...: up to four relays, tried in order. */
+static bool
+set_hosts(struct reader *r, const char *key, const char *v)
+{
+	struct conf *c = r->c;
+	size_t max = sizeof(c->relays) / sizeof(c->relays[0]);
+
+	c->nrelays = 0;
+	for (const char *p = v;;) {
+		const char *end = strchr(p, ','), *colon;
+		size_t n;
+		char one[ADDR_BUFSZ + 8];
+		unsigned long port = 0;
+
+		end = end != NULL ? end : p + strlen(p);
+		while (p < end && (*p == ' ' || *p == '\t'))
+			p++;
+		n = (size_t)(end - p);
+		while (n > 0 && (p[n - 1] == ' ' || p[n - 1] == '\t'))
+			n--;
+		if (c->nrelays == max || !text_copy(one, sizeof(one), p, n)) {
+			conf_error(r, r->line, key, "%s",
+			    c->nrelays == max ? "at most four relays"
+					      : "a relay name is too long");
+			return false;
+		}
+		/* the port after the last ':' (after ']' for [IPv6]) */
+		colon = strrchr(one, ':');
+		if (colon != NULL && (one[0] != '[' ||
+					 (colon > one && colon[-1] == ']'))) {
+			char *e;
+
+			port = strtoul(colon + 1, &e, 10);
+			if (colon[1] == '\0' || *e != '\0' || port == 0 ||
+			    port > 65535) {
+				conf_error(r, r->line, key, "%s",
+				    "expects HOST or HOST:PORT (a port from 1 "
+				    "to 65535), separated by commas");
+				return false;
+			}
+			one[colon - one] = '\0';
+		}
+		if (!is_host(one)) {
+			conf_error(r, r->line, key, "%s",
+			    "expects a host name, an IPv4 address or an "
+			    "[IPv6] address (HOST or HOST:PORT, separated by "
+			    "commas)");
+			return false;
+		}
+		memcpy(c->relays[c->nrelays].host, one, strlen(one) + 1);
+		c->relays[c->nrelays++].port = (unsigned)port;
+		if (*end == '\0')
+			break;
+		p = end + 1;
+	}
+	memcpy(c->host, c->relays[0].host, strlen(c->relays[0].host) + 1);
+	return true;
+}
+
+unsigned
+conf_relay_port(const struct conf *c, size_t i)
+{
+	return i < c->nrelays && c->relays[i].port != 0 ? c->relays[i].port
+							 : c->port;
+}
+
 static bool
 set_secret(struct reader *r, const char *key, const char *v, char **out)
 {
@@ -688,14 +754,7 @@ set_key(struct reader *r, enum key_id id, const char *key, const char *v)
 		return number_value(r, key, v, RCPT_CEILING, "a number",
 		    &c->max_recipients);
 	case K_HOST:
-		if (!is_host(v)) {
-			conf_error(r, r->line, key, "%s",
-			    "expects a host name, an IPv4 address or an "
-			    "[IPv6] address");
-			return false;
-		}
-		memcpy(c->host, v, strlen(v) + 1);
-		return true;
+		return set_hosts(r, key, v);
 	case K_PORT:
 		return number_value(r, key, v, 65535, "a port number",
 		    &c->port);
@@ -1009,6 +1068,17 @@ qualify_key(struct reader *r, enum key_id id, char addr[ADDR_BUFSZ],
 	return true;
 }
 
+/* Every relay on loopback at a port below 1024 (only root binds one) */
+static bool
+all_loopback_below_1024(const struct conf *c)
+{
+	for (size_t i = 0; i < c->nrelays; i++)
+		if (!conf_host_is_loopback(c->relays[i].host) ||
+		    conf_relay_port(c, i) >= 1024)
+			return false;
+	return true;
+}
+
 /* Checks that involve more than one key, once everything is read. */
 static bool
 check_whole(struct reader *r)
@@ -1061,7 +1131,7 @@ check_whole(struct reader *r)
 	}
 	if (c->auth != AUTH_NONE && c->ssl == SSL_NONE &&
 	    !c->allow_plaintext_auth &&
-	    !(conf_host_is_loopback(c->host) && c->port < 1024)) {
+	    !all_loopback_below_1024(c)) {
 		/* loopback too: any local user can bind a free port above
 		 * 1023 while the relay is down and read the password; only
 		 * root binds a port below */
@@ -1112,6 +1182,9 @@ conf_defaults(struct conf *c)
 	c->quota.max_bytes = CONF_DEFAULT_QUEUED_SIZE;
 	c->quota.min_free = CONF_DEFAULT_MIN_FREE;
 	memcpy(c->host, "localhost", sizeof("localhost"));
+	c->nrelays = 1;
+	memcpy(c->relays[0].host, "localhost", sizeof("localhost"));
+	c->relays[0].port = 0;
 	c->port = 25;
 	c->ssl = SSL_NONE;
 	c->auth = AUTH_NONE;

@@ -38,8 +38,15 @@ struct conf {
 	unsigned long max_message_size;       /* 0: no limit */
 	unsigned bs_idle_timeout;             /* -bs: seconds of silence */
 	/* [smtp] */
-	char host[ADDR_BUFSZ];
+	char host[ADDR_BUFSZ]; /* the first relay of host's list */
 	unsigned port;
+	/* host = a.example:587, b.example: the relays tried in order when
+	 * one cannot be reached or used (relay.c); port 0: [smtp] port */
+	size_t nrelays;
+	struct conf_relay {
+		char host[ADDR_BUFSZ];
+		unsigned port;
+	} relays[4];
 	enum ssl_mode ssl;
 	enum auth_mech auth;
 	char *username;
@@ -80,6 +87,9 @@ struct conf {
 	size_t nlocal_names;
 	char local_names[3][ADDR_BUFSZ];
 };
+
+/* conf_relay_port - the port of relay i (its own, or [smtp] port) */
+unsigned conf_relay_port(const struct conf *c, size_t i);
 
 /* conf_defaults - the documented defaults */
 void conf_defaults(struct conf *c);

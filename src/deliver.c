@@ -52,7 +52,7 @@ outbound_new(const struct conf *c, bool verbose)
 	ob->c = c;
 	ob->verbose = verbose;
 	(void)snprintf(ob->relay, sizeof(ob->relay), "%s:%u", c->host,
-	    c->port);
+	    conf_relay_port(c, 0));
 	local_host_name(c->helo_name, ob->helo, sizeof(ob->helo));
 	return ob;
 }
@@ -64,6 +64,16 @@ outbound_free(struct outbound *ob)
 		return;
 	relay_close(ob->r, true);
 	free(ob);
+}
+
+/* A relay of [smtp] host given up for the next one */
+static void
+note_failover(void *ctx, const struct relay_status *st)
+{
+	(void)ctx;
+	log_emit(LOG_WARNING, "relay %s cannot be used (%s): trying the next "
+			      "one",
+	    st->relay, st->detail);
 }
 
 static void
@@ -125,13 +135,19 @@ outbound_send(struct outbound *ob, const struct outgoing *m,
 		memset(&ro, 0, sizeof(ro));
 		ro.verbose = ob->verbose;
 		ro.helo = ob->helo;
+		ro.on_failover = note_failover;
 		ob->r = relay_open(ob->c, &ro, &st);
 		if (ob->r == NULL) {
 			*session_failed = true;
+			(void)snprintf(ob->relay, sizeof(ob->relay), "%s",
+			    st.relay);
 			verdict_session(&st, ob->relay, f);
 			log_outcome(ob, m, "-", f, "");
 			return -1;
 		}
+		/* the log line names the relay that took the message */
+		(void)snprintf(ob->relay, sizeof(ob->relay), "%s",
+		    relay_name(ob->r));
 	}
 	if (lseek(fd, 0, SEEK_SET) != 0) {
 		fail_set(f, FAIL_IOERR, "cannot rewind the message");

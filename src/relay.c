@@ -48,6 +48,7 @@ struct relay {
 	char peer_issuer[256];
 	long long deadline_ms; /* the whole message (message_timeout) */
 	char errbuf[CURL_ERROR_SIZE];
+	char name[ADDR_BUFSZ + 8]; /* host:port of the relay it talks to */
 };
 
 /* Every reply line curl reads in the connect phase: capabilities, the
@@ -190,7 +191,8 @@ classify(CURLcode rc)
 static CURLcode on_ssl_ctx(CURL *h, void *sslctx, void *parm);
 
 static int
-setup(struct relay *r, const struct conf *c, const struct relay_options *o)
+setup(struct relay *r, const struct conf *c, const struct relay_options *o,
+    const char *host, unsigned port)
 {
 	CURL *h = r->curl;
 	char url[ADDR_BUFSZ * 2 + 32];
@@ -205,8 +207,7 @@ setup(struct relay *r, const struct conf *c, const struct relay_options *o)
 	/* The EHLO name travels as the URL's path; it is a checked host
 	 * name, so nothing in it needs escaping. */
 	(void)snprintf(url, sizeof(url), "%s://%s:%u/%s",
-	    c->ssl == SSL_IMPLICIT ? "smtps" : "smtp", c->host, c->port,
-	    o->helo);
+	    c->ssl == SSL_IMPLICIT ? "smtps" : "smtp", host, port, o->helo);
 	SET(CURLOPT_URL, url);
 	SET(CURLOPT_PROTOCOLS_STR, "smtp,smtps");
 	SET(CURLOPT_REDIR_PROTOCOLS_STR, "smtp,smtps");
@@ -316,9 +317,11 @@ on_ssl_ctx(CURL *h, void *sslctx, void *parm)
 	return CURLE_OK;
 }
 
-struct relay *
-relay_open(const struct conf *c, const struct relay_options *o,
-    struct relay_status *st)
+/* One relay of the list: connected and ready for MAIL FROM, or NULL
+ * with st filled in. */
+static struct relay *
+open_one(const struct conf *c, const struct relay_options *o,
+    const char *host, unsigned port, struct relay_status *st)
 {
 	static bool initialized;
 	struct relay *r;
@@ -334,6 +337,8 @@ relay_open(const struct conf *c, const struct relay_options *o,
 	}
 	r->c = c;
 	r->sock = CURL_SOCKET_BAD;
+	(void)snprintf(r->name, sizeof(r->name), "%s:%u", host, port);
+	(void)snprintf(st->relay, sizeof(st->relay), "%s", r->name);
 	r->verbose = o->verbose;
 	(void)snprintf(r->tls_version, sizeof(r->tls_version), "none");
 	r->deadline_ms = clock_ms() + (long long)c->message_timeout * 1000;
@@ -343,7 +348,7 @@ relay_open(const struct conf *c, const struct relay_options *o,
 		initialized = true;
 	}
 	r->curl = curl_easy_init();
-	if (r->curl == NULL || setup(r, c, o) != 0)
+	if (r->curl == NULL || setup(r, c, o, host, port) != 0)
 		goto internal;
 	rc = curl_easy_perform(r->curl);
 	if (rc != CURLE_OK) {
@@ -371,6 +376,49 @@ internal:
 	set_status(st, RELAY_INTERNAL, r, "cannot set up libcurl");
 	relay_close(r, false);
 	return NULL;
+}
+
+/* Failures of a relay that the next one on the list may not have: it
+ * cannot be reached or used before MAIL FROM (a refusal of the message
+ * itself comes later and is never a reason to send it twice). */
+static bool
+try_next(enum relay_error e)
+{
+	switch (e) {
+	case RELAY_CONNECT:
+	case RELAY_TIMEOUT:
+	case RELAY_REFUSED:
+	case RELAY_TLS_REQUIRED:
+	case RELAY_TLS_VERIFY:
+	case RELAY_TLS_FAILED:
+	case RELAY_IO:
+		return true;
+	default:
+		return false;
+	}
+}
+
+struct relay *
+relay_open(const struct conf *c, const struct relay_options *o,
+    struct relay_status *st)
+{
+	size_t n = c->nrelays > 0 ? c->nrelays : 1;
+
+	for (size_t i = 0;; i++) {
+		const char *host = c->nrelays > 0 ? c->relays[i].host : c->host;
+		struct relay *r = open_one(c, o, host, conf_relay_port(c, i), st);
+
+		if (r != NULL || i + 1 == n || !try_next(st->error))
+			return r;
+		if (o->on_failover != NULL)
+			o->on_failover(o->ctx, st);
+	}
+}
+
+const char *
+relay_name(const struct relay *r)
+{
+	return r->name;
 }
 
 const struct smtp_caps *

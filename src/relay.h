@@ -28,17 +28,24 @@ struct relay_status {
 	int code;                    /* the relay's last reply code, or 0 */
 	char reply[SMTP_REPLY_TEXT]; /* and its text */
 	char detail[256];            /* what went wrong, for people */
+	char relay[ADDR_BUFSZ + 8];  /* host:port it is about */
 };
 
 struct relay_options {
 	bool verbose;  /* -v: the dialogue on stderr, credentials redacted */
 	const char *helo; /* checked host name for EHLO */
+	/* told of each relay of the list given up for the next (its
+	 * status), when set */
+	void (*on_failover)(void *ctx, const struct relay_status *st);
+	void *ctx;
 };
 
 struct relay;
 
-/* relay_open - connect and get ready for MAIL FROM. NULL on failure, with
- * st filled in. */
+/* relay_open - connect and get ready for MAIL FROM, trying the relays
+ * of [smtp] host in order while one cannot be reached or used before MAIL
+ * (relay.c: try_next). NULL on failure, with st filled in for the last
+ * one tried. */
 struct relay *relay_open(const struct conf *c, const struct relay_options *o,
     struct relay_status *st);
 
@@ -54,6 +61,8 @@ void relay_peer(const struct relay *r, char *subject, size_t ssz,
     char *issuer, size_t isz);
 const char *relay_ehlo_lines(const struct relay *r);
 bool relay_authenticated(const struct relay *r);
+/* host:port of the relay that took the session */
+const char *relay_name(const struct relay *r);
 
 /* relay_next_message - a session kept from an earlier message: false
  * when the relay has hung up or spoken out of turn meanwhile (close it

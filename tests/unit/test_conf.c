@@ -65,7 +65,7 @@ static const struct {
 	    "t.ini:2: port: expects a port number from 1 to 65535"},
 	{"[smtp]\nhost = relay example\n",
 	    "t.ini:2: host: expects a host name, an IPv4 address or an [IPv6] "
-	    "address"},
+	    "address (HOST or HOST:PORT, separated by commas)"},
 	{"[smtp]\nssl = starttls\n", "t.ini:2: ssl: expects none, tls or ssl"},
 	{"[smtp]\nauth = cram-md5\n",
 	    "t.ini:2: auth: expects none, plain or login"},
@@ -112,6 +112,15 @@ static const struct {
 	{"[smtp]\npassword_file = /etc/s\n",
 	    "t.ini:2: password_file: set, but auth = none (set auth = plain "
 	    "or login)"},
+	{"[smtp]\nhost = a.example:587, b.example, [::1]:2525\n", NULL},
+	{"[smtp]\nhost = a.example:0\n",
+	    "t.ini:2: host: expects HOST or HOST:PORT (a port from 1 to 65535), "
+	    "separated by commas"},
+	{"[smtp]\nhost = a.example:587,\n",
+	    "t.ini:2: host: expects a host name, an IPv4 address or an [IPv6] "
+	    "address (HOST or HOST:PORT, separated by commas)"},
+	{"[smtp]\nhost = a.ex, b.ex, c.ex, d.ex, e.ex\n",
+	    "t.ini:2: host: at most four relays"},
 	{"[smtp]\nlinger = 0\n", NULL},
 	{"[smtp]\nlinger = 60\n", NULL},
 	{"[smtp]\nlinger = 61\n",
