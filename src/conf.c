@@ -492,8 +492,8 @@ set_hosts(struct reader *r, const char *key, const char *v)
 			char *e;
 
 			port = strtoul(colon + 1, &e, 10);
-			if (colon[1] == '\0' || *e != '\0' || port == 0 ||
-			    port > 65535) {
+			if (colon[1] < '0' || colon[1] > '9' || *e != '\0' ||
+			    port == 0 || port > 65535) {
 				conf_error(r, r->line, key, "%s",
 				    "expects HOST or HOST:PORT (a port from 1 "
 				    "to 65535), separated by commas");
@@ -501,7 +501,7 @@ set_hosts(struct reader *r, const char *key, const char *v)
 			}
 			one[colon - one] = '\0';
 		}
-		if (!is_host(one)) {
+		if (strlen(one) >= sizeof(c->relays[0].host) || !is_host(one)) {
 			conf_error(r, r->line, key, "%s",
 			    "expects a host name, an IPv4 address or an "
 			    "[IPv6] address (HOST or HOST:PORT, separated by "

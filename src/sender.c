@@ -7,10 +7,10 @@
  *      rules, falling back to default_sender.
  * specified: always return_path_email.
  * Whatever the policy, a -f that carries the marks of argument injection
- * (a leading '-', whitespace, control bytes) or a ';' is refused. Quotes and shell
- * metacharacters are refused under yes only; under no and specified the
- * -f is not used, so such a value, like any other invalid one, is
- * ignored and reported so that it can be logged. */
+ * (a leading '-', whitespace, control bytes) or a ';' is refused. Quotes
+ * and shell metacharacters are refused under yes only; under no and
+ * specified the -f is not used, so such a value, like any other invalid
+ * one, is ignored and reported so that it can be logged. */
 #include "config.h"
 
 #include <stdio.h>

@@ -116,6 +116,9 @@ static const struct {
 	{"[smtp]\nhost = a.example:0\n",
 	    "t.ini:2: host: expects HOST or HOST:PORT (a port from 1 to 65535), "
 	    "separated by commas"},
+	{"[smtp]\nhost = a.example:+25\n",
+	    "t.ini:2: host: expects HOST or HOST:PORT (a port from 1 to 65535), "
+	    "separated by commas"},
 	{"[smtp]\nhost = a.example:587,\n",
 	    "t.ini:2: host: expects a host name, an IPv4 address or an [IPv6] "
 	    "address (HOST or HOST:PORT, separated by commas)"},
