@@ -78,25 +78,34 @@ staying(bool verbose)
 	return !verbose && conf_loaded && have_conf_id && conf.linger > 0;
 }
 
+/* The queue user's uid, looked up once: 0 for "root" (only a test copy,
+ * not set-ID, can name it), (uid_t)-1 when there is no such user or it
+ * is another name for root. */
+static uid_t
+queue_user_uid(void)
+{
+	static uid_t known = (uid_t)-1;
+	static bool looked;
+	struct passwd *pw;
+
+	if (looked)
+		return known;
+	looked = true;
+	if (strcmp(startup_queue_user(&st), "root") == 0)
+		return known = 0;
+	pw = getpwnam(startup_queue_user(&st));
+	if (pw != NULL && pw->pw_uid != 0)
+		known = pw->pw_uid;
+	return known;
+}
+
 /* The uid a relay client started for this caller runs as: its own,
  * and for root the queue user's (relaymain.c: become_queue_user), so
  * that root's gate takes no other user's client. (uid_t)-1: none. */
 static uid_t
 relay_uid(void)
 {
-	static uid_t known = (uid_t)-1;
-	struct passwd *pw;
-
-	if (getuid() != 0)
-		return getuid();
-	if (known != (uid_t)-1)
-		return known;
-	if (strcmp(startup_queue_user(&st), "root") == 0)
-		return known = 0; /* a test copy, not set-ID */
-	pw = getpwnam(startup_queue_user(&st));
-	if (pw != NULL && pw->pw_uid != 0)
-		known = pw->pw_uid;
-	return known;
+	return getuid() != 0 ? getuid() : queue_user_uid();
 }
 
 /* exec_relay in a child, for a gate that stays: its exit code */
@@ -746,12 +755,9 @@ list(void)
 static bool
 queue_owner(void)
 {
-	struct passwd *pw;
+	uid_t q = queue_user_uid();
 
-	if (getuid() == 0)
-		return true;
-	pw = getpwnam(startup_queue_user(&st));
-	return pw != NULL && pw->pw_uid != 0 && pw->pw_uid == getuid();
+	return getuid() == 0 || (q != 0 && q != (uid_t)-1 && q == getuid());
 }
 
 /* A queue run's limits are its own, not whatever its starter's shell

@@ -19,9 +19,9 @@
 #include "linger.h"
 #include "startup.h"
 
-/* A directory under the spool, opened (O_PATH, not following a link)
- * into *dfd: nobody else can write it, and want_owner (unless
- * (uid_t)-1) owns it with no access for anyone else. */
+/* A directory under the spool, opened (O_PATH, not following a link),
+ * its status in *st: nobody else can write it, and want_owner (unless
+ * (uid_t)-1) owns it with no access for anyone else. -1 otherwise. */
 static int
 open_dir(const char *path, uid_t want_owner, struct stat *st)
 {
@@ -64,25 +64,32 @@ relay_area(const char *spool_path, bool make, gid_t *group)
  * spool is its own (root's, or a test's): made by anyone else, the
  * area would be theirs to rename entries in. */
 static int
+gate_dir(char *dir, size_t sz, const char *spool_path, uid_t uid)
+{
+	int n = snprintf(dir, sz, "%s/%s/%u", spool_path, LINGER_GATE_AREA,
+	    (unsigned)uid);
+
+	return n < 0 || (size_t)n >= sz ? -1 : 0;
+}
+
+static int
 gate_area(const char *spool_path, bool make)
 {
-	char area[4200], dir[4200];
+	char dir[4200];
 	struct stat st;
 	uid_t me = geteuid();
-	int dfd, n = snprintf(area, sizeof(area), "%s/%s", spool_path,
-		     LINGER_GATE_AREA);
-	int m = snprintf(dir, sizeof(dir), "%s/%s/%u", spool_path,
-	    LINGER_GATE_AREA, (unsigned)me);
+	int dfd;
 
-	if (n < 0 || (size_t)n >= sizeof(area) || m < 0 ||
-	    (size_t)m >= sizeof(dir))
+	if (gate_dir(dir, sizeof(dir), spool_path, me) != 0)
 		return -1;
 	dfd = open_dir(dir, me, &st);
 	if (dfd >= 0 || !make || errno != ENOENT)
 		return dfd; /* made already: every time but the first */
+	*strrchr(dir, '/') = '\0'; /* the area */
 	if (stat(spool_path, &st) == 0 && st.st_uid == me &&
-	    mkdir(area, 01731) == 0)
-		(void)chmod(area, 01731); /* the umask is 077 */
+	    mkdir(dir, 01731) == 0)
+		(void)chmod(dir, 01731); /* the umask is 077 */
+	(void)gate_dir(dir, sizeof(dir), spool_path, me);
 	(void)mkdir(dir, 0700);
 	return open_dir(dir, me, &st);
 }
@@ -209,15 +216,15 @@ linger_connect(const char *spool_path, const char *tag, uid_t relay_uid)
 	return fd;
 }
 
-/* Closed, its socket file (if any) left for the next to rename over */
+/* The listener closed, its socket file (if any) left for the next to
+ * rename over; the directory stays open for the next listen (it is
+ * opened and checked once, not once per message). */
 static void
 spot_reset(struct linger_spot *ls)
 {
 	if (ls->listen_fd >= 0)
 		(void)close(ls->listen_fd);
-	if (ls->dir_fd >= 0)
-		(void)close(ls->dir_fd);
-	ls->listen_fd = ls->dir_fd = -1;
+	ls->listen_fd = -1;
 	ls->name[0] = '\0';
 }
 
@@ -268,16 +275,14 @@ linger_listen(struct linger_spot *ls, const char *spool_path,
 {
 	char name[64];
 
+	if (relay_name(name, sizeof(name), submitter, tag) != 0)
+		return -1;
 	spot_reset(ls); /* the new socket is renamed over the last one */
 	ls->peer_uid = submitter;
-	ls->dir_fd = relay_area(spool_path, true, &ls->peer_gid);
+	if (ls->dir_fd < 0)
+		ls->dir_fd = relay_area(spool_path, true, &ls->peer_gid);
 	if (ls->dir_fd < 0)
 		return -1;
-	if (relay_name(name, sizeof(name), submitter, tag) != 0) {
-		(void)close(ls->dir_fd);
-		ls->dir_fd = -1;
-		return -1;
-	}
 	return spot_listen(ls, name);
 }
 
@@ -336,10 +341,9 @@ linger_gate_connect(const char *spool_path, const char *tag,
 {
 	char dir[4200];
 	struct stat st;
-	int fd, dfd, n = snprintf(dir, sizeof(dir), "%s/%s/%u", spool_path,
-			 LINGER_GATE_AREA, (unsigned)getuid());
+	int fd, dfd;
 
-	if (n < 0 || (size_t)n >= sizeof(dir))
+	if (gate_dir(dir, sizeof(dir), spool_path, getuid()) != 0)
 		return -1;
 	/* ours alone: only we (and root) could have put a socket there */
 	dfd = open_dir(dir, getuid(), &st);
@@ -357,7 +361,8 @@ linger_gate_listen(struct linger_spot *ls, const char *spool_path,
 	spot_reset(ls);
 	ls->peer_uid = getuid();
 	ls->peer_gid = (gid_t)-1; /* the front end: any group */
-	ls->dir_fd = gate_area(spool_path, true);
+	if (ls->dir_fd < 0)
+		ls->dir_fd = gate_area(spool_path, true);
 	if (ls->dir_fd < 0)
 		return -1;
 	return spot_listen(ls, tag);
@@ -495,7 +500,7 @@ read_small(const char *path, char *buf, size_t sz)
 			continue;
 		if (n <= 0) {
 			(void)close(fd);
-			return n < 0 || got == sz ? -1 : (ssize_t)got;
+			return n < 0 ? -1 : (ssize_t)got;
 		}
 		got += (size_t)n;
 		if (got == sz) {
