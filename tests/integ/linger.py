@@ -212,46 +212,62 @@ else:
     for _ in range(4):
         t.ok(True, "# SKIP credentials: needs root")
 
-# Root's gate takes a relay client of the queue user only (root here:
-# SAFEMAIL_QUEUE_USER), not one of another uid that has the area's group.
-if path and UID == 0:
-    name = os.path.basename(path)
-    os.kill(p1, signal.SIGKILL)
-    ended_within(p1, 5)
-    os.unlink(path)
-    os.chmod(c.env.dir, 0o711)  # the area's group reaches the area
+def with_listener(addr, uid, gid, send, rename_to=None):
+    """send() while a process of uid/gid listens at addr (renamed to
+    rename_to once listening, as a real socket is): send's result, and
+    what the listener was handed ("data=N fds=N") or the exception it
+    got (PermissionError: could not bind; TimeoutError: nobody came)."""
     ready_r, ready_w = os.pipe()
     res_r, res_w = os.pipe()
-    fpid = os.fork()
-    if fpid == 0:
+    pid = os.fork()
+    if pid == 0:
         try:
             os.setgroups([])
-            os.setresgid(0, 0, 0)  # the area's group
-            os.setresuid(65534, 65534, 65534)
+            os.setresgid(gid, gid, gid)
+            os.setresuid(uid, uid, uid)
             s = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
-            s.bind(os.path.join(c.run_dir, ".fake"))
+            s.bind(addr)
             s.listen(4)
-            os.rename(os.path.join(c.run_dir, ".fake"), path)
-            os.write(ready_w, b"r")
+            if rename_to:
+                os.rename(addr, rename_to)
+        except Exception as e:  # noqa: BLE001
+            os.write(ready_w, b"e")
+            os.write(res_w, type(e).__name__.encode())
+            os._exit(0)
+        os.write(ready_w, b"r")
+        try:
             s.settimeout(5)
             conn, _ = s.accept()
             conn.settimeout(5)
             data, fds, _, _ = socket.recv_fds(conn, 200, 4)
-            out = b"hello=%d fds=%d" % (len(data), len(fds))
+            out = b"data=%d fds=%d" % (len(data), len(fds))
         except Exception as e:  # noqa: BLE001
-            os.write(ready_w, b"e")
             out = type(e).__name__.encode()
         os.write(res_w, out)
         os._exit(0)
     os.read(ready_r, 1)
-    r6f = c.send(["-i", "a@example.org"], msg("past a fake client"))
+    res = send()
     got = os.read(res_r, 200).decode()
-    os.waitpid(fpid, 0)
-    os.chmod(c.env.dir, 0o700)
+    os.waitpid(pid, 0)
     for fd in (ready_r, ready_w, res_r, res_w):
         os.close(fd)
+    return res, got
+
+
+# Root's gate takes a relay client of the queue user only (root here:
+# SAFEMAIL_QUEUE_USER), not one of another uid that has the area's group.
+if path and UID == 0:
+    os.kill(p1, signal.SIGKILL)
+    ended_within(p1, 5)
+    os.unlink(path)
+    os.chmod(c.env.dir, 0o711)  # the area's group reaches the area
+    r6f, got = with_listener(
+        os.path.join(c.run_dir, ".fake"), 65534, 0,  # the area's group
+        lambda: c.send(["-i", "a@example.org"], msg("past a fake client")),
+        rename_to=path)
+    os.chmod(c.env.dir, 0o700)
     t.ok(r6f.rc == 0 and r6f.err == "" and sender_pid(r6f) is not None and
-         got in ("TimeoutError", "hello=0 fds=0", "ConnectionResetError"),
+         got in ("TimeoutError", "data=0 fds=0", "ConnectionResetError"),
          "a listener of another uid with the area's group on root's relay "
          "socket is handed nothing: root's gate starts a client of its own",
          (r6f, got))
@@ -383,48 +399,8 @@ t.ok(abstract == [], "no abstract socket name any more (/proc/net/unix "
      "would show it to every user)", abstract)
 
 
-def fake_gate(addr, uid, ready, result):
-    """A listener of another user at addr: what it is sent."""
-    pid = os.fork()
-    if pid == 0:
-        out = b"?"
-        try:
-            os.setgroups([])
-            os.setresgid(uid, uid, uid)
-            os.setresuid(uid, uid, uid)
-            s = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
-            s.bind(addr)
-            s.listen(4)
-        except Exception as e:  # noqa: BLE001
-            os.write(ready, b"e")
-            os.write(result, type(e).__name__.encode())
-            os._exit(0)
-        os.write(ready, b"r")
-        try:
-            s.settimeout(5)
-            conn, _ = s.accept()
-            conn.settimeout(5)
-            data, fds, _, _ = socket.recv_fds(conn, 100, 4)
-            out = b"data=%d fds=%d" % (len(data), len(fds))
-        except Exception as e:  # noqa: BLE001
-            out = type(e).__name__.encode()
-        os.write(result, out)
-        os._exit(0)
-    return pid
-
-
-def with_fake(addr, uid):
-    """Send one -odq message while another user listens at addr."""
-    ready_r, ready_w = os.pipe()
-    res_r, res_w = os.pipe()
-    fpid = fake_gate(addr, uid, ready_w, res_w)
-    os.read(ready_r, 1)
-    res = g.send(["-odq", "-i", "a@example.org"], msg("past a fake"))
-    got = os.read(res_r, 200).decode()
-    os.waitpid(fpid, 0)
-    for fd in (ready_r, ready_w, res_r, res_w):
-        os.close(fd)
-    return res, got
+def send_queued():
+    return g.send(["-odq", "-i", "a@example.org"], msg("past a fake"))
 
 
 if names and UID == 0 and gp:
@@ -432,14 +408,16 @@ if names and UID == 0 and gp:
     # (0771), so that only the gate directory keeps them out
     os.chmod(g.env.dir, 0o711)
     os.chmod(g.spool, 0o751)
-    res, got = with_fake(os.path.join(gdir, names[0] + ".x"), 65534)
+    res, got = with_listener(os.path.join(gdir, names[0] + ".x"), 65534,
+                             65534, send_queued)
     t.ok(got == "PermissionError",
          "another user cannot bind a name in the user's gate directory",
          got)
     os.kill(gp, signal.SIGKILL)
     ended_within(gp, 5)
     time.sleep(0.1)
-    g5, got = with_fake("\0safemail-gate.%d.%s" % (UID, names[0]), 65534)
+    g5, got = with_listener("\0safemail-gate.%d.%s" % (UID, names[0]),
+                            65534, 65534, send_queued)
     t.ok(g5.rc == 0 and g5.err == "" and
          sender_pid(g5, "status=queued") not in (None, gp),
          "a listener of another user on the gate's old abstract name: the "
