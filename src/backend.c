@@ -66,7 +66,7 @@ backend_submit(const struct conf *c, bool verbose, const struct spool_env *e,
 	struct outbound *ob;
 	struct outgoing m;
 	struct smtp_result res;
-	bool session_failed = false, permanent = false;
+	bool session_failed = false, permanent = false, token_refused;
 	int rc;
 
 	ob = kept != NULL ? kept : outbound_new(c, verbose);
@@ -84,6 +84,7 @@ backend_submit(const struct conf *c, bool verbose, const struct spool_env *e,
 	m.rcpt = rcpt_at;
 	m.rcpt_ctx = e;
 	rc = outbound_send(ob, &m, &res, &session_failed, f);
+	token_refused = rc != 0 && outbound_token_refused(ob);
 	if (ob != kept)
 		outbound_free(ob);
 	last_code = res.last.code;
@@ -145,6 +146,14 @@ backend_submit(const struct conf *c, bool verbose, const struct spool_env *e,
 			(void)snprintf(f->msg, sizeof(f->msg),
 			    "queued as %s: the relay is tried again later",
 			    e->qid);
+			if (token_refused) {
+				/* nothing lost, but nothing goes out until the
+				 * admin mends the OAuth2 settings: say so */
+				fail_set(f, FAIL_TEMP,
+				    "%.400s; the message is queued as %s",
+				    keep.error, e->qid);
+				rc = -1;
+			}
 			for (size_t i = 0; i < e->nrcpt && permanent; i++)
 				if (res.rcpt[i].code >= 500) {
 					fail_set(f, FAIL_NOUSER,

@@ -31,11 +31,44 @@ shown(const char *p, size_t len, char *buf, size_t sz)
 	return buf;
 }
 
+static const char *
+masked(const char *secret, const char *file)
+{
+	return secret == NULL ? "(not set)"
+	    : file != NULL    ? "******** (read from its _file, not shown)"
+			      : "******** (set, not shown)";
+}
+
+static void
+print_oauth2(const struct conf *c)
+{
+	const struct conf_oauth2 *o = &c->oauth2;
+
+	(void)printf("oauth2_token_url = %s%s\n", o->token_url,
+	    o->tenant[0] != '\0' ? " (from oauth2_tenant)" : "");
+	(void)printf("oauth2_client_id = %s\noauth2_scope = %s\n",
+	    o->client_id, or_unset(o->scope));
+	(void)printf("oauth2_client_secret = %s\n",
+	    masked(o->client_secret, o->client_secret_file));
+	if (o->client_secret_file != NULL)
+		(void)printf("oauth2_client_secret_file = %s\n",
+		    o->client_secret_file);
+	(void)printf("oauth2_refresh_token = %s\n",
+	    masked(o->refresh_token, o->refresh_token_file));
+	if (o->refresh_token_file != NULL)
+		(void)printf("oauth2_refresh_token_file = %s\n",
+		    o->refresh_token_file);
+	(void)printf("oauth2 grant = %s\n", o->refresh_token != NULL
+		? "refresh_token"
+		: "client_credentials");
+}
+
 static void
 print_config(const struct conf *c, const char *path)
 {
 	static const char *const ssl[] = {"none", "tls", "ssl"};
-	static const char *const auth[] = {"none", "plain", "login"};
+	static const char *const auth[] = {"none", "plain", "login", "xoauth2",
+	    "oauthbearer"};
 
 	(void)printf("configuration: %s\n\n[mail]\n", path);
 	(void)printf("disable = %s\nasync = %s\nreturn_path = %s\n",
@@ -68,6 +101,8 @@ print_config(const struct conf *c, const char *path)
 				       : "******** (set, not shown)");
 	if (c->password_file != NULL)
 		(void)printf("password_file = %s\n", c->password_file);
+	if (conf_is_oauth2(c))
+		print_oauth2(c);
 	(void)printf("tls_verify = %s\ntls_ca_file = %s\n",
 	    yes_no(c->tls_verify),
 	    c->tls_ca_file != NULL ? c->tls_ca_file
@@ -155,6 +190,7 @@ check_run(const struct conf *c, const char *path, struct failure *f)
 	memset(&ro, 0, sizeof(ro));
 	ro.helo = helo;
 	ro.on_failover = say_failover;
+	ro.fresh_token = true; /* prove the endpoint, not the cache */
 	r = relay_open(c, &ro, &st);
 	if (r == NULL) {
 		verdict_session(&st, st.relay, f);
@@ -179,12 +215,16 @@ check_run(const struct conf *c, const char *path, struct failure *f)
 		(void)printf("  %s\n", shown(p, n, b1, sizeof(b1)));
 		p += n + (nl != NULL);
 	}
+	if (conf_is_oauth2(c))
+		(void)printf("OAuth2: an access token %s (%s)\n",
+		    relay_token_note(r), c->oauth2.token_url);
 	(void)printf("authentication: %s\n",
-	    c->auth == AUTH_NONE ? "none configured"
-	    : relay_authenticated(r)
-		? (c->auth == AUTH_PLAIN ? "AUTH PLAIN accepted (235)"
-					 : "AUTH LOGIN accepted (235)")
-		: "NOT done");
+	    c->auth == AUTH_NONE	    ? "none configured"
+	    : !relay_authenticated(r)	    ? "NOT done"
+	    : c->auth == AUTH_PLAIN	    ? "AUTH PLAIN accepted (235)"
+	    : c->auth == AUTH_LOGIN	    ? "AUTH LOGIN accepted (235)"
+	    : c->auth == AUTH_XOAUTH2 ? "AUTH XOAUTH2 accepted (235)"
+				      : "AUTH OAUTHBEARER accepted (235)");
 	relay_close(r, true);
 	(void)printf("OK: the relay is ready; nothing was sent.\n");
 	return fflush(stdout) == 0 ? 0 : -1;

@@ -63,6 +63,14 @@ enum key_id {
 	K_MAX_QUEUED_SIZE,
 	K_MIN_FREE_SPACE,
 	K_PASSWORD_FILE,
+	K_OAUTH2_TOKEN_URL,
+	K_OAUTH2_TENANT,
+	K_OAUTH2_CLIENT_ID,
+	K_OAUTH2_CLIENT_SECRET,
+	K_OAUTH2_CLIENT_SECRET_FILE,
+	K_OAUTH2_SCOPE,
+	K_OAUTH2_REFRESH_TOKEN,
+	K_OAUTH2_REFRESH_TOKEN_FILE,
 	K_COUNT
 };
 
@@ -109,6 +117,14 @@ static const struct keyspec {
 	[K_MAX_QUEUED_SIZE] = {SEC_QUEUE, "max_queued_size"},
 	[K_MIN_FREE_SPACE] = {SEC_QUEUE, "min_free_space"},
 	[K_PASSWORD_FILE] = {SEC_SMTP, "password_file"},
+	[K_OAUTH2_TOKEN_URL] = {SEC_SMTP, "oauth2_token_url"},
+	[K_OAUTH2_TENANT] = {SEC_SMTP, "oauth2_tenant"},
+	[K_OAUTH2_CLIENT_ID] = {SEC_SMTP, "oauth2_client_id"},
+	[K_OAUTH2_CLIENT_SECRET] = {SEC_SMTP, "oauth2_client_secret"},
+	[K_OAUTH2_CLIENT_SECRET_FILE] = {SEC_SMTP, "oauth2_client_secret_file"},
+	[K_OAUTH2_SCOPE] = {SEC_SMTP, "oauth2_scope"},
+	[K_OAUTH2_REFRESH_TOKEN] = {SEC_SMTP, "oauth2_refresh_token"},
+	[K_OAUTH2_REFRESH_TOKEN_FILE] = {SEC_SMTP, "oauth2_refresh_token_file"},
 };
 
 static const char *const section_names[] = {
@@ -526,12 +542,13 @@ conf_relay_port(const struct conf *c, size_t i)
 }
 
 static bool
-set_secret(struct reader *r, const char *key, const char *v, char **out)
+set_secret_max(struct reader *r, const char *key, const char *v, char **out,
+    size_t max)
 {
 	size_t n = strlen(v);
 
-	if (n > 255) {
-		conf_error(r, r->line, key, "%s", "longer than 255 bytes");
+	if (n > max) {
+		conf_error(r, r->line, key, "longer than %zu bytes", max);
 		return false;
 	}
 	if (!text_is_clean_utf8(v, n)) {
@@ -551,6 +568,70 @@ set_secret(struct reader *r, const char *key, const char *v, char **out)
 		conf_error(r, r->line, key, "%s", "out of memory");
 		return false;
 	}
+	return true;
+}
+
+static bool
+set_secret(struct reader *r, const char *key, const char *v, char **out)
+{
+	return set_secret_max(r, key, v, out, 255);
+}
+
+/* OAuth2 values travel in an HTTPS form (escaped there) and are printed
+ * by --check: visible ASCII only, spaces only where allowed (scope). */
+static bool
+set_visible(struct reader *r, const char *key, const char *v, char **out,
+    size_t max, bool spaces)
+{
+	size_t n = strlen(v);
+
+	for (size_t i = 0; i < n; i++) {
+		unsigned char ch = (unsigned char)v[i];
+
+		if ((ch < 0x21 && !(spaces && ch == ' ')) || ch > 0x7e) {
+			conf_error(r, r->line, key, "%s",
+			    spaces ? "expects visible ASCII and spaces"
+				   : "expects visible ASCII, no spaces");
+			return false;
+		}
+	}
+	return set_secret_max(r, key, v, out, max);
+}
+
+/* The token endpoint: https only (it is sent the client secret), with a
+ * host; the rest is libcurl's to parse. */
+static bool
+set_token_url(struct reader *r, const char *key, const char *v)
+{
+	if (*v != '\0' && (strncmp(v, "https://", 8) != 0 || v[8] == '\0' ||
+			      v[8] == '/')) {
+		conf_error(r, r->line, key, "%s",
+		    "expects an https:// address");
+		return false;
+	}
+	return set_visible(r, key, v, &r->c->oauth2.token_url, 2048, false);
+}
+
+/* A Microsoft Entra tenant: its GUID or a domain name. */
+static bool
+set_tenant(struct reader *r, const char *key, const char *v)
+{
+	size_t n = strlen(v);
+
+	for (size_t i = 0; i < n; i++) {
+		char ch = v[i];
+
+		if (!((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
+			(ch >= '0' && ch <= '9') || ch == '-' || ch == '.'))
+			n = 0;
+	}
+	if (*v != '\0' && (n == 0 || n >= sizeof(r->c->oauth2.tenant))) {
+		conf_error(r, r->line, key, "%s",
+		    "expects the tenant's id or domain name (letters, digits, "
+		    "'-' and '.')");
+		return false;
+	}
+	memcpy(r->c->oauth2.tenant, v, strlen(v) + 1);
 	return true;
 }
 
@@ -691,7 +772,8 @@ set_key(struct reader *r, enum key_id id, const char *key, const char *v)
 {
 	static const char *const rp_names[] = {"no", "yes", "specified"};
 	static const char *const ssl_names[] = {"none", "tls", "ssl"};
-	static const char *const auth_names[] = {"none", "plain", "login"};
+	static const char *const auth_names[] = {"none", "plain", "login",
+	    "xoauth2", "oauthbearer"};
 	static const char *const tls_names[] = {"1.2", "1.3"};
 	static const char *const long_names[] = {"split", "refuse"};
 	static const char *const temp_names[] = {"queue", "fail"};
@@ -765,7 +847,8 @@ set_key(struct reader *r, enum key_id id, const char *key, const char *v)
 		c->ssl = (enum ssl_mode)e;
 		return true;
 	case K_AUTH:
-		e = enum_value(r, key, v, auth_names, 3, "none, plain or login");
+		e = enum_value(r, key, v, auth_names, 5,
+		    "none, plain, login, xoauth2 or oauthbearer");
 		if (e < 0)
 			return false;
 		c->auth = (enum auth_mech)e;
@@ -783,6 +866,26 @@ set_key(struct reader *r, enum key_id id, const char *key, const char *v)
 		return set_path(r, key, v, &c->tls_client_key);
 	case K_PASSWORD_FILE:
 		return set_path(r, key, v, &c->password_file);
+	case K_OAUTH2_TOKEN_URL:
+		return set_token_url(r, key, v);
+	case K_OAUTH2_TENANT:
+		return set_tenant(r, key, v);
+	case K_OAUTH2_CLIENT_ID:
+		return set_visible(r, key, v, &c->oauth2.client_id, 255, false);
+	case K_OAUTH2_CLIENT_SECRET:
+		c->client_secret_line = r->line;
+		return set_visible(r, key, v, &c->oauth2.client_secret, 1000,
+		    false);
+	case K_OAUTH2_CLIENT_SECRET_FILE:
+		return set_path(r, key, v, &c->oauth2.client_secret_file);
+	case K_OAUTH2_SCOPE:
+		return set_visible(r, key, v, &c->oauth2.scope, 1000, true);
+	case K_OAUTH2_REFRESH_TOKEN:
+		c->refresh_token_line = r->line;
+		return set_visible(r, key, v, &c->oauth2.refresh_token, 1000,
+		    false);
+	case K_OAUTH2_REFRESH_TOKEN_FILE:
+		return set_path(r, key, v, &c->oauth2.refresh_token_file);
 	case K_TLS_PIN:
 		return set_pin(r, key, v);
 	case K_LONG_LINES:
@@ -1080,6 +1183,95 @@ all_loopback_below_1024(const struct conf *c)
 }
 
 /* Checks that involve more than one key, once everything is read. */
+/* Two keys that say the same thing: one of them. */
+static bool
+one_of(struct reader *r, const void *a, enum key_id ka, const void *b,
+    enum key_id kb)
+{
+	if (a == NULL || b == NULL)
+		return true;
+	conf_error(r, r->key_line[kb], keys[kb].name, "%s is set too: give one "
+	    "of them", keys[ka].name);
+	return false;
+}
+
+#define M365_TOKEN_URL "https://login.microsoftonline.com/%s/oauth2/v2.0/token"
+#define M365_SMTP_SCOPE "https://outlook.office365.com/.default"
+
+/* auth = xoauth2 / oauthbearer: an endpoint, a client, and a secret or
+ * a refresh token; oauth2_tenant names Microsoft's endpoint (and, for
+ * the client-credentials grant, Exchange Online's scope). */
+static bool
+check_oauth2(struct reader *r)
+{
+	struct conf *c = r->c;
+	struct conf_oauth2 *o = &c->oauth2;
+	const char *tenant = o->tenant[0] != '\0' ? o->tenant : NULL;
+	bool refresh = o->refresh_token != NULL || o->refresh_token_file != NULL;
+
+	if (c->password != NULL || c->password_file != NULL) {
+		enum key_id id = c->password != NULL ? K_PASSWORD
+						     : K_PASSWORD_FILE;
+
+		conf_error(r, r->key_line[id], keys[id].name, "%s",
+		    "not used with an OAuth2 auth (the oauth2_ keys say how "
+		    "the token is had)");
+		return false;
+	}
+	if (!one_of(r, o->token_url, K_OAUTH2_TOKEN_URL, tenant,
+		K_OAUTH2_TENANT) ||
+	    !one_of(r, o->client_secret, K_OAUTH2_CLIENT_SECRET,
+		o->client_secret_file, K_OAUTH2_CLIENT_SECRET_FILE) ||
+	    !one_of(r, o->refresh_token, K_OAUTH2_REFRESH_TOKEN,
+		o->refresh_token_file, K_OAUTH2_REFRESH_TOKEN_FILE))
+		return false;
+	if (c->username == NULL || o->client_id == NULL ||
+	    (o->token_url == NULL && tenant == NULL) ||
+	    (!refresh && o->client_secret == NULL &&
+		o->client_secret_file == NULL)) {
+		conf_error(r, r->key_line[K_AUTH], "auth", "%s",
+		    c->username == NULL ? "needs username (the mailbox the "
+					  "token is for)"
+		    : o->client_id == NULL ? "needs oauth2_client_id"
+		    : o->client_secret == NULL && o->client_secret_file == NULL &&
+			!refresh
+			? "needs oauth2_client_secret (or its _file) for the "
+			  "client-credentials grant, or oauth2_refresh_token "
+			  "(or its _file)"
+			: "needs oauth2_token_url (or oauth2_tenant for "
+			  "Microsoft 365)");
+		return false;
+	}
+	if (tenant != NULL) {
+		char url[sizeof(M365_TOKEN_URL) + sizeof(o->tenant)];
+
+		(void)snprintf(url, sizeof(url), M365_TOKEN_URL, tenant);
+		o->token_url = strdup(url);
+		if (o->scope == NULL && !refresh)
+			o->scope = strdup(M365_SMTP_SCOPE);
+		if (o->token_url == NULL || (o->scope == NULL && !refresh)) {
+			conf_error(r, r->key_line[K_OAUTH2_TENANT],
+			    "oauth2_tenant", "%s", "out of memory");
+			return false;
+		}
+	}
+	return true;
+}
+
+/* The OAuth2 keys mean nothing with another auth. */
+static bool
+check_no_oauth2(struct reader *r)
+{
+	for (enum key_id id = K_OAUTH2_TOKEN_URL; id <= K_OAUTH2_REFRESH_TOKEN_FILE;
+	     id++)
+		if (r->key_line[id] != 0) {
+			conf_error(r, r->key_line[id], keys[id].name, "%s",
+			    "set, but auth is not xoauth2 or oauthbearer");
+			return false;
+		}
+	return true;
+}
+
 static bool
 check_whole(struct reader *r)
 {
@@ -1122,7 +1314,9 @@ check_whole(struct reader *r)
 		    "%s", "password is set too: give one of them");
 		return false;
 	}
-	if (c->auth != AUTH_NONE &&
+	if (!(conf_is_oauth2(c) ? check_oauth2(r) : check_no_oauth2(r)))
+		return false;
+	if (c->auth != AUTH_NONE && !conf_is_oauth2(c) &&
 	    (c->username == NULL ||
 		(c->password == NULL && c->password_file == NULL))) {
 		conf_error(r, r->key_line[K_AUTH], "auth", "%s",
@@ -1135,10 +1329,11 @@ check_whole(struct reader *r)
 		/* loopback too: any local user can bind a free port above
 		 * 1023 while the relay is down and read the password; only
 		 * root binds a port below */
-		conf_error(r, r->key_line[K_AUTH], "auth", "%s",
-		    "would send the password in clear text: set ssl = tls or "
+		conf_error(r, r->key_line[K_AUTH], "auth",
+		    "would send the %s in clear text: set ssl = tls or "
 		    "ssl (or allow_plaintext_auth = yes; loopback counts only "
-		    "on a port below 1024)");
+		    "on a port below 1024)",
+		    conf_is_oauth2(c) ? "access token" : "password");
 		return false;
 	}
 	if ((c->tls_client_cert == NULL) != (c->tls_client_key == NULL)) {
@@ -1160,6 +1355,12 @@ check_whole(struct reader *r)
 		return false;
 	}
 	return true;
+}
+
+bool
+conf_is_oauth2(const struct conf *c)
+{
+	return c->auth == AUTH_XOAUTH2 || c->auth == AUTH_OAUTHBEARER;
 }
 
 /* conf_host_is_loopback - see conf.h */
@@ -1262,22 +1463,39 @@ conf_parse(const char *buf, size_t len, const char *name, struct conf *c,
 	return 0;
 }
 
+static void
+wipe(char **s)
+{
+	if (*s != NULL) {
+		explicit_bzero(*s, strlen(*s));
+		free(*s);
+		*s = NULL;
+	}
+}
+
+void
+conf_forget_secrets(struct conf *c)
+{
+	wipe(&c->password);
+	wipe(&c->oauth2.client_secret);
+	wipe(&c->oauth2.refresh_token);
+}
+
 /* conf_free - release everything and wipe the secrets */
 void
 conf_free(struct conf *c)
 {
-	if (c->password != NULL) {
-		explicit_bzero(c->password, strlen(c->password));
-		free(c->password);
-	}
-	if (c->username != NULL) {
-		explicit_bzero(c->username, strlen(c->username));
-		free(c->username);
-	}
+	wipe(&c->username);
 	free(c->tls_ca_file);
 	free(c->tls_client_cert);
 	free(c->tls_client_key);
 	free(c->password_file);
+	conf_forget_secrets(c);
+	wipe(&c->oauth2.client_id);
+	wipe(&c->oauth2.token_url);
+	wipe(&c->oauth2.scope);
+	wipe(&c->oauth2.client_secret_file);
+	wipe(&c->oauth2.refresh_token_file);
 	free(c->allowed_senders);
 	for (size_t i = 0; i < c->naliases; i++)
 		free(c->aliases[i].addrs);

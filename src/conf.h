@@ -12,7 +12,13 @@
 
 enum return_path { RETURN_PATH_NO, RETURN_PATH_YES, RETURN_PATH_SPECIFIED };
 enum ssl_mode { SSL_NONE, SSL_STARTTLS, SSL_IMPLICIT };
-enum auth_mech { AUTH_NONE, AUTH_PLAIN, AUTH_LOGIN };
+enum auth_mech {
+	AUTH_NONE,
+	AUTH_PLAIN,
+	AUTH_LOGIN,
+	AUTH_XOAUTH2,    /* an OAuth2 access token (token.c gets it) */
+	AUTH_OAUTHBEARER /* the same, as RFC 7628 has it */
+};
 enum tls_version { TLS_V1_2, TLS_V1_3 };
 
 struct alias {
@@ -54,6 +60,19 @@ struct conf {
 	/* password_file: the password in a file of its own (conffile.c reads
 	 * it into password for the relay client) */
 	char *password_file;
+	/* auth = xoauth2 or oauthbearer: where the relay client gets its
+	 * access token (token.c); the secrets may be in files of their own,
+	 * read by the relay client only, as password_file is */
+	struct conf_oauth2 {
+		char *token_url;    /* https://..., or made from tenant */
+		char tenant[128];   /* Microsoft 365: the directory's id */
+		char *client_id;
+		char *client_secret;
+		char *client_secret_file;
+		char *scope;
+		char *refresh_token; /* set: the refresh_token grant */
+		char *refresh_token_file;
+	} oauth2;
 	bool tls_verify;
 	char *tls_ca_file;
 	enum tls_version tls_min_version;
@@ -79,14 +98,20 @@ struct conf {
 	/* [aliases] */
 	size_t naliases;
 	struct alias *aliases;
-	/* where the password was set, for the permission check */
+	/* where the password and the OAuth2 secrets were set, for the
+	 * permission check and for the text the front end gets */
 	unsigned password_line;
+	unsigned client_secret_line;
+	unsigned refresh_token_line;
 	/* This machine's own names (host name, its FQDN, /etc/mailname): not
 	 * from the file, learnt by the front end (localhost.h). An address at
 	 * one of them is a local name, as a bare one. */
 	size_t nlocal_names;
 	char local_names[3][ADDR_BUFSZ];
 };
+
+/* conf_is_oauth2 - auth is xoauth2 or oauthbearer */
+bool conf_is_oauth2(const struct conf *c);
 
 /* conf_relay_port - the port of relay i (its own, or [smtp] port) */
 unsigned conf_relay_port(const struct conf *c, size_t i);
@@ -123,6 +148,10 @@ int conf_load_policy(const char *path, const struct conf_trust *trust,
 
 /* conf_trust_for - the trust a program started as this process is gets */
 void conf_trust_for(struct conf_trust *t, bool secure);
+
+/* conf_forget_secrets - wipe and drop the password and the OAuth2
+ * secrets (a program that only hands the policy on) */
+void conf_forget_secrets(struct conf *c);
 
 /* conf_free - release and wipe */
 void conf_free(struct conf *c);

@@ -30,26 +30,37 @@ conf_trust_for(struct conf_trust *t, bool secure)
 	t->group = getegid();
 }
 
-/* The text with the password line's value replaced (one line, since
- * continuation lines are refused). */
+/* The text with the values of the secret lines (password, OAuth2
+ * client secret and refresh token) replaced, each line kept (continuation
+ * lines are refused), so that the front end's messages name the same
+ * line numbers. lines: 0 for a secret that is not set. */
 static char *
-redact(const char *buf, size_t len, unsigned line, size_t *outlen)
+redact(const char *buf, size_t len, const unsigned *lines, size_t nlines,
+    size_t *outlen)
 {
-	static const char stand_in[] = "password = (held by the back end)";
+	static const char stand_in[] = " held-by-the-back-end\n";
 	const char *start = buf, *end = buf + len, *eol;
-	char *out = malloc(len + sizeof(stand_in) + 1);
+	char *out = malloc(len + nlines * sizeof(stand_in) + 1);
 	size_t o = 0;
 	unsigned n = 1;
 
 	if (out == NULL)
 		return NULL;
 	while (start < end) {
+		const char *eq;
+		bool secret = false;
+
 		eol = memchr(start, '\n', (size_t)(end - start));
 		eol = eol != NULL ? eol + 1 : end;
-		if (n == line) {
+		for (size_t i = 0; i < nlines; i++)
+			secret |= lines[i] == n;
+		eq = secret ? memchr(start, '=', (size_t)(eol - start)) : NULL;
+		if (eq != NULL) {
+			/* the key as written, then the stand-in */
+			memcpy(out + o, start, (size_t)(eq + 1 - start));
+			o += (size_t)(eq + 1 - start);
 			memcpy(out + o, stand_in, sizeof(stand_in) - 1);
 			o += sizeof(stand_in) - 1;
-			out[o++] = '\n';
 		} else {
 			memcpy(out + o, start, (size_t)(eol - start));
 			o += (size_t)(eol - start);
@@ -91,16 +102,17 @@ read_whole(int fd, size_t size, const char *label, struct failure *f)
 	return buf;
 }
 
-/* The file password_file names: judged on the open descriptor as the
+/* The file a *_file key (password_file, oauth2_client_secret_file,
+ * oauth2_refresh_token_file) names: judged on the open descriptor as the
  * configuration is (owned by root, or by the caller in a process that is
  * not set-ID; set-ID: root and the group, nothing for others; never
  * writable by group or others), and never readable by others. Its text,
- * less one final line end, is the password: one line of any length up to
+ * less one final line end, is the secret: one line of any length up to
  * SECRET_FILE_MAX (the configuration's line limit does not apply). */
 #define SECRET_FILE_MAX 65536
 static int
-read_secret(const char *path, const struct conf_trust *trust, char **out,
-    struct failure *f)
+read_secret(const char *key, const char *path, const struct conf_trust *trust,
+    char **out, struct failure *f)
 {
 	struct stat st;
 	char *buf = NULL;
@@ -109,14 +121,14 @@ read_secret(const char *path, const struct conf_trust *trust, char **out,
 		O_NONBLOCK);
 
 	if (fd < 0) {
-		fail_set(f, FAIL_CONFIG, "password_file %s: cannot open: %s",
-		    path,
+		fail_set(f, FAIL_CONFIG, "%s %s: cannot open: %s",
+		    key, path,
 		    errno == ELOOP ? "it is a symbolic link" : strerror(errno));
 		return -1;
 	}
 	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-		fail_set(f, FAIL_CONFIG, "password_file %s: not a regular file",
-		    path);
+		fail_set(f, FAIL_CONFIG, "%s %s: not a regular file",
+		    key, path);
 		goto fail;
 	}
 	if ((st.st_uid != 0 &&
@@ -124,24 +136,23 @@ read_secret(const char *path, const struct conf_trust *trust, char **out,
 	    (trust->require_group && st.st_gid != trust->group) ||
 	    (st.st_mode & 027) != 0) {
 		fail_set(f, FAIL_CONFIG,
-		    "password_file %s: must be owned by root%s, writable by "
+		    "%s %s: must be owned by root%s, writable by "
 		    "its owner only and unreadable by others (is %u:%u mode "
 		    "%04o); make it 0640 root:safemail",
-		    path, trust->require_group ? " with the group safemail" : "",
+		    key, path, trust->require_group ? " with the group safemail" : "",
 		    (unsigned)st.st_uid, (unsigned)st.st_gid,
 		    (unsigned)(st.st_mode & 07777));
 		goto fail;
 	}
 	if (st.st_size > SECRET_FILE_MAX) {
-		fail_set(f, FAIL_CONFIG, "password_file %s: larger than %d "
-					 "bytes",
+		fail_set(f, FAIL_CONFIG, "%s %s: larger than %d bytes", key,
 		    path, SECRET_FILE_MAX);
 		goto fail;
 	}
 	{
 		char label[4200];
 
-		(void)snprintf(label, sizeof(label), "password_file %s", path);
+		(void)snprintf(label, sizeof(label), "%s %s", key, path);
 		buf = read_whole(fd, (size_t)st.st_size, label, f);
 	}
 	if (buf == NULL)
@@ -154,7 +165,7 @@ read_secret(const char *path, const struct conf_trust *trust, char **out,
 	buf[got] = '\0';
 	if (got == 0 || memchr(buf, '\0', got) != NULL ||
 	    memchr(buf, '\n', got) != NULL || memchr(buf, '\r', got) != NULL) {
-		fail_set(f, FAIL_CONFIG, "password_file %s: %s", path,
+		fail_set(f, FAIL_CONFIG, "%s %s: %s", key, path,
 		    got == 0 ? "is empty"
 			     : "must hold one line (no NUL, CR or LF inside)");
 		goto fail;
@@ -171,6 +182,28 @@ fail:
 	return -1;
 }
 
+/* The secrets the *_file keys name, for the relay client. */
+static int
+read_secret_files(struct conf *c, const struct conf_trust *trust,
+    struct failure *f)
+{
+	struct conf_oauth2 *o = &c->oauth2;
+
+	if (c->password_file != NULL &&
+	    read_secret("password_file", c->password_file, trust, &c->password,
+		f) != 0)
+		return -1;
+	if (o->client_secret_file != NULL &&
+	    read_secret("oauth2_client_secret_file", o->client_secret_file,
+		trust, &o->client_secret, f) != 0)
+		return -1;
+	if (o->refresh_token_file != NULL &&
+	    read_secret("oauth2_refresh_token_file", o->refresh_token_file,
+		trust, &o->refresh_token, f) != 0)
+		return -1;
+	return 0;
+}
+
 static int
 load(const char *path, const struct conf_trust *trust, struct conf *c,
     char **policy, size_t *plen, struct failure *f)
@@ -180,6 +213,8 @@ load(const char *path, const struct conf_trust *trust, struct conf *c,
 	size_t got = 0;
 	int fd;
 	int rc = -1;
+	unsigned lines[3], secret_line = 0;
+	const char *secret_key = "";
 
 	conf_defaults(c);
 	fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY |
@@ -232,33 +267,39 @@ load(const char *path, const struct conf_trust *trust, struct conf *c,
 	got = (size_t)st.st_size;
 	if (conf_parse(buf, got, path, c, f) != 0)
 		goto out;
-	if (c->password != NULL && (st.st_mode & S_IROTH)) {
+	lines[0] = c->password != NULL ? c->password_line : 0;
+	lines[1] = c->oauth2.client_secret != NULL ? c->client_secret_line : 0;
+	lines[2] = c->oauth2.refresh_token != NULL ? c->refresh_token_line : 0;
+	for (size_t i = 3; i-- > 0;)
+		if (lines[i] != 0) {
+			static const char *const names[] = {"password",
+			    "oauth2_client_secret", "oauth2_refresh_token"};
+
+			secret_line = lines[i];
+			secret_key = names[i];
+		}
+	if (secret_line != 0 && (st.st_mode & S_IROTH)) {
 		fail_set(f, FAIL_CONFIG,
-		    "%s:%u: password: the file is readable by others (mode "
+		    "%s:%u: %s: the file is readable by others (mode "
 		    "%04o); make it 0640 root:safemail",
-		    path, c->password_line, (unsigned)(st.st_mode & 07777));
+		    path, secret_line, secret_key,
+		    (unsigned)(st.st_mode & 07777));
 		conf_free(c);
 		goto out;
 	}
-	/* the relay client's load (no policy to hand on) needs the secret;
-	 * the gate's does not read it */
-	if (policy == NULL && c->password_file != NULL &&
-	    read_secret(c->password_file, trust, &c->password, f) != 0) {
+	/* the relay client's load (no policy to hand on) needs the secrets;
+	 * the gate's does not read them */
+	if (policy == NULL && read_secret_files(c, trust, f) != 0) {
 		conf_free(c);
 		goto out;
 	}
 	if (policy != NULL) {
-		*policy = c->password != NULL
-		    ? redact(buf, got, c->password_line, plen)
-		    : malloc(got + 1);
+		*policy = redact(buf, got, lines, sizeof(lines) / sizeof(*lines),
+		    plen);
 		if (*policy == NULL) {
 			fail_set(f, FAIL_OSERR, "%s: out of memory", path);
 			conf_free(c);
 			goto out;
-		}
-		if (c->password == NULL) {
-			memcpy(*policy, buf, got);
-			*plen = got;
 		}
 	}
 	rc = 0;

@@ -21,6 +21,7 @@ struct outbound {
 	struct relay *r; /* NULL until the first message, or after a failure */
 	char relay[ADDR_BUFSZ + 8];
 	char helo[ADDR_BUFSZ];
+	enum relay_error session_error; /* of the last session not opened */
 };
 
 void
@@ -55,6 +56,12 @@ outbound_new(const struct conf *c, bool verbose)
 	    conf_relay_port(c, 0));
 	local_host_name(c->helo_name, ob->helo, sizeof(ob->helo));
 	return ob;
+}
+
+bool
+outbound_token_refused(const struct outbound *ob)
+{
+	return ob->session_error == RELAY_TOKEN;
 }
 
 void
@@ -137,6 +144,7 @@ outbound_send(struct outbound *ob, const struct outgoing *m,
 		ro.helo = ob->helo;
 		ro.on_failover = note_failover;
 		ob->r = relay_open(ob->c, &ro, &st);
+		ob->session_error = st.error;
 		if (ob->r == NULL) {
 			*session_failed = true;
 			(void)snprintf(ob->relay, sizeof(ob->relay), "%s",

@@ -48,6 +48,10 @@ struct outbound *outbound_new(const struct conf *c, bool verbose);
 int outbound_send(struct outbound *ob, const struct outgoing *m,
     struct smtp_result *res, bool *session_failed, struct failure *f);
 
+/* outbound_token_refused - the last session could not be opened because
+ * the OAuth2 token endpoint refused the request (the admin must act) */
+bool outbound_token_refused(const struct outbound *ob);
+
 /* outbound_free - QUIT and close. */
 void outbound_free(struct outbound *ob);
 

@@ -611,12 +611,8 @@ serve(bool verbose, bool send_now, bool caller_stderr)
 		if (standby.sock < 0)
 			start_standby(verbose);
 	}
-	/* the relay reads it again, for itself: nothing here needs it */
-	if (conf.password != NULL) {
-		explicit_bzero(conf.password, strlen(conf.password));
-		free(conf.password);
-		conf.password = NULL;
-	}
+	/* the relay reads them again, for itself: nothing here needs them */
+	conf_forget_secrets(&conf);
 	rc = handoff_send_policy(HANDOFF_CHANNEL_FD, policy, len);
 	explicit_bzero(policy, len);
 	free(policy);

@@ -11,6 +11,7 @@
 
 #include <curl/curl.h>
 #include <errno.h>
+#include <openssl/evp.h>
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
 #include <poll.h>
@@ -24,6 +25,7 @@
 #include "clock.h"
 #include "relay.h"
 #include "text.h"
+#include "token.h"
 
 #define SYSTEM_CA_DIR "/etc/ssl/certs"
 /* After a successful transaction, how long QUIT may wait for its 221. */
@@ -49,6 +51,7 @@ struct relay {
 	long long deadline_ms; /* the whole message (message_timeout) */
 	char errbuf[CURL_ERROR_SIZE];
 	char name[ADDR_BUFSZ + 8]; /* host:port of the relay it talks to */
+	char token_note[200];      /* OAuth2: where the token came from */
 };
 
 /* Every reply line curl reads in the connect phase: capabilities, the
@@ -192,7 +195,7 @@ static CURLcode on_ssl_ctx(CURL *h, void *sslctx, void *parm);
 
 static int
 setup(struct relay *r, const struct conf *c, const struct relay_options *o,
-    const char *host, unsigned port)
+    const char *host, unsigned port, const char *bearer)
 {
 	CURL *h = r->curl;
 	char url[ADDR_BUFSZ * 2 + 32];
@@ -251,7 +254,16 @@ setup(struct relay *r, const struct conf *c, const struct relay_options *o,
 			SET(CURLOPT_SSLKEY, c->tls_client_key);
 		}
 	}
-	if (c->auth != AUTH_NONE) {
+	if (conf_is_oauth2(c)) {
+		/* curl builds the SASL message: user=U ^A auth=Bearer T ^A^A
+		 * (XOAUTH2) or RFC 7628's gs2 header for OAUTHBEARER */
+		SET(CURLOPT_USERNAME, c->username);
+		SET(CURLOPT_XOAUTH2_BEARER, bearer);
+		SET(CURLOPT_LOGIN_OPTIONS, c->auth == AUTH_XOAUTH2
+			? "AUTH=XOAUTH2"
+			: "AUTH=OAUTHBEARER");
+		SET(CURLOPT_SASL_IR, 1L);
+	} else if (c->auth != AUTH_NONE) {
 		SET(CURLOPT_USERNAME, c->username);
 		SET(CURLOPT_PASSWORD, c->password);
 		SET(CURLOPT_LOGIN_OPTIONS,
@@ -319,11 +331,51 @@ on_ssl_ctx(CURL *h, void *sslctx, void *parm)
 
 /* One relay of the list: connected and ready for MAIL FROM, or NULL
  * with st filled in. */
-static struct relay *
-open_one(const struct conf *c, const struct relay_options *o,
-    const char *host, unsigned port, struct relay_status *st)
+static bool
+global_init(void)
 {
 	static bool initialized;
+
+	if (!initialized && curl_global_init(CURL_GLOBAL_DEFAULT) == CURLE_OK)
+		initialized = true;
+	return initialized;
+}
+
+/* A 334 reply to an OAuth2 AUTH carries the relay's error as base64
+ * JSON ({"status":"401","schemes":"bearer",...}): shown decoded. */
+static void
+token_refusal(const struct relay *r, char *out, size_t outsz)
+{
+	const char *b64 = r->reply + 4;
+	unsigned char raw[sizeof(r->reply)];
+	size_t n = strlen(r->reply) > 4 ? strlen(b64) : 0;
+	int got = 0;
+
+	while (n > 0 && (b64[n - 1] == ' ' || b64[n - 1] == '\t'))
+		n--;
+	if (r->code == 334 && n > 0 && n % 4 == 0)
+		got = EVP_DecodeBlock(raw, (const unsigned char *)b64, (int)n);
+	while (got > 0 && raw[got - 1] == '\0') /* the padding */
+		got--;
+	if (got > 0) {
+		char shown[200];
+
+		text_show(shown, sizeof(shown), (const char *)raw, (size_t)got,
+		    160);
+		(void)snprintf(out, outsz, "the relay refused the access "
+					   "token: %s",
+		    shown);
+	} else {
+		(void)snprintf(out, outsz, "the relay refused the access "
+					   "token");
+	}
+}
+
+static struct relay *
+open_one(const struct conf *c, const struct relay_options *o,
+    const char *host, unsigned port, const char *bearer,
+    struct relay_status *st)
+{
 	struct relay *r;
 	CURLcode rc;
 	curl_socket_t sock = CURL_SOCKET_BAD;
@@ -342,18 +394,22 @@ open_one(const struct conf *c, const struct relay_options *o,
 	r->verbose = o->verbose;
 	(void)snprintf(r->tls_version, sizeof(r->tls_version), "none");
 	r->deadline_ms = clock_ms() + (long long)c->message_timeout * 1000;
-	if (!initialized) {
-		if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
-			goto internal;
-		initialized = true;
-	}
+	if (!global_init())
+		goto internal;
 	r->curl = curl_easy_init();
-	if (r->curl == NULL || setup(r, c, o, host, port) != 0)
+	if (r->curl == NULL || setup(r, c, o, host, port, bearer) != 0)
 		goto internal;
 	rc = curl_easy_perform(r->curl);
 	if (rc != CURLE_OK) {
-		set_status(st, classify(rc), r,
-		    r->errbuf[0] != '\0' ? r->errbuf : curl_easy_strerror(rc));
+		char why[300];
+
+		if (rc == CURLE_LOGIN_DENIED && bearer != NULL)
+			token_refusal(r, why, sizeof(why));
+		else
+			(void)snprintf(why, sizeof(why), "%s",
+			    r->errbuf[0] != '\0' ? r->errbuf
+						 : curl_easy_strerror(rc));
+		set_status(st, classify(rc), r, why);
 		relay_close(r, false);
 		return NULL;
 	}
@@ -398,21 +454,102 @@ try_next(enum relay_error e)
 	}
 }
 
-struct relay *
-relay_open(const struct conf *c, const struct relay_options *o,
-    struct relay_status *st)
+/* The relays of the list in order, with the token when there is one. */
+static struct relay *
+open_list(const struct conf *c, const struct relay_options *o,
+    const char *bearer, struct relay_status *st)
 {
 	size_t n = c->nrelays > 0 ? c->nrelays : 1;
 
 	for (size_t i = 0;; i++) {
 		const char *host = c->nrelays > 0 ? c->relays[i].host : c->host;
-		struct relay *r = open_one(c, o, host, conf_relay_port(c, i), st);
+		struct relay *r =
+		    open_one(c, o, host, conf_relay_port(c, i), bearer, st);
 
 		if (r != NULL || i + 1 == n || !try_next(st->error))
 			return r;
 		if (o->on_failover != NULL)
 			o->on_failover(o->ctx, st);
 	}
+}
+
+static void
+token_failed(struct relay_status *st, enum oauth2_outcome out,
+    const char *why)
+{
+	memset(st, 0, sizeof(*st));
+	st->error = out == OAUTH2_REFUSED ? RELAY_TOKEN : RELAY_TOKEN_TEMP;
+	text_cut(st->detail, sizeof(st->detail), why, strlen(why));
+}
+
+/* OAuth2: a token first (the cache's, or the endpoint's); a cached one
+ * the relay refuses (revoked, or expired early) is dropped and a fresh
+ * one tried once. */
+static struct relay *
+open_oauth2(const struct conf *c, const struct relay_options *o,
+    struct relay_status *st)
+{
+	struct oauth2_token *tok = malloc(sizeof(*tok));
+	struct relay *r = NULL;
+	bool fetched = false;
+	char why[512];
+	enum oauth2_outcome out;
+
+	if (tok == NULL || !global_init()) {
+		memset(st, 0, sizeof(*st));
+		st->error = RELAY_INTERNAL;
+		(void)snprintf(st->detail, sizeof(st->detail),
+		    "cannot set up libcurl");
+		free(tok);
+		return NULL;
+	}
+	out = token_get(c, o->fresh_token, o->verbose, tok, &fetched, why,
+	    sizeof(why));
+	if (out == OAUTH2_OK) {
+		r = open_list(c, o, tok->value, st);
+		if (r == NULL && st->error == RELAY_AUTH && !fetched &&
+		    (st->code == 334 || st->code == 535)) {
+			if (o->verbose)
+				(void)fprintf(stderr, "* OAuth2: the relay "
+						      "refused the cached "
+						      "token: asking for a "
+						      "new one\n");
+			token_forget(c, tok);
+			out = token_get(c, true, o->verbose, tok, &fetched, why,
+			    sizeof(why));
+			if (out == OAUTH2_OK)
+				r = open_list(c, o, tok->value, st);
+		}
+	}
+	if (out != OAUTH2_OK) {
+		token_failed(st, out, why);
+	} else if (r != NULL) {
+		(void)snprintf(r->token_note, sizeof(r->token_note), "%s",
+		    fetched ? "fetched from the token endpoint" : "cached");
+	} else if (st->error == RELAY_AUTH) {
+		size_t len = strlen(st->detail);
+
+		(void)snprintf(st->detail + len, sizeof(st->detail) - len,
+		    " (a token fresh from %.100s)", c->oauth2.token_url);
+	}
+	oauth2_wipe(tok);
+	free(tok);
+	return r;
+}
+
+struct relay *
+relay_open(const struct conf *c, const struct relay_options *o,
+    struct relay_status *st)
+{
+	if (conf_is_oauth2(c))
+		return open_oauth2(c, o, st);
+	return open_list(c, o, NULL, st);
+}
+
+const char *
+relay_token_note(const struct relay *r)
+{
+	return r->token_note;
 }
 
 const char *

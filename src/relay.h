@@ -20,6 +20,8 @@ enum relay_error {
 	RELAY_TLS_FAILED,   /* the handshake failed */
 	RELAY_AUTH,         /* AUTH refused, or not offered */
 	RELAY_IO,           /* the connection broke */
+	RELAY_TOKEN,        /* the OAuth2 token endpoint refused the request */
+	RELAY_TOKEN_TEMP,   /* it cannot be reached or gave no token */
 	RELAY_INTERNAL
 };
 
@@ -38,6 +40,8 @@ struct relay_options {
 	 * status), when set */
 	void (*on_failover)(void *ctx, const struct relay_status *st);
 	void *ctx;
+	/* OAuth2: fetch a token even when the cache has one (--check) */
+	bool fresh_token;
 };
 
 struct relay;
@@ -63,6 +67,9 @@ const char *relay_ehlo_lines(const struct relay *r);
 bool relay_authenticated(const struct relay *r);
 /* host:port of the relay that took the session */
 const char *relay_name(const struct relay *r);
+/* OAuth2: where the token came from ("cached", "fetched from URL"),
+ * "" without OAuth2 */
+const char *relay_token_note(const struct relay *r);
 
 /* relay_next_message - a session kept from an earlier message: false
  * when the relay has hung up or spoken out of turn meanwhile (close it

@@ -56,6 +56,12 @@ verdict_session(const struct relay_status *st, const char *relay,
 		    "relay %s: authentication failed: %s%s%s", relay,
 		    st->detail, sep, said);
 		return;
+	case RELAY_TOKEN_TEMP:
+	case RELAY_TOKEN:
+		/* kept for later like a relay that is down; on a refusal the
+		 * caller also hears that the admin must act (backend.c) */
+		fail_set(f, FAIL_TEMP, "%s", st->detail);
+		return;
 	case RELAY_INTERNAL:
 	default:
 		fail_set(f, FAIL_SOFTWARE, "relay %s: %s", relay, st->detail);

@@ -226,15 +226,65 @@ class _ScriptedSMTP(SMTP):
             await super().smtp_AUTH(arg)
 
 
+class _OAuthSMTP(_ScriptedSMTP):
+    """AUTH XOAUTH2 (Google's and Microsoft's) and OAUTHBEARER (RFC
+    7628): a bearer token from relay.valid_tokens for relay.oauth_user
+    is accepted; any other is refused as Gmail does, with a 334 carrying
+    the base64 JSON error, then 535 after the client's empty reply
+    (XOAUTH2) or its \\x01 (OAUTHBEARER)."""
+
+    async def _oauth(self, mech, args):
+        import base64
+        import json
+        relay = self.relay
+        if len(args) > 1:
+            blob = base64.b64decode(args[1])
+        else:
+            blob = await self.challenge_auth("")
+            if not isinstance(blob, bytes):
+                return AuthResult(success=False, handled=False)
+        fields = blob.split(b"\x01")
+        user = token = None
+        for f in fields:
+            if f.startswith(b"user="):
+                user = f[5:].decode()
+            if f.startswith(b"n,a="):
+                user = f[4:].rstrip(b",").decode()
+            if f.startswith(b"auth=Bearer "):
+                token = f[12:].decode()
+        relay.oauth_seen.append((mech, user, token))
+        if user == relay.oauth_user and token in relay.valid_tokens:
+            return AuthResult(success=True, handled=False)
+        err = base64.b64encode(json.dumps(
+            {"status": "401", "schemes": "bearer",
+             "scope": "https://mail.google.com/"}).encode()).decode()
+        await self.push("334 " + err)
+        await self._reader.readline()
+        return AuthResult(success=False, handled=False,
+                          message="535 5.7.8 Username and Password not "
+                          "accepted")
+
+    async def auth_XOAUTH2(self, _, args):
+        return await self._oauth("XOAUTH2", args)
+
+    async def auth_OAUTHBEARER(self, _, args):
+        return await self._oauth("OAUTHBEARER", args)
+
+
 class Relay:
     """tls: None, "starttls" or "implicit"; cert: a TestCA pair;
-    auth: (user, password) to require AUTH; ehlo_drop / ehlo_add: EHLO
-    keywords to hide or add (e.g. "STARTTLS", "AUTH"; "DSN")."""
+    auth: (user, password) to require AUTH; oauth: (user, [tokens]) to
+    offer XOAUTH2 and OAUTHBEARER (valid_tokens may be changed later);
+    ehlo_drop / ehlo_add: EHLO keywords to hide or add (e.g. "STARTTLS",
+    "AUTH"; "DSN")."""
 
     def __init__(self, tls=None, cert=None, auth=None, script=None,
                  ehlo_drop=(), ehlo_add=(), auth_require_tls=True,
-                 client_ca=None, smtputf8=False, auth_line_limit=None):
+                 client_ca=None, smtputf8=False, auth_line_limit=None,
+                 oauth=None):
         self.script = dict(script or {})
+        self.oauth_user, self.valid_tokens = oauth or (None, [])
+        self.oauth_seen = []
         self.auth_line_limit = auth_line_limit
         self.ehlo_drop = [d.upper() for d in ehlo_drop]
         self.ehlo_add = list(ehlo_add)
@@ -266,13 +316,16 @@ class Relay:
                 return AuthResult(success=ok, handled=False)
             kw["authenticator"] = authenticator
             kw["auth_require_tls"] = auth_require_tls
+        elif oauth is not None:
+            kw["auth_require_tls"] = auth_require_tls
         else:
             kw["auth_require_tls"] = False
 
         # AUTH lines as long as an OAuth2 token or a long secret: the
         # reader's limit is the class's line_length_limit
-        cls = _ScriptedSMTP if not auth_line_limit else type(
-            "_LongLineSMTP", (_ScriptedSMTP,),
+        base = _OAuthSMTP if oauth is not None else _ScriptedSMTP
+        cls = base if not auth_line_limit else type(
+            "_LongLineSMTP", (base,),
             {"line_length_limit": auth_line_limit})
 
         def factory():

@@ -68,7 +68,61 @@ static const struct {
 	    "address (HOST or HOST:PORT, separated by commas)"},
 	{"[smtp]\nssl = starttls\n", "t.ini:2: ssl: expects none, tls or ssl"},
 	{"[smtp]\nauth = cram-md5\n",
-	    "t.ini:2: auth: expects none, plain or login"},
+	    "t.ini:2: auth: expects none, plain, login, xoauth2 or "
+	    "oauthbearer"},
+	/* OAuth2 (issue 16): an endpoint, a client, a secret or a refresh
+	 * token, and nothing of a password. */
+#define OA "[smtp]\nssl = tls\nauth = xoauth2\nusername = u@example.com\n"
+	{OA "oauth2_tenant = contoso.onmicrosoft.com\noauth2_client_id = c\n"
+	    "oauth2_client_secret = s\n", NULL},
+	{OA "oauth2_token_url = https://oauth2.googleapis.com/token\n"
+	    "oauth2_client_id = c\noauth2_refresh_token_file = /etc/rt\n",
+	    NULL},
+	{OA "oauth2_client_id = c\noauth2_client_secret = s\n",
+	    "t.ini:3: auth: needs oauth2_token_url (or oauth2_tenant for "
+	    "Microsoft 365)"},
+	{OA "oauth2_tenant = t\noauth2_client_secret = s\n",
+	    "t.ini:3: auth: needs oauth2_client_id"},
+	{OA "oauth2_tenant = t\noauth2_client_id = c\n",
+	    "t.ini:3: auth: needs oauth2_client_secret (or its _file) for the "
+	    "client-credentials grant, or oauth2_refresh_token (or its _file)"},
+	{"[smtp]\nssl = tls\nauth = oauthbearer\noauth2_tenant = t\n"
+	    "oauth2_client_id = c\noauth2_client_secret = s\n",
+	    "t.ini:3: auth: needs username (the mailbox the token is for)"},
+	{OA "oauth2_tenant = t\noauth2_client_id = c\n"
+	    "oauth2_client_secret = s\npassword = p\n",
+	    "t.ini:8: password: not used with an OAuth2 auth (the oauth2_ keys "
+	    "say how the token is had)"},
+	{OA "oauth2_tenant = t\noauth2_token_url = https://x.example/t\n"
+	    "oauth2_client_id = c\noauth2_client_secret = s\n",
+	    "t.ini:5: oauth2_tenant: oauth2_token_url is set too: give one of "
+	    "them"},
+	{OA "oauth2_tenant = t\noauth2_client_id = c\n"
+	    "oauth2_client_secret = s\noauth2_client_secret_file = /etc/s\n",
+	    "t.ini:8: oauth2_client_secret_file: oauth2_client_secret is set "
+	    "too: give one of them"},
+	{OA "oauth2_token_url = http://login.example/token\n",
+	    "t.ini:5: oauth2_token_url: expects an https:// address"},
+	{OA "oauth2_token_url = https:///token\n",
+	    "t.ini:5: oauth2_token_url: expects an https:// address"},
+	{OA "oauth2_tenant = contoso/../x\n",
+	    "t.ini:5: oauth2_tenant: expects the tenant's id or domain name "
+	    "(letters, digits, '-' and '.')"},
+	{OA "oauth2_client_id = a b\n",
+	    "t.ini:5: oauth2_client_id: expects visible ASCII, no spaces"},
+	{OA "oauth2_scope = https://mail.google.com/ \xc3\xa9\n",
+	    "t.ini:5: oauth2_scope: expects visible ASCII and spaces"},
+	{"[smtp]\nauth = plain\nusername = u\npassword = p\n"
+	    "allow_plaintext_auth = yes\noauth2_client_id = c\n",
+	    "t.ini:6: oauth2_client_id: set, but auth is not xoauth2 or "
+	    "oauthbearer"},
+	{"[smtp]\nhost = smtp.example.net\nauth = xoauth2\nusername = u\n"
+	    "oauth2_tenant = t\noauth2_client_id = c\n"
+	    "oauth2_client_secret = s\n",
+	    "t.ini:3: auth: would send the access token in clear text: set ssl "
+	    "= tls or ssl (or allow_plaintext_auth = yes; loopback counts only "
+	    "on a port below 1024)"},
+#undef OA
 	{"[smtp]\ntls_min_version = 1.0\n",
 	    "t.ini:2: tls_min_version: expects 1.2 or 1.3"},
 	{"[smtp]\ntls_ca_file = certs/ca.pem\n",
@@ -264,6 +318,36 @@ main(void)
 		c.quota.min_free == 0,
 	    "each quota turned off with 0 (%s)", f.msg);
 	conf_free(&c);
+
+	/* oauth2_tenant: Microsoft's endpoint and Exchange Online's scope
+	 * for the client-credentials grant; with a refresh token no scope
+	 * is made up. */
+	{
+		static const char m365[] =
+		    "[smtp]\nssl = tls\nauth = xoauth2\nusername = u@c.example\n"
+		    "oauth2_tenant = 0c1f-22aa\noauth2_client_id = c\n"
+		    "oauth2_client_secret = s\n";
+
+		ok(conf_parse(m365, sizeof(m365) - 1, "t.ini", &c, &f) == 0 &&
+			c.auth == AUTH_XOAUTH2 && conf_is_oauth2(&c),
+		    "oauth2_tenant parses (%s)", f.msg);
+		is_str(c.oauth2.token_url, "https://login.microsoftonline.com/"
+					   "0c1f-22aa/oauth2/v2.0/token",
+		    "  the tenant's token endpoint");
+		is_str(c.oauth2.scope, "https://outlook.office365.com/.default",
+		    "  Exchange Online's scope");
+		conf_free(&c);
+		ok(conf_parse("[smtp]\nssl = tls\nauth = oauthbearer\n"
+			      "username = u\noauth2_tenant = t\n"
+			      "oauth2_client_id = c\noauth2_refresh_token = r\n",
+		       strlen("[smtp]\nssl = tls\nauth = oauthbearer\n"
+			      "username = u\noauth2_tenant = t\n"
+			      "oauth2_client_id = c\noauth2_refresh_token = r\n"),
+		       "t.ini", &c, &f) == 0 &&
+			c.auth == AUTH_OAUTHBEARER && c.oauth2.scope == NULL,
+		    "refresh grant: no scope made up (%s)", f.msg);
+		conf_free(&c);
+	}
 
 	/* A full configuration, values as typed. */
 	{
