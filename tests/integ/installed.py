@@ -37,6 +37,7 @@ import time
 import smprobe
 import smtest
 import smtprelay
+import tokenserver
 
 t = smtest.Tap()
 if os.geteuid() != 0:
@@ -266,6 +267,90 @@ def lingering(uid, prefix=b"safemail-relay\0standby"):
             continue
     return None
 
+
+# ---- OAuth2 (issue 16): the access token and the client secret stay out
+# of the web user's reach: not in its output or the log, not in any argv
+# or environment of the programs it starts, and the token cache in
+# <spool>/run is closed to it, yet shared by every relay client.
+TOKEN = "eyJ0.installed-" + "T" * 1500 + ".sig"
+CSECRET = "cs-installed-" + "K" * 30
+OAUTH_FORMS = [TOKEN.encode(), CSECRET.encode(), TOKEN[:40].encode(),
+               base64.b64encode(("user=%s\x01auth=Bearer %s" %
+                                 (USER, TOKEN)).encode())[:40]]
+ts = tokenserver.TokenServer(ca.good, tokens=[TOKEN])
+orelay = smtprelay.Relay(tls="starttls", cert=ca.good,
+                         oauth=(USER, [TOKEN]), auth_line_limit=16384)
+
+
+def oauth_leak(*blobs):
+    return [f[:12] for f in OAUTH_FORMS for b in blobs
+            if f in (b.encode() if isinstance(b, str) else b)]
+
+
+def proc_text(pid):
+    out = b""
+    for what in ("cmdline", "environ"):
+        try:
+            with open("/proc/%d/%s" % (pid, what), "rb") as f:
+                out += f.read()
+        except OSError:
+            pass
+    return out
+
+
+with open(CONF, "w") as f:
+    f.write("[mail]\ndomain = store.example.com\n"
+            "default_sender = shop@store.example.com\n[smtp]\n"
+            "host = 127.0.0.1\nport = %d\nssl = tls\ntls_ca_file = %s\n"
+            "connect_timeout = 5\ncommand_timeout = 3\nlinger = 3\n"
+            "auth = xoauth2\nusername = %s\noauth2_token_url = %s\n"
+            "oauth2_client_id = cid-installed\n"
+            "oauth2_client_secret = %s\n"
+            % (orelay.port, ca.ca, USER, ts.url, CSECRET))
+os.chown(CONF, 0, GID)
+os.chmod(CONF, 0o640)
+before_logs = len(LOGS)
+rc, out, err = as_web([SENDMAIL, "-t", "-i"], MSG)
+rcv, outv, errv = as_web([SENDMAIL, "-v", "-t", "-i"], MSG)
+t.ok(rc == 0 and err == b"" and rcv == 0 and len(orelay.transactions) == 2
+     and len(ts.requests) == 1 and orelay.oauth_seen and
+     orelay.oauth_seen[0][2] == TOKEN,
+     "OAuth2: the web user's messages are sent with AUTH XOAUTH2 and a "
+     "token the relay client fetched once", (rc, err, len(ts.requests)))
+wl = lingering(WEB.pw_uid)
+wg = lingering(WEB.pw_uid, b"safemail-gate\0serve")
+seen = b"".join(
+    proc_text(p) for p in (wl, wg) if p)
+t.ok(wl is not None and wg is not None and
+     not oauth_leak(out, err, outv, errv, seen, *LOGS[before_logs:]),
+     "the token and the client secret are in no output (with -v too), no "
+     "log line, and no argv or environment of the relay client or the "
+     "gate that stayed", (wl, wg, oauth_leak(out, err, outv, errv, seen,
+                                             *LOGS[before_logs:])))
+cache = [n for n in os.listdir(RUN) if n.startswith("oauth2-")]
+rc1, out1, err1 = as_web(["ls", RUN])
+rc2, out2, err2 = as_web(["cat", os.path.join(RUN, cache[0])]) \
+    if cache else (0, b"", b"")
+t.ok(len(cache) == 1 and rc1 != 0 and rc2 != 0 and
+     (os.stat(os.path.join(RUN, cache[0])).st_mode & 0o7777) == 0o660 and
+     os.stat(os.path.join(RUN, cache[0])).st_gid == GID,
+     "the token cache: one file, 0660 with the group safemail; the web "
+     "user can neither list <spool>/run nor read it", (cache, rc1, rc2))
+rc = subprocess.run([SENDMAIL, "-t", "-i"], input=MSG,
+                    env={"PATH": "/usr/bin:/bin"},
+                    capture_output=True).returncode
+t.ok(rc == 0 and len(orelay.transactions) == 3 and len(ts.requests) == 1,
+     "root's message (its relay client the safemail user): the same "
+     "cached token, no second request", (rc, len(ts.requests)))
+# (linger = 3: the processes that stayed are gone before the next part)
+deadline = time.time() + 15
+while time.time() < deadline and any(
+        lingering(uid, prefix) for uid in (WEB.pw_uid, QUEUE_UID)
+        for prefix in (b"safemail-relay\0standby", b"safemail-gate\0serve")):
+    time.sleep(0.1)
+orelay.stop()
+ts.stop()
+write_conf(relay.port, PLAIN)
 
 # (linger = 30 here: the probes below take seconds; the default is 2,
 # so the first message's processes are gone before this starts)
