@@ -64,3 +64,9 @@ put("fuzz_gatecheck", b"\x01" + TRACED + b"From: a@x.org\r\nSubject: s\r\n"
 put("fuzz_gatecheck", b"\x01" + TRACED + b"Received: by web1 (safemail, "
     b"from userid 0)\r\n\r\nx\r\n")
 put("fuzz_gatecheck", b"\x01" + TRACED + b"\r\na\r.\r\nb\n\x00\r\n")
+# fuzz_oauth2: a first byte choosing the HTTP status (0: 200, 2: 401)
+put("fuzz_oauth2", b"\x00{\"token_type\":\"Bearer\",\"expires_in\":3599,"
+    b"\"access_token\":\"eyJ0.a-b_c.d\"}")
+put("fuzz_oauth2", b"\x02{\"error\":\"invalid_client\",\"error_description\":"
+    b"\"AADSTS7000215: Invalid client secret\\r\\nTrace ID: 1\"}")
+put("fuzz_oauth2", b"\x00safemail-oauth2 1\nexpires 5000\ntoken eyJ.t\n")
