@@ -63,31 +63,18 @@ print_oauth2(const struct conf *c)
 		: "client_credentials");
 }
 
+/* One relay section: [smtp] or a [smtp.NAME] */
 static void
-print_config(const struct conf *c, const char *path)
+print_smtp(const struct conf *c)
 {
 	static const char *const ssl[] = {"none", "tls", "ssl"};
 	static const char *const auth[] = {"none", "plain", "login", "xoauth2",
 	    "oauthbearer"};
 
-	(void)printf("configuration: %s\n\n[mail]\n", path);
-	(void)printf("disable = %s\nasync = %s\nreturn_path = %s\n",
-	    yes_no(c->disable), yes_no(c->async),
-	    conf_return_path_name(c->return_path));
-	(void)printf("return_path_email = %s\ndefault_sender = %s\n",
-	    or_unset(c->return_path_email), or_unset(c->default_sender));
-	(void)printf("allowed_senders =");
-	for (size_t i = 0; i < c->nallowed; i++)
-		(void)printf(" %s", c->allowed_senders[i]);
-	(void)printf("%s\n", c->nallowed == 0 ? " (any)" : "");
-	(void)printf("domain = %s\nallow_null_sender = %s\n",
-	    or_unset(c->domain), yes_no(c->allow_null_sender));
-	(void)printf("max_recipients = %u\nmax_message_size = %lu%s\n",
-	    c->max_recipients, c->max_message_size,
-	    c->max_message_size == 0 ? " (no limit)" : "");
-	(void)printf("long_lines = %s\n",
-	    c->long_lines_refuse ? "refuse" : "split");
-	(void)printf("\n[smtp]\nhost = ");
+	if (c->route_name[0] != '\0')
+		(void)printf("\n[smtp.%s]\nhost = ", c->route_name);
+	else
+		(void)printf("\n[smtp]\nhost = ");
 	for (size_t i = 0; i < c->nrelays; i++)
 		(void)printf("%s%s:%u", i > 0 ? ", " : "", c->relays[i].host,
 		    conf_relay_port(c, i));
@@ -115,9 +102,42 @@ print_config(const struct conf *c, const char *path)
 	(void)printf("allow_plaintext_auth = %s\nhelo_name = %s\n",
 	    yes_no(c->allow_plaintext_auth), or_unset(c->helo_name));
 	(void)printf("connect_timeout = %u\ncommand_timeout = %u\n"
-		     "message_timeout = %u\nlinger = %u\n",
-	    c->connect_timeout, c->command_timeout, c->message_timeout,
-	    c->linger);
+		     "message_timeout = %u\n",
+	    c->connect_timeout, c->command_timeout, c->message_timeout);
+	if (c->route_name[0] == '\0')
+		(void)printf("linger = %u\n", c->linger);
+}
+
+static void
+print_config(const struct conf *c, const char *path)
+{
+	(void)printf("configuration: %s\n\n[mail]\n", path);
+	(void)printf("disable = %s\nasync = %s\nreturn_path = %s\n",
+	    yes_no(c->disable), yes_no(c->async),
+	    conf_return_path_name(c->return_path));
+	(void)printf("return_path_email = %s\ndefault_sender = %s\n",
+	    or_unset(c->return_path_email), or_unset(c->default_sender));
+	(void)printf("allowed_senders =");
+	for (size_t i = 0; i < c->nallowed; i++)
+		(void)printf(" %s", c->allowed_senders[i]);
+	(void)printf("%s\n", c->nallowed == 0 ? " (any)" : "");
+	(void)printf("domain = %s\nallow_null_sender = %s\n",
+	    or_unset(c->domain), yes_no(c->allow_null_sender));
+	(void)printf("max_recipients = %u\nmax_message_size = %lu%s\n",
+	    c->max_recipients, c->max_message_size,
+	    c->max_message_size == 0 ? " (no limit)" : "");
+	(void)printf("long_lines = %s\n",
+	    c->long_lines_refuse ? "refuse" : "split");
+	print_smtp(c);
+	for (size_t i = 0; i < c->nroutes; i++)
+		print_smtp(c->routes[i]);
+	if (c->nsender_routes > 0)
+		(void)printf("\n[relay_by_sender]\n");
+	for (size_t i = 0; i < c->nsender_routes; i++)
+		(void)printf("%s = %s\n", c->sender_routes[i].pattern,
+		    c->sender_routes[i].route == c
+			? "smtp"
+			: c->sender_routes[i].route->route_name);
 	(void)printf("\n[queue]\nmax_queued_messages = %lu%s\n"
 		     "max_queued_size = %llu%s\nmin_free_space = %llu%s\n",
 	    c->quota.max_messages, c->quota.max_messages == 0 ? " (no limit)" : "",
@@ -168,8 +188,10 @@ say_failover(void *ctx, const struct relay_status *st)
 	    st->relay, st->detail);
 }
 
-int
-check_run(const struct conf *c, const char *path, struct failure *f)
+/* Connect to one relay section's relays as a delivery would, AUTH
+ * included, and quit without sending. */
+static int
+check_relay(const struct conf *c, struct failure *f)
 {
 	struct relay_options ro;
 	struct relay_status st;
@@ -177,12 +199,12 @@ check_run(const struct conf *c, const char *path, struct failure *f)
 	char helo[ADDR_BUFSZ], relay[ADDR_BUFSZ + 8];
 	char subject[256], issuer[256], b1[300], b2[300];
 
-	print_config(c, path);
-	print_policy(c);
 	local_host_name(c->helo_name, helo, sizeof(helo));
 	(void)snprintf(relay, sizeof(relay), "%s:%u", c->host,
 	    conf_relay_port(c, 0));
-	(void)printf("\nconnecting to %s as %s (%s)...\n", relay, helo,
+	(void)printf("\n%s%s%sconnecting to %s as %s (%s)...\n",
+	    c->route_name[0] != '\0' ? "[smtp." : "", c->route_name,
+	    c->route_name[0] != '\0' ? "]: " : "", relay, helo,
 	    c->ssl == SSL_IMPLICIT   ? "implicit TLS"
 	    : c->ssl == SSL_STARTTLS ? "STARTTLS required"
 				     : "no TLS");
@@ -226,6 +248,30 @@ check_run(const struct conf *c, const char *path, struct failure *f)
 	    : c->auth == AUTH_XOAUTH2 ? "AUTH XOAUTH2 accepted (235)"
 				      : "AUTH OAUTHBEARER accepted (235)");
 	relay_close(r, true);
-	(void)printf("OK: the relay is ready; nothing was sent.\n");
+	return 0;
+}
+
+int
+check_run(const struct conf *c, const char *path, struct failure *f)
+{
+	struct failure first = {FAIL_NONE, ""};
+	int rc = 0;
+
+	print_config(c, path);
+	print_policy(c);
+	/* every relay section, each tried even when one before failed */
+	for (size_t i = 0; i <= c->nroutes; i++) {
+		if (check_relay(i == 0 ? c : c->routes[i - 1], f) != 0) {
+			if (rc == 0)
+				first = *f;
+			rc = -1;
+		}
+	}
+	if (rc != 0) {
+		*f = first;
+		return -1;
+	}
+	(void)printf("OK: the relay%s ready; nothing was sent.\n",
+	    c->nroutes > 0 ? "s are" : " is");
 	return fflush(stdout) == 0 ? 0 : -1;
 }

@@ -19,9 +19,19 @@
 
 #include "conf.h"
 #include "limits.h"
+#include "sender.h"
 #include "text.h"
 
-enum section { SEC_NONE, SEC_MAIL, SEC_SMTP, SEC_QUEUE, SEC_ALIASES };
+enum section {
+	SEC_NONE,
+	SEC_MAIL,
+	SEC_SMTP,
+	SEC_QUEUE,
+	SEC_ALIASES,
+	SEC_BY_SENDER, /* [relay_by_sender] */
+	SEC_ROUTE,     /* [smtp.NAME]: the [smtp] keys, for a relay of its own */
+	SEC_COUNT
+};
 
 enum key_id {
 	K_DISABLE,
@@ -129,7 +139,8 @@ static const struct keyspec {
 
 static const char *const section_names[] = {
 	[SEC_NONE] = "", [SEC_MAIL] = "mail", [SEC_SMTP] = "smtp",
-	[SEC_QUEUE] = "queue", [SEC_ALIASES] = "aliases"};
+	[SEC_QUEUE] = "queue", [SEC_ALIASES] = "aliases",
+	[SEC_BY_SENDER] = "relay_by_sender", [SEC_ROUTE] = "smtp.NAME"};
 
 struct reader {
 	const char *buf;
@@ -141,8 +152,18 @@ struct reader {
 	struct failure *f;
 	struct conf *c;
 	enum section sec;
-	unsigned sec_line[SEC_ALIASES + 1];
-	unsigned key_line[K_COUNT];
+	unsigned sec_line[SEC_COUNT];
+	/* where each key was set: main_key_line for the file's sections,
+	 * route_key_line[i] in [smtp.NAME] number i (then c is that route's
+	 * conf); key_line points at the one in use */
+	unsigned *key_line;
+	unsigned main_key_line[K_COUNT];
+	unsigned route_key_line[CONF_ROUTES_MAX][K_COUNT];
+	unsigned route_line[CONF_ROUTES_MAX];
+	struct conf *main;
+	/* [relay_by_sender] lines: the route names, resolved at the end */
+	char (*by_sender_name)[CONF_ROUTE_NAME_MAX + 1];
+	unsigned *by_sender_line;
 };
 
 static void conf_error(struct reader *r, unsigned line, const char *key,
@@ -203,12 +224,60 @@ is_blank_or_comment(const char *p, size_t n)
 	return i == n || p[i] == '\n' || p[i] == ';' || p[i] == '#';
 }
 
+/* "[smtp.NAME]": a relay of its own, its keys those of [smtp] and its
+ * values from the defaults, not from [smtp] (a route inherits no
+ * credentials by accident). */
+static bool
+open_route(struct reader *r, const char *name)
+{
+	struct conf *m = r->main, *rc;
+	size_t n = strlen(name);
+
+	for (size_t i = 0; i < n; i++)
+		if (!((name[i] >= 'a' && name[i] <= 'z') ||
+			(name[i] >= '0' && name[i] <= '9') || name[i] == '-' ||
+			name[i] == '_'))
+			n = 0;
+	if (n == 0 || n > CONF_ROUTE_NAME_MAX) {
+		conf_error(r, r->line, NULL, "[smtp.%.40s]: a relay name is 1 to "
+					     "32 of a-z, 0-9, '-' and '_'",
+		    name);
+		return false;
+	}
+	for (size_t i = 0; i < m->nroutes; i++)
+		if (strcmp(m->routes[i]->route_name, name) == 0) {
+			conf_error(r, r->line, NULL, "[smtp.%s]: section "
+						     "repeated",
+			    name);
+			return false;
+		}
+	if (m->nroutes == CONF_ROUTES_MAX) {
+		conf_error(r, r->line, NULL, "[smtp.%s]: at most %d relay "
+					     "sections",
+		    name, CONF_ROUTES_MAX);
+		return false;
+	}
+	rc = malloc(sizeof(*rc));
+	if (rc == NULL) {
+		conf_error(r, r->line, NULL, "%s", "out of memory");
+		return false;
+	}
+	conf_defaults(rc);
+	memcpy(rc->route_name, name, n + 1);
+	r->route_line[m->nroutes] = r->line;
+	m->routes[m->nroutes++] = rc;
+	r->c = rc;
+	r->key_line = r->route_key_line[m->nroutes - 1];
+	r->sec = SEC_ROUTE;
+	return true;
+}
+
 /* A "[name]" line, optionally followed by a comment. */
 static bool
 read_section(struct reader *r, const char *p, size_t n)
 {
 	const char *close = memchr(p, ']', n);
-	char name[32];
+	char name[48];
 
 	if (close == NULL) {
 		conf_error(r, r->line, NULL, "%s", "section line without ']'");
@@ -220,7 +289,11 @@ read_section(struct reader *r, const char *p, size_t n)
 	}
 	if (!text_copy(name, sizeof(name), p + 1, (size_t)(close - p - 1)))
 		name[0] = '\0';
-	for (enum section s = SEC_MAIL; s <= SEC_ALIASES; s++) {
+	r->c = r->main;
+	r->key_line = r->main_key_line;
+	if (name[0] != '\0' && strncmp(name, "smtp.", 5) == 0)
+		return open_route(r, name + 5);
+	for (enum section s = SEC_MAIL; s <= SEC_BY_SENDER; s++) {
 		if (!text_ieq(name, section_names[s]))
 			continue;
 		if (r->sec_line[s] != 0) {
@@ -240,7 +313,8 @@ read_section(struct reader *r, const char *p, size_t n)
 
 	text_show(shown, sizeof(shown), p, (size_t)(close - p + 1), 40);
 	conf_error(r, r->line, shown, "%s",
-	    "unknown section (expected [mail], [smtp] or [aliases])");
+	    "unknown section (expected [mail], [smtp], [smtp.NAME], [queue], "
+	    "[relay_by_sender] or [aliases])");
 	return false;
 }
 
@@ -396,6 +470,82 @@ parse_sender_key(struct reader *r, const char *key, const char *v,
 }
 
 /* allowed_senders: "*@example.com, bounce@*.example.org" */
+/* A sender pattern: local@domain, '*' wildcards, only characters a
+ * sender can hold; the domain lower-cased in place. */
+static bool
+check_pattern(struct reader *r, const char *key, char *pat)
+{
+	const char *at = strchr(pat, '@');
+
+	if (at == NULL || at == pat || at[1] == '\0' ||
+	    strchr(at + 1, '@') != NULL) {
+		conf_error(r, r->line, key, "%s",
+		    "each pattern must be local@domain ('*' matches "
+		    "any characters)");
+		return false;
+	}
+	for (const char *q = pat; *q; q++) {
+		unsigned char ch = (unsigned char)*q;
+		bool ok = (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
+		    (ch >= '0' && ch <= '9') || strchr("*.-_+=@", ch) != NULL;
+
+		if (!ok) {
+			conf_error(r, r->line, key, "%s",
+			    "pattern holds a character that no valid "
+			    "sender can hold");
+			return false;
+		}
+	}
+	text_lower(pat + (at - pat));
+	return true;
+}
+
+/* [relay_by_sender] "PATTERN = NAME": NAME is resolved at the end, when
+ * every [smtp.NAME] is known. */
+static bool
+set_sender_route(struct reader *r, const char *pattern, const char *name)
+{
+	struct conf *c = r->main;
+	size_t n = c->nsender_routes;
+	struct conf_sender_route *grown;
+	void *names, *lines;
+
+	if (strlen(pattern) > ADDR_MAX) {
+		conf_error(r, r->line, NULL, "%s", "pattern too long");
+		return false;
+	}
+	if (strlen(name) == 0 || strlen(name) > CONF_ROUTE_NAME_MAX) {
+		conf_error(r, r->line, pattern, "%s",
+		    "expects the NAME of a [smtp.NAME] section, or smtp");
+		return false;
+	}
+	if (n == CONF_PATTERNS_MAX) {
+		conf_error(r, r->line, pattern, "%s", "too many patterns");
+		return false;
+	}
+	grown = realloc(c->sender_routes, (n + 1) * sizeof(*grown));
+	if (grown != NULL)
+		c->sender_routes = grown;
+	names = realloc(r->by_sender_name, (n + 1) * sizeof(*r->by_sender_name));
+	if (names != NULL)
+		r->by_sender_name = names;
+	lines = realloc(r->by_sender_line, (n + 1) * sizeof(*r->by_sender_line));
+	if (lines != NULL)
+		r->by_sender_line = lines;
+	if (grown == NULL || names == NULL || lines == NULL) {
+		conf_error(r, r->line, pattern, "%s", "out of memory");
+		return false;
+	}
+	memset(&grown[n], 0, sizeof(grown[n]));
+	memcpy(grown[n].pattern, pattern, strlen(pattern) + 1);
+	if (!check_pattern(r, pattern, grown[n].pattern))
+		return false;
+	memcpy(r->by_sender_name[n], name, strlen(name) + 1);
+	r->by_sender_line[n] = r->line;
+	c->nsender_routes = n + 1;
+	return true;
+}
+
 static bool
 parse_patterns(struct reader *r, const char *key, const char *v)
 {
@@ -404,7 +554,6 @@ parse_patterns(struct reader *r, const char *key, const char *v)
 
 	while (*p) {
 		size_t n;
-		const char *at;
 		char pat[ADDR_BUFSZ];
 
 		p += strspn(p, ", \t");
@@ -417,28 +566,8 @@ parse_patterns(struct reader *r, const char *key, const char *v)
 		}
 		memcpy(pat, p, n);
 		pat[n] = '\0';
-		at = strchr(pat, '@');
-		if (at == NULL || at == pat || at[1] == '\0' ||
-		    strchr(at + 1, '@') != NULL) {
-			conf_error(r, r->line, key, "%s",
-			    "each pattern must be local@domain ('*' matches "
-			    "any characters)");
+		if (!check_pattern(r, key, pat))
 			return false;
-		}
-		for (const char *q = pat; *q; q++) {
-			unsigned char ch = (unsigned char)*q;
-			bool ok = (ch >= 'a' && ch <= 'z') ||
-			    (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
-			    strchr("*.-_+=@", ch) != NULL;
-
-			if (!ok) {
-				conf_error(r, r->line, key, "%s",
-				    "pattern holds a character that no valid "
-				    "sender can hold");
-				return false;
-			}
-		}
-		text_lower(pat + (at - pat));
 		if (c->nallowed >= CONF_PATTERNS_MAX) {
 			conf_error(r, r->line, key, "%s", "too many patterns");
 			return false;
@@ -1123,9 +1252,18 @@ handler(void *user, const char *section, const char *name, const char *value)
 	}
 	if (r->sec == SEC_ALIASES)
 		return set_alias(r, name, value) ? 1 : 0;
+	if (r->sec == SEC_BY_SENDER)
+		return set_sender_route(r, name, value) ? 1 : 0;
 	for (enum key_id id = 0; id < K_COUNT; id++) {
-		if (keys[id].sec != r->sec || !text_ieq(keys[id].name, name))
+		enum section want = r->sec == SEC_ROUTE ? SEC_SMTP : r->sec;
+
+		if (keys[id].sec != want || !text_ieq(keys[id].name, name))
 			continue;
+		if (r->sec == SEC_ROUTE && id == K_LINGER) {
+			conf_error(r, r->line, name, "%s",
+			    "not per relay: set it in [smtp]");
+			return 0;
+		}
 		if (r->key_line[id] != 0) {
 			char why[64];
 
@@ -1141,7 +1279,7 @@ handler(void *user, const char *section, const char *name, const char *value)
 	char why[64];
 
 	(void)snprintf(why, sizeof(why), "unknown key in [%s]",
-	    section_names[r->sec]);
+	    r->sec == SEC_ROUTE ? "smtp.NAME" : section_names[r->sec]);
 	conf_error(r, r->line, name, "%s", why);
 	return 0;
 }
@@ -1272,11 +1410,16 @@ check_no_oauth2(struct reader *r)
 	return true;
 }
 
+static bool check_smtp(struct reader *r);
+static bool resolve_sender_routes(struct reader *r);
+
 static bool
 check_whole(struct reader *r)
 {
-	struct conf *c = r->c;
+	struct conf *c = r->main;
 
+	r->c = c;
+	r->key_line = r->main_key_line;
 	if (!qualify_key(r, K_RETURN_PATH_EMAIL, c->return_path_email,
 		ADDR_PROFILE_SENDER) ||
 	    !qualify_key(r, K_DEFAULT_SENDER, c->default_sender,
@@ -1309,6 +1452,55 @@ check_whole(struct reader *r)
 		    "'specified' needs return_path_email");
 		return false;
 	}
+	if (!check_smtp(r))
+		return false;
+	for (size_t i = 0; i < c->nroutes; i++) {
+		bool ok;
+
+		r->c = c->routes[i];
+		r->key_line = r->route_key_line[i];
+		if (r->key_line[K_HOST] == 0)
+			conf_error(r, r->route_line[i], NULL, "[smtp.%s]: needs "
+							      "host",
+			    r->c->route_name);
+		ok = r->key_line[K_HOST] != 0 && check_smtp(r);
+		r->c = c;
+		r->key_line = r->main_key_line;
+		if (!ok)
+			return false;
+	}
+	return resolve_sender_routes(r);
+}
+
+/* Each [relay_by_sender] line names a [smtp.NAME] (or smtp itself). */
+static bool
+resolve_sender_routes(struct reader *r)
+{
+	struct conf *c = r->main;
+
+	for (size_t i = 0; i < c->nsender_routes; i++) {
+		const char *want = r->by_sender_name[i];
+
+		c->sender_routes[i].route = strcmp(want, "smtp") == 0 ? c : NULL;
+		for (size_t k = 0; k < c->nroutes; k++)
+			if (strcmp(c->routes[k]->route_name, want) == 0)
+				c->sender_routes[i].route = c->routes[k];
+		if (c->sender_routes[i].route == NULL) {
+			conf_error(r, r->by_sender_line[i],
+			    c->sender_routes[i].pattern,
+			    "no [smtp.%.40s] section", want);
+			return false;
+		}
+	}
+	return true;
+}
+
+/* The [smtp] keys of one relay section taken together. */
+static bool
+check_smtp(struct reader *r)
+{
+	struct conf *c = r->c;
+
 	if (c->password != NULL && c->password_file != NULL) {
 		conf_error(r, r->key_line[K_PASSWORD_FILE], "password_file",
 		    "%s", "password is set too: give one of them");
@@ -1444,6 +1636,8 @@ conf_parse(const char *buf, size_t len, const char *name, struct conf *c,
 	r.name = name;
 	r.f = f;
 	r.c = c;
+	r.main = c;
+	r.key_line = r.main_key_line;
 	f->kind = FAIL_NONE;
 	if (len >= 3 && memcmp(buf, "\xef\xbb\xbf", 3) == 0)
 		r.pos = 3; /* one leading byte-order mark is harmless */
@@ -1456,6 +1650,8 @@ conf_parse(const char *buf, size_t len, const char *name, struct conf *c,
 		conf_error(&r, r.line, NULL, "%s", "cannot be parsed");
 	if (!r.failed)
 		(void)check_whole(&r);
+	free(r.by_sender_name);
+	free(r.by_sender_line);
 	if (r.failed) {
 		conf_free(c);
 		return -1;
@@ -1479,6 +1675,19 @@ conf_forget_secrets(struct conf *c)
 	wipe(&c->password);
 	wipe(&c->oauth2.client_secret);
 	wipe(&c->oauth2.refresh_token);
+	for (size_t i = 0; i < c->nroutes; i++)
+		conf_forget_secrets(c->routes[i]);
+}
+
+const struct conf *
+conf_route_for(const struct conf *c, const char *sender)
+{
+	if (sender == NULL || sender[0] == '\0')
+		return c;
+	for (size_t i = 0; i < c->nsender_routes; i++)
+		if (sender_pattern_match(c->sender_routes[i].pattern, sender))
+			return c->sender_routes[i].route;
+	return c;
 }
 
 /* conf_free - release everything and wipe the secrets */
@@ -1496,6 +1705,11 @@ conf_free(struct conf *c)
 	wipe(&c->oauth2.scope);
 	wipe(&c->oauth2.client_secret_file);
 	wipe(&c->oauth2.refresh_token_file);
+	for (size_t i = 0; i < c->nroutes; i++) {
+		conf_free(c->routes[i]);
+		free(c->routes[i]);
+	}
+	free(c->sender_routes);
 	free(c->allowed_senders);
 	for (size_t i = 0; i < c->naliases; i++)
 		free(c->aliases[i].addrs);

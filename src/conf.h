@@ -8,6 +8,7 @@
 
 #include "addr.h"
 #include "fail.h"
+#include "limits.h"
 #include "quota.h"
 
 enum return_path { RETURN_PATH_NO, RETURN_PATH_YES, RETURN_PATH_SPECIFIED };
@@ -103,12 +104,29 @@ struct conf {
 	unsigned password_line;
 	unsigned client_secret_line;
 	unsigned refresh_token_line;
+	/* [smtp.NAME]: relays of their own, each a whole [smtp] (its conf
+	 * holds only [smtp] keys, the rest defaults); [relay_by_sender]:
+	 * which one a sender's mail takes, first match in file order, else
+	 * this [smtp]. route_name: "" here, NAME in a route's conf. */
+	char route_name[CONF_ROUTE_NAME_MAX + 1];
+	size_t nroutes;
+	struct conf *routes[CONF_ROUTES_MAX];
+	size_t nsender_routes;
+	struct conf_sender_route {
+		char pattern[ADDR_BUFSZ];
+		const struct conf *route; /* one of routes[], or this conf */
+	} *sender_routes;
 	/* This machine's own names (host name, its FQDN, /etc/mailname): not
 	 * from the file, learnt by the front end (localhost.h). An address at
 	 * one of them is a local name, as a bare one. */
 	size_t nlocal_names;
 	char local_names[3][ADDR_BUFSZ];
 };
+
+/* conf_route_for - the relay configuration the envelope sender's mail
+ * takes: a [smtp.NAME] chosen by [relay_by_sender], else c itself (the
+ * null sender, a bounce, always takes c) */
+const struct conf *conf_route_for(const struct conf *c, const char *sender);
 
 /* conf_is_oauth2 - auth is xoauth2 or oauthbearer */
 bool conf_is_oauth2(const struct conf *c);

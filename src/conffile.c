@@ -182,13 +182,17 @@ fail:
 	return -1;
 }
 
-/* The secrets the *_file keys name, for the relay client. */
+/* The secrets the *_file keys name, for the relay client, in [smtp]
+ * and in each [smtp.NAME]. */
 static int
 read_secret_files(struct conf *c, const struct conf_trust *trust,
     struct failure *f)
 {
 	struct conf_oauth2 *o = &c->oauth2;
 
+	for (size_t i = 0; i < c->nroutes; i++)
+		if (read_secret_files(c->routes[i], trust, f) != 0)
+			return -1;
 	if (c->password_file != NULL &&
 	    read_secret("password_file", c->password_file, trust, &c->password,
 		f) != 0)
@@ -213,7 +217,9 @@ load(const char *path, const struct conf_trust *trust, struct conf *c,
 	size_t got = 0;
 	int fd;
 	int rc = -1;
-	unsigned lines[3], secret_line = 0;
+	/* the secrets' lines: [smtp] and each [smtp.NAME] */
+	unsigned lines[3 * (CONF_ROUTES_MAX + 1)], secret_line = 0;
+	size_t nlines = 0;
 	const char *secret_key = "";
 
 	conf_defaults(c);
@@ -267,16 +273,25 @@ load(const char *path, const struct conf_trust *trust, struct conf *c,
 	got = (size_t)st.st_size;
 	if (conf_parse(buf, got, path, c, f) != 0)
 		goto out;
-	lines[0] = c->password != NULL ? c->password_line : 0;
-	lines[1] = c->oauth2.client_secret != NULL ? c->client_secret_line : 0;
-	lines[2] = c->oauth2.refresh_token != NULL ? c->refresh_token_line : 0;
-	for (size_t i = 3; i-- > 0;)
-		if (lines[i] != 0) {
+	for (size_t k = 0; k <= c->nroutes; k++) {
+		const struct conf *one = k == 0 ? c : c->routes[k - 1];
+
+		lines[3 * k] = one->password != NULL ? one->password_line : 0;
+		lines[3 * k + 1] = one->oauth2.client_secret != NULL
+		    ? one->client_secret_line
+		    : 0;
+		lines[3 * k + 2] = one->oauth2.refresh_token != NULL
+		    ? one->refresh_token_line
+		    : 0;
+	}
+	nlines = 3 * (c->nroutes + 1);
+	for (size_t i = nlines; i-- > 0;)
+		if (lines[i] != 0 && (secret_line == 0 || lines[i] < secret_line)) {
 			static const char *const names[] = {"password",
 			    "oauth2_client_secret", "oauth2_refresh_token"};
 
 			secret_line = lines[i];
-			secret_key = names[i];
+			secret_key = names[i % 3];
 		}
 	if (secret_line != 0 && (st.st_mode & S_IROTH)) {
 		fail_set(f, FAIL_CONFIG,
@@ -294,8 +309,7 @@ load(const char *path, const struct conf_trust *trust, struct conf *c,
 		goto out;
 	}
 	if (policy != NULL) {
-		*policy = redact(buf, got, lines, sizeof(lines) / sizeof(*lines),
-		    plen);
+		*policy = redact(buf, got, lines, nlines, plen);
 		if (*policy == NULL) {
 			fail_set(f, FAIL_OSERR, "%s: out of memory", path);
 			conf_free(c);

@@ -19,6 +19,7 @@ struct outbound {
 	const struct conf *c;
 	bool verbose;
 	struct relay *r; /* NULL until the first message, or after a failure */
+	const struct conf *route; /* the relay section r was opened for */
 	char relay[ADDR_BUFSZ + 8];
 	char helo[ADDR_BUFSZ];
 	enum relay_error session_error; /* of the last session not opened */
@@ -54,7 +55,6 @@ outbound_new(const struct conf *c, bool verbose)
 	ob->verbose = verbose;
 	(void)snprintf(ob->relay, sizeof(ob->relay), "%s:%u", c->host,
 	    conf_relay_port(c, 0));
-	local_host_name(c->helo_name, ob->helo, sizeof(ob->helo));
 	return ob;
 }
 
@@ -91,11 +91,14 @@ log_outcome(const struct outbound *ob, const struct outgoing *m,
 	    : f->kind == FAIL_TEMP		      ? "deferred"
 						      : "failed";
 
+	const char *route = ob->route != NULL ? ob->route->route_name : "";
+
 	log_emit(f->kind == FAIL_NONE ? LOG_INFO : LOG_ERR,
-	    "%s: uid=%u from=<%s> nrcpt=%zu size=%llu relay=%s tls=%s "
+	    "%s: uid=%u from=<%s> nrcpt=%zu size=%llu relay=%s%s%s tls=%s "
 	    "status=%s (%s) delay=%.2f",
 	    m->qid, m->uid, m->null_sender ? "" : m->sender, m->nrcpt, m->size,
-	    ob->relay, tls, status, f->kind == FAIL_NONE ? reply : f->msg,
+	    ob->relay, route[0] != '\0' ? " route=" : "", route, tls, status,
+	    f->kind == FAIL_NONE ? reply : f->msg,
 	    clock_seconds() - m->started);
 }
 
@@ -129,6 +132,16 @@ outbound_send(struct outbound *ob, const struct outgoing *m,
 		res->rcpt[i].code = 0;
 		res->rcpt[i].text[0] = '\0';
 	}
+	/* the relay section the sender's mail takes ([relay_by_sender]):
+	 * the envelope sender is the one the policy chose, so the caller
+	 * cannot pick another relay or its credentials */
+	const struct conf *route =
+	    conf_route_for(ob->c, m->null_sender ? "" : m->sender);
+
+	if (ob->r != NULL && ob->route != route) {
+		relay_close(ob->r, true);
+		ob->r = NULL;
+	}
 	/* a session kept from the last message: only while the relay is
 	 * still there (it may close an idle one at any time) */
 	if (ob->r != NULL && !relay_next_message(ob->r)) {
@@ -140,10 +153,12 @@ outbound_send(struct outbound *ob, const struct outgoing *m,
 		struct relay_status st;
 
 		memset(&ro, 0, sizeof(ro));
+		ob->route = route;
+		local_host_name(route->helo_name, ob->helo, sizeof(ob->helo));
 		ro.verbose = ob->verbose;
 		ro.helo = ob->helo;
 		ro.on_failover = note_failover;
-		ob->r = relay_open(ob->c, &ro, &st);
+		ob->r = relay_open(route, &ro, &st);
 		ob->session_error = st.error;
 		if (ob->r == NULL) {
 			*session_failed = true;

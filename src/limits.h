@@ -23,6 +23,9 @@
 #define CONF_LINE_MAX 1024
 #define CONF_ALIASES_MAX 1000
 #define CONF_PATTERNS_MAX 100
+/* [smtp.NAME] sections, and [relay_by_sender] lines */
+#define CONF_ROUTES_MAX 8
+#define CONF_ROUTE_NAME_MAX 32
 #define CONF_VALUE_MAX 1000
 /* Ceilings of max_message_size (bytes) and of every timeout (seconds). */
 #define CONF_MESSAGE_SIZE_CEILING 2147483647UL

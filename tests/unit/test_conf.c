@@ -21,8 +21,8 @@ static const struct {
 	{"[smtp]\nreturn_path = yes\n",
 	    "t.ini:2: return_path: unknown key in [smtp]"},
 	{"[mial]\n",
-	    "t.ini:1: [mial]: unknown section (expected [mail], [smtp] or "
-	    "[aliases])"},
+	    "t.ini:1: [mial]: unknown section (expected [mail], [smtp], "
+	    "[smtp.NAME], [queue], [relay_by_sender] or [aliases])"},
 	{"host = x\n",
 	    "t.ini:1: host: key outside a section ([mail], [smtp] or "
 	    "[aliases])"},
@@ -123,6 +123,36 @@ static const struct {
 	    "= tls or ssl (or allow_plaintext_auth = yes; loopback counts only "
 	    "on a port below 1024)"},
 #undef OA
+	/* [smtp.NAME] and [relay_by_sender] (issue 16, relay by sender) */
+	{"[smtp.brand-b]\nhost = b.example\nauth = plain\nusername = u\n"
+	    "password = p\nssl = tls\n[relay_by_sender]\n*@brand-b.example = "
+	    "brand-b\nnews@*.example.org = smtp\n", NULL},
+	{"[smtp.Brand]\nhost = b.example\n",
+	    "t.ini:1: [smtp.Brand]: a relay name is 1 to 32 of a-z, 0-9, '-' "
+	    "and '_'"},
+	{"[smtp.]\nhost = b.example\n",
+	    "t.ini:1: [smtp.]: a relay name is 1 to 32 of a-z, 0-9, '-' and "
+	    "'_'"},
+	{"[smtp.b]\nhost = b.example\n[smtp.b]\n",
+	    "t.ini:3: [smtp.b]: section repeated"},
+	{"[smtp.b]\nport = 587\n", "t.ini:1: [smtp.b]: needs host"},
+	{"[smtp.b]\nhost = b.example\nlinger = 5\n",
+	    "t.ini:3: linger: not per relay: set it in [smtp]"},
+	{"[smtp.b]\nhost = b.example\nreturn_path = yes\n",
+	    "t.ini:3: return_path: unknown key in [smtp.NAME]"},
+	{"[smtp.b]\nhost = b.example\nauth = plain\nusername = u\n",
+	    "t.ini:3: auth: needs username and password (or password_file)"},
+	{"[smtp.b]\nhost = b.example\nhost = c.example\n",
+	    "t.ini:3: host: duplicate key (first set on line 2)"},
+	{"[smtp]\nhost = a.example\n[smtp.b]\nhost = b.example\n", NULL},
+	{"[relay_by_sender]\n*@b.example = nosuch\n",
+	    "t.ini:2: *@b.example: no [smtp.nosuch] section"},
+	{"[relay_by_sender]\nb.example = smtp\n",
+	    "t.ini:2: b.example: each pattern must be local@domain ('*' "
+	    "matches any characters)"},
+	{"[relay_by_sender]\n*@b.example;x = smtp\n",
+	    "t.ini:2: *@b.example;x: pattern holds a character that no valid "
+	    "sender can hold"},
 	{"[smtp]\ntls_min_version = 1.0\n",
 	    "t.ini:2: tls_min_version: expects 1.2 or 1.3"},
 	{"[smtp]\ntls_ca_file = certs/ca.pem\n",
@@ -346,6 +376,36 @@ main(void)
 		       "t.ini", &c, &f) == 0 &&
 			c.auth == AUTH_OAUTHBEARER && c.oauth2.scope == NULL,
 		    "refresh grant: no scope made up (%s)", f.msg);
+		conf_free(&c);
+	}
+
+	/* The route a sender's mail takes: first match in file order, the
+	 * null sender always the default. */
+	{
+		static const char routed[] =
+		    "[smtp]\nhost = a.example\n"
+		    "[smtp.b]\nhost = b.example\nport = 2525\n"
+		    "[smtp.c]\nhost = c.example\n"
+		    "[relay_by_sender]\nvip@brand-b.example = c\n"
+		    "*@Brand-B.example = b\n*@*.brand-b.example = smtp\n";
+		const struct conf *rt;
+
+		ok(conf_parse(routed, sizeof(routed) - 1, "t.ini", &c, &f) == 0 &&
+			c.nroutes == 2 && c.nsender_routes == 3,
+		    "two relay sections, three sender lines (%s)", f.msg);
+		rt = conf_route_for(&c, "shop@brand-b.example");
+		ok(rt == c.routes[0] && strcmp(rt->host, "b.example") == 0 &&
+			rt->port == 2525 && strcmp(rt->route_name, "b") == 0,
+		    "  *@brand-b.example takes [smtp.b], its own host and port");
+		ok(conf_route_for(&c, "vip@brand-b.example") == c.routes[1],
+		    "  the first line that matches wins");
+		ok(conf_route_for(&c, "x@eu.brand-b.example") == &c,
+		    "  = smtp names the default section");
+		ok(conf_route_for(&c, "shop@store.example") == &c &&
+			conf_route_for(&c, "") == &c,
+		    "  no match, and the null sender: the default");
+		ok(c.routes[0]->linger == c.linger && c.routes[0]->ssl == SSL_NONE,
+		    "  a relay section starts from the defaults");
 		conf_free(&c);
 	}
 
