@@ -81,6 +81,7 @@ enum key_id {
 	K_OAUTH2_SCOPE,
 	K_OAUTH2_REFRESH_TOKEN,
 	K_OAUTH2_REFRESH_TOKEN_FILE,
+	K_RATE,
 	K_COUNT
 };
 
@@ -135,6 +136,7 @@ static const struct keyspec {
 	[K_OAUTH2_SCOPE] = {SEC_SMTP, "oauth2_scope"},
 	[K_OAUTH2_REFRESH_TOKEN] = {SEC_SMTP, "oauth2_refresh_token"},
 	[K_OAUTH2_REFRESH_TOKEN_FILE] = {SEC_SMTP, "oauth2_refresh_token_file"},
+	[K_RATE] = {SEC_SMTP, "rate"},
 };
 
 static const char *const section_names[] = {
@@ -995,6 +997,18 @@ set_key(struct reader *r, enum key_id id, const char *key, const char *v)
 		return set_path(r, key, v, &c->tls_client_key);
 	case K_PASSWORD_FILE:
 		return set_path(r, key, v, &c->password_file);
+	case K_RATE: {
+		unsigned long n;
+
+		if (!text_parse_uint(v, CONF_RATE_CEILING, &n)) {
+			conf_error(r, r->line, key,
+			    "expects messages a minute from 0 (no limit) to %u",
+			    CONF_RATE_CEILING);
+			return false;
+		}
+		c->rate = (unsigned)n;
+		return true;
+	}
 	case K_OAUTH2_TOKEN_URL:
 		return set_token_url(r, key, v);
 	case K_OAUTH2_TENANT:

@@ -88,6 +88,8 @@ struct conf {
 	/* seconds the relay client stays loaded after sending, ready for
 	 * the next message of the same user (0: it ends at once) */
 	unsigned linger;
+	/* messages a minute through this relay section, 0: no limit (pace.h) */
+	unsigned rate;
 	/* [queue] */
 	unsigned long retry[16]; /* seconds between attempts; last repeats */
 	size_t nretry;

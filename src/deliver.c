@@ -11,6 +11,7 @@
 #include "deliver.h"
 #include "log.h"
 #include "msgfile.h"
+#include "pace.h"
 #include "relay.h"
 #include "spoolfmt.h"
 #include "verdict.h"
@@ -20,6 +21,7 @@ struct outbound {
 	bool verbose;
 	struct relay *r; /* NULL until the first message, or after a failure */
 	const struct conf *route; /* the relay section r was opened for */
+	long long pace_wait;      /* the most a message waits for its turn */
 	char relay[ADDR_BUFSZ + 8];
 	char helo[ADDR_BUFSZ];
 	enum relay_error session_error; /* of the last session not opened */
@@ -53,9 +55,16 @@ outbound_new(const struct conf *c, bool verbose)
 		return NULL;
 	ob->c = c;
 	ob->verbose = verbose;
+	ob->pace_wait = PACE_WAIT_SYNC_MS;
 	(void)snprintf(ob->relay, sizeof(ob->relay), "%s:%u", c->host,
 	    conf_relay_port(c, 0));
 	return ob;
+}
+
+void
+outbound_set_pace_wait(struct outbound *ob, long long ms)
+{
+	ob->pace_wait = ms;
 }
 
 bool
@@ -137,6 +146,24 @@ outbound_send(struct outbound *ob, const struct outgoing *m,
 	 * cannot pick another relay or its credentials */
 	const struct conf *route =
 	    conf_route_for(ob->c, m->null_sender ? "" : m->sender);
+	long long waited;
+
+	/* the section's rate: this message's turn, or the queue's */
+	if (!pace_turn(route, ob->pace_wait, &waited)) {
+		const char *name = route->route_name;
+
+		ob->route = route;
+		fail_set(f, FAIL_TEMP, "over the rate of [smtp%s%s] (%u a "
+				       "minute): kept for the queue, which "
+				       "spreads the burst",
+		    name[0] != '\0' ? "." : "", name, route->rate);
+		log_outcome(ob, m, "-", f, "");
+		return -1;
+	}
+	if (waited > 0 && ob->verbose)
+		(void)fprintf(stderr, "* rate %u a minute: waited %lld ms for "
+				      "this message's turn\n",
+		    route->rate, waited);
 
 	if (ob->r != NULL && ob->route != route) {
 		relay_close(ob->r, true);

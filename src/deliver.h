@@ -48,6 +48,10 @@ struct outbound *outbound_new(const struct conf *c, bool verbose);
 int outbound_send(struct outbound *ob, const struct outgoing *m,
     struct smtp_result *res, bool *session_failed, struct failure *f);
 
+/* outbound_set_pace_wait - the most a message waits for its turn under
+ * a relay section's rate (pace.h; PACE_WAIT_SYNC_MS unless set) */
+void outbound_set_pace_wait(struct outbound *ob, long long ms);
+
 /* outbound_token_refused - the last session could not be opened because
  * the OAuth2 token endpoint refused the request (the admin must act) */
 bool outbound_token_refused(const struct outbound *ob);

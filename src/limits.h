@@ -26,6 +26,8 @@
 /* [smtp.NAME] sections, and [relay_by_sender] lines */
 #define CONF_ROUTES_MAX 8
 #define CONF_ROUTE_NAME_MAX 32
+/* [smtp] rate: messages a minute (one every 10 ms at most) */
+#define CONF_RATE_CEILING 6000
 #define CONF_VALUE_MAX 1000
 /* Ceilings of max_message_size (bytes) and of every timeout (seconds). */
 #define CONF_MESSAGE_SIZE_CEILING 2147483647UL

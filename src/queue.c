@@ -14,6 +14,7 @@
 #include "deliver.h"
 #include "dsn.h"
 #include "log.h"
+#include "pace.h"
 #include "queue.h"
 #include "text.h"
 
@@ -25,7 +26,10 @@ struct run {
 	const struct conf *c;
 	struct spool *sp;
 	struct outbound *ob;
-	bool relay_down; /* the session failed: leave the rest for later */
+	/* relay sections whose session failed: the rest of their mail is
+	 * left for later, other sections' goes on */
+	const struct conf *down[CONF_ROUTES_MAX + 1];
+	size_t ndown;
 	char host[ADDR_BUFSZ];
 	/* bounces made in this run, delivered before it ends */
 	char (*todo)[SPOOL_QID_LEN + 1];
@@ -238,8 +242,10 @@ try_message(struct run *run, struct spool_item *it)
 		m.rcpt = pending_at;
 		m.rcpt_ctx = &p;
 		(void)outbound_send(run->ob, &m, &res, &session_failed, &f);
-		if (session_failed)
-			run->relay_down = true;
+		if (session_failed && run->ndown < sizeof(run->down) /
+			sizeof(run->down[0]))
+			run->down[run->ndown++] =
+			    conf_route_for(run->c, e->null_sender ? "" : e->sender);
 		/* Each recipient's reply decides its state. A failure of the
 		 * whole transaction applies to every pending recipient. */
 		for (size_t k = 0; k < p.n; k++) {
@@ -314,6 +320,24 @@ selected(const struct spool_env *e, const struct queue_select *sel)
 	}
 }
 
+static bool
+route_down(const struct run *run, const struct spool_env *e)
+{
+	const struct conf *route =
+	    conf_route_for(run->c, e->null_sender ? "" : e->sender);
+
+	for (size_t i = 0; i < run->ndown; i++)
+		if (run->down[i] == route)
+			return true;
+	return false;
+}
+
+static bool
+all_down(const struct run *run)
+{
+	return run->ndown > run->c->nroutes;
+}
+
 static void
 handle(struct run *run, const char *qid, const struct queue_select *sel)
 {
@@ -338,6 +362,7 @@ handle(struct run *run, const char *qid, const struct queue_select *sel)
 		break;
 	}
 	if (selected(&it.env, sel) && !it.env.held &&
+	    !route_down(run, &it.env) &&
 	    (sel->kind != 0 || it.env.next_try <= (long long)time(NULL)))
 		try_message(run, &it);
 	spool_release(&it);
@@ -346,7 +371,7 @@ handle(struct run *run, const char *qid, const struct queue_select *sel)
 static void
 work(const struct conf *c, struct spool *sp,
     char (*ids)[SPOOL_QID_LEN + 1], size_t n, size_t worker, size_t workers,
-    const struct queue_select *sel, bool verbose)
+    const struct queue_select *sel, bool verbose, long long pace_wait)
 {
 	struct run run;
 	struct queue_select all = {0, NULL};
@@ -358,9 +383,10 @@ work(const struct conf *c, struct spool *sp,
 	local_host_name(c->helo_name, run.host, sizeof(run.host));
 	if (run.ob == NULL)
 		return;
-	for (size_t i = worker; i < n && !run.relay_down; i += workers)
+	outbound_set_pace_wait(run.ob, pace_wait);
+	for (size_t i = worker; i < n && !all_down(&run); i += workers)
 		handle(&run, ids[i], sel);
-	for (size_t i = 0; i < run.ntodo && !run.relay_down; i++)
+	for (size_t i = 0; i < run.ntodo && !all_down(&run); i++)
 		handle(&run, run.todo[i], &all);
 	outbound_free(run.ob);
 	free(run.todo);
@@ -381,7 +407,7 @@ queue_run(const struct conf *c, struct spool *sp,
 	log_emit(LOG_INFO, "queue run: %zu messages, %zu connections", n,
 	    workers);
 	if (workers <= 1) {
-		work(c, sp, ids, n, 0, 1, sel, verbose);
+		work(c, sp, ids, n, 0, 1, sel, verbose, PACE_WAIT_FOREVER);
 	} else {
 		/* One process per connection, each with its share. */
 		pid_t *pids = calloc(workers, sizeof(*pids));
@@ -389,7 +415,8 @@ queue_run(const struct conf *c, struct spool *sp,
 		for (size_t w = 0; pids != NULL && w < workers; w++) {
 			pids[w] = fork();
 			if (pids[w] == 0) {
-				work(c, sp, ids, n, w, workers, sel, verbose);
+				work(c, sp, ids, n, w, workers, sel, verbose,
+				    PACE_WAIT_FOREVER);
 				_exit(0);
 			}
 		}
@@ -397,7 +424,8 @@ queue_run(const struct conf *c, struct spool *sp,
 			if (pids[w] > 0)
 				(void)waitpid(pids[w], NULL, 0);
 		if (pids == NULL)
-			work(c, sp, ids, n, 0, 1, sel, verbose);
+			work(c, sp, ids, n, 0, 1, sel, verbose,
+			    PACE_WAIT_FOREVER);
 		free(pids);
 	}
 	free(ids);
@@ -411,5 +439,7 @@ queue_run_one(const struct conf *c, struct spool *sp, const char *qid)
 	char ids[1][SPOOL_QID_LEN + 1];
 
 	(void)snprintf(ids[0], sizeof(ids[0]), "%s", qid);
-	work(c, sp, ids, 1, 0, 1, &sel, false);
+	/* the async path's background attempt: its turn within a minute,
+	 * else the queue run's */
+	work(c, sp, ids, 1, 0, 1, &sel, false, PACE_WAIT_ASYNC_MS);
 }

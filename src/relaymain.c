@@ -46,7 +46,7 @@
 #include "report.h"
 #include "spool.h"
 #include "startup.h"
-#include "token.h"
+#include "rundir.h"
 
 static bool dropped; /* started by root, now the safemail user */
 /* this program's file, for the tag of a client that stays (linger.h) */
@@ -416,7 +416,7 @@ main(int argc, char **argv)
 	log_init(st.log_socket[0] != '\0' ? st.log_socket : NULL);
 	path = startup_config_path(&st);
 	spool_path = startup_spool_path(&st);
-	token_set_spool(spool_path);
+	rundir_set(spool_path);
 	if (argc < 2)
 		return report_by_hand("safemail-relay");
 	if (argc > 2 && strcmp(argv[2], "-v") == 0) {

@@ -14,21 +14,13 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "rundir.h"
 #include "text.h"
 #include "token.h"
 
 #define SYSTEM_CA_DIR "/etc/ssl/certs"
-#define CACHE_DIR_MODE 0770
 #define CACHE_FILE_MODE 0660
 #define CACHE_FILE_MAX (OAUTH2_TOKEN_MAX + 128)
-
-static char spool[4096];
-
-void
-token_set_spool(const char *spool_path)
-{
-	(void)snprintf(spool, sizeof(spool), "%s", spool_path);
-}
 
 static bool
 refresh_grant(const struct conf *c)
@@ -36,34 +28,7 @@ refresh_grant(const struct conf *c)
 	return c->oauth2.refresh_token != NULL;
 }
 
-/* ---- the cache ---- */
-
-/* <spool>/run, made on first use; never open to others */
-static int
-cache_dir(void)
-{
-	char path[sizeof(spool) + 8];
-	struct stat st;
-	int fd;
-
-	if (spool[0] == '\0')
-		return -1;
-	(void)snprintf(path, sizeof(path), "%s/run", spool);
-	fd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	if (fd < 0 && errno == ENOENT && mkdir(path, CACHE_DIR_MODE) == 0) {
-		fd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-		if (fd >= 0)
-			(void)fchmod(fd, CACHE_DIR_MODE); /* the umask is 077 */
-	}
-	if (fd >= 0 && (fstat(fd, &st) != 0 || (st.st_mode & 007) != 0)) {
-		log_emit(LOG_WARNING, "OAuth2 token cache %s: open to others "
-				      "(mode %04o): not used",
-		    path, (unsigned)(st.st_mode & 07777));
-		(void)close(fd);
-		fd = -1;
-	}
-	return fd;
-}
+/* ---- the cache, in <spool>/run (rundir.h) ---- */
 
 /* "oauth2-" and a hash of what the token is for: endpoint, client,
  * scope, mailbox and grant (no secret) */
@@ -155,9 +120,9 @@ cache_write(int dfd, const char *name, const struct oauth2_token *tok)
 	explicit_bzero(buf, sizeof(buf));
 	if (fd < 0 || close(fd) != 0 || off != len ||
 	    renameat(dfd, tmp, dfd, name) != 0) {
-		log_emit(LOG_WARNING, "OAuth2 token cache: cannot write %s/run/"
-				      "%s: %s (the token is used uncached)",
-		    spool, name, strerror(errno));
+		log_emit(LOG_WARNING, "OAuth2 token cache: cannot write %s/%s: "
+				      "%s (the token is used uncached)",
+		    rundir_path(), name, strerror(errno));
 		(void)unlinkat(dfd, tmp, 0);
 	}
 }
@@ -167,7 +132,7 @@ token_forget(const struct conf *c, const struct oauth2_token *tok)
 {
 	struct oauth2_token cached;
 	char name[64];
-	int dfd = cache_dir();
+	int dfd = rundir_open();
 
 	if (dfd < 0)
 		return;
@@ -370,7 +335,7 @@ token_get(const struct conf *c, bool fresh, bool verbose,
 	long long now = (long long)time(NULL);
 	char name[64], detail[400];
 	enum oauth2_outcome out;
-	int dfd = cache_dir();
+	int dfd = rundir_open();
 
 	*fetched = false;
 	why[0] = '\0';

@@ -3,9 +3,9 @@
  * endpoint over HTTPS (libcurl, a handle of its own), with the
  * client-credentials or the refresh-token grant (RFC 6749 4.4, 6).
  *
- * The cache is a file per client and mailbox, mode 0660 in run/ (0770,
- * the group safemail): every relay client and the queue runner share it,
- * no caller can reach it. The client secret, the refresh token and the
+ * The cache is a file per client and mailbox, mode 0660 in <spool>/run
+ * (rundir.h): every relay client and the queue runner share it, no
+ * caller can reach it; without the directory a token serves one session. The client secret, the refresh token and the
  * access token never reach a log line, stderr or an argv. */
 #ifndef SAFEMAIL_TOKEN_H
 #define SAFEMAIL_TOKEN_H
@@ -15,10 +15,6 @@
 
 #include "conf.h"
 #include "oauth2.h"
-
-/* token_set_spool - where the cache lives (<spool>/run); set once by
- * the relay client at start. Unset: no cache, a token per session. */
-void token_set_spool(const char *spool_path);
 
 /* token_get - a token usable now. fresh: skip the cache (--check, or a
  * token the relay has just refused). *fetched: it came from the endpoint.

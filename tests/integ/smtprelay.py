@@ -21,6 +21,7 @@ import ssl
 import subprocess
 import tempfile
 import threading
+import time
 
 from aiosmtpd.smtp import SMTP, AuthResult
 
@@ -101,6 +102,7 @@ class TestCA:
 
 class Transaction:
     def __init__(self, env):
+        self.at = time.monotonic()  # when the message was taken
         self.mail_from = env.mail_from
         self.mail_options = list(env.mail_options)
         self.rcpt_tos = list(env.rcpt_tos)
