@@ -113,6 +113,23 @@ t.ok(r.rc == 0 and len(ts.requests) == 2 and
      relay.oauth_seen[-1][2] == TOK_B and TOK_B in open(cache[0]).read(),
      "the fresh token replaced the refused one in the cache", r)
 
+# 2b. a cached token is used only until a minute before it expires
+import time
+env2, e2, spool2 = case(CC, cid="cid-0004")
+relay.valid_tokens[:] = [TOK_B, TOK_C]
+ts.expires_in = 62
+n = len(ts.requests)
+r = env2.run(["-t", "-i"], stdin=MSG, env=e2)
+r2 = env2.run(["-t", "-i"], stdin=MSG, env=e2)
+t.ok(r.rc == 0 and r2.rc == 0 and len(ts.requests) == n + 1,
+     "expires_in 62: cached, the next message uses it", (r, r2))
+time.sleep(2.2)
+r = env2.run(["-t", "-i"], stdin=MSG, env=e2)
+t.ok(r.rc == 0 and len(ts.requests) == n + 2,
+     "two seconds later it is within a minute of expiring: a new one is "
+     "fetched before any relay refuses it", r)
+ts.expires_in = 3600
+
 # 3. -v: the dialogue with the AUTH line hidden, the OAuth2 steps named
 r = env.run(["-v", "-t", "-i"], stdin=MSG, env=e)
 # (a token this long goes after a 334, not as an initial response:
