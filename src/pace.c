@@ -19,6 +19,9 @@
 #include "text.h"
 
 #define CLOCK_RESET_MS (3600LL * 1000)
+/* the lock is held for microseconds: 100 tries 10 ms apart is a second */
+#define LOCK_TRIES 100
+static const struct timespec lock_pause = {0, 10 * 1000 * 1000};
 
 bool
 pace_slot(long long now, long long next, long long interval,
@@ -48,9 +51,21 @@ open_state(const struct conf *route)
 	if (fd >= 0)
 		(void)fchmod(fd, 0660); /* the umask is 077 */
 	(void)close(dfd);
-	if (fd >= 0 && flock(fd, LOCK_EX) != 0) {
-		(void)close(fd);
-		fd = -1;
+	/* Never wait on the lock for long: its holder may be a relay client
+	 * its own user has stopped (kill -STOP), and no user may hold up
+	 * another's mail. Past the wait, this process paces alone. */
+	for (int i = 0; fd >= 0 && flock(fd, LOCK_EX | LOCK_NB) != 0; i++) {
+		if (errno != EWOULDBLOCK || i == LOCK_TRIES) {
+			log_emit(LOG_WARNING, "%s/%s: %s: pacing this process "
+					      "alone",
+			    rundir_path(), name,
+			    errno == EWOULDBLOCK ? "held by a process that does "
+						   "not let go"
+						 : strerror(errno));
+			(void)close(fd);
+			return -1;
+		}
+		(void)nanosleep(&lock_pause, NULL);
 	}
 	return fd;
 }

@@ -4,7 +4,9 @@
  * background attempt of the async path, and synchronous callers. Each
  * message reserves its start under a lock in <spool>/run/rate-NAME and
  * sleeps until it; one that would wait longer than its path may is left
- * in the queue instead. */
+ * in the queue instead. The lock is never waited on for more than a
+ * second: a holder its user has stopped loosens the pace, it blocks
+ * nobody's mail. */
 #ifndef SAFEMAIL_PACE_H
 #define SAFEMAIL_PACE_H
 

@@ -102,6 +102,26 @@ t.ok(r.rc == 0 and len(times) == 2 and times[1] - times[0] >= 5.5,
      % (times[1] - times[0] if len(times) == 2 else 0), r)
 relay.stop()
 
+# The pace's lock held by a process that does not let go (a relay client
+# its user stopped): the message still goes, paced alone, logged.
+import fcntl
+relay = smtprelay.Relay()
+env, e, spool = case(relay, "rate = 60")
+r = env.run(["-t", "-i"], stdin=MSG, env=e)
+lock = open(os.path.join(spool, "run", "rate-smtp"), "r+")
+fcntl.flock(lock, fcntl.LOCK_EX)
+start = time.monotonic()
+r = env.run(["-t", "-i"], stdin=MSG, env=e)
+took = time.monotonic() - start
+fcntl.flock(lock, fcntl.LOCK_UN)
+lock.close()
+t.ok(r.rc == 0 and len(relay.transactions) == 2 and took < 4.5 and
+     any("rate-smtp: held by a process that does not let go" in l
+         for l in r.logs),
+     "the rate's lock held by a stopped process: the next message is not "
+     "held up (sent in %.1f s, logged)" % took, r)
+relay.stop()
+
 # Configuration
 env = smtest.Env(smtest.relay_config(1, smtp="rate = 6001"))
 r = env.run(["-bv", "a@example.org"])
