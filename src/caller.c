@@ -49,6 +49,77 @@ identify(struct caller *c, pid_t parent)
 		memcpy(c->parent, "?", 2);
 }
 
+static void
+read_link(pid_t pid, const char *what, char *out, size_t outsz)
+{
+	char path[64], target[512];
+	ssize_t n;
+
+	(void)snprintf(path, sizeof(path), "/proc/%ld/%s", (long)pid, what);
+	n = readlink(path, target, sizeof(target));
+	if (n <= 0 || (size_t)n >= sizeof(target))
+		(void)snprintf(out, outsz, "?");
+	else
+		text_show(out, outsz, target, (size_t)n, 200);
+}
+
+void
+caller_origin(pid_t child, char *buf, size_t sz)
+{
+	char path[64], stat[512], exe[256], cwd[256];
+	struct caller parent;
+	const char *close_paren;
+	long ppid = 0;
+	ssize_t n = -1;
+	gid_t egid = getegid();
+	bool swap = egid != getgid();
+	int fd;
+
+	(void)snprintf(path, sizeof(path), "/proc/%ld/stat", (long)child);
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	if (fd >= 0) {
+		n = read(fd, stat, sizeof(stat) - 1);
+		(void)close(fd);
+	}
+	/* "PID (COMM) S PPID ...": after the last ')' the state, the ppid */
+	if (n > 0) {
+		stat[n] = '\0';
+		close_paren = strrchr(stat, ')');
+		if (close_paren != NULL && close_paren[1] == ' ' &&
+		    close_paren[2] != '\0' && close_paren[3] == ' ') {
+			unsigned long v;
+			char digits[16];
+			size_t k = 0;
+
+			for (const char *p = close_paren + 4;
+			     *p >= '0' && *p <= '9' && k < sizeof(digits) - 1; p++)
+				digits[k++] = *p;
+			digits[k] = '\0';
+			if (text_parse_uint(digits, 4194304, &v))
+				ppid = (long)v;
+		}
+	}
+	if (ppid <= 0) {
+		(void)snprintf(buf, sz, "?");
+		return;
+	}
+	identify(&parent, (pid_t)ppid);
+	if (swap && setegid(getgid()) != 0)
+		swap = false, egid = (gid_t)-1;
+	if (egid == (gid_t)-1) {
+		(void)snprintf(exe, sizeof(exe), "?");
+		(void)snprintf(cwd, sizeof(cwd), "?");
+	} else {
+		read_link((pid_t)ppid, "exe", exe, sizeof(exe));
+		read_link((pid_t)ppid, "cwd", cwd, sizeof(cwd));
+	}
+	/* the group back before anything else: the gate's work needs it */
+	if (swap && setegid(egid) != 0)
+		_exit(71);
+	(void)snprintf(buf, sz, "%s (pid %ld, %s, cwd %s)", parent.parent, ppid,
+	    exe, cwd);
+}
+
 void
 caller_identify(struct caller *c)
 {

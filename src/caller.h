@@ -24,6 +24,14 @@ const struct caller *caller_self(void);
  * that called */
 void caller_rebind(pid_t parent);
 
+/* caller_origin - the program that ran the front end (pid child): "NAME
+ * (pid N, EXE, cwd DIR)", for the log lines of [limits] and PHP's
+ * script. A set-ID process reads the exe and cwd links with its own
+ * group set aside for the moment (the kernel allows them only to a
+ * process with the target's credentials); each part is "?" when it
+ * cannot be read. */
+void caller_origin(pid_t child, char *buf, size_t sz);
+
 /* local_host_name - the configured name if any, else this host's name
  * when it is a valid host name, else "localhost": for EHLO, Received:
  * and Message-ID. */

@@ -29,6 +29,7 @@ enum section {
 	SEC_QUEUE,
 	SEC_ALIASES,
 	SEC_BY_SENDER, /* [relay_by_sender] */
+	SEC_LIMITS,
 	SEC_ROUTE,     /* [smtp.NAME]: the [smtp] keys, for a relay of its own */
 	SEC_COUNT
 };
@@ -82,6 +83,8 @@ enum key_id {
 	K_OAUTH2_REFRESH_TOKEN,
 	K_OAUTH2_REFRESH_TOKEN_FILE,
 	K_RATE,
+	K_LIMIT_NOTIFY,
+	K_SCRIPT_UID_MUST_MATCH,
 	K_COUNT
 };
 
@@ -137,12 +140,15 @@ static const struct keyspec {
 	[K_OAUTH2_REFRESH_TOKEN] = {SEC_SMTP, "oauth2_refresh_token"},
 	[K_OAUTH2_REFRESH_TOKEN_FILE] = {SEC_SMTP, "oauth2_refresh_token_file"},
 	[K_RATE] = {SEC_SMTP, "rate"},
+	[K_LIMIT_NOTIFY] = {SEC_LIMITS, "limit_notify"},
+	[K_SCRIPT_UID_MUST_MATCH] = {SEC_LIMITS, "script_uid_must_match"},
 };
 
 static const char *const section_names[] = {
 	[SEC_NONE] = "", [SEC_MAIL] = "mail", [SEC_SMTP] = "smtp",
 	[SEC_QUEUE] = "queue", [SEC_ALIASES] = "aliases",
-	[SEC_BY_SENDER] = "relay_by_sender", [SEC_ROUTE] = "smtp.NAME"};
+	[SEC_BY_SENDER] = "relay_by_sender", [SEC_LIMITS] = "limits",
+	[SEC_ROUTE] = "smtp.NAME"};
 
 struct reader {
 	const char *buf;
@@ -295,7 +301,7 @@ read_section(struct reader *r, const char *p, size_t n)
 	r->key_line = r->main_key_line;
 	if (name[0] != '\0' && strncmp(name, "smtp.", 5) == 0)
 		return open_route(r, name + 5);
-	for (enum section s = SEC_MAIL; s <= SEC_BY_SENDER; s++) {
+	for (enum section s = SEC_MAIL; s <= SEC_LIMITS; s++) {
 		if (!text_ieq(name, section_names[s]))
 			continue;
 		if (r->sec_line[s] != 0) {
@@ -316,7 +322,7 @@ read_section(struct reader *r, const char *p, size_t n)
 	text_show(shown, sizeof(shown), p, (size_t)(close - p + 1), 40);
 	conf_error(r, r->line, shown, "%s",
 	    "unknown section (expected [mail], [smtp], [smtp.NAME], [queue], "
-	    "[relay_by_sender] or [aliases])");
+	    "[relay_by_sender], [limits] or [aliases])");
 	return false;
 }
 
@@ -545,6 +551,40 @@ set_sender_route(struct reader *r, const char *pattern, const char *name)
 	memcpy(r->by_sender_name[n], name, strlen(name) + 1);
 	r->by_sender_line[n] = r->line;
 	c->nsender_routes = n + 1;
+	return true;
+}
+
+/* [limits] "default", "user.NAME", ... = "20/hour, ..., hold" */
+static bool
+set_limit_rule(struct reader *r, const char *key, const char *value)
+{
+	struct conf *c = r->main;
+	struct limit_rule rule, *grown;
+	char why[200];
+
+	if (!sendlimit_parse_rule(key, value, &rule, why, sizeof(why))) {
+		conf_error(r, r->line, key, "%s", why);
+		return false;
+	}
+	for (size_t i = 0; i < c->nlimit_rules; i++)
+		if (strcmp(c->limit_rules[i].label, rule.label) == 0) {
+			conf_error(r, r->line, key,
+			    "duplicate rule (first set on line %u)",
+			    c->limit_rules[i].line);
+			return false;
+		}
+	if (c->nlimit_rules == CONF_PATTERNS_MAX) {
+		conf_error(r, r->line, key, "%s", "too many rules");
+		return false;
+	}
+	grown = realloc(c->limit_rules, (c->nlimit_rules + 1) * sizeof(*grown));
+	if (grown == NULL) {
+		conf_error(r, r->line, key, "%s", "out of memory");
+		return false;
+	}
+	rule.line = r->line;
+	grown[c->nlimit_rules++] = rule;
+	c->limit_rules = grown;
 	return true;
 }
 
@@ -916,6 +956,7 @@ set_key(struct reader *r, enum key_id id, const char *key, const char *v)
 	case K_ASYNC:
 	case K_ALLOW_NULL_SENDER:
 	case K_ALLOW_PLAINTEXT_AUTH:
+	case K_SCRIPT_UID_MUST_MATCH:
 	case K_TLS_VERIFY: {
 		bool b;
 
@@ -931,6 +972,8 @@ set_key(struct reader *r, enum key_id id, const char *key, const char *v)
 			c->allow_null_sender = b;
 		else if (id == K_ALLOW_PLAINTEXT_AUTH)
 			c->allow_plaintext_auth = b;
+		else if (id == K_SCRIPT_UID_MUST_MATCH)
+			c->script_uid_must_match = b;
 		else
 			c->tls_verify = b;
 		return true;
@@ -997,6 +1040,9 @@ set_key(struct reader *r, enum key_id id, const char *key, const char *v)
 		return set_path(r, key, v, &c->tls_client_key);
 	case K_PASSWORD_FILE:
 		return set_path(r, key, v, &c->password_file);
+	case K_LIMIT_NOTIFY:
+		return *v == '\0' ||
+		    parse_sender_key(r, key, v, c->limit_notify);
 	case K_RATE: {
 		unsigned long n;
 
@@ -1268,6 +1314,9 @@ handler(void *user, const char *section, const char *name, const char *value)
 		return set_alias(r, name, value) ? 1 : 0;
 	if (r->sec == SEC_BY_SENDER)
 		return set_sender_route(r, name, value) ? 1 : 0;
+	if (r->sec == SEC_LIMITS && !text_ieq(name, "limit_notify") &&
+	    !text_ieq(name, "script_uid_must_match"))
+		return set_limit_rule(r, name, value) ? 1 : 0;
 	for (enum key_id id = 0; id < K_COUNT; id++) {
 		enum section want = r->sec == SEC_ROUTE ? SEC_SMTP : r->sec;
 
@@ -1439,6 +1488,8 @@ check_whole(struct reader *r)
 	    !qualify_key(r, K_DEFAULT_SENDER, c->default_sender,
 		ADDR_PROFILE_SENDER) ||
 	    !qualify_key(r, K_BOUNCE_ADMIN, c->bounce_admin,
+		ADDR_PROFILE_SENDER) ||
+	    !qualify_key(r, K_LIMIT_NOTIFY, c->limit_notify,
 		ADDR_PROFILE_SENDER))
 		return false;
 	for (size_t i = 0; i < c->naliases; i++) {
@@ -1724,6 +1775,7 @@ conf_free(struct conf *c)
 		free(c->routes[i]);
 	}
 	free(c->sender_routes);
+	free(c->limit_rules);
 	free(c->allowed_senders);
 	for (size_t i = 0; i < c->naliases; i++)
 		free(c->aliases[i].addrs);

@@ -10,6 +10,7 @@
 #include "fail.h"
 #include "limits.h"
 #include "quota.h"
+#include "sendlimit.h"
 
 enum return_path { RETURN_PATH_NO, RETURN_PATH_YES, RETURN_PATH_SPECIFIED };
 enum ssl_mode { SSL_NONE, SSL_STARTTLS, SSL_IMPLICIT };
@@ -98,6 +99,13 @@ struct conf {
 	char bounce_admin[ADDR_BUFSZ]; /* undeliverable bounces; "" none */
 	unsigned connections;    /* relay connections of a queue run */
 	struct quota_limits quota; /* per uid in q/, and the free reserve */
+	/* [limits]: each caller's rule (sendlimit.h), who hears of a caller
+	 * over its limit, and whether X-PHP-Originating-Script must name the
+	 * caller's uid */
+	size_t nlimit_rules;
+	struct limit_rule *limit_rules;
+	char limit_notify[ADDR_BUFSZ];
+	bool script_uid_must_match;
 	/* [aliases] */
 	size_t naliases;
 	struct alias *aliases;

@@ -7,6 +7,7 @@
 #include <strings.h>
 
 #include "gatecheck.h"
+#include "text.h"
 #include "limits.h"
 
 static const char trace_prefix[] = "Received: by ";
@@ -159,8 +160,51 @@ gatecheck_bookkeeping(struct spool_env *e, long long now)
 	e->held = false;
 	e->is_bounce = false;
 	e->error[0] = '\0';
+	e->script[0] = '\0'; /* the gate's to find in the message */
 	for (size_t i = 0; i < e->nrcpt; i++) {
 		e->rcpt[i].state = RCPT_PENDING;
 		e->rcpt[i].reply[0] = '\0';
 	}
+}
+
+bool
+gatecheck_php_script(const char *p, size_t len, unsigned *uid, char *file,
+    size_t filesz)
+{
+	static const char name[] = "x-php-originating-script:";
+	const size_t nl = sizeof(name) - 1;
+	size_t i = 0;
+
+	while (i < len) {
+		const char *eol = memchr(p + i, '\n', len - i);
+		size_t end = eol != NULL ? (size_t)(eol - p) : len;
+		size_t n = end > i && p[end - 1] == '\r' ? end - 1 - i : end - i;
+
+		if (n == 0)
+			return false; /* the end of the header block */
+		if (n > nl && text_ieqn(p + i, nl, name)) {
+			const char *v = p + i + nl;
+			size_t vl = n - nl, k = 0, o = 0;
+			char digits[12];
+			unsigned long u;
+
+			while (k < vl && (v[k] == ' ' || v[k] == '\t'))
+				k++;
+			while (k < vl && v[k] >= '0' && v[k] <= '9' &&
+			    o < sizeof(digits) - 1)
+				digits[o++] = v[k++];
+			digits[o] = '\0';
+			if (k >= vl || v[k] != ':' ||
+			    !text_parse_uint(digits, 4294967295UL, &u))
+				return false;
+			k++;
+			for (o = 0; k < vl && o + 1 < filesz; k++)
+				file[o++] = v[k] >= 0x20 && v[k] < 0x7f ? v[k] : '?';
+			file[o] = '\0';
+			*uid = (unsigned)u;
+			return true;
+		}
+		i = end + 1;
+	}
+	return false;
 }

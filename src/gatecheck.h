@@ -11,6 +11,7 @@
 #ifndef SAFEMAIL_GATECHECK_H
 #define SAFEMAIL_GATECHECK_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "fail.h"
@@ -19,6 +20,13 @@
 /* gatecheck_message - 0, or -1 with FAIL_DATA naming the first fault. */
 int gatecheck_message(const char *p, size_t len, unsigned uid,
     struct failure *f);
+
+/* gatecheck_php_script - PHP's "X-PHP-Originating-Script: UID:FILE"
+ * (mail.add_x_header) in the header block: its uid, and the file name
+ * with anything but printable ASCII shown as '?', cut to filesz - 1.
+ * false when there is none (or it is not UID:FILE). */
+bool gatecheck_php_script(const char *p, size_t len, unsigned *uid,
+    char *file, size_t filesz);
 
 /* gatecheck_bookkeeping - a new submission's state, whatever the caller
  * wrote: created and next try now, no attempts, not held, not a bounce,

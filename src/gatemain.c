@@ -30,6 +30,8 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <syslog.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "caller.h"
@@ -37,13 +39,17 @@
 #include "conf.h"
 #include "gatecheck.h"
 #include "handoff.h"
+#include "limitstate.h"
+#include "limitstats.h"
 #include "linger.h"
 #include "log.h"
 #include "mailq.h"
 #include "report.h"
+#include "rundir.h"
 #include "sender.h"
 #include "spool.h"
 #include "startup.h"
+#include "text.h"
 
 
 static struct startup st;
@@ -179,10 +185,56 @@ detached(const char *qid)
 	}
 }
 
+/* The program that ran this request's front end, read once per request
+ * and only for a log line that names it. */
+static char origin_text[700];
+static bool origin_known;
+
+static const char *
+origin(void)
+{
+	if (!origin_known) {
+		caller_origin(caller_self()->ppid, origin_text,
+		    sizeof(origin_text));
+		origin_known = true;
+	}
+	return origin_text;
+}
+
+/* PHP's X-PHP-Originating-Script (mail.add_x_header), kept with the
+ * message for the log and mailq; with script_uid_must_match its uid must
+ * be the caller's. */
+static int
+note_script(const char *p, size_t len, struct spool_env *e, struct failure *f)
+{
+	char file[200];
+	unsigned uid;
+
+	if (!gatecheck_php_script(p, len, &uid, file, sizeof(file)))
+		return 0;
+	(void)snprintf(e->script, sizeof(e->script), "%u:%s", uid, file);
+	log_emit(LOG_INFO, "%s: uid=%u user=%s script=%s from %s", e->qid,
+	    e->uid, caller_self()->user, e->script, origin());
+	if (uid != e->uid) {
+		report_caller(LOG_WARNING, caller_self(), "script uid",
+		    "X-PHP-Originating-Script names uid %u, the caller is uid "
+		    "%u (%s)",
+		    uid, e->uid, file);
+		if (conf.script_uid_must_match) {
+			fail_set(f, FAIL_NOPERM,
+			    "X-PHP-Originating-Script names uid %u, not the "
+			    "caller's (%u): refused (script_uid_must_match)",
+			    uid, e->uid);
+			return -1;
+		}
+	}
+	return 0;
+}
+
 /* What the front end enforces, enforced again: a caller may have written
  * the request itself (gatecheck.h). */
 static int
-check_message(int msgfd, const struct spool_env *e, struct failure *f)
+check_message(int msgfd, struct spool_env *e, struct failure *f)
 {
 	char *p;
 	int rc;
@@ -208,6 +260,8 @@ check_message(int msgfd, const struct spool_env *e, struct failure *f)
 		return -1;
 	}
 	rc = gatecheck_message(p, (size_t)e->size, e->uid, f);
+	if (rc == 0)
+		rc = note_script(p, (size_t)e->size, e, f);
 	(void)munmap(p, (size_t)e->size);
 	return rc;
 }
@@ -269,6 +323,151 @@ queue_message(const struct handoff_req *r, const int fds[2],
 	if (r->detach)
 		detached(e->qid);
 	return 0;
+}
+
+/* The time [limits] counts at: now, or the test's (not set-ID only) */
+static long long
+limits_now(void)
+{
+	unsigned long v;
+
+	if (st.test_now[0] != '\0' &&
+	    text_parse_uint(st.test_now, 99999999999UL, &v))
+		return (long long)v;
+	return (long long)time(NULL);
+}
+
+/* The one notice of this rule and period to limit_notify, queued for
+ * the next queue run, from the null sender (no bounce of it). */
+static void
+queue_notice(const struct spool_env *e, const struct limit_outcome *lo,
+    long long now)
+{
+	const struct caller *who = caller_self();
+	struct failure f = {FAIL_NONE, ""};
+	struct limit_notice n;
+	struct spool_env b;
+	struct spool_rcpt to;
+	struct spool sp;
+	char host[ADDR_BUFSZ], from[ADDR_BUFSZ + 16], *text;
+	size_t len = 0;
+	int fd = -1, rc = -1;
+
+	local_host_name(conf.helo_name, host, sizeof(host));
+	(void)snprintf(from, sizeof(from), "MAILER-DAEMON@%s",
+	    conf.domain[0] != '\0' ? conf.domain : host);
+	memset(&n, 0, sizeof(n));
+	n.host = host;
+	n.from = from;
+	n.to = conf.limit_notify;
+	n.qid = e->qid;
+	n.sender = e->null_sender ? "" : e->sender;
+	n.nrcpt = e->nrcpt;
+	n.uid = e->uid;
+	n.user = who->user;
+	n.parent = origin();
+	n.script = e->script;
+	n.rule = lo->rule;
+	n.hit = lo->hit;
+	n.counts = &lo->counts;
+	n.now = now;
+	text = sendlimit_notice(&n, &len);
+	memset(&b, 0, sizeof(b));
+	memset(&to, 0, sizeof(to));
+	to.state = RCPT_PENDING;
+	memcpy(to.addr, conf.limit_notify, strlen(conf.limit_notify) + 1);
+	b.created = b.next_try = (long long)time(NULL);
+	b.uid = (unsigned)getuid();
+	b.null_sender = true;
+	b.is_bounce = true; /* never bounced itself */
+	b.size = len;
+	b.rcpt = &to;
+	b.nrcpt = 1;
+	if (text != NULL && spool_new_qid(b.qid) == 0 &&
+	    spool_open(&sp, spool_path, &f) == 0) {
+		fd = spool_tmpfile(&sp, &f);
+		rc = fd >= 0 && spool_write_all(fd, text, len) == 0 &&
+			spool_commit(&sp, fd, &b, &f) == 0
+		    ? 0
+		    : -1;
+		spool_close(&sp);
+	}
+	if (fd >= 0)
+		(void)close(fd);
+	free(text);
+	if (rc == 0)
+		log_emit(LOG_INFO, "%s: limit notice to <%s> queued as %s",
+		    e->qid, conf.limit_notify, b.qid);
+	else
+		log_emit(LOG_ERR, "%s: cannot queue the limit notice to <%s>: "
+				  "%s",
+		    e->qid, conf.limit_notify,
+		    f.msg[0] != '\0' ? f.msg : "out of memory");
+}
+
+/* Over the limit with hold: queued, held for the admin, with the reason
+ * where mailq shows it. */
+static int
+hold_message(const int fds[2], struct spool_env *e, const char *why,
+    struct failure *f)
+{
+	struct spool sp;
+	int rc;
+
+	e->held = true;
+	(void)snprintf(e->error, sizeof(e->error), "held: %s", why);
+	if (spool_open(&sp, spool_path, f) != 0)
+		return -1;
+	rc = spool_quota(&sp, &conf.quota, getuid(), e->size, f);
+	if (rc == 0)
+		rc = spool_commit(&sp, fds[1], e, f);
+	spool_close(&sp);
+	if (rc == 0)
+		log_emit(LOG_INFO, "%s: uid=%u from=<%s> nrcpt=%zu size=%llu "
+				   "status=held (%s)",
+		    e->qid, e->uid, e->null_sender ? "" : e->sender, e->nrcpt,
+		    e->size, why);
+	return rc;
+}
+
+/* [limits]: 0 go on; 1 held (queued); -1 over (defer, refuse) or the
+ * counts cannot be kept, with f set. Counted here, by the gate, whatever
+ * the caller sent. */
+static int
+apply_limits(const int fds[2], struct spool_env *e, struct failure *f)
+{
+	const struct caller *who = caller_self();
+	struct limit_outcome lo;
+	char why[200];
+	long long now;
+
+	if (conf.nlimit_rules == 0)
+		return 0;
+	now = limits_now();
+	if (limitstate_admit(&conf, getuid(), who->user, now, e->nrcpt, &lo,
+		f) != 0)
+		return -1;
+	if (!lo.over)
+		return 0;
+	(void)snprintf(why, sizeof(why), "over the limit of %s (%lu %s)",
+	    lo.rule->label, lo.rule->max[lo.hit], sendlimit_kind_name(lo.hit));
+	log_emit(LOG_WARNING, "%s: uid=%u user=%s %s: %s%s%s, from %s",
+	    e->qid, e->uid, who->user, why,
+	    sendlimit_action_name(lo.rule->over),
+	    e->script[0] != '\0' ? " script=" : "", e->script, origin());
+	if (lo.notice_due && conf.limit_notify[0] != '\0')
+		queue_notice(e, &lo, now);
+	switch (lo.rule->over) {
+	case LIMIT_HOLD:
+		return hold_message(fds, e, why, f) == 0 ? 1 : -1;
+	case LIMIT_REFUSE:
+		fail_set(f, FAIL_NOPERM, "%s: refused", why);
+		return -1;
+	case LIMIT_DEFER:
+	default:
+		fail_set(f, FAIL_TEMP, "%s: try again later", why);
+		return -1;
+	}
 }
 
 /* Hand r to the relay client on sock (one that stayed: greeted first,
@@ -500,6 +699,7 @@ request(const struct handoff_req *r, bool verbose, int fds[2])
 	char line[HANDOFF_VERDICT_MAX];
 	int q = 1;
 
+	origin_known = false;
 	if (read_request_files(fds, &e, &f) != 0) {
 		bool denied = f.kind == FAIL_SENDER_DENIED;
 		bool bad = f.kind == FAIL_DATA || f.kind == FAIL_USAGE;
@@ -517,6 +717,23 @@ request(const struct handoff_req *r, bool verbose, int fds[2])
 		}
 		return report(caller_self(), &f, denied || bad);
 	}
+	if ((q = apply_limits(fds, &e, &f)) != 0) {
+		if (q > 0)
+			(void)snprintf(line, sizeof(line),
+			    "250 2.0.0 Ok: held as %s", e.qid);
+		else
+			(void)snprintf(line, sizeof(line), "%s %s",
+			    f.kind == FAIL_NOPERM ? "550 5.7.1" : "451 4.7.0",
+			    f.msg);
+		spool_env_free(&e);
+		if (r->verdict) {
+			reply(line);
+			return -1;
+		}
+		return q > 0 ? 0
+			     : report(caller_self(), &f, f.kind == FAIL_NOPERM);
+	}
+	q = 1;
 	if (r->queue && (q = queue_message(r, fds, &e, &f)) == 0) {
 		if (r->verdict) {
 			(void)snprintf(line, sizeof(line),
@@ -790,6 +1007,33 @@ queue_limits(void)
 	}
 }
 
+/* safemail --stats [--json]: root and the queue user only (the counts
+ * tell how much every user sends) */
+static int
+stats(bool json)
+{
+	struct failure f = {FAIL_NONE, ""};
+	struct conf_trust trust;
+
+	if (!queue_owner()) {
+		fail_set(&f, FAIL_NOPERM, "--stats is for root and the %s user "
+					  "only",
+		    startup_queue_user(&st));
+		return report(caller_self(), &f, true);
+	}
+	conf_trust_for(&trust, st.secure);
+	if (conf_load(config_path, &trust, &conf, &f) != 0)
+		return report(caller_self(), &f, false);
+	conf_forget_secrets(&conf);
+	if (limitstats_print(&conf, stdout, json, limits_now(), &f) != 0)
+		return report(caller_self(), &f, false);
+	if (fflush(stdout) != 0) {
+		fail_set(&f, FAIL_IOERR, "cannot write to standard output");
+		return report(caller_self(), &f, false);
+	}
+	return 0;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -804,6 +1048,7 @@ main(int argc, char **argv)
 	log_init(st.log_socket[0] != '\0' ? st.log_socket : NULL);
 	config_path = startup_config_path(&st);
 	spool_path = startup_spool_path(&st);
+	rundir_set(spool_path);
 	if (strcmp(mode, "serve") == 0) {
 		bool verbose = false, send_now = false;
 		int i = 2;
@@ -825,6 +1070,9 @@ main(int argc, char **argv)
 	}
 	if (strcmp(mode, "list") == 0 && argc == 2)
 		return list();
+	if (strcmp(mode, "stats") == 0 &&
+	    (argc == 2 || (argc == 3 && strcmp(argv[2], "json") == 0)))
+		return stats(argc == 3);
 	if (strcmp(mode, "queue") == 0 || strcmp(mode, "check") == 0 ||
 	    strcmp(mode, "one") == 0) {
 		const char *args[8];

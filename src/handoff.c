@@ -124,6 +124,7 @@ handoff_exec(const struct startup *st, const char *path,
 	    {"SAFEMAIL_LOG_SOCKET", offsetof(struct startup, log_socket)},
 	    {"SAFEMAIL_LIBEXEC", offsetof(struct startup, libexec_dir)},
 	    {"SAFEMAIL_QUEUE_USER", offsetof(struct startup, queue_user)},
+	    {"SAFEMAIL_TEST_NOW", offsetof(struct startup, test_now)},
 	};
 	enum { NOVR = sizeof(overrides) / sizeof(overrides[0]) };
 	char env_path[] = "PATH=/usr/bin:/bin";

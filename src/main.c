@@ -227,6 +227,15 @@ admin_command(int argc, char **argv)
 		return run_back_end(flush);
 	if (argc == 2 && strcmp(argv[1], "--run-queue") == 0)
 		return run_back_end(scheduled);
+	if ((argc == 2 || (argc == 3 && strcmp(argv[2], "--json") == 0)) &&
+	    strcmp(argv[1], "--stats") == 0) {
+		static const char *const text[] = {"safemail-gate", "stats",
+		    NULL};
+		static const char *const json[] = {"safemail-gate", "stats",
+		    "json", NULL};
+
+		return run_back_end(argc == 3 ? json : text);
+	}
 	if (argc == 3 && (strcmp(argv[1], "--delete") == 0 ||
 			     strcmp(argv[1], "--hold") == 0 ||
 			     strcmp(argv[1], "--release") == 0))

@@ -94,6 +94,11 @@ spool_env_format(const struct spool_env *e, size_t *len)
 		strbuf_putf(&b, "ret %s\n", e->ret);
 	if (e->envid[0] != '\0')
 		strbuf_putf(&b, "envid %s\n", e->envid);
+	if (e->script[0] != '\0') {
+		strbuf_put(&b, "script ", 7);
+		put_text(&b, e->script);
+		strbuf_put(&b, "\n", 1);
+	}
 	if (e->error[0] != '\0') {
 		strbuf_put(&b, "error ", 6);
 		put_text(&b, e->error);
@@ -229,7 +234,7 @@ field(struct spool_env *e, char *line, unsigned *seen)
 {
 	static const char *const keys[] = {"id", "created", "uid", "sender",
 	    "size", "attempts", "next", "flags", "notify", "ret", "envid",
-	    "error"};
+	    "error", "script"};
 	char *v = strchr(line, ' ');
 	unsigned long long n;
 	int k = -1;
@@ -291,6 +296,9 @@ field(struct spool_env *e, char *line, unsigned *seen)
 	case 11:
 		return printable(v, SMTP_REPLY_TEXT - 1) &&
 		    text_copy(e->error, sizeof(e->error), v, strlen(v));
+	case 12:
+		return printable(v, sizeof(e->script) - 1) &&
+		    text_copy(e->script, sizeof(e->script), v, strlen(v));
 	default:
 		return false;
 	}

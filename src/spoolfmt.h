@@ -15,6 +15,8 @@
  *   ret HDRS                       (optional; DSN -R)
  *   envid abc                      (optional; DSN -V, printable ASCII)
  *   error 451 4.3.0 try later      (optional: the last failure)
+ *   script 33:/var/www/shop/x.php  (optional: X-PHP-Originating-Script,
+ *                                   as the gate found it in the message)
  *   rcpt pending a@example.org
  *   rcpt sent b@example.org
  *   rcpt failed c@example.org 550 5.1.1 no such user
@@ -62,6 +64,7 @@ struct spool_env {
 	char ret[8];
 	char envid[ENVID_MAX + 1];
 	char error[SMTP_REPLY_TEXT];
+	char script[256]; /* "UID:FILE", printable ASCII; "" none */
 	size_t nrcpt;
 	struct spool_rcpt *rcpt;
 };

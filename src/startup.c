@@ -97,6 +97,8 @@ startup_harden(struct startup *st, int keep_fds)
 		    sizeof(st->libexec_dir));
 		take_override("SAFEMAIL_QUEUE_USER", st->queue_user,
 		    sizeof(st->queue_user));
+		take_override("SAFEMAIL_TEST_NOW", st->test_now,
+		    sizeof(st->test_now));
 	}
 	/* clearenv() only drops the pointers: wipe the strings too, so that
 	 * nothing the caller passed stays readable in /proc/PID/environ. */

@@ -12,6 +12,7 @@ struct startup {
 	char spool_path[1024];
 	char libexec_dir[1024]; /* safemail-gate and safemail-relay */
 	char queue_user[64];    /* who a queue run started by root becomes */
+	char test_now[24];      /* the time [limits] counts at (tests) */
 };
 
 /* startup_harden - fds 0-2 open (on /dev/null when closed), the next

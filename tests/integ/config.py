@@ -13,7 +13,7 @@ GOOD = smtest.config_text()
 CASES = [
     ("unknown section", "[mail]\n[relay]\nhost = x\n",
      "2: [relay]: unknown section (expected [mail], [smtp], [smtp.NAME], "
-     "[queue], [relay_by_sender] or [aliases])"),
+     "[queue], [relay_by_sender], [limits] or [aliases])"),
     ("unknown key", "[smtp]\nhots = relay.example.net\n",
      "2: hots: unknown key in [smtp]"),
     ("key in the wrong section", "[mail]\nport = 25\n",

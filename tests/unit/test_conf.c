@@ -22,7 +22,7 @@ static const struct {
 	    "t.ini:2: return_path: unknown key in [smtp]"},
 	{"[mial]\n",
 	    "t.ini:1: [mial]: unknown section (expected [mail], [smtp], "
-	    "[smtp.NAME], [queue], [relay_by_sender] or [aliases])"},
+	    "[smtp.NAME], [queue], [relay_by_sender], [limits] or [aliases])"},
 	{"host = x\n",
 	    "t.ini:1: host: key outside a section ([mail], [smtp] or "
 	    "[aliases])"},

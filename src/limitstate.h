@@ -1,0 +1,37 @@
+/* limitstate.h - the gate's side of [limits]: each caller's counts in
+ * <spool>/run/count-UID (rundir.h), read and replaced whole under a lock
+ * of that uid's own, so that parallel submissions neither over- nor
+ * under-count and a crash leaves the old counts or the new, never half.
+ * The caller cannot reach the directory; a user who stops its own gate
+ * while it holds the lock holds up only its own mail. */
+#ifndef SAFEMAIL_LIMITSTATE_H
+#define SAFEMAIL_LIMITSTATE_H
+
+#include <stdbool.h>
+#include <sys/types.h>
+
+#include "conf.h"
+#include "fail.h"
+#include "sendlimit.h"
+
+struct limit_outcome {
+	const struct limit_rule *rule; /* NULL: no rule names the caller */
+	bool over;
+	enum limit_kind hit;
+	bool notice_due;             /* the first time in this period */
+	struct limit_counts counts;  /* after this message */
+};
+
+/* limitstate_admit - count one message of nrcpt recipients for uid at
+ * now under its rule; over the limit nothing is counted. -1 (f set, a
+ * temporary failure) when the counts cannot be kept. */
+int limitstate_admit(const struct conf *c, uid_t uid, const char *user,
+    long long now, size_t nrcpt, struct limit_outcome *out,
+    struct failure *f);
+
+/* limitstate_each - every uid's counts, for --stats */
+int limitstate_each(void (*fn)(uid_t uid, const struct limit_counts *c,
+			void *ctx),
+    void *ctx, struct failure *f);
+
+#endif
