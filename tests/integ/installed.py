@@ -352,6 +352,70 @@ orelay.stop()
 ts.stop()
 write_conf(relay.port, PLAIN)
 
+# ---- [limits] (issue 17) on the installed copy: counted by the setgid
+# gate for the web user's uid; root is not held up by it; nothing the web
+# user passes (environment, its own configuration, a header, -bs) raises
+# its limit, and it cannot read the counts or the stats.
+write_conf(relay.port, PLAIN + "\nlinger = 0\n[limits]\n"
+           "user.smweb = 2/hour, defer\nuid.0 = 100/hour")
+sent = len(relay.transactions)
+rs = [as_web([SENDMAIL, "-t", "-i"], MSG) for _ in range(3)]
+t.ok([r[0] for r in rs] == [0, 0, 75] and
+     b"over the limit of user.smweb (2 messages an hour)" in rs[2][2] and
+     len(relay.transactions) == sent + 2,
+     "[limits] user.smweb = 2/hour: the web user's third message gets 75",
+     [(r[0], r[2]) for r in rs])
+rc = subprocess.run([SENDMAIL, "-t", "-i"], input=MSG,
+                    env={"PATH": "/usr/bin:/bin"},
+                    capture_output=True).returncode
+t.ok(rc == 0 and len(relay.transactions) == sent + 3,
+     "root, meanwhile, sends: another user is not held up", rc)
+own = os.path.join(HOME, "own.ini")
+with open(own, "w") as f:
+    f.write("[mail]\ndomain = store.example.com\n[smtp]\nhost = "
+            "127.0.0.1\nport = %d\n" % relay.port)
+os.chown(own, WEB.pw_uid, WEB.pw_gid)
+os.chmod(own, 0o600)
+tries = [
+    ("its own configuration, clock and spool in the environment",
+     [SENDMAIL, "-t", "-i"], MSG,
+     {"SAFEMAIL_CONFIG": own, "SAFEMAIL_TEST_NOW": "4102444800",
+      "SAFEMAIL_SPOOL": HOME}),
+    ("a header naming root's uid", [SENDMAIL, "-t", "-i"],
+     b"X-PHP-Originating-Script: 0:/root/cron.php\n" + MSG, None),
+    ("another sender", [SENDMAIL, "-t", "-i", "-fother@store.example.com"],
+     MSG, None),
+]
+for what, argv, data, extra in tries:
+    rc, out, err = as_web(argv, data, env=extra)
+    t.ok(rc == 75 and len(relay.transactions) == sent + 3,
+         "the web user cannot raise its limit with %s: 75, nothing sent"
+         % what, (rc, err))
+rc, out, err = as_web([SENDMAIL, "-bs"], b"EHLO c\r\nMAIL FROM:<shop@store."
+                      b"example.com>\r\nRCPT TO:<a@example.org>\r\nDATA\r\n"
+                      b"Subject: bs\r\n\r\nx\r\n.\r\nQUIT\r\n")
+t.ok(b"451 4.7.0 over the limit of user.smweb" in out and
+     len(relay.transactions) == sent + 3,
+     "nor through -bs: 451 after DATA, nothing sent", out)
+counts = os.path.join(RUN, "count-%d" % WEB.pw_uid)
+st_c = os.stat(counts) if os.path.exists(counts) else None
+rc1, out1, err1 = as_web(["cat", counts])
+rc2, out2, err2 = as_web([os.path.join(P, "sbin", "safemail"), "--stats"])
+t.ok(st_c is not None and st_c.st_gid == GID and
+     (st_c.st_mode & 0o7777) == 0o660 and rc1 != 0 and rc2 == 77 and
+     b"--stats is for root" in err2,
+     "its counts: <spool>/run/count-UID 0660 group safemail, unreadable to "
+     "the web user; --stats is refused to it (77)", (rc1, rc2, err2))
+rc = subprocess.run([os.path.join(P, "sbin", "safemail"), "--stats"],
+                    env={"PATH": "/usr/bin:/bin"}, capture_output=True)
+t.ok(rc.returncode == 0 and
+     ["%d" % WEB.pw_uid, "smweb", "user.smweb", "2", "2"] ==
+     [l.split()[:5] for l in rc.stdout.decode().splitlines()
+      if l.startswith("%d " % WEB.pw_uid)][0],
+     "root's --stats: the web user's 2 messages this hour under "
+     "user.smweb", rc.stdout)
+write_conf(relay.port, PLAIN)
+
 # (linger = 30 here: the probes below take seconds; the default is 2,
 # so the first message's processes are gone before this starts)
 deadline = time.time() + 15
