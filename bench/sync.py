@@ -104,6 +104,8 @@ def before(rows):
             for suffix, argv, conf, *rest in rows]
 
 
+# issue 17: every message counted by the gate (a rule that never binds)
+LIMITS = "[limits]\ndefault = 100000000/hour, 100000000/day"
 MSMTP = ["/usr/bin/msmtp", "--host=127.0.0.1", "--from=b@example.com",
          "--auth=off"]
 GROUPS = {
@@ -116,6 +118,8 @@ GROUPS = {
          sm_env(config(plain.port))),
         ("safemail, linger = 0", [SAFEMAIL, "-i", "a@example.org"],
          sm_env(config(plain.port, "linger = 0"))),
+        ("safemail, [limits]", [SAFEMAIL, "-i", "a@example.org"],
+         sm_env(config(plain.port, LIMITS))),
     ] + before([("", ["-i", "a@example.org"], config(plain.port)),
                 (", linger = 0", ["-i", "a@example.org"],
                  config(plain.port, "linger = 0"))]),
@@ -148,6 +152,9 @@ GROUPS = {
         ("safemail -odq, linger = 0", [SAFEMAIL, "-odq", "-i",
                                        "a@example.org"],
          sm_env(config(plain.port, "linger = 0"))),
+        ("safemail -odq, [limits]", [SAFEMAIL, "-odq", "-i",
+                                     "a@example.org"],
+         sm_env(config(plain.port, LIMITS))),
     ] + before([(" -odq", ["-odq", "-i", "a@example.org"], config(plain.port)),
                 (" -odq, linger = 0", ["-odq", "-i", "a@example.org"],
                  config(plain.port, "linger = 0"))]),

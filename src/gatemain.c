@@ -436,19 +436,25 @@ hold_message(const int fds[2], struct spool_env *e, const char *why,
 static int
 apply_limits(const int fds[2], struct spool_env *e, struct failure *f)
 {
-	const struct caller *who = caller_self();
+	const struct caller *who;
+	const char *user = NULL;
 	struct limit_outcome lo;
 	char why[200];
 	long long now;
 
 	if (conf.nlimit_rules == 0)
 		return 0;
+	/* the login name only for a user.NAME rule: no passwd lookup on
+	 * the common path */
+	for (size_t i = 0; i < conf.nlimit_rules && user == NULL; i++)
+		if (conf.limit_rules[i].who == WHO_USER)
+			user = caller_self()->user;
 	now = limits_now();
-	if (limitstate_admit(&conf, getuid(), who->user, now, e->nrcpt, &lo,
-		f) != 0)
+	if (limitstate_admit(&conf, getuid(), user, now, e->nrcpt, &lo, f) != 0)
 		return -1;
 	if (!lo.over)
 		return 0;
+	who = caller_self();
 	(void)snprintf(why, sizeof(why), "over the limit of %s (%lu %s)",
 	    lo.rule->label, lo.rule->max[lo.hit], sendlimit_kind_name(lo.hit));
 	log_emit(LOG_WARNING, "%s: uid=%u user=%s %s: %s%s%s, from %s",

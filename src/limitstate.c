@@ -51,21 +51,40 @@ in_group(const struct limit_rule *r, void *ctx)
 	return false;
 }
 
+/* The directory, opened once per process (a gate that stays serves
+ * many messages); -1 when it cannot be used. */
 static int
-lock_uid(int dfd, uid_t uid, struct failure *f)
+state_dir(void)
 {
-	char name[40];
-	int fd;
+	static int dfd = -1;
 
-	(void)snprintf(name, sizeof(name), "count-%u.lock", (unsigned)uid);
-	fd = openat(dfd, name, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC,
-	    STATE_MODE);
+	if (dfd < 0)
+		dfd = rundir_open();
+	return dfd;
+}
+
+/* count-UID, opened and locked: made on first use, 0660 for the group
+ * (the umask is 077). The lock is held for microseconds; past a few
+ * seconds its holder is a process of the same user that its user has
+ * stopped, and only that user's mail waits. */
+static int
+open_locked(int dfd, const char *name, uid_t uid, struct failure *f)
+{
+	int fd = openat(dfd, name, O_RDWR | O_NOFOLLOW | O_CLOEXEC);
+
+	if (fd < 0 && errno == ENOENT) {
+		fd = openat(dfd, name, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW |
+			O_CLOEXEC, STATE_MODE);
+		if (fd >= 0)
+			(void)fchmod(fd, STATE_MODE);
+		else if (errno == EEXIST)
+			fd = openat(dfd, name, O_RDWR | O_NOFOLLOW | O_CLOEXEC);
+	}
 	if (fd < 0) {
 		fail_set(f, FAIL_TEMP, "%s/%s: %s", rundir_path(), name,
 		    strerror(errno));
 		return -1;
 	}
-	(void)fchmod(fd, STATE_MODE); /* the umask is 077 */
 	for (int i = 0; flock(fd, LOCK_EX | LOCK_NB) != 0; i++) {
 		static const struct timespec pause = {0, 10 * 1000 * 1000};
 
@@ -81,54 +100,39 @@ lock_uid(int dfd, uid_t uid, struct failure *f)
 	return fd;
 }
 
+/* The one record: empty (a new file) is all zero. */
 static void
-read_counts(int dfd, const char *name, struct limit_counts *c)
+read_counts(int fd, const char *name, struct limit_counts *c)
 {
 	char buf[STATE_MAX];
-	ssize_t n = 0;
-	int fd = openat(dfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC |
-		O_NONBLOCK);
+	ssize_t n;
 
 	memset(c, 0, sizeof(*c));
-	if (fd < 0)
-		return; /* none yet */
 	do
-		n = read(fd, buf, sizeof(buf));
+		n = pread(fd, buf, sizeof(buf), 0);
 	while (n < 0 && errno == EINTR);
-	(void)close(fd);
-	if (n <= 0 || (size_t)n >= sizeof(buf) ||
+	if (n == 0)
+		return;
+	if (n < 0 || (size_t)n >= sizeof(buf) ||
 	    !sendlimit_parse(buf, (size_t)n, c))
 		log_emit(LOG_ERR, "%s/%s: not a counts file: counted from 0",
 		    rundir_path(), name);
 }
 
+/* Written in place, whole: the record has one width whatever the counts
+ * (sendlimit_format), so one write smaller than a disk sector replaces
+ * it, and a reader or a crash sees the old record or the new. */
 static int
-write_counts(int dfd, const char *name, const struct limit_counts *c,
+write_counts(int fd, const char *name, const struct limit_counts *c,
     struct failure *f)
 {
-	char buf[STATE_MAX], tmp[48];
+	char buf[STATE_MAX];
 	size_t len;
-	ssize_t n;
-	int fd;
 
-	(void)snprintf(tmp, sizeof(tmp), "%s.new", name);
-	(void)unlinkat(dfd, tmp, 0);
-	fd = openat(dfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW |
-		O_CLOEXEC, STATE_MODE);
-	if (fd < 0 || !sendlimit_format(c, buf, sizeof(buf), &len)) {
-		fail_set(f, FAIL_TEMP, "%s/%s: %s", rundir_path(), tmp,
-		    fd < 0 ? strerror(errno) : "cannot be written");
-		if (fd >= 0)
-			(void)close(fd);
-		return -1;
-	}
-	(void)fchmod(fd, STATE_MODE);
-	n = write(fd, buf, len);
-	if (close(fd) != 0 || n != (ssize_t)len ||
-	    renameat(dfd, tmp, dfd, name) != 0) {
-		fail_set(f, FAIL_TEMP, "%s/%s: %s", rundir_path(), name,
-		    strerror(errno));
-		(void)unlinkat(dfd, tmp, 0);
+	if (!sendlimit_format(c, buf, sizeof(buf), &len) ||
+	    pwrite(fd, buf, len, 0) != (ssize_t)len) {
+		fail_set(f, FAIL_TEMP, "%s/%s: cannot be written: %s",
+		    rundir_path(), name, strerror(errno));
 		return -1;
 	}
 	return 0;
@@ -140,24 +144,24 @@ limitstate_admit(const struct conf *c, uid_t uid, const char *user,
     struct failure *f)
 {
 	char name[32];
-	int dfd, lock, rc = -1;
+	int dfd, fd, rc = -1;
 
 	memset(out, 0, sizeof(*out));
 	out->rule = sendlimit_pick(c->limit_rules, c->nlimit_rules, uid, user,
 	    in_group, NULL);
 	if (out->rule == NULL)
 		return 0;
-	dfd = rundir_open();
+	dfd = state_dir();
 	if (dfd < 0) {
 		fail_set(f, FAIL_TEMP, "%s: cannot keep the counts of "
 				       "[limits] there",
 		    rundir_path());
 		return -1;
 	}
-	lock = lock_uid(dfd, uid, f);
-	if (lock >= 0) {
-		(void)snprintf(name, sizeof(name), "count-%u", (unsigned)uid);
-		read_counts(dfd, name, &out->counts);
+	(void)snprintf(name, sizeof(name), "count-%u", (unsigned)uid);
+	fd = open_locked(dfd, name, uid, f);
+	if (fd >= 0) {
+		read_counts(fd, name, &out->counts);
 		out->over = !sendlimit_admit(out->rule, &out->counts, now, nrcpt,
 		    &out->hit);
 		if (out->over)
@@ -166,11 +170,10 @@ limitstate_admit(const struct conf *c, uid_t uid, const char *user,
 		/* counted (or the notice marked) before the message goes
 		 * anywhere: a gate killed now over-counts, never under */
 		rc = (!out->over || out->notice_due)
-		    ? write_counts(dfd, name, &out->counts, f)
+		    ? write_counts(fd, name, &out->counts, f)
 		    : 0;
-		(void)close(lock);
+		(void)close(fd); /* the lock goes with it */
 	}
-	(void)close(dfd);
 	return rc;
 }
 
@@ -195,8 +198,14 @@ limitstate_each(void (*fn)(uid_t uid, const struct limit_counts *c,
 
 		if (strncmp(de->d_name, "count-", 6) != 0 ||
 		    !text_parse_uint(de->d_name + 6, 4294967294UL, &uid))
+			continue; /* count-UID.lock of an older build too */
+		int fd = openat(dirfd(d), de->d_name,
+		    O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
+
+		if (fd < 0)
 			continue;
-		read_counts(dirfd(d), de->d_name, &c);
+		read_counts(fd, de->d_name, &c);
+		(void)close(fd);
 		fn((uid_t)uid, &c, ctx);
 	}
 	(void)closedir(d);

@@ -254,9 +254,10 @@ bool
 sendlimit_format(const struct limit_counts *c, char *buf, size_t sz,
     size_t *len)
 {
+	/* one width whatever the numbers: the record is rewritten in place */
 	int n = snprintf(buf, sz,
-	    "safemail-limits 1\nhour %lld %lu %lu\nday %lld %lu %lu\n"
-	    "notified %lld %lld\n",
+	    "safemail-limits 1\nhour %012lld %012lu %012lu\n"
+	    "day %012lld %012lu %012lu\nnotified %012lld %012lld\n",
 	    c->hour, c->msg_hour, c->rcpt_hour, c->day, c->msg_day,
 	    c->rcpt_day, c->notified_hour, c->notified_day);
 

@@ -87,7 +87,8 @@ const char *sendlimit_kind_name(enum limit_kind k);
 const char *sendlimit_action_name(enum limit_action a);
 
 /* The state file: "safemail-limits 1\nhour H M R\nday D M R\n
- * notified H D\n"; parse is strict (false: not a state file). */
+ * notified H D\n", each number 12 digits wide so the record's length
+ * never changes; parse is strict (false: not a state file). */
 bool sendlimit_format(const struct limit_counts *c, char *buf, size_t sz,
     size_t *len);
 bool sendlimit_parse(const char *buf, size_t len, struct limit_counts *c);
