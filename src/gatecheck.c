@@ -161,6 +161,7 @@ gatecheck_bookkeeping(struct spool_env *e, long long now)
 	e->is_bounce = false;
 	e->error[0] = '\0';
 	e->script[0] = '\0'; /* the gate's to find in the message */
+	e->origin[0] = '\0'; /* and to read from /proc */
 	for (size_t i = 0; i < e->nrcpt; i++) {
 		e->rcpt[i].state = RCPT_PENDING;
 		e->rcpt[i].reply[0] = '\0';

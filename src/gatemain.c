@@ -187,7 +187,7 @@ detached(const char *qid)
 
 /* The program that ran this request's front end, read once per request
  * and only for a log line that names it. */
-static char origin_text[700];
+static char origin_text[sizeof(((struct spool_env *)0)->origin)];
 static bool origin_known;
 
 static const char *
@@ -213,6 +213,7 @@ note_script(const char *p, size_t len, struct spool_env *e, struct failure *f)
 	if (!gatecheck_php_script(p, len, &uid, file, sizeof(file)))
 		return 0;
 	(void)snprintf(e->script, sizeof(e->script), "%u:%s", uid, file);
+	(void)snprintf(e->origin, sizeof(e->origin), "%s", origin());
 	log_emit(LOG_INFO, "%s: uid=%u user=%s script=%s from %s", e->qid,
 	    e->uid, caller_self()->user, e->script, origin());
 	if (uid != e->uid) {
@@ -416,6 +417,7 @@ hold_message(const int fds[2], struct spool_env *e, const char *why,
 
 	e->held = true;
 	(void)snprintf(e->error, sizeof(e->error), "held: %s", why);
+	(void)snprintf(e->origin, sizeof(e->origin), "%s", origin());
 	if (spool_open(&sp, spool_path, f) != 0)
 		return -1;
 	rc = spool_quota(&sp, &conf.quota, getuid(), e->size, f);

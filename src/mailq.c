@@ -42,6 +42,8 @@ print_one(FILE *out, const struct spool_env *e, bool failed_area)
 		(void)fprintf(out, "%43s(%s)\n", "", e->error);
 	if (e->script[0] != '\0')
 		(void)fprintf(out, "%43s(script %s)\n", "", e->script);
+	if (e->origin[0] != '\0')
+		(void)fprintf(out, "%43s(from %s)\n", "", e->origin);
 	if (!failed_area && !e->held) {
 		when(e->next_try, next, sizeof(next));
 		(void)fprintf(out, "%43s(age %lld s, %u attempts, next try %s)\n",

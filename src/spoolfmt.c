@@ -99,6 +99,11 @@ spool_env_format(const struct spool_env *e, size_t *len)
 		put_text(&b, e->script);
 		strbuf_put(&b, "\n", 1);
 	}
+	if (e->origin[0] != '\0') {
+		strbuf_put(&b, "origin ", 7);
+		put_text(&b, e->origin);
+		strbuf_put(&b, "\n", 1);
+	}
 	if (e->error[0] != '\0') {
 		strbuf_put(&b, "error ", 6);
 		put_text(&b, e->error);
@@ -234,7 +239,7 @@ field(struct spool_env *e, char *line, unsigned *seen)
 {
 	static const char *const keys[] = {"id", "created", "uid", "sender",
 	    "size", "attempts", "next", "flags", "notify", "ret", "envid",
-	    "error", "script"};
+	    "error", "script", "origin"};
 	char *v = strchr(line, ' ');
 	unsigned long long n;
 	int k = -1;
@@ -299,6 +304,9 @@ field(struct spool_env *e, char *line, unsigned *seen)
 	case 12:
 		return printable(v, sizeof(e->script) - 1) &&
 		    text_copy(e->script, sizeof(e->script), v, strlen(v));
+	case 13:
+		return printable(v, sizeof(e->origin) - 1) &&
+		    text_copy(e->origin, sizeof(e->origin), v, strlen(v));
 	default:
 		return false;
 	}

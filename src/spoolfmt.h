@@ -15,8 +15,11 @@
  *   ret HDRS                       (optional; DSN -R)
  *   envid abc                      (optional; DSN -V, printable ASCII)
  *   error 451 4.3.0 try later      (optional: the last failure)
- *   script 33:/var/www/shop/x.php  (optional: X-PHP-Originating-Script,
+ *   script 33:x.php                (optional: X-PHP-Originating-Script,
  *                                   as the gate found it in the message)
+ *   origin php (pid 1, /usr/bin/php8.2, cwd /var/www)  (optional: the
+ *                                   program that called, as the gate read
+ *                                   it, with a script or when held)
  *   rcpt pending a@example.org
  *   rcpt sent b@example.org
  *   rcpt failed c@example.org 550 5.1.1 no such user
@@ -65,6 +68,7 @@ struct spool_env {
 	char envid[ENVID_MAX + 1];
 	char error[SMTP_REPLY_TEXT];
 	char script[256]; /* "UID:FILE", printable ASCII; "" none */
+	char origin[512]; /* caller_origin(), printable; "" none */
 	size_t nrcpt;
 	struct spool_rcpt *rcpt;
 };

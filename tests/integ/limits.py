@@ -199,10 +199,11 @@ t.ok(php is not None and [r.rc for r in rs] == [0, 0] and
      any("script=0:checkout.php from sh (pid " in l and
          ", cwd %s)" % os.getcwd() in l for l in rs[0].logs) and
      any("script=0:checkout.php" in l and "over the limit" in l
-         for l in rs[1].logs) and "(script 0:checkout.php)" in mq.out,
+         for l in rs[1].logs) and "(script 0:checkout.php)" in mq.out and
+     "(from sh (pid " in mq.out and ", cwd %s)" % os.getcwd() in mq.out,
      "PHP mail() with mail.add_x_header = On: the script (PHP gives its "
-     "file name), the calling program and its directory in the log lines, "
-     "the script in mailq's detail of the held message",
+     "file name), the calling program and its directory in the log lines "
+     "and in mailq's detail of the held message",
      ([r.logs for r in rs], mq.out))
 
 # 6. the script header must name the caller (script_uid_must_match)
