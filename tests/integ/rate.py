@@ -53,12 +53,16 @@ t.ok(r.rc == 0 and len(times) == 100 and
      len(set(x for x in times)) == 100,
      "rate = 600: a flush of 100 queued messages delivers each once",
      (r, len(times)))
-# (the relay's clock sees when each message arrived: one that is late
-# for its turn lands in the next second, so a second may see 10 + 2)
-t.ok(peak(times) <= 12 and peak(times, 5.0) <= 52 and
+# The pace holds the starts; the relay's clock sees arrivals, each later
+# than its start by the time the message takes (longer and more uneven
+# under the sanitizers), so a window may see a few more than its share:
+# 10 a second allows 10 + 4, 50 in five seconds 50 + 6. The span is the
+# strong part: 100 starts 0.1 s apart cannot arrive in less than 9.9 s
+# less that spread.
+t.ok(peak(times) <= 14 and peak(times, 5.0) <= 56 and
      max(times) - min(times) >= 9.0,
-     "rate = 600 (10 a second): at most 10 (+2 late ones) in any second at "
-     "the relay, 50 (+2) in any 5 s, spread over 9.9 s (peak %d, span "
+     "rate = 600 (10 a second): at most 10 (+4 late ones) in any second at "
+     "the relay, 50 (+6) in any 5 s, spread over 9.9 s (peak %d, span "
      "%.1f s)" % (peak(times), max(times) - min(times) if times else 0),
      (peak(times), peak(times, 5.0)))
 r, times = flush("")
