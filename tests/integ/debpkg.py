@@ -1,0 +1,216 @@
+"""debpkg - the Debian package on this machine (issue 18, point 2), run by
+scripts/check after the suite (it replaces the test Postfix as the MTA,
+then puts Postfix back): apt installs the .deb with debconf answers
+preseeded; the installed sendmail, as root and as an unprivileged user,
+delivers to the test relay through the packaged programs with their
+packaged modes; the queue timer is enabled; a reinstall and an upgrade
+keep an edited configuration and an admin's dpkg-statoverride; remove
+keeps the configuration; purge removes it and the overrides, keeps the
+user, and keeps the spool while it holds mail (saying so), removes it
+when empty.
+Usage: debpkg.py PACKAGE.deb"""
+# debian: build-essential debhelper lintian po-debconf init-system-helpers
+import grp
+import os
+import pwd
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+
+import smtest
+import smtprelay
+
+t = smtest.Tap()
+if os.geteuid() != 0:
+    t.skip_all("needs root: it installs the package")
+DEB = os.path.abspath(sys.argv[1])
+GATE = "/usr/libexec/safemail/safemail-gate"
+RELAY = "/usr/libexec/safemail/safemail-relay"
+CONF = "/etc/safemail.ini"
+SPOOL = "/var/spool/safemail"
+MSG = b"To: a@example.org\nSubject: from the package\n\nbody\n"
+ENV = {"PATH": "/usr/sbin:/usr/bin:/sbin:/bin",
+       "DEBIAN_FRONTEND": "noninteractive"}
+relay = smtprelay.Relay()
+
+
+def installed():
+    out = subprocess.run(["dpkg-query", "-W", "-f=${Package} ${Status}\n"],
+                         capture_output=True, text=True).stdout
+    return {ln.split()[0] for ln in out.splitlines()
+            if ln.endswith(" installed")}
+
+
+# what apt takes away with the MTA (Postfix; bsd-mailx, which needs an
+# MTA, when safemail is purged) comes back at the end
+before = installed()
+
+
+def sh(*argv, stdin=b""):
+    p = subprocess.run(list(argv), input=stdin, capture_output=True, env=ENV,
+                       timeout=600)
+    return p.returncode, p.stdout.decode(errors="replace"), \
+        p.stderr.decode(errors="replace")
+
+
+def apt(*args):
+    return sh("apt-get", "-y", "-q", "--no-install-recommends",
+              "-o", "Dpkg::Options::=--force-confold", *args)
+
+
+def mode(path):
+    st = os.stat(path)
+    return (pwd.getpwuid(st.st_uid).pw_name,
+            grp.getgrgid(st.st_gid).gr_name,
+            oct(st.st_mode & 0o7777))
+
+
+def send(as_user=None, args=("-t", "-i"), stdin=MSG):
+    argv = ["/usr/sbin/sendmail"] + list(args)
+    if as_user:
+        argv = ["setpriv", "--reuid=%d" % as_user, "--regid=%d" % as_user,
+                "--clear-groups"] + argv
+    return sh(*argv, stdin=stdin)
+
+
+def wait_sent(n, timeout=10):
+    end = time.monotonic() + timeout
+    while len(relay.transactions) < n and time.monotonic() < end:
+        time.sleep(0.1)
+    return len(relay.transactions) >= n
+
+
+sh("debconf-set-selections", stdin=(
+    "safemail safemail/relay_host string 127.0.0.1\n"
+    "safemail safemail/relay_port string %d\n"
+    "safemail safemail/ssl select none\n"
+    "safemail safemail/default_sender string shop@store.example.com\n"
+    % relay.port).encode())
+
+try:
+    # ---- install: it takes the MTA's place
+    rc, out, err = apt("install", DEB)
+    t.ok(rc == 0 and os.path.realpath("/usr/sbin/sendmail") ==
+         "/usr/sbin/safemail" and
+         os.path.realpath("/usr/lib/sendmail") == "/usr/sbin/safemail" and
+         os.path.realpath("/usr/bin/mailq") == "/usr/sbin/safemail" and
+         os.path.realpath("/usr/bin/newaliases") == "/usr/sbin/safemail",
+         "apt installs the package: sendmail, /usr/lib/sendmail, mailq and "
+         "newaliases are safemail's", (rc, err[-800:]))
+    postfix_gone = sh("dpkg-query", "-W", "-f=${Status}", "postfix")[1]
+    t.ok(not postfix_gone.endswith(" installed"),
+         "it replaced the MTA (Postfix, mail-transport-agent, removed)",
+         postfix_gone)
+    user = sh("getent", "passwd", "safemail")[1]
+    t.ok(user and sh("getent", "group", "safemail")[0] == 0,
+         "the system user and group safemail exist", user)
+    t.ok(mode(GATE) == ("root", "safemail", "0o2755") and
+         mode(RELAY) == ("root", "safemail", "0o750") and
+         mode(CONF) == ("root", "safemail", "0o640") and
+         mode(SPOOL) == ("root", "safemail", "0o771") and
+         mode(SPOOL + "/q") == ("root", "safemail", "0o770") and
+         mode(SPOOL + "/gate") == ("root", "safemail", "0o1731"),
+         "modes: gate root:safemail 2755, relay client 0750, "
+         "configuration 0640, spool 0771, its areas 0770, gate 1731",
+         [mode(p) for p in (GATE, RELAY, CONF, SPOOL)])
+    so = sh("dpkg-statoverride", "--list")[1]
+    t.ok(all(p in so for p in (GATE, RELAY, CONF, SPOOL + "/gate")),
+         "the modes are dpkg-statoverride entries", so)
+    conf = open(CONF).read()
+    t.ok("host = 127.0.0.1\n" in conf and "port = %d\n" % relay.port in conf
+         and "ssl = none\n" in conf and
+         "default_sender = shop@store.example.com\n" in conf and
+         "domain = store.example.com\n" in conf,
+         "debconf's preseeded answers are in /etc/safemail.ini", conf)
+    rc, out, err = send()
+    rc2, out2, err2 = send(as_user=65534)
+    t.ok(rc == 0 and rc2 == 0 and err == "" and err2 == "" and
+         wait_sent(2) and
+         relay.transactions[0].mail_from == "shop@store.example.com",
+         "the installed sendmail delivers to the relay, for root and for "
+         "nobody (through the setgid gate)", (rc, err, rc2, err2))
+    # (deb-systemd-helper answers only inside a maintainer script)
+    ENV["DPKG_MAINTSCRIPT_PACKAGE"] = "safemail"
+    rc, out, err = sh("deb-systemd-helper", "is-enabled",
+                      "safemail-queue.timer")
+    del ENV["DPKG_MAINTSCRIPT_PACKAGE"]
+    t.ok(rc == 0 and os.path.exists(
+        "/etc/systemd/system/timers.target.wants/safemail-queue.timer"),
+         "the queue timer is enabled", (rc, out, err))
+    cron = open("/etc/cron.d/safemail").read()
+    t.ok("[ ! -d /run/systemd/system ]" in cron and "--run-queue" in cron,
+         "the cron.d job runs only where systemd does not", cron)
+
+    # ---- an admin's edit and statoverride survive reinstall and upgrade
+    with open(CONF) as f:
+        edited = f.read().replace("return_path = no",
+                                  "return_path = yes\n; the admin's edit")
+    with open(CONF, "w") as f:
+        f.write(edited)
+    sh("dpkg-statoverride", "--remove", RELAY)
+    sh("dpkg-statoverride", "--update", "--add", "root", "safemail", "0710",
+       RELAY)
+    rc, out, err = apt("install", "--reinstall", DEB)
+    t.ok(rc == 0 and open(CONF).read() == edited and
+         mode(RELAY) == ("root", "safemail", "0o710"),
+         "reinstall: the edited configuration and the admin's 0710 for the "
+         "relay client are kept", (rc, mode(RELAY), err[-500:]))
+    work = tempfile.mkdtemp(prefix="safemail-deb-")
+    sh("dpkg-deb", "-R", DEB, work + "/pkg")
+    control = open(work + "/pkg/DEBIAN/control").read()
+    with open(work + "/pkg/DEBIAN/control", "w") as f:
+        f.write(control.replace("Version: ", "Version: 99:", 1))
+    newer = work + "/safemail_upgrade.deb"
+    sh("dpkg-deb", "-b", work + "/pkg", newer)
+    rc, out, err = apt("install", newer)
+    version = sh("dpkg-query", "-W", "-f=${Version}", "safemail")[1]
+    t.ok(rc == 0 and version.startswith("99:") and
+         open(CONF).read() == edited and
+         mode(RELAY) == ("root", "safemail", "0o710") and
+         mode(GATE) == ("root", "safemail", "0o2755"),
+         "upgrade: the same, and the packaged modes are still applied",
+         (rc, version, err[-500:]))
+    n = len(relay.transactions)
+    rc, out, err = send(as_user=65534)
+    t.ok(rc == 0 and wait_sent(n + 1), "and it still sends", (rc, err))
+
+    # ---- remove, then purge
+    rc, out, err = apt("remove", "safemail")
+    t.ok(rc == 0 and not os.path.exists("/usr/sbin/safemail") and
+         os.path.exists(CONF) and
+         sh("getent", "passwd", "safemail")[0] == 0 and
+         RELAY in sh("dpkg-statoverride", "--list")[1],
+         "remove: the programs go; the configuration, the overrides and "
+         "the user stay", (rc, err[-300:]))
+    rc, out, err = apt("install", newer)
+    rc2, out2, err2 = send(args=("-odq", "a@example.org"))
+    held = os.listdir(SPOOL + "/q")
+    rc3, out3, err3 = apt("purge", "safemail")
+    so = sh("dpkg-statoverride", "--list")[1]
+    t.ok(rc3 == 0 and held and os.listdir(SPOOL + "/q") == held and
+         "still holds mail: kept" in out3 + err3 and
+         not os.path.exists(CONF) and GATE not in so and RELAY not in so and
+         CONF not in so and sh("getent", "passwd", "safemail")[0] == 0,
+         "purge with mail queued: the configuration and the overrides go, "
+         "the user stays, the spool is kept and purge says so",
+         (rc3, held, (out3 + err3)[-600:]))
+    shutil.rmtree(SPOOL + "/q")
+    rc, out, err = apt("install", newer)
+    rc2, out2, err2 = apt("purge", "safemail")
+    t.ok(rc == 0 and rc2 == 0 and not os.path.exists(SPOOL) and
+         not os.path.exists(CONF),
+         "purge with an empty spool: the spool goes too", (rc2, err2[-300:]))
+finally:
+    # ---- Postfix (and what went with it) back, for the next run
+    gone = sorted(before - installed() - {"safemail"})
+    if gone:
+        sh("debconf-set-selections", stdin=b"postfix postfix/main_mailer_type "
+           b"select No configuration\n")
+        rc, out, err = apt("install", *gone)
+        t.ok(rc == 0 and not (before - installed() - {"safemail"}),
+             "what apt removed with the MTA is put back: %s" % " ".join(gone),
+             err[-500:])
+    relay.stop()
+t.done()
