@@ -25,6 +25,22 @@
 #define LOCK_TRIES 500
 
 /* group.NAME and gid.N: the caller's real group or a supplementary one */
+bool
+limitstate_rule_gid(const struct limit_rule *r, gid_t *gid)
+{
+	struct group *g;
+
+	if (r->who == WHO_GID) {
+		*gid = (gid_t)r->id;
+		return true;
+	}
+	g = getgrnam(r->name);
+	if (g == NULL)
+		return false;
+	*gid = g->gr_gid;
+	return true;
+}
+
 static bool
 in_group(const struct limit_rule *r, void *ctx)
 {
@@ -33,15 +49,8 @@ in_group(const struct limit_rule *r, void *ctx)
 	int n;
 
 	(void)ctx;
-	if (r->who == WHO_GID) {
-		want = (gid_t)r->id;
-	} else {
-		struct group *g = getgrnam(r->name);
-
-		if (g == NULL)
-			return false;
-		want = g->gr_gid;
-	}
+	if (!limitstate_rule_gid(r, &want))
+		return false;
 	if (getgid() == want)
 		return true;
 	n = getgroups((int)(sizeof(groups) / sizeof(*groups)), groups);

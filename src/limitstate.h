@@ -29,6 +29,10 @@ int limitstate_admit(const struct conf *c, uid_t uid, const char *user,
     long long now, size_t nrcpt, struct limit_outcome *out,
     struct failure *f);
 
+/* limitstate_rule_gid - the gid a group.NAME or gid.N rule names (false:
+ * no such group) */
+bool limitstate_rule_gid(const struct limit_rule *r, gid_t *gid);
+
 /* limitstate_each - every uid's counts, for --stats */
 int limitstate_each(void (*fn)(uid_t uid, const struct limit_counts *c,
 			void *ctx),

@@ -58,16 +58,7 @@ member(const struct limit_rule *r, void *ctx)
 	int n = (int)(sizeof(groups) / sizeof(*groups));
 	gid_t want;
 
-	if (r->who == WHO_GID) {
-		want = (gid_t)r->id;
-	} else {
-		struct group *g = getgrnam(r->name);
-
-		if (g == NULL)
-			return false;
-		want = g->gr_gid;
-	}
-	if (w->user == NULL)
+	if (w->user == NULL || !limitstate_rule_gid(r, &want))
 		return false;
 	if (getgrouplist(w->user, w->gid, groups, &n) < 0)
 		n = 0;

@@ -1,6 +1,7 @@
 /* relay.h - the session with the relay: connect, STARTTLS or implicit TLS,
  * certificate checks, EHLO, AUTH, all done by libcurl (CONNECT_ONLY); then
- * a byte transport for smtpc.c. The only module that includes curl.h. */
+ * a byte transport for smtpc.c. With token.c (the OAuth2 endpoint) the
+ * only modules that include curl.h. */
 #ifndef SAFEMAIL_RELAY_H
 #define SAFEMAIL_RELAY_H
 
@@ -45,6 +46,11 @@ struct relay_options {
 };
 
 struct relay;
+
+/* relay_set_trust - the CA store of a libcurl handle (curl.h's CURL):
+ * tls_ca_file when set, else the system's hashed directory; shared by
+ * the relay's session and the OAuth2 token endpoint (token.c) */
+int relay_set_trust(void *curl, const struct conf *c);
 
 /* relay_open - connect and get ready for MAIL FROM, trying the relays
  * of [smtp] host in order while one cannot be reached or used before MAIL

@@ -14,11 +14,11 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "relay.h"
 #include "rundir.h"
 #include "text.h"
 #include "token.h"
 
-#define SYSTEM_CA_DIR "/etc/ssl/certs"
 #define CACHE_FILE_MODE 0660
 #define CACHE_FILE_MAX (OAUTH2_TOKEN_MAX + 128)
 
@@ -289,14 +289,9 @@ fetch(const struct conf *c, struct oauth2_token *tok, char *why, size_t whysz)
 	SET(CURLOPT_SSL_VERIFYPEER, 1L);
 	SET(CURLOPT_SSL_VERIFYHOST, 2L);
 	SET(CURLOPT_SSLVERSION, (long)CURL_SSLVERSION_TLSv1_2);
-	if (c->tls_ca_file != NULL) {
-		SET(CURLOPT_CAINFO, c->tls_ca_file);
-		SET(CURLOPT_CAPATH, NULL);
-	} else {
-		SET(CURLOPT_CAINFO, NULL);
-		SET(CURLOPT_CAPATH, SYSTEM_CA_DIR);
-	}
 #undef SET
+	if (rc == CURLE_OK && relay_set_trust(h, c) != 0)
+		rc = CURLE_FAILED_INIT;
 	if (rc != CURLE_OK)
 		goto done;
 	rc = curl_easy_perform(h);
