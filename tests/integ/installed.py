@@ -955,7 +955,7 @@ t.ok(len(relay.transactions) == sent + 1,
      "none of the forged ones reached the relay", relay.transactions[sent:])
 
 # The gate holds a request it did not get from the front end to what the
-# front end promises (src/gatecheck.h): each of these is refused with
+# front end promises (src/lib/gatecheck.h): each of these is refused with
 # nothing on the wire and a log line, whatever the client wrote.
 HOST = socket.gethostname()
 

@@ -457,7 +457,7 @@ g6 = g.send(["-odq", "-i", "a@example.org"], msg("gate again"))
 gp6 = sender_pid(g6, "status=queued")
 names = gate_sockets(g) if gp6 and alive(gp6) else []
 def hello():
-    """A front end's first message (src/linger.c, struct hello): the
+    """A front end's first message (src/lib/linger.c, struct hello): the
     kind, padding, then this process's 16 resource limits."""
     import resource
     import struct

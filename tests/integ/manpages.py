@@ -25,7 +25,7 @@ for page in ("safemail.8", "safemail.ini.5"):
         pages[page] = f.read()
 
 # Every key of conf.c's table, and the three sections.
-with open(os.path.join(src, "conf.c")) as f:
+with open(os.path.join(src, "lib", "conf.c")) as f:
     conf_c = f.read()
 keys = re.findall(r'\[K_[A-Z_]+\] = \{SEC_[A-Z]+, "([a-z_]+)"\}', conf_c)
 t.ok(len(keys) >= 18, "found the key table (%d keys)" % len(keys))

@@ -118,8 +118,8 @@ def probe(pid, web):
     return r
 
 
-# The web user's client for the gate: the protocol of src/handoff.c, the
-# envelope format of src/spoolfmt.h.
+# The web user's client for the gate: the protocol of src/lib/handoff.c, the
+# envelope format of src/lib/spoolfmt.h.
 CLIENT = r"""
 import fcntl, json, os, socket, sys, time
 gate, cases = sys.argv[1], json.loads(sys.argv[2])
@@ -176,7 +176,7 @@ for case in cases:
     os.close(e)
     os.close(m)
     # a gate that stays ([smtp] linger) says its exit code on the
-    # socket; one that ends, by its exit status (src/linger.h)
+    # socket; one that ends, by its exit status (src/lib/linger.h)
     a.shutdown(socket.SHUT_WR)
     said = a.recv(2)
     if len(said) == 2 and said[:1] == b"D":

@@ -8,7 +8,8 @@ t = smtest.Tap()
 BANNED = ["strcpy", "strcat", "sprintf", "vsprintf", "gets", "strtok",
           "atoi", "atol", "sscanf", "system", "popen", "strncpy", "alloca"]
 src = os.path.join(smtest.TOP_SRCDIR, "src")
-for name in sorted(os.listdir(src)):
+for name in sorted(os.path.relpath(os.path.join(d, n), src)
+                   for d, _, ns in os.walk(src) for n in ns):
     if not name.endswith((".c", ".h")):
         continue
     with open(os.path.join(src, name)) as f:

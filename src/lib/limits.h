@@ -63,4 +63,8 @@
 /* One syslog line. */
 #define LOG_LINE_MAX 2048
 
+/* A relay's reply as kept: the code and its lines joined (smtpc.h, and
+ * the spool file's error and recipient lines, spoolfmt.h). */
+#define SMTP_REPLY_TEXT 512
+
 #endif

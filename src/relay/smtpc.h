@@ -13,10 +13,11 @@
 #include <stddef.h>
 
 #include "fail.h"
+#include "limits.h"
 
 /* One reply: the code and its lines joined by " " (truncated, unescaped:
- * log it through log_emit, which makes it printable). */
-#define SMTP_REPLY_TEXT 512
+ * log it through log_emit, which makes it printable); SMTP_REPLY_TEXT is
+ * in limits.h, for the spool files that keep replies too. */
 struct smtp_reply {
 	int code; /* 0: none (the connection failed first) */
 	char text[SMTP_REPLY_TEXT];

@@ -37,7 +37,6 @@
 #include "addr.h"
 #include "fail.h"
 #include "limits.h"
-#include "smtpc.h"
 
 #define SPOOL_QID_LEN 12
 #define SPOOL_ENV_MAX (4 * 1024 * 1024)
