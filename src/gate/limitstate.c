@@ -8,7 +8,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/file.h>
 #include <sys/stat.h>
 #include <syslog.h>
 #include <time.h>
@@ -19,7 +18,6 @@
 #include "rundir.h"
 #include "text.h"
 
-#define STATE_MODE 0660
 #define STATE_MAX 256
 /* 500 tries 10 ms apart: the lock is held for microseconds */
 #define LOCK_TRIES 500
@@ -72,40 +70,21 @@ state_dir(void)
 	return dfd;
 }
 
-/* count-UID, opened and locked: made on first use, 0660 for the group
- * (the umask is 077). The lock is held for microseconds; past a few
- * seconds its holder is a process of the same user that its user has
- * stopped, and only that user's mail waits. */
+/* count-UID, opened and locked (rundir_lock_file): past a few seconds
+ * the holder is a process of the same user that its user has stopped,
+ * and only that user's mail waits. */
 static int
 open_locked(int dfd, const char *name, uid_t uid, struct failure *f)
 {
-	int fd = openat(dfd, name, O_RDWR | O_NOFOLLOW | O_CLOEXEC);
+	int fd = rundir_lock_file(dfd, name, LOCK_TRIES);
 
-	if (fd < 0 && errno == ENOENT) {
-		fd = openat(dfd, name, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW |
-			O_CLOEXEC, STATE_MODE);
-		if (fd >= 0)
-			(void)fchmod(fd, STATE_MODE);
-		else if (errno == EEXIST)
-			fd = openat(dfd, name, O_RDWR | O_NOFOLLOW | O_CLOEXEC);
-	}
-	if (fd < 0) {
+	if (fd < 0 && errno == EWOULDBLOCK)
+		fail_set(f, FAIL_TEMP, "the counts of uid %u are held by another "
+				       "of its processes",
+		    (unsigned)uid);
+	else if (fd < 0)
 		fail_set(f, FAIL_TEMP, "%s/%s: %s", rundir_path(), name,
 		    strerror(errno));
-		return -1;
-	}
-	for (int i = 0; flock(fd, LOCK_EX | LOCK_NB) != 0; i++) {
-		static const struct timespec pause = {0, 10 * 1000 * 1000};
-
-		if (errno != EWOULDBLOCK || i == LOCK_TRIES) {
-			fail_set(f, FAIL_TEMP, "the counts of uid %u are held by "
-					       "another of its processes",
-			    (unsigned)uid);
-			(void)close(fd);
-			return -1;
-		}
-		(void)nanosleep(&pause, NULL);
-	}
 	return fd;
 }
 

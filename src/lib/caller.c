@@ -104,18 +104,17 @@ caller_origin(pid_t child, char *buf, size_t sz)
 		return;
 	}
 	identify(&parent, (pid_t)ppid);
-	if (swap && setegid(getgid()) != 0)
-		swap = false, egid = (gid_t)-1;
-	if (egid == (gid_t)-1) {
+	if (swap && setegid(getgid()) != 0) {
 		(void)snprintf(exe, sizeof(exe), "?");
 		(void)snprintf(cwd, sizeof(cwd), "?");
 	} else {
 		read_link((pid_t)ppid, "exe", exe, sizeof(exe));
 		read_link((pid_t)ppid, "cwd", cwd, sizeof(cwd));
+		/* the group back before anything else: the gate's work
+		 * needs it */
+		if (swap && setegid(egid) != 0)
+			_exit(71);
 	}
-	/* the group back before anything else: the gate's work needs it */
-	if (swap && setegid(egid) != 0)
-		_exit(71);
 	(void)snprintf(buf, sz, "%s (pid %ld, %s, cwd %s)", parent.parent, ppid,
 	    exe, cwd);
 }

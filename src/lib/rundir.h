@@ -12,6 +12,14 @@ void rundir_set(const char *spool_path);
  * (unset, or open to others: logged) */
 int rundir_open(void);
 
+/* rundir_lock_file - NAME in the directory dfd, opened read-write (made
+ * on first use, 0660 for the group) and locked (flock LOCK_EX), trying
+ * every 10 ms up to tries times: the lock is held for microseconds, and
+ * a holder that does not let go is a process its user has stopped, which
+ * must not hold up anyone for long. -1 with errno (EWOULDBLOCK: still
+ * held after the tries). */
+int rundir_lock_file(int dfd, const char *name, int tries);
+
 /* rundir_path - "<spool>/run", for messages ("" when unset) */
 const char *rundir_path(void);
 

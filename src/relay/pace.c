@@ -7,7 +7,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <syslog.h>
-#include <sys/file.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -19,9 +18,8 @@
 #include "text.h"
 
 #define CLOCK_RESET_MS (3600LL * 1000)
-/* the lock is held for microseconds: 100 tries 10 ms apart is a second */
+/* 100 tries 10 ms apart: a second */
 #define LOCK_TRIES 100
-static const struct timespec lock_pause = {0, 10 * 1000 * 1000};
 
 bool
 pace_slot(long long now, long long next, long long interval,
@@ -47,26 +45,17 @@ open_state(const struct conf *route)
 		return -1;
 	(void)snprintf(name, sizeof(name), "rate-%s",
 	    route->route_name[0] != '\0' ? route->route_name : "smtp");
-	fd = openat(dfd, name, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0660);
-	if (fd >= 0)
-		(void)fchmod(fd, 0660); /* the umask is 077 */
-	(void)close(dfd);
 	/* Never wait on the lock for long: its holder may be a relay client
 	 * its own user has stopped (kill -STOP), and no user may hold up
 	 * another's mail. Past the wait, this process paces alone. */
-	for (int i = 0; fd >= 0 && flock(fd, LOCK_EX | LOCK_NB) != 0; i++) {
-		if (errno != EWOULDBLOCK || i == LOCK_TRIES) {
-			log_emit(LOG_WARNING, "%s/%s: %s: pacing this process "
-					      "alone",
-			    rundir_path(), name,
-			    errno == EWOULDBLOCK ? "held by a process that does "
-						   "not let go"
-						 : strerror(errno));
-			(void)close(fd);
-			return -1;
-		}
-		(void)nanosleep(&lock_pause, NULL);
-	}
+	fd = rundir_lock_file(dfd, name, LOCK_TRIES);
+	if (fd < 0)
+		log_emit(LOG_WARNING, "%s/%s: %s: pacing this process alone",
+		    rundir_path(), name,
+		    errno == EWOULDBLOCK ? "held by a process that does not "
+					   "let go"
+					 : strerror(errno));
+	(void)close(dfd);
 	return fd;
 }
 
