@@ -34,6 +34,7 @@ import tempfile
 import threading
 import time
 
+import instcopy
 import smprobe
 import smtest
 import smtprelay
@@ -141,6 +142,7 @@ def stale(path):
         probe.close()
 
 
+instcopy.hold_devlog()  # one test at a time owns /dev/log
 if os.path.exists("/dev/log") and stale("/dev/log"):
     os.unlink("/dev/log")
 own_devlog = not os.path.exists("/dev/log")
