@@ -388,7 +388,7 @@ queue_notice(const struct spool_env *e, const struct limit_outcome *lo,
 	    spool_open(&sp, spool_path, &f) == 0) {
 		fd = spool_tmpfile(&sp, &f);
 		rc = fd >= 0 && spool_write_all(fd, text, len) == 0 &&
-			spool_commit(&sp, fd, &b, &f) == 0
+			spool_commit_own(&sp, fd, &b, &f) == 0
 		    ? 0
 		    : -1;
 		spool_close(&sp);

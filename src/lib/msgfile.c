@@ -5,7 +5,9 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <stdio.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "msgfile.h"
@@ -78,25 +80,71 @@ msgfile_finish(struct msgfile *m, struct failure *f)
 }
 
 int
-msgfile_read(void *ctx, char *buf, size_t cap, size_t *got,
+msgfile_make_private(int fd)
+{
+	char path[64];
+	struct stat was, now;
+	int flags = fcntl(fd, F_GETFD), mine;
+
+	/* sealed memory files only: no FIFO to block on, no file on a
+	 * file system the caller controls */
+	if (flags < 0 || fstat(fd, &was) != 0)
+		return -1;
+	if (!S_ISREG(was.st_mode) || !msgfile_sealed(fd)) {
+		errno = EINVAL;
+		return -1;
+	}
+	(void)snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
+	mine = open(path, O_RDONLY | O_NOCTTY | O_CLOEXEC);
+	if (mine < 0)
+		return -1;
+	if (fstat(mine, &now) != 0 || now.st_dev != was.st_dev ||
+	    now.st_ino != was.st_ino) {
+		(void)close(mine);
+		errno = EINVAL;
+		return -1;
+	}
+	if (dup3(mine, fd, (flags & FD_CLOEXEC) != 0 ? O_CLOEXEC : 0) != fd) {
+		(void)close(mine);
+		return -1;
+	}
+	(void)close(mine);
+	return 0;
+}
+
+void
+msgfile_reader_init(struct msgfile_reader *r, int fd, unsigned long long size)
+{
+	r->fd = fd;
+	r->off = 0;
+	r->size = size;
+}
+
+int
+msgfile_reader_read(void *ctx, char *buf, size_t cap, size_t *got,
     struct failure *f)
 {
-	struct msgfile *m = ctx;
+	struct msgfile_reader *r = ctx;
+	unsigned long long left = r->size - r->off;
+	ssize_t n;
 
-	for (;;) {
-		ssize_t n = read(m->fd, buf, cap);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			fail_set(f, FAIL_IOERR, "cannot read the temporary "
-						"file: %s",
-			    strerror(errno));
-			return -1;
-		}
-		*got = (size_t)n;
+	*got = 0;
+	if (left == 0)
 		return 0;
+	if (cap > left)
+		cap = (size_t)left;
+	do
+		n = pread(r->fd, buf, cap, (off_t)r->off);
+	while (n < 0 && errno == EINTR);
+	if (n <= 0) {
+		fail_set(f, FAIL_IOERR, "the message file %s at octet %llu of "
+					"%llu",
+		    n < 0 ? strerror(errno) : "ends", r->off, r->size);
+		return -1;
 	}
+	r->off += (unsigned long long)n;
+	*got = (size_t)n;
+	return 0;
 }
 
 void

@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "msgfile.h"
 #include "spool.h"
 
 /* Files and areas belong to the group (safemail): the gate writes them
@@ -199,64 +200,107 @@ write_env(struct spool *sp, const struct spool_env *e, struct failure *f)
 	return rc;
 }
 
-/* A message file from elsewhere (another file system): copied. */
+/* Link the unnamed file fd in tmp/ into q/ as dest, durable. */
 static int
-copy_in(struct spool *sp, int msgfd, const char *dest, struct failure *f)
+link_in(struct spool *sp, int fd, const char *dest, struct failure *f)
 {
+	char procpath[64];
+
+	(void)snprintf(procpath, sizeof(procpath), "/proc/self/fd/%d", fd);
+	if (fsync(fd) != 0 ||
+	    linkat(AT_FDCWD, procpath, sp->q, dest, AT_SYMLINK_FOLLOW) != 0) {
+		fail_set(f, FAIL_IOERR, "spool %s: cannot store the message: "
+					"%s",
+		    sp->path, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+/* Exactly size octets of msgfd, read at explicit offsets (whoever else
+ * holds the descriptor cannot move what is read), into a new file of
+ * ours; the copy must end up of that size. */
+static int
+copy_in(struct spool *sp, int msgfd, unsigned long long size,
+    const char *dest, struct failure *f)
+{
+	struct msgfile_reader in;
+	struct stat st;
+	char buf[65536];
+	size_t got = 1;
 	int out = spool_tmpfile(sp, f);
-	char buf[65536], procpath[64];
-	ssize_t n;
 
 	if (out < 0)
 		return -1;
-	if (lseek(msgfd, 0, SEEK_SET) != 0)
-		goto io;
-	while ((n = read(msgfd, buf, sizeof(buf))) > 0)
-		if (spool_write_all(out, buf, (size_t)n) != 0)
+	msgfile_reader_init(&in, msgfd, size);
+	while (got > 0) {
+		if (msgfile_reader_read(&in, buf, sizeof(buf), &got, f) != 0)
+			goto fail;
+		if (got > 0 && spool_write_all(out, buf, got) != 0)
 			goto io;
-	if (n < 0 || fsync(out) != 0)
+	}
+	if (fstat(out, &st) != 0)
 		goto io;
-	(void)snprintf(procpath, sizeof(procpath), "/proc/self/fd/%d", out);
-	if (linkat(AT_FDCWD, procpath, sp->q, dest, AT_SYMLINK_FOLLOW) != 0)
-		goto io;
+	if ((unsigned long long)st.st_size != size) {
+		fail_set(f, FAIL_IOERR, "spool %s: the copy of the message "
+					"holds %llu octets, not %llu",
+		    sp->path, (unsigned long long)st.st_size, size);
+		goto fail;
+	}
+	if (link_in(sp, out, dest, f) != 0)
+		goto fail;
 	(void)close(out);
 	return 0;
 io:
 	fail_set(f, FAIL_IOERR, "spool %s: cannot store the message: %s",
 	    sp->path, strerror(errno));
+fail:
 	(void)close(out);
 	return -1;
+}
+
+/* The envelope after the message: a .env in q/ always has its .msg. */
+static int
+commit_env(struct spool *sp, const char *dest, const struct spool_env *e,
+    struct failure *f)
+{
+	if (write_env(sp, e, f) != 0) {
+		(void)unlinkat(sp->q, dest, 0);
+		return -1;
+	}
+	return 0;
 }
 
 int
 spool_commit(struct spool *sp, int msgfd, const struct spool_env *e,
     struct failure *f)
 {
-	char procpath[64], dest[32];
+	char dest[32];
 
 	(void)snprintf(dest, sizeof(dest), "%s.msg", e->qid);
-	(void)snprintf(procpath, sizeof(procpath), "/proc/self/fd/%d", msgfd);
-	/* The message is already in SPOOL/tmp as an unnamed file: give it
-	 * its name, no copy. */
-	if (fsync(msgfd) != 0) {
-		fail_set(f, FAIL_IOERR, "spool %s: fsync: %s", sp->path,
-		    strerror(errno));
+	if (copy_in(sp, msgfd, e->size, dest, f) != 0)
+		return -1;
+	return commit_env(sp, dest, e, f);
+}
+
+int
+spool_commit_own(struct spool *sp, int tmpfd, const struct spool_env *e,
+    struct failure *f)
+{
+	char dest[32];
+	struct stat st;
+
+	(void)snprintf(dest, sizeof(dest), "%s.msg", e->qid);
+	if (fstat(tmpfd, &st) != 0 ||
+	    (unsigned long long)st.st_size != e->size) {
+		fail_set(f, FAIL_IOERR, "spool %s: the message file is not of "
+					"its envelope's size",
+		    sp->path);
 		return -1;
 	}
-	if (linkat(AT_FDCWD, procpath, sp->q, dest, AT_SYMLINK_FOLLOW) != 0) {
-		if (errno != EXDEV && errno != ENOENT) {
-			fail_set(f, FAIL_IOERR, "spool %s: link %s: %s",
-			    sp->path, dest, strerror(errno));
-			return -1;
-		}
-		if (copy_in(sp, msgfd, dest, f) != 0)
-			return -1;
-	}
-	if (write_env(sp, e, f) != 0) {
-		(void)unlinkat(sp->q, dest, 0);
+	if (link_in(sp, tmpfd, dest, f) != 0)
 		return -1;
-	}
-	return 0;
+	return commit_env(sp, dest, e, f);
 }
 
 int

@@ -44,9 +44,15 @@ void spool_close(struct spool *sp);
 /* spool_tmpfile - an unnamed file in SPOOL/tmp for a message. */
 int spool_tmpfile(struct spool *sp, struct failure *f);
 
-/* spool_commit - make the message in msgfd (an spool_tmpfile, or any
- * file, which is then copied) and its envelope durable under e->qid. */
+/* spool_commit - copy exactly e->size octets of the message in msgfd (a
+ * file handed over: read at explicit offsets, never linked into the
+ * spool) and make it and its envelope durable under e->qid. */
 int spool_commit(struct spool *sp, int msgfd, const struct spool_env *e,
+    struct failure *f);
+
+/* spool_commit_own - the same for a spool_tmpfile this process wrote
+ * itself (a notice, a bounce): given its name, no copy. */
+int spool_commit_own(struct spool *sp, int tmpfd, const struct spool_env *e,
     struct failure *f);
 
 /* spool_usage - what uid holds in q/ (messages, bytes) and the bytes

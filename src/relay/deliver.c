@@ -111,16 +111,6 @@ log_outcome(const struct outbound *ob, const struct outgoing *m,
 	    clock_seconds() - m->started);
 }
 
-/* msgfile_read for a plain descriptor */
-static int
-read_fd(void *ctx, char *buf, size_t cap, size_t *got, struct failure *f)
-{
-	struct msgfile mf;
-
-	mf.fd = *(const int *)ctx;
-	return msgfile_read(&mf, buf, cap, got, f);
-}
-
 int
 outbound_send(struct outbound *ob, const struct outgoing *m,
     struct smtp_result *res, bool *session_failed, struct failure *f)
@@ -128,7 +118,7 @@ outbound_send(struct outbound *ob, const struct outgoing *m,
 	struct smtp_io io;
 	struct smtp_txn t;
 	struct failure iof = {FAIL_NONE, ""};
-	int fd = m->fd;
+	struct msgfile_reader body;
 	int rc;
 
 	*session_failed = false;
@@ -199,10 +189,10 @@ outbound_send(struct outbound *ob, const struct outgoing *m,
 		(void)snprintf(ob->relay, sizeof(ob->relay), "%s",
 		    relay_name(ob->r));
 	}
-	if (lseek(fd, 0, SEEK_SET) != 0) {
-		fail_set(f, FAIL_IOERR, "cannot rewind the message");
-		return -1;
-	}
+	/* exactly the checked size, at explicit offsets: send_body stops
+	 * there, and a file that ends sooner ends the session before the
+	 * final dot, so that the relay keeps nothing */
+	msgfile_reader_init(&body, m->fd, m->size);
 	memset(&t, 0, sizeof(t));
 	t.sender = m->null_sender ? "" : m->sender;
 	t.nrcpt = m->nrcpt;
@@ -215,8 +205,8 @@ outbound_send(struct outbound *ob, const struct outgoing *m,
 	t.dsn_ret = m->dsn_ret;
 	t.dsn_envid = m->dsn_envid;
 	relay_io(ob->r, &io);
-	io.read_msg = read_fd;
-	io.msg_ctx = &fd;
+	io.read_msg = msgfile_reader_read;
+	io.msg_ctx = &body;
 	(void)smtp_transaction(&io, relay_caps(ob->r), &t, res, &iof);
 	rc = verdict_transaction(res, m->nrcpt, &iof, f);
 	for (size_t i = 0; i < m->nrcpt; i++)

@@ -132,7 +132,7 @@ bounce(struct run *run, const struct spool_item *it)
 	b.nrcpt = 1;
 	fd = spool_tmpfile(run->sp, &f);
 	if (fd < 0 || spool_write_all(fd, text, len) != 0 ||
-	    spool_commit(run->sp, fd, &b, &f) != 0)
+	    spool_commit_own(run->sp, fd, &b, &f) != 0)
 		goto out;
 	log_emit(LOG_INFO, "%s: sender non-delivery notification: %s",
 	    e->qid, b.qid);
