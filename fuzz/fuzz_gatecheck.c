@@ -47,7 +47,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (copy == NULL)
 		return 0;
 	memcpy(copy, data + 1, size - 1);
-	if (gatecheck_message(copy, size - 1, uid, &f) == 0) {
+	if (gatecheck_message(copy, size - 1, uid, "web1", &f) == 0) {
 		clean_or_abort(copy, size - 1);
 		if (f.kind != FAIL_NONE)
 			abort();

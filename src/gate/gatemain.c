@@ -201,17 +201,40 @@ origin(void)
 	return origin_text;
 }
 
+/* A header that names no script, or more than one: logged, and with
+ * script_uid_must_match refused; the spool's script field stays empty
+ * rather than show one of them. */
+static int
+unclear_script(enum php_script got, const struct spool_env *e,
+    struct failure *f)
+{
+	const char *what = got == PHP_SCRIPT_SEVERAL
+	    ? "more than one X-PHP-Originating-Script"
+	    : "an X-PHP-Originating-Script that is not UID:FILE";
+
+	report_caller(LOG_WARNING, caller_self(), "script uid",
+	    "%s: %s (uid %u)", e->qid, what, e->uid);
+	if (!conf.script_uid_must_match)
+		return 0;
+	fail_set(f, FAIL_NOPERM, "%s: refused (script_uid_must_match)", what);
+	return -1;
+}
+
 /* PHP's X-PHP-Originating-Script (mail.add_x_header), kept with the
- * message for the log and mailq; with script_uid_must_match its uid must
- * be the caller's. */
+ * message for the log and mailq; with script_uid_must_match there must
+ * be at most one, and its uid must be the caller's. */
 static int
 note_script(const char *p, size_t len, struct spool_env *e, struct failure *f)
 {
 	char file[200];
 	unsigned uid;
+	enum php_script got =
+	    gatecheck_php_script(p, len, &uid, file, sizeof(file));
 
-	if (!gatecheck_php_script(p, len, &uid, file, sizeof(file)))
+	if (got == PHP_SCRIPT_NONE)
 		return 0;
+	if (got != PHP_SCRIPT_ONE)
+		return unclear_script(got, e, f);
 	(void)snprintf(e->script, sizeof(e->script), "%u:%s", uid, file);
 	(void)snprintf(e->origin, sizeof(e->origin), "%s", origin());
 	log_emit(LOG_INFO, "%s: uid=%u user=%s script=%s from %s", e->qid,
@@ -237,7 +260,7 @@ note_script(const char *p, size_t len, struct spool_env *e, struct failure *f)
 static int
 check_message(int msgfd, struct spool_env *e, struct failure *f)
 {
-	char *p;
+	char host[ADDR_BUFSZ], *p;
 	int rc;
 
 	if (e->nrcpt > conf.max_recipients) {
@@ -252,19 +275,43 @@ check_message(int msgfd, struct spool_env *e, struct failure *f)
 		    conf.max_message_size);
 		return -1;
 	}
+	/* the name the front end writes in the trace field (submit.c) */
+	local_host_name(conf.helo_name, host, sizeof(host));
 	if (e->size == 0 || e->size > SIZE_MAX)
-		return gatecheck_message("", 0, e->uid, f);
+		return gatecheck_message("", 0, e->uid, host, f);
 	p = mmap(NULL, (size_t)e->size, PROT_READ, MAP_PRIVATE, msgfd, 0);
 	if (p == MAP_FAILED) {
 		fail_set(f, FAIL_OSERR, "cannot read the message: %s",
 		    strerror(errno));
 		return -1;
 	}
-	rc = gatecheck_message(p, (size_t)e->size, e->uid, f);
+	rc = gatecheck_message(p, (size_t)e->size, e->uid, host, f);
 	if (rc == 0)
 		rc = note_script(p, (size_t)e->size, e, f);
 	(void)munmap(p, (size_t)e->size);
 	return rc;
+}
+
+/* This request's queue id: the gate's, made once per request (read
+ * again by queue_unanswered, the message keeps it), whatever id the
+ * envelope gives. */
+static char request_qid[SPOOL_QID_LEN + 1];
+
+/* The caller's id is only the one in its Received: field: logged with
+ * ours, so that the field leads to the log. */
+static int
+assign_qid(struct spool_env *e, struct failure *f)
+{
+	if (request_qid[0] == '\0' && spool_new_qid(request_qid) != 0) {
+		fail_set(f, FAIL_OSERR, "getrandom: %s", strerror(errno));
+		spool_env_free(e);
+		return -1;
+	}
+	if (strcmp(e->qid, request_qid) != 0)
+		log_emit(LOG_INFO, "%s: uid=%u trace id %s (the front end's)",
+		    request_qid, e->uid, e->qid);
+	memcpy(e->qid, request_qid, sizeof(e->qid));
+	return 0;
 }
 
 /* The two files must be sealed memory files, the envelope valid and
@@ -273,7 +320,8 @@ check_message(int msgfd, struct spool_env *e, struct failure *f)
 static int
 read_request_files(const int fds[2], struct spool_env *e, struct failure *f)
 {
-	if (handoff_read_files(fds[0], fds[1], e, f) != 0)
+	if (handoff_read_files(fds[0], fds[1], e, f) != 0 ||
+	    assign_qid(e, f) != 0)
 		return -1;
 	/* the login matters only without a default_sender: no passwd
 	 * lookup on the common path */
@@ -476,6 +524,20 @@ apply_limits(const int fds[2], struct spool_env *e, struct failure *f)
 		fail_set(f, FAIL_TEMP, "%s: try again later", why);
 		return -1;
 	}
+}
+
+/* What a relay client is handed: the envelope as the gate read and
+ * wrote it (its queue id), never the caller's. */
+static int
+own_envelope(int fds[2], const struct spool_env *e, struct failure *f)
+{
+	int fd = handoff_envelope(e, f);
+
+	if (fd < 0)
+		return -1;
+	(void)close(fds[0]);
+	fds[0] = fd;
+	return 0;
 }
 
 /* Hand r to the relay client on sock (one that stayed: greeted first,
@@ -708,6 +770,7 @@ request(const struct handoff_req *r, bool verbose, int fds[2])
 	int q = 1;
 
 	origin_known = false;
+	request_qid[0] = '\0';
 	if (read_request_files(fds, &e, &f) != 0) {
 		bool denied = f.kind == FAIL_SENDER_DENIED;
 		bool bad = f.kind == FAIL_DATA || f.kind == FAIL_USAGE;
@@ -751,6 +814,8 @@ request(const struct handoff_req *r, bool verbose, int fds[2])
 		spool_env_free(&e);
 		return r->verdict ? -1 : 0;
 	}
+	if (q > 0 && own_envelope(fds, &e, &f) != 0)
+		q = -1;
 	spool_env_free(&e);
 	if (q < 0 && !r->verdict)
 		return report(caller_self(), &f, false);

@@ -58,9 +58,35 @@ own_trace(const char *p, size_t len, unsigned uid)
 	    memcmp(host + hlen, tail, (size_t)n) == 0;
 }
 
+/* The first field is the trace field the front end writes on this host:
+ * the same name, byte for byte (a decoy first would let a forged one of
+ * this host pass below it). */
+static int
+first_field(const char *line, size_t n, unsigned uid, const char *this_host,
+    struct failure *f)
+{
+	const char *host;
+	size_t hlen;
+
+	if (!own_trace(line, n, uid)) {
+		fail_set(f, FAIL_DATA,
+		    "the message does not start with the trace field of uid %u",
+		    uid);
+		return -1;
+	}
+	hlen = trace_host(line, n, &host);
+	if (hlen != strlen(this_host) || memcmp(host, this_host, hlen) != 0) {
+		fail_set(f, FAIL_DATA,
+		    "the trace field names the host %.*s, not this host (%s)",
+		    (int)(hlen < 64 ? hlen : 64), host, this_host);
+		return -1;
+	}
+	return 0;
+}
+
 int
 gatecheck_message(const char *p, size_t len, unsigned uid,
-    struct failure *f)
+    const char *this_host, struct failure *f)
 {
 	const char *own_host = NULL;
 	size_t own_hlen = 0, lineno = 0, fields = 0;
@@ -121,13 +147,8 @@ gatecheck_message(const char *p, size_t len, unsigned uid,
 			}
 		}
 		if (fields++ == 0) {
-			if (!own_trace(line, n, uid)) {
-				fail_set(f, FAIL_DATA,
-				    "the message does not start with the "
-				    "trace field of uid %u",
-				    uid);
+			if (first_field(line, n, uid, this_host, f) != 0)
 				return -1;
-			}
 			own_hlen = trace_host(line, n, &own_host);
 		} else if (is_received(line, n)) {
 			const char *host;
@@ -168,12 +189,37 @@ gatecheck_bookkeeping(struct spool_env *e, long long now)
 	}
 }
 
-bool
+/* One X-PHP-Originating-Script value (after the colon): "UID:FILE" */
+static bool
+php_script_value(const char *v, size_t vl, unsigned *uid, char *file,
+    size_t filesz)
+{
+	size_t k = 0, o = 0;
+	char digits[12];
+	unsigned long u;
+
+	while (k < vl && (v[k] == ' ' || v[k] == '\t'))
+		k++;
+	while (k < vl && v[k] >= '0' && v[k] <= '9' && o < sizeof(digits) - 1)
+		digits[o++] = v[k++];
+	digits[o] = '\0';
+	if (k >= vl || v[k] != ':' || !text_parse_uint(digits, 4294967295UL, &u))
+		return false;
+	k++;
+	for (o = 0; k < vl && o + 1 < filesz; k++)
+		file[o++] = v[k] >= 0x20 && v[k] < 0x7f ? v[k] : '?';
+	file[o] = '\0';
+	*uid = (unsigned)u;
+	return true;
+}
+
+enum php_script
 gatecheck_php_script(const char *p, size_t len, unsigned *uid, char *file,
     size_t filesz)
 {
 	static const char name[] = "x-php-originating-script:";
 	const size_t nl = sizeof(name) - 1;
+	enum php_script found = PHP_SCRIPT_NONE;
 	size_t i = 0;
 
 	while (i < len) {
@@ -182,30 +228,18 @@ gatecheck_php_script(const char *p, size_t len, unsigned *uid, char *file,
 		size_t n = end > i && p[end - 1] == '\r' ? end - 1 - i : end - i;
 
 		if (n == 0)
-			return false; /* the end of the header block */
-		if (n > nl && text_ieqn(p + i, nl, name)) {
-			const char *v = p + i + nl;
-			size_t vl = n - nl, k = 0, o = 0;
-			char digits[12];
-			unsigned long u;
-
-			while (k < vl && (v[k] == ' ' || v[k] == '\t'))
-				k++;
-			while (k < vl && v[k] >= '0' && v[k] <= '9' &&
-			    o < sizeof(digits) - 1)
-				digits[o++] = v[k++];
-			digits[o] = '\0';
-			if (k >= vl || v[k] != ':' ||
-			    !text_parse_uint(digits, 4294967295UL, &u))
-				return false;
-			k++;
-			for (o = 0; k < vl && o + 1 < filesz; k++)
-				file[o++] = v[k] >= 0x20 && v[k] < 0x7f ? v[k] : '?';
-			file[o] = '\0';
-			*uid = (unsigned)u;
-			return true;
+			break; /* the end of the header block */
+		if (n >= nl && text_ieqn(p + i, nl, name)) {
+			/* one that says who, or none: a second (which did
+			 * PHP write?) or a malformed one says nothing */
+			if (found != PHP_SCRIPT_NONE)
+				return PHP_SCRIPT_SEVERAL;
+			if (!php_script_value(p + i + nl, n - nl, uid, file,
+				filesz))
+				return PHP_SCRIPT_MALFORMED;
+			found = PHP_SCRIPT_ONE;
 		}
 		i = end + 1;
 	}
-	return false;
+	return found;
 }

@@ -15,7 +15,7 @@ check(const char *msg, size_t len, unsigned uid, struct failure *f)
 {
 	f->kind = FAIL_NONE;
 	f->msg[0] = '\0';
-	return gatecheck_message(msg, len, uid, f);
+	return gatecheck_message(msg, len, uid, "web1", f);
 }
 
 static void
@@ -73,6 +73,18 @@ main(void)
 		ok(check(other, sizeof(other) - 1, 33, &f) == 0,
 		    "another host's safemail hop (a resent message) passes");
 	}
+	/* the first trace field names this host, as the front end does */
+	R("Received: by decoy (safemail, from userid 33)\r\n"
+	  "Received: by web1 (safemail, from userid 0)\r\n\r\nhi\r\n",
+	    "names the host decoy, not this host (web1)",
+	    "a decoy host first, uid 0 of this host below");
+	R("Received: by WEB1 (safemail, from userid 33)\r\n\r\nhi\r\n",
+	    "not this host", "this host in another case than the front end's");
+	R("Received: by web1.example (safemail, from userid 33)\r\n\r\n"
+	  "hi\r\n",
+	    "not this host", "a longer name");
+	R("Received: by web (safemail, from userid 33)\r\n\r\nhi\r\n",
+	    "not this host", "a shorter name");
 	longline = malloc(4096);
 	if (longline != NULL) {
 		size_t n = strlen(TRACE "Subject: x\r\n\r\n");
@@ -108,6 +120,40 @@ main(void)
 		    e.error[0] == '\0' && r[0].state == RCPT_PENDING &&
 		    r[1].state == RCPT_PENDING && r[1].reply[0] == '\0',
 		    "the bookkeeping is the back end's: year 2100 rewritten");
+	}
+	{
+		unsigned uid = 7;
+		char file[16];
+#define S(text) gatecheck_php_script(text, sizeof(text) - 1, &uid, file, \
+	    sizeof(file))
+
+		ok(S(TRACE "Subject: x\r\n\r\nX-PHP-Originating-Script: "
+			   "0:b.php\r\n") == PHP_SCRIPT_NONE,
+		    "php script: none in the header (one in the body)");
+		ok(S(TRACE "X-PHP-Originating-Script: 33:shop.php\r\n\r\n") ==
+			PHP_SCRIPT_ONE &&
+			uid == 33 && strcmp(file, "shop.php") == 0,
+		    "php script: one, uid and file");
+		ok(S(TRACE "X-PHP-Originating-Script: 33:a.php\r\nSubject: x"
+			   "\r\nx-php-originating-script: 0:b.php\r\n\r\n") ==
+			PHP_SCRIPT_SEVERAL,
+		    "php script: a second one (another case) is several");
+		ok(S(TRACE "X-PHP-Originating-Script: 33:a.php\r\n"
+			   "X-PHP-Originating-Script: 33:a.php\r\n\r\n") ==
+			PHP_SCRIPT_SEVERAL,
+		    "php script: the same one twice is several too");
+		ok(S(TRACE "X-PHP-Originating-Script: shop.php\r\n"
+			   "X-PHP-Originating-Script: 33:a.php\r\n\r\n") ==
+			PHP_SCRIPT_MALFORMED,
+		    "php script: a malformed first, then one of uid 33: "
+		    "malformed");
+		ok(S(TRACE "X-PHP-Originating-Script:\r\n\r\n") ==
+			PHP_SCRIPT_MALFORMED,
+		    "php script: an empty one is malformed");
+		ok(S(TRACE "X-PHP-Originating-Script: 99999999999:a\r\n\r\n") ==
+			PHP_SCRIPT_MALFORMED,
+		    "php script: a uid past 32 bits is malformed");
+#undef S
 	}
 	return done_testing();
 }

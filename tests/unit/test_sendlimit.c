@@ -130,15 +130,15 @@ main(void)
 		    "\r\nSubject: s\r\n\r\nX-PHP-Originating-Script: 0:body\r\n";
 
 		ok(gatecheck_php_script(msg, sizeof(msg) - 1, &uid, file,
-		       sizeof(file)) &&
+		       sizeof(file)) == PHP_SCRIPT_ONE &&
 			uid == 33 && strcmp(file, "shop?[1m.php") == 0,
 		    "the script header: uid and file, a control byte shown as ?");
-		ok(!gatecheck_php_script(msg + 59, sizeof(msg) - 60, &uid, file,
-		       sizeof(file)),
+		ok(gatecheck_php_script(msg + 59, sizeof(msg) - 60, &uid, file,
+		       sizeof(file)) == PHP_SCRIPT_NONE,
 		    "  one in the body is not a header");
-		ok(!gatecheck_php_script("X-PHP-Originating-Script: x:y\r\n\r\n",
-		       33, &uid, file, sizeof(file)),
-		    "  not UID:FILE: none");
+		ok(gatecheck_php_script("X-PHP-Originating-Script: x:y\r\n\r\n",
+		       33, &uid, file, sizeof(file)) == PHP_SCRIPT_MALFORMED,
+		    "  not UID:FILE: malformed (gatecheck: test_gatecheck)");
 	}
 	return done_testing();
 }
