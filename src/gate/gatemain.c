@@ -1009,6 +1009,8 @@ stay(int rc)
 	return 0;
 }
 
+static bool queue_owner(void);
+
 static int
 list(void)
 {
@@ -1022,7 +1024,9 @@ list(void)
 		}
 		return report(caller_self(), &f, false);
 	}
-	if (mailq_print(&sp, stdout, &f) != 0) {
+	/* root and the queue user see every message, others their own */
+	if (mailq_print(&sp, stdout, queue_owner(), (unsigned)getuid(), &f) !=
+	    0) {
 		spool_close(&sp);
 		return report(caller_self(), &f, false);
 	}

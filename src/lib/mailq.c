@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -23,6 +24,9 @@ when(long long t, char *buf, size_t sz)
 		(void)snprintf(buf, sz, "%lld", t);
 }
 
+/* The detail lines start under the sender */
+#define IN "%51s"
+
 static void
 print_one(FILE *out, const struct spool_env *e, bool failed_area)
 {
@@ -30,38 +34,39 @@ print_one(FILE *out, const struct spool_env *e, bool failed_area)
 	long long now = (long long)time(NULL);
 
 	when(e->created, arrival, sizeof(arrival));
-	(void)fprintf(out, "%-12s%c %8llu %-20s  %s\n", e->qid,
-	    failed_area ? '#' : e->held ? '!' : ' ', e->size, arrival,
+	(void)fprintf(out, "%-12s%c %8llu %-20s %7u  %s\n", e->qid,
+	    failed_area ? '#' : e->held ? '!' : ' ', e->size, arrival, e->uid,
 	    e->null_sender ? "MAILER-DAEMON" : e->sender);
 	if (failed_area)
-		(void)fprintf(out, "%43s(failed: kept for the admin)\n", "");
+		(void)fprintf(out, IN "(failed: kept for the admin)\n", "");
 	else if (e->held)
-		(void)fprintf(out, "%43s(held: safemail --release %s)\n", "",
+		(void)fprintf(out, IN "(held: safemail --release %s)\n", "",
 		    e->qid);
 	if (e->error[0] != '\0')
-		(void)fprintf(out, "%43s(%s)\n", "", e->error);
+		(void)fprintf(out, IN "(%s)\n", "", e->error);
 	if (e->script[0] != '\0')
-		(void)fprintf(out, "%43s(script %s)\n", "", e->script);
+		(void)fprintf(out, IN "(script %s)\n", "", e->script);
 	if (e->origin[0] != '\0')
-		(void)fprintf(out, "%43s(from %s)\n", "", e->origin);
+		(void)fprintf(out, IN "(from %s)\n", "", e->origin);
 	if (!failed_area && !e->held) {
 		when(e->next_try, next, sizeof(next));
-		(void)fprintf(out, "%43s(age %lld s, %u attempts, next try %s)\n",
+		(void)fprintf(out, IN "(age %lld s, %u attempts, next try %s)\n",
 		    "", now - e->created, e->attempts,
 		    e->next_try <= now ? "at the next queue run" : next);
 	}
 	for (size_t i = 0; i < e->nrcpt; i++) {
 		if (e->rcpt[i].state == RCPT_SENT)
 			continue;
-		(void)fprintf(out, "%43s%s\n", "", e->rcpt[i].addr);
+		(void)fprintf(out, IN "%s\n", "", e->rcpt[i].addr);
 		if (e->rcpt[i].state == RCPT_FAILED)
-			(void)fprintf(out, "%43s  (%s)\n", "", e->rcpt[i].reply);
+			(void)fprintf(out, IN "  (%s)\n", "", e->rcpt[i].reply);
 	}
 	(void)fprintf(out, "\n");
 }
 
 int
-mailq_print(struct spool *sp, FILE *out, struct failure *f)
+mailq_print(struct spool *sp, FILE *out, bool everyone, unsigned uid,
+    struct failure *f)
 {
 	unsigned long long bytes = 0;
 	size_t count = 0;
@@ -78,10 +83,15 @@ mailq_print(struct spool *sp, FILE *out, struct failure *f)
 
 			if (spool_read_env(sp, area == 1, ids[i], &e, &ef) != 0)
 				continue; /* gone meanwhile, or corrupt */
+			/* the uid the gate wrote (its caller's, checked) */
+			if (!everyone && e.uid != uid) {
+				spool_env_free(&e);
+				continue;
+			}
 			if (count++ == 0)
 				(void)fprintf(out,
 				    "-Queue ID-  --Size-- ----Arrival Time---- "
-				    "-Sender/Recipient-------\n");
+				    "--UID-- -Sender/Recipient-------\n");
 			print_one(out, &e, area == 1);
 			bytes += e.size;
 			spool_env_free(&e);

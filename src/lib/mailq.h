@@ -3,13 +3,17 @@
 #ifndef SAFEMAIL_MAILQ_H
 #define SAFEMAIL_MAILQ_H
 
+#include <stdbool.h>
 #include <stdio.h>
 
 #include "fail.h"
 #include "spool.h"
 
-/* mailq_print - every message in q/ and failed/, Postfix-like. */
-int mailq_print(struct spool *sp, FILE *out, struct failure *f);
+/* mailq_print - the messages in q/ and failed/, Postfix-like with the
+ * submitting uid as a column: everyone's, or only those uid submitted
+ * (the uid of the envelope, which the gate wrote). */
+int mailq_print(struct spool *sp, FILE *out, bool everyone, unsigned uid,
+    struct failure *f);
 
 enum queue_admin { ADMIN_DELETE, ADMIN_HOLD, ADMIN_RELEASE };
 
