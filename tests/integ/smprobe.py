@@ -158,14 +158,16 @@ for case in cases:
         msg = raw.encode("latin-1")
     fields = {"uid": str(os.getuid()), "sender": "shop@store.example.com",
               "created": str(int(time.time())), "attempts": "0",
-              "next": "0", "flags": "", "request": "Sx-"}
+              "next": "0", "flags": "", "request": "Sx-",
+              "id": "0123456789AB"}
     for pair in filter(None, change.split(";")):
         k, v = pair.split("=", 1)
         fields[k] = v
-    env = ("safemail-spool 1\nid 0123456789AB\ncreated %s\nuid %s\n"
+    env = ("safemail-spool 1\nid %s\ncreated %s\nuid %s\n"
            "sender %s\nsize %d\nattempts %s\nnext %s\nflags%s\n%s"
            "end\n" % (
-               fields["created"], fields["uid"], fields["sender"], len(msg),
+               fields["id"], fields["created"], fields["uid"],
+               fields["sender"], len(msg),
                fields["attempts"], fields["next"],
                " " + fields["flags"] if fields["flags"] else "",
                "".join("rcpt pending r%d@example.org\n" % i
@@ -191,7 +193,7 @@ print(json.dumps(out))
 
 
 def talk_to_gate(gate, web, cases, secret):
-    """cases: (name, "field=value;..." to forge (uid, sender, created,
+    """cases: (name, "field=value;..." to forge (id, uid, sender, created,
     attempts, next, flags; request: "Sx-" sends now, "Qx-" queues) or "",
     seal the message
     [, the message (latin-1 text; None: a well-formed one with the trace
