@@ -7,9 +7,9 @@
 #include <stddef.h>
 #include <sys/types.h>
 
-/* The most descriptors one packet carries (the envelope and the
- * message). */
-#define FDPASS_MAX 2
+/* The most descriptors one packet carries (a request's envelope and
+ * message; a linger hello's namespaces, linger.h). */
+#define FDPASS_MAX 3
 
 /* fdpass_send - len bytes with nfds descriptors (1 to FDPASS_MAX) as one
  * packet. Returns the bytes sent, or -1. */

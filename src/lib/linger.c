@@ -406,14 +406,15 @@ linger_detach(void)
 }
 
 /* The first message on a connection: the kind, then the sender's
- * resource limits; its mount and network namespaces attached. */
+ * resource limits; its mount, network and UTS namespaces attached. */
 struct hello {
 	char kind;
 	struct rlimit limits[RLIM_NLIMITS];
 };
 
 static const char *const ns_files[LINGER_NS] = {"/proc/self/ns/mnt",
-    "/proc/self/ns/net"};
+    "/proc/self/ns/net", "/proc/self/ns/uts"};
+_Static_assert(LINGER_NS <= FDPASS_MAX, "a hello carries every namespace");
 
 void
 linger_own_limits(struct rlimit limits[RLIM_NLIMITS])

@@ -20,7 +20,7 @@
  * process is not listening: a new one is started as before.
  *
  * A process that stays serves only callers in the sandbox of the one it
- * first served (which it inherited): the same mount and network
+ * first served (which it inherited): the same mount, network and UTS
  * namespaces (the caller sends descriptors of its own, with its hello),
  * the same NoNewPrivs and seccomp state and the same cgroups (read from
  * /proc/PID). Any difference starts a new process, which inherits the
@@ -113,7 +113,8 @@ void linger_leave(struct linger_spot *ls);
 int linger_detach(void);
 
 /* The sandbox a process that stays compares its callers with. */
-#define LINGER_NS 2 /* mount, network */
+/* mount, network; UTS: the host name the trace field names (gatecheck.h) */
+#define LINGER_NS 3
 struct linger_sandbox {
 	dev_t ns_dev[LINGER_NS];
 	ino_t ns_ino[LINGER_NS];

@@ -15,7 +15,9 @@ The web user speaks the gate's protocol itself (smprobe.talk_to_gate):
    message goes, and the spool keeps no script;
 4. mailq: root's queued message is not shown to the web user, who sees
    its own (with its uid); root and the queue user see both, each with
-   the uid that submitted it.
+   the uid that submitted it;
+5. a gate that stayed ([smtp] linger) is not offered a front end with
+   another host name (UTS namespace), whose trace field it would refuse.
 """
 # debian: python3-aiosmtpd
 import os
@@ -207,4 +209,36 @@ rc, out, err = c.as_root(["setpriv", "--reuid=%d" % c.QUEUE_UID,
                           "--regid=%d" % c.GID, "--clear-groups", c.MAILQ])
 t.ok(rc == 0 and root_id in out.decode() and web_id in out.decode(),
      "mailq as the queue user: both", (rc, out, err))
+
+# ---- 5. a gate that stays serves only a caller with its host name ----
+# The gate checks the trace field against its own host name: a front end
+# in another UTS namespace (another host name) gets a gate of its own,
+# never one that stayed outside and would refuse its trace field.
+MSG = b"To: uts@example.org\nSubject: uts\n\nhi\n"
+
+
+def staying_gates():
+    found = []
+    for pid in smprobe._pids():
+        try:
+            with open("/proc/%d/cmdline" % pid, "rb") as f:
+                if f.read().startswith(b"safemail-gate\0serve") and \
+                        smprobe.uids(pid)[0] == WEB_UID:
+                    found.append(pid)
+        except (OSError, TypeError):
+            continue
+    return found
+
+
+rc0, _, err0 = c.as_web([c.SENDMAIL, "-t", "-i"], MSG)
+stayed = staying_gates()
+sent = len(c.relay.transactions)
+rc, out, err = c.as_web([c.SENDMAIL, "-t", "-i"], MSG, outer=[
+    "unshare", "-u", "sh", "-c", 'hostname smtest-other && exec "$@"', "sh"])
+got = wait_sent(sent + 1)[sent:]
+t.ok(rc0 == 0 and stayed and rc == 0 and len(got) == 1 and
+     b"Received: by smtest-other (safemail" in got[0].data,
+     "a caller with another host name (UTS namespace) is not served by the "
+     "gate that stayed, which would refuse its trace field: sent",
+     (rc0, err0, stayed, rc, err, len(got)))
 t.done()
