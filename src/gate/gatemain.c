@@ -201,9 +201,9 @@ origin(void)
 	return origin_text;
 }
 
-/* A header that names no script, or more than one: logged, and with
- * script_uid_must_match refused; the spool's script field stays empty
- * rather than show one of them. */
+/* More than one X-PHP-Originating-Script, or one that is not UID:FILE,
+ * names nobody: logged, and with script_uid_must_match refused; the
+ * spool's script field stays empty rather than show one of them. */
 static int
 unclear_script(enum php_script got, const struct spool_env *e,
     struct failure *f)
@@ -212,8 +212,8 @@ unclear_script(enum php_script got, const struct spool_env *e,
 	    ? "more than one X-PHP-Originating-Script"
 	    : "an X-PHP-Originating-Script that is not UID:FILE";
 
-	report_caller(LOG_WARNING, caller_self(), "script uid",
-	    "%s: %s (uid %u)", e->qid, what, e->uid);
+	report_caller(LOG_WARNING, caller_self(), "script uid", "%s: %s",
+	    e->qid, what);
 	if (!conf.script_uid_must_match)
 		return 0;
 	fail_set(f, FAIL_NOPERM, "%s: refused (script_uid_must_match)", what);
