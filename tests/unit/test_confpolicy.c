@@ -408,6 +408,83 @@ test_too_large(void)
 	conf_free(&c);
 }
 
+/* The other way round: the front end reads no field of struct conf that
+ * the policy leaves out (it would see the default there, not the file's
+ * value). A scan of src/front and sender.c for "->FIELD" or ".FIELD";
+ * "host" and "port" are left out (other structs there have them). */
+static const char *const back_end_fields[] = {"nrelays", "relays", "ssl",
+    "auth", "username", "password", "password_file", "oauth2",
+    "tls_verify", "tls_ca_file", "tls_min_version", "tls_pin",
+    "tls_client_cert", "tls_client_key", "allow_plaintext_auth",
+    "connect_timeout", "command_timeout", "message_timeout", "linger",
+    "rate", "retry", "nretry", "max_age", "temp_failure_fails",
+    "bounce_admin", "connections", "quota", "nlimit_rules", "limit_rules",
+    "limit_notify", "script_uid_must_match", "password_line",
+    "client_secret_line", "refresh_token_line", "route_name", "nroutes",
+    "routes", "nsender_routes", "sender_routes"};
+
+static bool
+is_ident(char ch)
+{
+	return (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
+	    (ch >= '0' && ch <= '9') || ch == '_';
+}
+
+static void
+scan_source(const char *path)
+{
+	FILE *fp = fopen(path, "rb");
+	char *text;
+	long n;
+	bool clean = true;
+
+	if (fp == NULL || fseek(fp, 0, SEEK_END) != 0 || (n = ftell(fp)) < 0 ||
+	    fseek(fp, 0, SEEK_SET) != 0 || (text = malloc((size_t)n + 1)) == NULL) {
+		ok(0, "read %s", path);
+		if (fp != NULL)
+			(void)fclose(fp);
+		return;
+	}
+	text[fread(text, 1, (size_t)n, fp)] = '\0';
+	(void)fclose(fp);
+	for (size_t i = 0; i < sizeof(back_end_fields) / sizeof(*back_end_fields);
+	     i++) {
+		const char *f = back_end_fields[i];
+		size_t fl = strlen(f);
+
+		for (const char *q = text; (q = strstr(q, f)) != NULL; q += fl) {
+			bool member = (q - text >= 2 && q[-2] == '-' &&
+					  q[-1] == '>') ||
+			    (q - text >= 1 && q[-1] == '.');
+
+			if (member && !is_ident(q[fl])) {
+				printf("#   %s reads %s\n", path, f);
+				clean = false;
+			}
+		}
+	}
+	ok(clean, "%s reads only what the policy carries", path);
+	free(text);
+}
+
+static void
+test_front_reads(void)
+{
+	const char *top = getenv("top_srcdir");
+	static const char *const files[] = {"argv", "bs", "bsmode", "envelope",
+	    "hdr", "localhost", "main", "msg", "norm", "submit"};
+	char path[4096];
+
+	for (size_t i = 0; i < sizeof(files) / sizeof(*files); i++) {
+		(void)snprintf(path, sizeof(path), "%s/src/front/%s.c",
+		    top != NULL ? top : ".", files[i]);
+		scan_source(path);
+	}
+	(void)snprintf(path, sizeof(path), "%s/src/lib/sender.c",
+	    top != NULL ? top : ".");
+	scan_source(path);
+}
+
 int
 main(void)
 {
@@ -416,5 +493,6 @@ main(void)
 	test_canonical();
 	test_round_trips();
 	test_too_large();
+	test_front_reads();
 	return done_testing();
 }
