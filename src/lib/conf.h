@@ -169,8 +169,8 @@ int conf_load(const char *path, const struct conf_trust *trust,
     struct conf *c, struct failure *f);
 
 /* conf_load_policy - conf_load (the *_file secrets left unread), and the
- * policy for the front end (conf_policy_text, up to HANDOFF_PACKET_MAX
- * less its mark; malloc'd into *policy, *len). */
+ * policy for the front end (conf_policy_text, as much as the front end's
+ * recv() takes: HANDOFF_PACKET_MAX - 2; malloc'd into *policy, *len). */
 int conf_load_policy(const char *path, const struct conf_trust *trust,
     struct conf *c, char **policy, size_t *len, struct failure *f);
 

@@ -268,9 +268,11 @@ load(const char *path, const struct conf_trust *trust, struct conf *c,
 		conf_free(c);
 		goto out;
 	}
-	/* written from what was parsed, never from the file's text */
+	/* written from what was parsed, never from the file's text; the
+	 * front end's recv() takes HANDOFF_PACKET_MAX - 1 bytes with the
+	 * packet's mark */
 	if (policy != NULL &&
-	    conf_policy_text(c, HANDOFF_PACKET_MAX - 1, policy, plen, f) != 0) {
+	    conf_policy_text(c, HANDOFF_PACKET_MAX - 2, policy, plen, f) != 0) {
 		conf_free(c);
 		goto out;
 	}

@@ -405,6 +405,15 @@ test_too_large(void)
 		p == NULL && f.kind == FAIL_CONFIG &&
 		strstr(f.msg, "more than 100") != NULL,
 	    "a policy over the limit is refused: %s", f.msg);
+	ok(conf_policy_text(&c, 65536, &p, &len, &f) == 0, "the policy");
+	free(p);
+	p = NULL;
+	ok(conf_policy_text(&c, len, &p, &len, &f) == 0 && p != NULL,
+	    "a policy of exactly the limit is written");
+	free(p);
+	p = NULL;
+	ok(conf_policy_text(&c, len - 1, &p, &len, &f) != 0 && p == NULL,
+	    "one byte less is refused");
 	conf_free(&c);
 }
 
