@@ -109,7 +109,6 @@ put_line(struct policy_out *o, const char *key, const char *v)
 		return;
 	}
 	spaced = strlen(key) + strlen(v) + 3 <= CONF_LINE_MAX;
-
 	strbuf_put(&o->b, key, strlen(key));
 	strbuf_put(&o->b, spaced ? " = " : "=", spaced ? 3 : 1);
 	strbuf_put(&o->b, v, strlen(v));
