@@ -31,7 +31,6 @@
 #include "text.h"
 
 static struct startup st;
-static const char *config_path;
 static const char *spool_path;
 
 static int
@@ -54,7 +53,8 @@ is_refusal(enum fail_kind k)
 }
 
 /* The policy: the gate reads the configuration (the front end cannot:
- * it is root:safemail 0640) and sends its text, password replaced. */
+ * it is root:safemail 0640) and sends what the front end needs of it,
+ * written from what it parsed (conf_policy_text): no secret, no relay. */
 static int
 open_gate(const struct request *req, struct handoff *h, struct conf *c)
 {
@@ -73,7 +73,7 @@ open_gate(const struct request *req, struct handoff *h, struct conf *c)
 		return status; /* the gate said why */
 	if (rc != 0)
 		return report(caller_self(), &f, false);
-	if (conf_parse(policy, len, config_path, c, &f) != 0) {
+	if (conf_parse(policy, len, "safemail-gate's policy", c, &f) != 0) {
 		(void)handoff_close(h);
 		return report(caller_self(), &f, false);
 	}
@@ -255,7 +255,6 @@ main(int argc, char **argv)
 	if (startup_harden(&st, 0) != 0)
 		return EX_OSERR;
 	log_init(st.log_socket[0] != '\0' ? st.log_socket : NULL);
-	config_path = startup_config_path(&st);
 	spool_path = startup_spool_path(&st);
 	if (argc >= 1 && (rc = admin_command(argc, argv)) >= 0)
 		return rc;

@@ -110,7 +110,7 @@ struct conf {
 	size_t naliases;
 	struct alias *aliases;
 	/* where the password and the OAuth2 secrets were set, for the
-	 * permission check and for the text the front end gets */
+	 * permission check */
 	unsigned password_line;
 	unsigned client_secret_line;
 	unsigned refresh_token_line;
@@ -168,11 +168,19 @@ struct conf_trust {
 int conf_load(const char *path, const struct conf_trust *trust,
     struct conf *c, struct failure *f);
 
-/* conf_load_policy - conf_load, and the file's text for the front end
- * with the password's value replaced (malloc'd into *policy, *len):
- * same lines, so the front end's messages name the same line numbers. */
+/* conf_load_policy - conf_load (the *_file secrets left unread), and the
+ * policy for the front end (conf_policy_text, as much as the front end's
+ * recv() takes: HANDOFF_PACKET_MAX - 2; malloc'd into *policy, *len). */
 int conf_load_policy(const char *path, const struct conf_trust *trust,
     struct conf *c, char **policy, size_t *len, struct failure *f);
+
+/* conf_policy_text - the policy the front end gets, written from c (pure,
+ * confpolicy.c): only the keys it reads (conf_policy_keys) and [aliases],
+ * as "key = value" lines that conf_parse reads back to the same values;
+ * never a secret, a relay or any key not on that list. At most max bytes,
+ * else a FAIL_CONFIG. malloc'd into *out, *len. */
+int conf_policy_text(const struct conf *c, size_t max, char **out,
+    size_t *len, struct failure *f);
 
 /* conf_trust_for - the trust a program started as this process is gets */
 void conf_trust_for(struct conf_trust *t, bool secure);

@@ -4,7 +4,8 @@
  * descriptor (no race between a check and the open): a regular file, owned
  * by root (or by the caller in a process that is not set-ID), writable by
  * nobody else, at most CONF_FILE_MAX bytes, and not readable by others
- * when it holds a password. The text is parsed by conf_parse (pure). A
+ * when it holds a password. The text is parsed by conf_parse (pure); the
+ * gate's policy for the front end is written from that (confpolicy.c). A
  * password_file is read by the relay client's load only, under the same
  * rules and never readable by others. */
 #include "config.h"
@@ -18,6 +19,7 @@
 #include <unistd.h>
 
 #include "conf.h"
+#include "handoff.h"
 #include "limits.h"
 
 void
@@ -28,48 +30,6 @@ conf_trust_for(struct conf_trust *t, bool secure)
 	/* set-ID: the group we were given is the one the file must have */
 	t->require_group = secure && getegid() != getgid();
 	t->group = getegid();
-}
-
-/* The text with the values of the secret lines (password, OAuth2
- * client secret and refresh token) replaced, each line kept (continuation
- * lines are refused), so that the front end's messages name the same
- * line numbers. lines: 0 for a secret that is not set. */
-static char *
-redact(const char *buf, size_t len, const unsigned *lines, size_t nlines,
-    size_t *outlen)
-{
-	static const char stand_in[] = " held-by-the-back-end\n";
-	const char *start = buf, *end = buf + len, *eol;
-	char *out = malloc(len + nlines * sizeof(stand_in) + 1);
-	size_t o = 0;
-	unsigned n = 1;
-
-	if (out == NULL)
-		return NULL;
-	while (start < end) {
-		const char *eq;
-		bool secret = false;
-
-		eol = memchr(start, '\n', (size_t)(end - start));
-		eol = eol != NULL ? eol + 1 : end;
-		for (size_t i = 0; i < nlines; i++)
-			secret |= lines[i] == n;
-		eq = secret ? memchr(start, '=', (size_t)(eol - start)) : NULL;
-		if (eq != NULL) {
-			/* the key as written, then the stand-in */
-			memcpy(out + o, start, (size_t)(eq + 1 - start));
-			o += (size_t)(eq + 1 - start);
-			memcpy(out + o, stand_in, sizeof(stand_in) - 1);
-			o += sizeof(stand_in) - 1;
-		} else {
-			memcpy(out + o, start, (size_t)(eol - start));
-			o += (size_t)(eol - start);
-		}
-		start = eol;
-		n++;
-	}
-	*outlen = o;
-	return out;
 }
 
 /* The size bytes of fd in a new buffer (one more for a NUL), or NULL
@@ -308,13 +268,13 @@ load(const char *path, const struct conf_trust *trust, struct conf *c,
 		conf_free(c);
 		goto out;
 	}
-	if (policy != NULL) {
-		*policy = redact(buf, got, lines, nlines, plen);
-		if (*policy == NULL) {
-			fail_set(f, FAIL_OSERR, "%s: out of memory", path);
-			conf_free(c);
-			goto out;
-		}
+	/* written from what was parsed, never from the file's text; the
+	 * front end's recv() takes HANDOFF_PACKET_MAX - 1 bytes with the
+	 * packet's mark */
+	if (policy != NULL &&
+	    conf_policy_text(c, HANDOFF_PACKET_MAX - 2, policy, plen, f) != 0) {
+		conf_free(c);
+		goto out;
 	}
 	rc = 0;
 out:

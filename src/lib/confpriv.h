@@ -153,6 +153,10 @@ bool conf_sender_value(struct reader *r, const char *key, const char *v,
     char out[ADDR_BUFSZ]);
 bool conf_check_pattern(struct reader *r, const char *key, char *pat);
 
+/* confpolicy.c: the keys the front end is sent (an allow-list) */
+extern const enum key_id conf_policy_keys[];
+extern const size_t conf_policy_nkeys;
+
 /* confcheck.c */
 bool conf_check_whole(struct reader *r);
 

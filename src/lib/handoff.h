@@ -4,7 +4,8 @@
  * libcurl) starts safemail-gate (the back end's gate: setgid safemail,
  * reads the configuration, writes the spool; no libcurl) with a
  * SOCK_SEQPACKET socket on descriptor 3. The gate answers with the
- * policy: the configuration's text with the password replaced. The front
+ * policy: what the front end reads of the configuration, written from the
+ * parsed file (conf_policy_text: no secret, no relay). The front
  * end then sends one request per message, with the envelope (spool
  * envelope format, sealed memfd) and the normalized message (sealed
  * memfd) attached as descriptors. The gate spools it, or execs
