@@ -55,10 +55,13 @@ def wait_descendant(root, comm, ready, timeout=15):
 
 
 def _ids(pid, key):
-    with open("/proc/%d/status" % pid) as f:
-        for line in f:
-            if line.startswith(key + ":"):
-                return [int(x) for x in line.split()[1:]]
+    try:
+        with open("/proc/%d/status" % pid) as f:
+            for line in f:
+                if line.startswith(key + ":"):
+                    return [int(x) for x in line.split()[1:]]
+    except OSError:
+        return None  # it ended meanwhile
     return None
 
 
