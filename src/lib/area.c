@@ -145,16 +145,17 @@ area_open(int spool_fd, const char *spool_path, const char *name,
 	struct stat st;
 	int fd = openat(spool_fd, name,
 	    O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	int err = errno; /* area_may_make may look up a user */
 
-	if (fd < 0 && errno == ENOENT && make && area_may_make()) {
+	if (fd < 0 && err == ENOENT && make && area_may_make()) {
 		fd = make_area(spool_fd, name);
+		err = errno;
 		if (fd >= 0)
 			log_emit(LOG_NOTICE, "spool area %s/%s made (it was "
 					     "missing)",
 			    spool_path, name);
 	}
 	if (fd < 0) {
-		int err = errno;
 
 		if (err == ENOENT)
 			fail_set(f, FAIL_TEMP, "spool area %s/%s is missing: "
