@@ -709,10 +709,12 @@ request(const struct handoff_req *r, bool verbose, int fds[2])
 	int q = 1;
 
 	origin_known = false;
-	/* every area as make install made it, before anything is counted,
-	 * queued or sent: one that is missing or wrong is the admin's to
-	 * mend, never this caller's to make (area.h) */
-	if (spool_check(spool_path, &f) != 0) {
+	/* set-ID: every area as make install made it, before anything is
+	 * counted, queued or sent; one that is missing or wrong is the
+	 * admin's to mend, never this caller's to make (area.h). A copy
+	 * that is not set-ID (a test's) may send without a spool, as
+	 * before, and checks an area when it uses one. */
+	if (st.secure && spool_check(spool_path, &f) != 0) {
 		if (!r->verdict)
 			return report(caller_self(), &f, false);
 		report_caller(LOG_ERR, caller_self(), "error", "%s", f.msg);
@@ -1130,12 +1132,14 @@ main(int argc, char **argv)
 			    startup_queue_user(&st));
 			return report(caller_self(), &f, true);
 		}
+		bool repairing = strcmp(mode, "check") == 0 && argc == 3 &&
+		    strcmp(argv[2], "repair") == 0;
+
 		queue_limits();
-		if (strcmp(mode, "check") == 0 && argc == 3 &&
-		    strcmp(argv[2], "repair") == 0 && (rc = repair()) != 0)
+		if (repairing && (rc = repair()) != 0)
 			return rc;
 		args[n++] = "safemail-relay";
-		for (int i = 1; i < argc && strcmp(argv[i], "repair") != 0; i++)
+		for (int i = 1; i < (repairing ? 2 : argc); i++)
 			args[n++] = argv[i];
 		args[n] = NULL;
 		return exec_relay(args, -1, -1);
