@@ -169,6 +169,12 @@ os.unlink(c.RUN)
 os.rename(c.RUN + ".real", c.RUN)
 os.chown(c.RUN, WEB, c.WEB.pw_gid)
 os.chmod(c.RUN, 0o777)
+rc, out, err = c.as_web([c.SBIN, "--check", "--repair"])
+st = os.lstat(c.RUN)
+t.ok(rc == 77 and b"repaired" not in out and st.st_uid == WEB and
+     (st.st_mode & 0o777) == 0o777,
+     "the web user's own --check --repair is refused (77), nothing changed",
+     (rc, out, err))
 rc, out, err = c.as_root([c.SBIN, "--check", "--repair"])
 t.ok(b"repaired " + c.RUN.encode() in out and area_ok("run"),
      "safemail --check --repair gives run/ back to root:safemail 0770",
