@@ -15,6 +15,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "area.h"
 #include "argv.h"
 #include "bsmode.h"
 #include "caller.h"
@@ -221,8 +222,14 @@ admin_command(int argc, char **argv)
 
 	if (strcmp(argv_base_name(argv[0]), "safemail") != 0)
 		return -1;
+	static const char *const repair[] = {"safemail-gate", "check",
+	    "repair", NULL};
+
 	if (argc == 2 && strcmp(argv[1], "--check") == 0)
 		return run_back_end(check);
+	if (argc == 3 && strcmp(argv[1], "--check") == 0 &&
+	    strcmp(argv[2], "--repair") == 0)
+		return run_back_end(repair);
 	if (argc == 2 && strcmp(argv[1], "--flush") == 0)
 		return run_back_end(flush);
 	if (argc == 2 && strcmp(argv[1], "--run-queue") == 0)
@@ -256,6 +263,7 @@ main(int argc, char **argv)
 		return EX_OSERR;
 	log_init(st.log_socket[0] != '\0' ? st.log_socket : NULL);
 	spool_path = startup_spool_path(&st);
+	area_set_queue_user(startup_queue_user(&st));
 	if (argc >= 1 && (rc = admin_command(argc, argv)) >= 0)
 		return rc;
 	if (argc < 1 || argv_parse(argc, argv, &req, &f) != 0) {

@@ -14,6 +14,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "area.h"
 #include "clock.h"
 #include "fdpass.h"
 #include "linger.h"
@@ -38,21 +39,22 @@ open_dir(const char *path, uid_t want_owner, struct stat *st)
 	return dfd;
 }
 
-/* The relay clients' area: its group is the one the peers must have. */
+/* The relay clients' area (<spool>/run, area.h: made when missing only
+ * by who may): its group is the one the peers must have. */
 static int
 relay_area(const char *spool_path, bool make, gid_t *group)
 {
-	char dir[4200];
+	struct failure f = {FAIL_NONE, ""};
 	struct stat st;
-	int dfd, n = snprintf(dir, sizeof(dir), "%s/%s", spool_path,
-		     LINGER_AREA);
+	int top = area_open_spool(spool_path, &f), dfd = -1;
 
-	if (n < 0 || (size_t)n >= sizeof(dir))
-		return -1;
-	dfd = open_dir(dir, (uid_t)-1, &st);
-	if (dfd < 0 && make && errno == ENOENT && mkdir(dir, 0770) == 0) {
-		(void)chmod(dir, 0770); /* the umask is 077 */
-		dfd = open_dir(dir, (uid_t)-1, &st);
+	if (top >= 0) {
+		dfd = area_open(top, spool_path, LINGER_AREA, make, &f);
+		(void)close(top);
+	}
+	if (dfd >= 0 && fstat(dfd, &st) != 0) {
+		(void)close(dfd);
+		dfd = -1;
 	}
 	if (dfd >= 0)
 		*group = st.st_gid;

@@ -45,7 +45,8 @@
 #include "startup.h"
 
 /* The areas under the spool, made by make install (or on first use:
- * the gate's only by the spool's owner). */
+ * run/ only by root, the queue user or a process that is not set-ID,
+ * area.h; the gate's only by the spool's owner). */
 #define LINGER_AREA "run"
 #define LINGER_GATE_AREA "gate"
 

@@ -10,17 +10,19 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "area.h"
 #include "log.h"
 #include "rundir.h"
 
-#define RUN_DIR_MODE 0770
 #define RUN_FILE_MODE 0660
 
+static char spool[4096];
 static char path[4096 + 8];
 
 void
 rundir_set(const char *spool_path)
 {
+	(void)snprintf(spool, sizeof(spool), "%s", spool_path);
 	(void)snprintf(path, sizeof(path), "%s/run", spool_path);
 }
 
@@ -33,23 +35,18 @@ rundir_path(void)
 int
 rundir_open(void)
 {
-	struct stat st;
-	int fd;
+	struct failure f = {FAIL_NONE, ""};
+	int top, fd = -1;
 
 	if (path[0] == '\0')
 		return -1;
-	fd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	if (fd < 0 && errno == ENOENT && mkdir(path, RUN_DIR_MODE) == 0) {
-		fd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-		if (fd >= 0)
-			(void)fchmod(fd, RUN_DIR_MODE); /* the umask is 077 */
+	top = area_open_spool(spool, &f);
+	if (top >= 0) {
+		fd = area_open(top, spool, "run", true, &f);
+		(void)close(top);
 	}
-	if (fd >= 0 && (fstat(fd, &st) != 0 || (st.st_mode & 007) != 0)) {
-		log_emit(LOG_WARNING, "%s: open to others (mode %04o): not used",
-		    path, (unsigned)(st.st_mode & 07777));
-		(void)close(fd);
-		fd = -1;
-	}
+	if (fd < 0)
+		log_emit(LOG_ERR, "%s", f.msg);
 	return fd;
 }
 

@@ -8,8 +8,9 @@
 /* rundir_set - the spool it is under; set once by the relay client */
 void rundir_set(const char *spool_path);
 
-/* rundir_open - a descriptor of the directory (made on first use), or -1
- * (unset, or open to others: logged) */
+/* rundir_open - a descriptor of the directory, checked (area.h: made
+ * when missing only by who may), or -1 (unset, or missing or wrong:
+ * logged) */
 int rundir_open(void);
 
 /* rundir_lock_file - NAME in the directory dfd, opened read-write (made

@@ -14,6 +14,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "area.h"
 #include "log.h"
 #include "msgfile.h"
 #include "spool.h"
@@ -22,36 +23,6 @@
  * for whichever user submitted, the queue runner (user safemail) takes,
  * locks, rewrites and removes them. Nobody else gets any bit. */
 #define FILE_MODE 0660
-#define DIR_MODE 0770
-
-static int
-open_sub(struct spool *sp, const char *name, struct failure *f)
-{
-	struct stat st;
-	int fd = openat(sp->dir, name,
-	    O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-
-	/* made on first use; make install creates only the top directory */
-	if (fd < 0 && errno == ENOENT) {
-		if (mkdirat(sp->dir, name, DIR_MODE) != 0 && errno != EEXIST) {
-			fail_set(f, FAIL_OSERR, "spool %s/%s: %s", sp->path,
-			    name, strerror(errno));
-			return -1;
-		}
-		fd = openat(sp->dir, name,
-		    O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-		if (fd >= 0)
-			(void)fchmod(fd, DIR_MODE); /* the umask is 077 */
-	}
-	if (fd < 0 || fstat(fd, &st) != 0 || (st.st_mode & 002) != 0) {
-		fail_set(f, FAIL_OSERR, "spool %s/%s: %s", sp->path, name,
-		    fd < 0 ? strerror(errno) : "writable by others");
-		if (fd >= 0)
-			(void)close(fd);
-		return -1;
-	}
-	return fd;
-}
 
 void
 spool_close(struct spool *sp)
@@ -69,28 +40,42 @@ int
 spool_open(struct spool *sp, const char *path, struct failure *f)
 {
 	struct stat st;
+	int run;
 
 	sp->dir = sp->q = sp->tmp = sp->failed = sp->corrupt = -1;
 	(void)snprintf(sp->path, sizeof(sp->path), "%s", path);
-	sp->dir = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	if (sp->dir < 0) {
-		fail_set(f, FAIL_OSERR, "spool %s: %s", path, strerror(errno));
+	sp->dir = area_open_spool(path, f);
+	if (sp->dir < 0)
 		return -1;
-	}
-	if (fstat(sp->dir, &st) != 0 || (st.st_mode & 002) != 0) {
-		fail_set(f, FAIL_OSERR, "spool %s: writable by others", path);
+	if (fstat(sp->dir, &st) != 0) {
+		fail_set(f, FAIL_OSERR, "spool %s: %s", path, strerror(errno));
 		spool_close(sp);
 		return -1;
 	}
 	sp->owner = st.st_uid;
 	sp->group = st.st_gid;
-	if ((sp->q = open_sub(sp, "q", f)) < 0 ||
-	    (sp->tmp = open_sub(sp, "tmp", f)) < 0 ||
-	    (sp->failed = open_sub(sp, "failed", f)) < 0 ||
-	    (sp->corrupt = open_sub(sp, "corrupt", f)) < 0) {
+	/* run/ too, though not kept open here: a spool whose run/ is
+	 * missing or wrong is refused as a whole (area.h) */
+	if ((sp->q = area_open(sp->dir, path, "q", true, f)) < 0 ||
+	    (sp->tmp = area_open(sp->dir, path, "tmp", true, f)) < 0 ||
+	    (sp->failed = area_open(sp->dir, path, "failed", true, f)) < 0 ||
+	    (sp->corrupt = area_open(sp->dir, path, "corrupt", true, f)) < 0 ||
+	    (run = area_open(sp->dir, path, "run", true, f)) < 0) {
 		spool_close(sp);
 		return -1;
 	}
+	(void)close(run);
+	return 0;
+}
+
+int
+spool_check(const char *path, struct failure *f)
+{
+	struct spool sp;
+
+	if (spool_open(&sp, path, f) != 0)
+		return -1;
+	spool_close(&sp);
 	return 0;
 }
 

@@ -37,9 +37,14 @@ int spool_new_qid(char qid[SPOOL_QID_LEN + 1]);
 /* spool_write_all - write len bytes to fd (EINTR, short writes) */
 int spool_write_all(int fd, const char *p, size_t len);
 
-/* spool_open - open (and, when missing, create) the layout under path. */
+/* spool_open - open the layout under path, and check every area (run/
+ * too): area.h says who makes a missing one. FAIL_TEMP names the area
+ * that is missing or wrong, and the fix. */
 int spool_open(struct spool *sp, const char *path, struct failure *f);
 void spool_close(struct spool *sp);
+
+/* spool_check - spool_open and close: every area there and sound */
+int spool_check(const char *path, struct failure *f);
 
 /* spool_tmpfile - an unnamed file in SPOOL/tmp for a message. */
 int spool_tmpfile(struct spool *sp, struct failure *f);

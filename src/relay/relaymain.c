@@ -33,6 +33,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "area.h"
 #include "backend.h"
 #include "caller.h"
 #include "check.h"
@@ -417,6 +418,7 @@ main(int argc, char **argv)
 	path = startup_config_path(&st);
 	spool_path = startup_spool_path(&st);
 	rundir_set(spool_path);
+	area_set_queue_user(startup_queue_user(&st));
 	if (argc < 2)
 		return report_by_hand("safemail-relay");
 	if (argc > 2 && strcmp(argv[2], "-v") == 0) {
