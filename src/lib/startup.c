@@ -173,7 +173,6 @@ unignore_signals(void)
 int
 startup_backend(void)
 {
-	struct rlimit limits[RLIM_NLIMITS];
 	sigset_t none;
 
 	unignore_signals();
@@ -184,12 +183,15 @@ startup_backend(void)
 	 * and is seen, it does not kill us between two writes */
 	if (signal(SIGXFSZ, SIG_IGN) == SIG_ERR)
 		return -1;
-	memset(limits, 0, sizeof(limits));
-	for (int r = 0; r < RLIM_NLIMITS; r++)
-		(void)getrlimit(r, &limits[r]);
-	startup_backend_limits(limits);
-	for (size_t i = 0; i < sizeof(raised) / sizeof(raised[0]); i++)
-		(void)setrlimit(raised[i], &limits[raised[i]]);
+	/* as startup_backend_limits says, one limit at a time */
+	for (size_t i = 0; i < sizeof(raised) / sizeof(raised[0]); i++) {
+		struct rlimit l;
+
+		if (getrlimit(raised[i], &l) == 0 && l.rlim_cur != l.rlim_max) {
+			l.rlim_cur = l.rlim_max;
+			(void)setrlimit(raised[i], &l);
+		}
+	}
 	return 0;
 }
 

@@ -5,6 +5,7 @@ before the limits are lowered, so that a tiny RLIMIT_FSIZE reaches the
 gate and the relay client, not the caller's own writes (issue 26). Used
 by tests/integ/statefiles.py (the build) and trust_state.py (an
 installed copy, as the web user)."""
+# debian: python3
 import json
 import subprocess
 

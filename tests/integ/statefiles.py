@@ -16,6 +16,7 @@ gives the back end (issue 26, point 4), against the build:
 - SIGCHLD ignored by the caller: the message is sent once and the
   caller gets 0 (sendmail and -bs).
 The same attacks as the web user on an installed copy: trust_state.py."""
+# debian: python3
 import os
 import resource
 import signal
