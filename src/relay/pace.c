@@ -160,10 +160,12 @@ pace_turn(const struct conf *route, long long max_wait, long long *waited)
 	if (fd >= 0) {
 		have_record = read_next(fd, route, record, &stored);
 		if (have_record && !pace_plausible(now, stored, interval))
-			log_emit(LOG_ERR, "%s/rate-%s: a turn %lld s ahead, more "
-					  "than any sender could have "
-					  "reserved (%lld s): ignored, paced "
-					  "from now",
+			log_emit(LOG_WARNING, "%s/rate-%s: a turn %lld s ahead, "
+					      "more than any sender could "
+					      "have reserved (%lld s; a "
+					      "garbled record, or a reboot "
+					      "restarted the clock): ignored, "
+					      "paced from now",
 			    rundir_path(), route_name(route),
 			    (stored - now) / 1000,
 			    pace_ahead_max(interval) / 1000);
