@@ -388,8 +388,9 @@ limits_now(void)
 }
 
 /* The one notice of this rule and period to limit_notify, queued for
- * the next queue run, from the null sender (no bounce of it). */
-static void
+ * the next queue run, from the null sender (no bounce of it). True when
+ * it is queued: only then is it marked sent (limitstate_noticed). */
+static bool
 queue_notice(const struct spool_env *e, const struct limit_outcome *lo,
     long long now)
 {
@@ -453,6 +454,7 @@ queue_notice(const struct spool_env *e, const struct limit_outcome *lo,
 				  "%s",
 		    e->qid, conf.limit_notify,
 		    f.msg[0] != '\0' ? f.msg : "out of memory");
+	return rc == 0;
 }
 
 /* Over the limit with hold: queued, held for the admin, with the reason
@@ -512,8 +514,8 @@ apply_limits(const int fds[2], struct spool_env *e, struct failure *f)
 	    e->qid, e->uid, who->user, why,
 	    sendlimit_action_name(lo.rule->over),
 	    e->script[0] != '\0' ? " script=" : "", e->script, origin());
-	if (lo.notice_due && conf.limit_notify[0] != '\0')
-		queue_notice(e, &lo, now);
+	if (lo.notice_due)
+		limitstate_noticed(&lo, queue_notice(e, &lo, now));
 	switch (lo.rule->over) {
 	case LIMIT_HOLD:
 		return hold_message(fds, e, why, f) == 0 ? 1 : -1;
@@ -903,6 +905,14 @@ serve(bool verbose, bool send_now, bool caller_stderr)
 	if (conf_load_policy(config_path, &trust, &conf, &policy, &len, &f) !=
 	    0)
 		return report(caller_self(), &f, false);
+	/* a hard limit of the caller's below what a spool file needs: 75
+	 * before anything is written (startup.h) */
+	if (startup_limits_enough(startup_file_size_need(conf.max_message_size),
+		&f) != 0) {
+		explicit_bzero(policy, len);
+		free(policy);
+		return report(caller_self(), &f, false);
+	}
 	conf_loaded = true;
 	/* as soon as the configuration allows: its libcurl takes longest
 	 * to load (not for async or disable, which would only waste it) */
@@ -1153,7 +1163,7 @@ main(int argc, char **argv)
 	int rc;
 
 	/* fd 3 is the front end's socket when serving; closed otherwise */
-	if (startup_harden(&st, 1) != 0)
+	if (startup_harden(&st, 1) != 0 || startup_backend() != 0)
 		return 71;
 	if (strcmp(mode, "serve") != 0)
 		(void)close(HANDOFF_CHANNEL_FD);

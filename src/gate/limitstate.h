@@ -14,20 +14,39 @@
 #include "fail.h"
 #include "sendlimit.h"
 
+#define LIMIT_RECORD_MAX 256
+
+/* count-UID's record as read: a write cut short is undone with it */
+struct limit_record {
+	char bytes[LIMIT_RECORD_MAX];
+	size_t len;
+};
+
 struct limit_outcome {
 	const struct limit_rule *rule; /* NULL: no rule names the caller */
 	bool over;
 	enum limit_kind hit;
 	bool notice_due;             /* the first time in this period */
-	struct limit_counts counts;  /* after this message */
+	struct limit_counts counts;  /* after this message (the mark set) */
+	/* notice_due: count-UID still locked, for limitstate_noticed */
+	int notice_fd;
+	char name[32];
+	struct limit_record old;
 };
 
 /* limitstate_admit - count one message of nrcpt recipients for uid at
  * now under its rule; over the limit nothing is counted. -1 (f set, a
- * temporary failure) when the counts cannot be kept. */
+ * temporary failure) when the counts cannot be kept. notice_due (only
+ * with limit_notify set): the caller queues the notice and then calls
+ * limitstate_noticed, whatever happened. */
 int limitstate_admit(const struct conf *c, uid_t uid, const char *user,
     long long now, size_t nrcpt, struct limit_outcome *out,
     struct failure *f);
+
+/* limitstate_noticed - the period's notice marked sent when queued
+ * (else not, and the next message over the limit tries again); the lock
+ * let go. Nothing when no notice was due. */
+void limitstate_noticed(struct limit_outcome *out, bool queued);
 
 /* limitstate_rule_gid - the gid a group.NAME or gid.N rule names (false:
  * no such group) */

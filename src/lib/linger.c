@@ -448,6 +448,8 @@ linger_same_limits_as(pid_t pid)
 	for (int r = 0; r < RLIM_NLIMITS; r++)
 		if (prlimit(pid, r, NULL, &theirs[r]) != 0)
 			return false;
+	/* as a gate started by it would run: its soft limits raised */
+	startup_backend_limits(theirs);
 	return linger_same_limits(theirs);
 }
 

@@ -153,7 +153,9 @@ int linger_receive_fd(int sock);
  * (soft and hard, every one), so that each caller's limits still apply
  * to its message: the relay client compares what the gate sent
  * (linger_same_limits), the gate reads the front end's from the kernel
- * (linger_same_limits_as: the front end is not trusted to say them). */
+ * (linger_same_limits_as: the front end is not trusted to say them,
+ * and they are compared as a gate started by it would run with them,
+ * startup_backend_limits). */
 void linger_own_limits(struct rlimit limits[RLIM_NLIMITS]);
 bool linger_same_limits(const struct rlimit limits[RLIM_NLIMITS]);
 bool linger_same_limits_as(pid_t pid);

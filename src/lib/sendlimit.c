@@ -267,6 +267,21 @@ sendlimit_format(const struct limit_counts *c, char *buf, size_t sz,
 	return true;
 }
 
+bool
+sendlimit_plausible(const struct limit_counts *c)
+{
+	/* a gate writes counts rolled to one moment (roll): the hour in
+	 * the day, the hour's counts part of the day's, and a notice mark
+	 * only for a period that was counted */
+	if (c->hour == 0 && c->day == 0)
+		return c->msg_hour == 0 && c->rcpt_hour == 0 &&
+		    c->msg_day == 0 && c->rcpt_day == 0 &&
+		    c->notified_hour == 0 && c->notified_day == 0;
+	return c->hour / 24 == c->day && c->msg_hour <= c->msg_day &&
+	    c->rcpt_hour <= c->rcpt_day && c->notified_hour <= c->hour &&
+	    c->notified_day <= c->day;
+}
+
 /* "word N N[ N]\n" at *p: the numbers into v[0..n-1] */
 static bool
 parse_line(const char **p, const char *end, const char *word, size_t n,

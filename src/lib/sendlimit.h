@@ -93,4 +93,10 @@ bool sendlimit_format(const struct limit_counts *c, char *buf, size_t sz,
     size_t *len);
 bool sendlimit_parse(const char *buf, size_t len, struct limit_counts *c);
 
+/* sendlimit_plausible - counts a gate could have written (false: a
+ * garbled or forged record, which is not obeyed): the hour within the
+ * day, no more in the hour than in the day, no notice mark ahead of the
+ * period counted; all zero for a new file */
+bool sendlimit_plausible(const struct limit_counts *c);
+
 #endif

@@ -20,6 +20,9 @@
 #include <linux/close_range.h>
 #endif
 
+#include "fail.h"
+#include "limits.h"
+#include "spoolfmt.h"
 #include "startup.h"
 #include "text.h"
 
@@ -112,6 +115,11 @@ startup_harden(struct startup *st, int keep_fds)
 	 * submission with it), not kill us halfway through a spool file. */
 	if (signal(SIGXFSZ, SIG_IGN) == SIG_ERR)
 		return -1;
+	/* Every program here waits for the children it starts (the front
+	 * end for its gate, the gate for its relay client): a SIGCHLD the
+	 * caller ignores would reap them unseen and make waitpid fail. */
+	if (signal(SIGCHLD, SIG_DFL) == SIG_ERR)
+		return -1;
 	/* Not dumpable: no core, and a process of the same user can neither
 	 * ptrace it nor read its /proc/PID/mem or environ (the relay password
 	 * lives in the back end's memory). */
@@ -119,6 +127,108 @@ startup_harden(struct startup *st, int keep_fds)
 		return -1;
 	if (chdir("/") != 0)
 		return -1;
+	return 0;
+}
+
+/* The limits a back end raises its soft limit of to the hard one: the
+ * caller could do the same; below it, the caller chooses where a write
+ * fails (RLIMIT_FSIZE), when the process dies (RLIMIT_CPU: SIGXCPU) or
+ * what cannot be opened or allocated. RLIMIT_STACK is left alone: an
+ * unlimited stack gives the relay client it starts the legacy,
+ * less random memory layout. */
+static const int raised[] = {RLIMIT_FSIZE, RLIMIT_NOFILE, RLIMIT_CPU,
+    RLIMIT_AS, RLIMIT_DATA, RLIMIT_NPROC};
+
+void
+startup_backend_limits(struct rlimit limits[RLIM_NLIMITS])
+{
+	for (size_t i = 0; i < sizeof(raised) / sizeof(raised[0]); i++)
+		limits[raised[i]].rlim_cur = limits[raised[i]].rlim_max;
+}
+
+/* Only SIG_IGN survives an exec (a handler does not): every signal the
+ * caller ignored gets its default back. Handlers installed since (the
+ * sanitizers') stay. glibc's own signals refuse sigaction: skipped. */
+static void
+unignore_signals(void)
+{
+	struct sigaction dfl;
+
+	memset(&dfl, 0, sizeof(dfl));
+	dfl.sa_handler = SIG_DFL;
+	(void)sigemptyset(&dfl.sa_mask);
+	for (int sig = 1; sig < NSIG; sig++) {
+		struct sigaction now;
+
+		if (sig == SIGKILL || sig == SIGSTOP ||
+		    sigaction(sig, NULL, &now) != 0)
+			continue;
+		if ((now.sa_flags & SA_SIGINFO) == 0 &&
+		    now.sa_handler == SIG_IGN)
+			(void)sigaction(sig, &dfl, NULL);
+	}
+}
+
+/* startup_backend - see startup.h */
+int
+startup_backend(void)
+{
+	sigset_t none;
+
+	unignore_signals();
+	if (sigemptyset(&none) != 0 ||
+	    sigprocmask(SIG_SETMASK, &none, NULL) != 0)
+		return -1;
+	/* ours again, deliberately: a write past a limit fails (EFBIG)
+	 * and is seen, it does not kill us between two writes */
+	if (signal(SIGXFSZ, SIG_IGN) == SIG_ERR)
+		return -1;
+	/* as startup_backend_limits says, one limit at a time */
+	for (size_t i = 0; i < sizeof(raised) / sizeof(raised[0]); i++) {
+		struct rlimit l;
+
+		if (getrlimit(raised[i], &l) == 0 && l.rlim_cur != l.rlim_max) {
+			l.rlim_cur = l.rlim_max;
+			(void)setrlimit(raised[i], &l);
+		}
+	}
+	return 0;
+}
+
+unsigned long long
+startup_file_size_need(unsigned long max_message_size)
+{
+	return (unsigned long long)(max_message_size != 0
+		       ? max_message_size
+		       : CONF_MESSAGE_SIZE_CEILING) +
+	    SPOOL_ENV_MAX;
+}
+
+/* startup_limits_enough - see startup.h */
+int
+startup_limits_enough(unsigned long long file_size, struct failure *f)
+{
+	struct rlimit fsize, nofile;
+
+	if (getrlimit(RLIMIT_FSIZE, &fsize) == 0 &&
+	    fsize.rlim_cur != RLIM_INFINITY && fsize.rlim_cur < file_size) {
+		fail_set(f, FAIL_TEMP, "the file size limit (RLIMIT_FSIZE, "
+				       "ulimit -f) of %llu bytes is below the "
+				       "%llu a spool file may need "
+				       "(max_message_size and its envelope): "
+				       "raise the hard limit",
+		    (unsigned long long)fsize.rlim_cur, file_size);
+		return -1;
+	}
+	if (getrlimit(RLIMIT_NOFILE, &nofile) == 0 &&
+	    nofile.rlim_cur != RLIM_INFINITY &&
+	    nofile.rlim_cur < STARTUP_NOFILE_NEED) {
+		fail_set(f, FAIL_TEMP, "the open files limit (RLIMIT_NOFILE, "
+				       "ulimit -n) of %llu is below the %d "
+				       "needed: raise the hard limit",
+		    (unsigned long long)nofile.rlim_cur, STARTUP_NOFILE_NEED);
+		return -1;
+	}
 	return 0;
 }
 

@@ -3,6 +3,9 @@
 #define SAFEMAIL_STARTUP_H
 
 #include <stdbool.h>
+#include <sys/resource.h>
+
+#include "fail.h"
 
 struct startup {
 	bool secure; /* set-ID or otherwise AT_SECURE: no overrides at all */
@@ -23,6 +26,32 @@ struct startup {
  * set-ID process). Returns -1 when the process cannot be made
  * safe; nothing can be reported then, since stderr may be unusable. */
 int startup_harden(struct startup *st, int keep_fds);
+
+/* startup_backend - the gate and the relay client, right after
+ * startup_harden: they run with the caller's uid and inherit its signal
+ * state and resource limits, which must not decide where their work
+ * stops. Every signal the caller ignored back to its default (SIGCHLD
+ * too: their waitpid must see their children), the signal mask emptied,
+ * SIGXFSZ ignored again (a write past a limit fails and is seen), and
+ * the soft limits of startup_backend_limits raised to the hard ones.
+ * -1: it cannot be done (71). */
+int startup_backend(void);
+
+/* startup_backend_limits - pure: limits as a back end started with them
+ * runs (those soft limits raised to the hard ones). A gate that stays
+ * compares a new caller's limits through it (linger.h). */
+void startup_backend_limits(struct rlimit limits[RLIM_NLIMITS]);
+
+/* What a back end needs and cannot raise past a hard limit: a spool
+ * file of file_size bytes (startup_file_size_need: max_message_size, or
+ * its ceiling when 0, and an envelope's room) and STARTUP_NOFILE_NEED
+ * descriptors. -1 with f set (FAIL_TEMP, 75) naming the limit. Memory
+ * and CPU are not checked: running out of either fails a step or kills
+ * the process between writes, and every state file is written whole
+ * (pace.c, limitstate.c, token.c), so nothing is left half-written. */
+#define STARTUP_NOFILE_NEED 64
+unsigned long long startup_file_size_need(unsigned long max_message_size);
+int startup_limits_enough(unsigned long long file_size, struct failure *f);
 
 /* The configuration file and the spool directory: the build's paths, or
  * the overrides a process that is not set-ID took. */

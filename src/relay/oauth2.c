@@ -10,7 +10,6 @@
 #include "text.h"
 
 /* Ten years: more than any endpoint gives, less than any overflow. */
-#define EXPIRES_IN_MAX 315360000LL
 
 bool
 oauth2_token_ok(const char *s, size_t len)
@@ -48,11 +47,11 @@ expires_in(json_object *o)
 	if (json_object_is_type(v, json_type_int)) {
 		int64_t i = json_object_get_int64(v);
 
-		return i > 0 && i <= EXPIRES_IN_MAX ? (long long)i : -1;
+		return i > 0 && i <= OAUTH2_EXPIRES_IN_MAX ? (long long)i : -1;
 	}
 	if (json_object_is_type(v, json_type_string) &&
 	    text_parse_uint(json_object_get_string(v),
-		(unsigned long)EXPIRES_IN_MAX, &n) &&
+		(unsigned long)OAUTH2_EXPIRES_IN_MAX, &n) &&
 	    n > 0)
 		return (long long)n;
 	return -1;
@@ -235,6 +234,12 @@ oauth2_cache_parse(const char *buf, size_t len, struct oauth2_token *tok)
 	tok->value[n] = '\0';
 	tok->expires_at = (long long)exp;
 	return true;
+}
+
+bool
+oauth2_cache_plausible(const struct oauth2_token *tok, long long now)
+{
+	return tok->expires_at <= now + OAUTH2_EXPIRES_IN_MAX;
 }
 
 bool

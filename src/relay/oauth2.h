@@ -18,6 +18,8 @@
 #define OAUTH2_BODY_MAX 65536
 /* A token is used until this many seconds before it expires. */
 #define OAUTH2_EXPIRY_MARGIN 60
+/* The longest expires_in taken from an endpoint: ten years. */
+#define OAUTH2_EXPIRES_IN_MAX 315360000LL
 
 enum oauth2_outcome {
 	OAUTH2_OK,
@@ -49,6 +51,11 @@ bool oauth2_cache_format(const struct oauth2_token *tok, char *buf,
     size_t bufsz, size_t *len);
 bool oauth2_cache_parse(const char *buf, size_t len,
     struct oauth2_token *tok);
+
+/* oauth2_cache_plausible - an expiry an endpoint could have given at
+ * now or before (at most OAUTH2_EXPIRES_IN_MAX ahead); a cache that
+ * says more is not obeyed */
+bool oauth2_cache_plausible(const struct oauth2_token *tok, long long now);
 
 /* oauth2_fresh - usable at now: before expires_at less the margin */
 bool oauth2_fresh(const struct oauth2_token *tok, long long now);

@@ -17,21 +17,40 @@
 #include "rundir.h"
 #include "text.h"
 
-#define CLOCK_RESET_MS (3600LL * 1000)
 /* 100 tries 10 ms apart: a second */
 #define LOCK_TRIES 100
+/* the record: 15 digits and a newline, always that width */
+#define RECORD_LEN 16
+
+long long
+pace_ahead_max(long long interval)
+{
+	return PACE_WAIT_ASYNC_MS + interval * (PACE_WAITERS_MAX + 1);
+}
+
+bool
+pace_plausible(long long now, long long next, long long interval)
+{
+	return next <= now + pace_ahead_max(interval);
+}
 
 bool
 pace_slot(long long now, long long next, long long interval,
     long long max_wait, long long *slot, long long *new_next)
 {
-	if (next > now + CLOCK_RESET_MS)
+	if (!pace_plausible(now, next, interval))
 		next = now;
 	*slot = next > now ? next : now;
 	if (max_wait >= 0 && *slot - now > max_wait)
 		return false;
 	*new_next = *slot + interval;
 	return true;
+}
+
+static const char *
+route_name(const struct conf *route)
+{
+	return route->route_name[0] != '\0' ? route->route_name : "smtp";
 }
 
 /* the stored next start, and the lock around it; -1 without the file */
@@ -43,8 +62,7 @@ open_state(const struct conf *route)
 
 	if (dfd < 0)
 		return -1;
-	(void)snprintf(name, sizeof(name), "rate-%s",
-	    route->route_name[0] != '\0' ? route->route_name : "smtp");
+	(void)snprintf(name, sizeof(name), "rate-%s", route_name(route));
 	/* Never wait on the lock for long: its holder may be a relay client
 	 * its own user has stopped (kill -STOP), and no user may hold up
 	 * another's mail. Past the wait, this process paces alone. */
@@ -59,28 +77,68 @@ open_state(const struct conf *route)
 	return fd;
 }
 
-static long long
-read_next(int fd)
+/* The stored record (16 bytes: 15 digits, a newline), or none (an empty,
+ * new file). Anything else is not obeyed: logged, and this message
+ * starts from now and writes a good record over it. */
+static bool
+read_next(int fd, const struct conf *route, char record[RECORD_LEN],
+    long long *next)
 {
-	char buf[24];
+	char buf[RECORD_LEN + 1];
 	unsigned long v;
-	ssize_t n = pread(fd, buf, sizeof(buf) - 1, 0);
+	ssize_t n;
 
-	if (n <= 0)
-		return 0;
-	buf[n] = '\0';
-	buf[strcspn(buf, "\n")] = '\0';
-	return text_parse_uint(buf, 999999999999999UL, &v) ? (long long)v : 0;
+	*next = 0;
+	do
+		n = pread(fd, buf, sizeof(buf), 0);
+	while (n < 0 && errno == EINTR);
+	if (n == 0)
+		return false;
+	if (n == RECORD_LEN && buf[RECORD_LEN - 1] == '\n') {
+		buf[RECORD_LEN - 1] = '\0';
+		if (strspn(buf, "0123456789") == RECORD_LEN - 1 &&
+		    text_parse_uint(buf, 999999999999999UL, &v)) {
+			memcpy(record, buf, RECORD_LEN - 1);
+			record[RECORD_LEN - 1] = '\n';
+			*next = (long long)v;
+			return true;
+		}
+	}
+	log_emit(LOG_ERR, "%s/rate-%s: not a rate record: ignored, paced "
+			  "from now",
+	    rundir_path(), route_name(route));
+	return false;
 }
 
+/* Replaced in place, whole: the record has one width, sits in one page
+ * at offset 0, and the write is one pwrite, which no signal splits. Only
+ * a file size limit could cut it short, and a back end runs with its
+ * soft limit raised and refuses a hard one this low (startup.h); should
+ * it be cut short all the same, the bytes it wrote are put back (the
+ * old record had, and the limit allows, as many), so no reader ever
+ * sees new high digits on old low ones. old: the record read, NULL for
+ * none (the file is emptied again). */
 static bool
-write_next(int fd, long long next)
+write_next(int fd, const struct conf *route, const char *old, long long next)
 {
-	char buf[24];
-	/* always the same width: no shorter text leaves a tail behind */
+	char buf[RECORD_LEN + 1];
 	int n = snprintf(buf, sizeof(buf), "%015lld\n", next);
+	ssize_t w;
+	int saved;
 
-	return n > 0 && pwrite(fd, buf, (size_t)n, 0) == n;
+	if (n != RECORD_LEN)
+		return false;
+	w = pwrite(fd, buf, RECORD_LEN, 0);
+	if (w == RECORD_LEN)
+		return true;
+	saved = w < 0 ? errno : EFBIG;
+	if (w > 0 && (old != NULL ? pwrite(fd, old, (size_t)w, 0) != w
+				  : ftruncate(fd, 0) != 0))
+		log_emit(LOG_ERR, "%s/rate-%s: a cut write could not be "
+				  "undone: %s (the next reader ignores it)",
+		    rundir_path(), route_name(route), strerror(errno));
+	errno = saved;
+	return false;
 }
 
 bool
@@ -88,7 +146,9 @@ pace_turn(const struct conf *route, long long max_wait, long long *waited)
 {
 	/* without the state file: this process's own pacing */
 	static long long local_next;
-	long long now, slot, next, interval;
+	char record[RECORD_LEN];
+	bool have_record = false;
+	long long now, slot, next, interval, stored;
 	int fd;
 
 	*waited = 0;
@@ -97,8 +157,22 @@ pace_turn(const struct conf *route, long long max_wait, long long *waited)
 	interval = 60000LL / route->rate;
 	fd = open_state(route);
 	now = clock_ms();
-	if (!pace_slot(now, fd >= 0 ? read_next(fd) : local_next, interval,
-		max_wait, &slot, &next)) {
+	if (fd >= 0) {
+		have_record = read_next(fd, route, record, &stored);
+		if (have_record && !pace_plausible(now, stored, interval))
+			log_emit(LOG_WARNING, "%s/rate-%s: a turn %lld s ahead, "
+					      "more than any sender could "
+					      "have reserved (%lld s; a "
+					      "garbled record, or a reboot "
+					      "restarted the clock): ignored, "
+					      "paced from now",
+			    rundir_path(), route_name(route),
+			    (stored - now) / 1000,
+			    pace_ahead_max(interval) / 1000);
+	} else {
+		stored = local_next;
+	}
+	if (!pace_slot(now, stored, interval, max_wait, &slot, &next)) {
 		if (fd >= 0)
 			(void)close(fd); /* the lock goes with it */
 		return false;
@@ -106,12 +180,9 @@ pace_turn(const struct conf *route, long long max_wait, long long *waited)
 	/* a state that cannot be written paces this process at least */
 	local_next = next;
 	if (fd >= 0) {
-		if (!write_next(fd, next))
+		if (!write_next(fd, route, have_record ? record : NULL, next))
 			log_emit(LOG_WARNING, "%s/rate-%s: cannot be written: %s",
-			    rundir_path(), route->route_name[0] != '\0'
-				? route->route_name
-				: "smtp",
-			    strerror(errno));
+			    rundir_path(), route_name(route), strerror(errno));
 		(void)close(fd);
 	}
 	*waited = slot - now;

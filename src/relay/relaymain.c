@@ -404,7 +404,7 @@ main(int argc, char **argv)
 	/* fds 3 and 4 carry a delivery's envelope and message, 5 (-bs) the
 	 * verdict's way back; any other mode closes them before opening
 	 * anything */
-	if (startup_harden(&st, 3) != 0)
+	if (startup_harden(&st, 3) != 0 || startup_backend() != 0)
 		return 71;
 	if (argc < 2 || (strcmp(argv[1], "deliver") != 0 &&
 			    strcmp(argv[1], "verdict") != 0)) {
@@ -430,7 +430,12 @@ main(int argc, char **argv)
 		/* before reading it: a change after this is seen */
 		have_conf_id = stat(path, &conf_id) == 0 &&
 		    stat("/proc/self/exe", &self_id) == 0;
-	if (f.kind != FAIL_NONE || conf_load(path, &trust, &conf, &f) != 0) {
+	if (f.kind == FAIL_NONE && conf_load(path, &trust, &conf, &f) == 0 &&
+	    startup_limits_enough(startup_file_size_need(
+				      conf.max_message_size),
+		&f) != 0)
+		conf_free(&conf); /* a hard limit too low: 75 (startup.h) */
+	if (f.kind != FAIL_NONE) {
 		/* standby: the gate, started at the same time, has said it
 		 * already, unless it still hands us a message */
 		if (strcmp(argv[1], "standby") == 0 && standby_unwanted())

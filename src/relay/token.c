@@ -83,6 +83,11 @@ cache_read(int dfd, const char *name, struct oauth2_token *tok)
 		ok = got == (size_t)st.st_size &&
 		    oauth2_cache_parse(buf, got, tok);
 	}
+	/* written whole by cache_write: anything else is not obeyed */
+	if (!ok)
+		log_emit(LOG_ERR, "%s/%s: not an OAuth2 token cache: ignored, "
+				  "a token is asked for",
+		    rundir_path(), name);
 	explicit_bzero(buf, sizeof(buf));
 	(void)close(fd);
 	return ok;
@@ -335,14 +340,21 @@ token_get(const struct conf *c, bool fresh, bool verbose,
 	*fetched = false;
 	why[0] = '\0';
 	cache_name(c, name, sizeof(name));
-	if (!fresh && dfd >= 0 && cache_read(dfd, name, tok) &&
-	    oauth2_fresh(tok, now)) {
-		if (verbose)
-			(void)fprintf(stderr, "* OAuth2: a cached access token, "
-					      "good for %lld s more\n",
-			    tok->expires_at - now);
-		(void)close(dfd);
-		return OAUTH2_OK;
+	if (!fresh && dfd >= 0 && cache_read(dfd, name, tok)) {
+		if (!oauth2_cache_plausible(tok, now)) {
+			log_emit(LOG_ERR, "%s/%s: an OAuth2 token said to be "
+					  "good until %lld, further ahead than "
+					  "any endpoint gives: ignored",
+			    rundir_path(), name, tok->expires_at);
+		} else if (oauth2_fresh(tok, now)) {
+			if (verbose)
+				(void)fprintf(stderr,
+				    "* OAuth2: a cached access token, good "
+				    "for %lld s more\n",
+				    tok->expires_at - now);
+			(void)close(dfd);
+			return OAUTH2_OK;
+		}
 	}
 	oauth2_wipe(tok);
 	if (verbose)

@@ -507,9 +507,10 @@ gate_pid = sender_pid(lg, "status=queued")
 
 
 def lower_fsize():
+    # a hard limit: a soft one alone is raised by the back end (issue
+    # 26), which then runs with the usual limits and may be shared
     import resource
-    soft, hard = resource.getrlimit(resource.RLIMIT_FSIZE)
-    resource.setrlimit(resource.RLIMIT_FSIZE, (1 << 30, hard))
+    resource.setrlimit(resource.RLIMIT_FSIZE, (1 << 30, 1 << 30))
 
 
 l2 = lim.env.run(["-odq", "-i", "a@example.org"], stdin=msg("other limits"),

@@ -72,8 +72,17 @@ main(void)
 	linger_tag(&a, &prog, &other, t2);
 	ok(strcmp(t1, t2) != 0, "overrides are not merely concatenated");
 
+	/* as the gate and the relay client run: soft limits raised */
+	ok(startup_backend() == 0, "startup_backend");
 	linger_own_limits(own);
 	ok(linger_same_limits(own), "a process's own limits are the same");
+	memcpy(changed, own, sizeof(own));
+	changed[RLIMIT_FSIZE].rlim_cur = 9;
+	changed[RLIMIT_NOFILE].rlim_cur = 16;
+	startup_backend_limits(changed);
+	ok(linger_same_limits(changed),
+	    "lower soft limits under the same hard ones: the same, as a back "
+	    "end started with them runs");
 	memcpy(changed, own, sizeof(own));
 	changed[RLIMIT_FSIZE].rlim_cur =
 	    own[RLIMIT_FSIZE].rlim_cur == 64 ? 65 : 64;

@@ -114,6 +114,10 @@ main(void)
 		ok(oauth2_fresh(&back, 5000 - OAUTH2_EXPIRY_MARGIN - 1) &&
 			!oauth2_fresh(&back, 5000 - OAUTH2_EXPIRY_MARGIN),
 		    "  fresh until a minute before it expires");
+		ok(oauth2_cache_plausible(&back, 5000 - OAUTH2_EXPIRES_IN_MAX) &&
+			!oauth2_cache_plausible(&back,
+			    4999 - OAUTH2_EXPIRES_IN_MAX),
+		    "  plausible up to ten years ahead, not a second more");
 		ok(!oauth2_cache_parse(buf, len - 1, &back) &&
 			back.value[0] == '\0',
 		    "  without its last line end: not taken");

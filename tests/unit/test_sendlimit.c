@@ -124,6 +124,39 @@ main(void)
 		    "  a negative number: not taken");
 	}
 
+	/* issue 26: a record no gate could have written is not obeyed */
+	{
+		struct limit_counts p;
+
+		memset(&p, 0, sizeof(p));
+		ok(sendlimit_plausible(&p), "plausible: all zero (a new file)");
+		ok(sendlimit_admit(&r, &p, 500000, 1, &hit) &&
+			sendlimit_plausible(&p),
+		    "plausible: counts a gate wrote");
+		p.notified_hour = p.hour;
+		p.notified_day = p.day;
+		ok(sendlimit_plausible(&p),
+		    "plausible: marked for the period counted");
+		p.notified_hour = p.hour + 1;
+		ok(!sendlimit_plausible(&p),
+		    "not: a notice mark ahead of the hour counted");
+		p.notified_hour = p.hour;
+		p.hour = (p.day + 1) * 24;
+		ok(!sendlimit_plausible(&p), "not: an hour outside the day");
+		p.hour = p.day * 24;
+		p.msg_hour = p.msg_day + 1;
+		ok(!sendlimit_plausible(&p),
+		    "not: more messages in the hour than in the day");
+		p.msg_hour = 0;
+		p.rcpt_hour = p.rcpt_day + 1;
+		ok(!sendlimit_plausible(&p),
+		    "not: more recipients in the hour than in the day");
+		memset(&p, 0, sizeof(p));
+		p.notified_hour = 5;
+		ok(!sendlimit_plausible(&p),
+		    "not: a notice mark with nothing counted");
+	}
+
 	{
 		static const char msg[] =
 		    "Received: x\r\nX-PHP-Originating-Script: 33:shop\x1b[1m.php"
