@@ -428,7 +428,10 @@ queue_notice(const struct spool_env *e, const struct limit_outcome *lo,
 	to.state = RCPT_PENDING;
 	memcpy(to.addr, conf.limit_notify, strlen(conf.limit_notify) + 1);
 	b.created = b.next_try = (long long)time(NULL);
-	b.uid = (unsigned)getuid();
+	/* the admin's mail, as a bounce is the queue user's: not listed to
+	 * the caller whose limit it reports (mailq shows a user its own) */
+	b.uid = queue_user_uid() != (uid_t)-1 ? (unsigned)queue_user_uid()
+					      : (unsigned)getuid();
 	b.null_sender = true;
 	b.is_bounce = true; /* never bounced itself */
 	b.size = len;
@@ -763,6 +766,47 @@ send_by_standby(const struct handoff_req *r, const int fds[2], bool verbose)
 	return rc;
 }
 
+/* The file as this session last read it: one request after another
+ * (-bs, or a caller that keeps its socket open), an admin's change must
+ * bind the next message of a session opened before it, not only new
+ * sessions. */
+static struct stat loaded_id;
+static bool have_loaded_id;
+
+static bool
+same_version(const struct stat *a, const struct stat *b)
+{
+	return a->st_dev == b->st_dev && a->st_ino == b->st_ino &&
+	    a->st_size == b->st_size &&
+	    a->st_mtim.tv_sec == b->st_mtim.tv_sec &&
+	    a->st_mtim.tv_nsec == b->st_mtim.tv_nsec &&
+	    a->st_ctim.tv_sec == b->st_ctim.tv_sec &&
+	    a->st_ctim.tv_nsec == b->st_ctim.tv_nsec;
+}
+
+/* Read the configuration again when it changed since this session read
+ * it. A gate that did stays no more (its tag names the old file). */
+static int
+refresh_conf(struct failure *f)
+{
+	struct conf_trust trust;
+	struct stat now;
+
+	if (have_loaded_id && stat(config_path, &now) == 0 &&
+	    same_version(&now, &loaded_id))
+		return 0;
+	have_conf_id = false;
+	conf_free(&conf);
+	have_loaded_id = stat(config_path, &loaded_id) == 0;
+	conf_trust_for(&trust, st.secure);
+	if (conf_load(config_path, &trust, &conf, f) != 0)
+		return -1;
+	conf_forget_secrets(&conf);
+	log_emit(LOG_INFO, "%s changed during a session: read again",
+	    config_path);
+	return 0;
+}
+
 /* One request. Returns -1 to go on (-bs), else the exit code. */
 static int
 request(const struct handoff_req *r, bool verbose, int fds[2])
@@ -779,7 +823,8 @@ request(const struct handoff_req *r, bool verbose, int fds[2])
 	 * admin's to mend, never this caller's to make (area.h). A copy
 	 * that is not set-ID (a test's) may send without a spool, as
 	 * before, and checks an area when it uses one. */
-	if (st.secure && spool_check(spool_path, &f) != 0) {
+	if (refresh_conf(&f) != 0 ||
+	    (st.secure && spool_check(spool_path, &f) != 0)) {
 		if (!r->verdict)
 			return report(caller_self(), &f, false);
 		report_caller(LOG_ERR, caller_self(), "error", "%s", f.msg);
@@ -803,6 +848,20 @@ request(const struct handoff_req *r, bool verbose, int fds[2])
 			return -1;
 		}
 		return report(caller_self(), &f, denied || bad);
+	}
+	/* disable = yes binds a caller that speaks to the gate itself as
+	 * it binds the front end: read, checked, logged, discarded */
+	if (conf.disable) {
+		log_emit(LOG_INFO, "%s: uid=%u from=<%s> nrcpt=%zu size=%llu "
+				   "status=discarded (disable = yes)",
+		    e.qid, e.uid, e.null_sender ? "" : e.sender, e.nrcpt,
+		    e.size);
+		spool_env_free(&e);
+		if (r->verdict) {
+			reply("250 2.0.0 Ok: discarded (disabled)");
+			return -1;
+		}
+		return 0;
 	}
 	if ((q = apply_limits(fds, &e, &f)) != 0) {
 		if (q > 0)
@@ -902,6 +961,7 @@ serve(bool verbose, bool send_now, bool caller_stderr)
 			linger_tag(&conf_id, &relay, &st, relay_tag);
 		}
 	}
+	have_loaded_id = stat(config_path, &loaded_id) == 0;
 	if (conf_load_policy(config_path, &trust, &conf, &policy, &len, &f) !=
 	    0)
 		return report(caller_self(), &f, false);

@@ -10,12 +10,14 @@
 #include "config.h"
 
 #include <arpa/inet.h>
+#include <ctype.h>
 #include <ini.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "confpriv.h"
 #include "limits.h"
@@ -51,7 +53,10 @@ conf_error(struct reader *r, unsigned line, const char *key, const char *fmt,
 	}
 }
 
-/* The key name at the start of a rejected line, for the message. */
+/* The key name at the start of a rejected line, for the message; "" when
+ * it is not one of ours. The text of a rejected line may be anything (a
+ * wrapped or undelimited secret too), and this message reaches every
+ * caller's stderr: only a known key's name is shown. */
 static void
 line_key(const char *p, size_t n, char *out, size_t outsz)
 {
@@ -69,7 +74,31 @@ line_key(const char *p, size_t n, char *out, size_t outsz)
 		k++;
 	while (k > 0 && (p[k - 1] == ' ' || p[k - 1] == '\t'))
 		k--;
-	text_show(out, outsz, p, k, 40);
+	out[0] = '\0';
+	for (size_t id = 0; id < K_COUNT; id++)
+		if (strlen(conf_keys[id].name) == k &&
+		    strncasecmp(conf_keys[id].name, p, k) == 0) {
+			(void)snprintf(out, outsz, "%s", conf_keys[id].name);
+			return;
+		}
+}
+
+/* An unknown key is named only when it looks like a key: what stands
+ * before the '=' of a garbled line could be part of a secret. */
+static bool
+key_like(const char *name)
+{
+	size_t n = strlen(name);
+
+	if (n == 0 || n > 40)
+		return false;
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)name[i];
+
+		if (!isalnum(c) && c != '_' && c != '.' && c != '-')
+			return false;
+	}
+	return true;
 }
 
 static bool
@@ -517,7 +546,7 @@ handler(void *user, const char *section, const char *name, const char *value)
 
 	(void)snprintf(why, sizeof(why), "unknown key in [%s]",
 	    r->sec == SEC_ROUTE ? "smtp.NAME" : conf_section_names[r->sec]);
-	conf_error(r, r->line, name, "%s", why);
+	conf_error(r, r->line, key_like(name) ? name : NULL, "%s", why);
 	return 0;
 }
 

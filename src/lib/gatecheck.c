@@ -2,6 +2,7 @@
  * gatecheck.h) */
 #include "config.h"
 
+#include <ctype.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
@@ -84,12 +85,87 @@ first_field(const char *line, size_t n, unsigned uid, const char *this_host,
 	return 0;
 }
 
+/* The continuation of the first field is the front end's "\tid QID;
+ * DATE" and nothing else: no second clause hides in the trusted field. */
+static bool
+own_trace_tail(const char *p, size_t n)
+{
+	size_t i = 4;
+
+	if (n < 4 + SPOOL_QID_LEN + 3 || memcmp(p, "\tid ", 4) != 0)
+		return false;
+	for (; i < 4 + SPOOL_QID_LEN; i++)
+		if (!((p[i] >= '0' && p[i] <= '9') || (p[i] >= 'A' && p[i] <= 'F')))
+			return false;
+	if (p[i++] != ';' || p[i++] != ' ')
+		return false;
+	for (; i < n; i++)
+		if (!isalnum((unsigned char)p[i]) && strchr(" ,:+-", p[i]) == NULL)
+			return false;
+	return true;
+}
+
+static bool
+host_char(char c)
+{
+	return isalnum((unsigned char)c) || c == '-' || c == '.';
+}
+
+/* Does the field text name host as a word of its own (any case, a
+ * trailing dot allowed)? */
+static bool
+names_host(const char *p, size_t n, const char *host, size_t hlen)
+{
+	for (size_t i = 0; hlen > 0 && i + hlen <= n; i++) {
+		size_t end = i + hlen;
+
+		if (strncasecmp(p + i, host, hlen) != 0 ||
+		    (i > 0 && host_char(p[i - 1])))
+			continue;
+		while (end < n && p[end] == '.')
+			end++;
+		if (end == n || !host_char(p[end]))
+			return true;
+	}
+	return false;
+}
+
+/* A later Received field, whole (with its continuation lines), that
+ * mentions safemail and this host in any spelling: a second hop through
+ * this host's safemail, which only a caller writes (two spaces, a tab, a
+ * fold, "from HOST by HOST", "HOST." all count). */
+static bool
+forged_hop(const char *p, size_t n, const char *host, size_t hlen)
+{
+	static const char word[] = "safemail";
+	bool says_safemail = false;
+
+	for (size_t i = 0; i + sizeof(word) - 1 <= n && !says_safemail; i++)
+		says_safemail = strncasecmp(p + i, word, sizeof(word) - 1) == 0;
+	return says_safemail && names_host(p, n, host, hlen);
+}
+
+/* Where the header field starting at p ends: after its last line's
+ * CRLF (continuation lines start with a space or a tab). */
+static size_t
+field_length(const char *p, size_t len)
+{
+	size_t at = 0;
+
+	do {
+		const char *lf = memchr(p + at, '\n', len - at);
+
+		at = lf != NULL ? (size_t)(lf - p) + 1 : len;
+	} while (at < len && (p[at] == ' ' || p[at] == '\t'));
+	return at;
+}
+
 int
 gatecheck_message(const char *p, size_t len, unsigned uid,
     const char *this_host, struct failure *f)
 {
 	const char *own_host = NULL;
-	size_t own_hlen = 0, lineno = 0, fields = 0;
+	size_t own_hlen = 0, lineno = 0, fields = 0, first_tails = 0;
 	bool header = true;
 
 	if (len < 2 || p[len - 2] != '\r' || p[len - 1] != '\n') {
@@ -133,6 +209,14 @@ gatecheck_message(const char *p, size_t len, unsigned uid,
 						       "continuation line");
 				return -1;
 			}
+			if (fields == 1 && (first_tails++ > 0 ||
+					       !own_trace_tail(line, n))) {
+				fail_set(f, FAIL_DATA, "line %zu: the trace "
+						       "field goes on with "
+						       "other text",
+				    lineno);
+				return -1;
+			}
 			continue;
 		}
 		{
@@ -150,19 +234,12 @@ gatecheck_message(const char *p, size_t len, unsigned uid,
 			if (first_field(line, n, uid, this_host, f) != 0)
 				return -1;
 			own_hlen = trace_host(line, n, &own_host);
-		} else if (is_received(line, n)) {
-			const char *host;
-			size_t hlen = trace_host(line, n, &host);
-
-			/* a second hop through this host's safemail: only a
-			 * caller writes that */
-			if (hlen == own_hlen &&
-			    strncasecmp(host, own_host, hlen) == 0) {
-				fail_set(f, FAIL_DATA,
-				    "line %zu: a forged safemail trace field",
-				    lineno);
-				return -1;
-			}
+		} else if (is_received(line, n) &&
+		    forged_hop(line, field_length(line, (size_t)(p + len - line)),
+			own_host, own_hlen)) {
+			fail_set(f, FAIL_DATA,
+			    "line %zu: a forged safemail trace field", lineno);
+			return -1;
 		}
 	}
 	if (header) {

@@ -29,8 +29,18 @@ static const struct {
 	{"[mail] junk\n", "t.ini:1: text after ']'"},
 	{"[mail\n", "t.ini:1: section line without ']'"},
 	{"[mail]\njust words\n",
-	    "t.ini:2: just words: expected 'key = value', a [section] or a "
-	    "comment"},
+	    "t.ini:2: expected 'key = value', a [section] or a comment"},
+	/* A rejected line's text reaches every caller's stderr: only a
+	 * known key is named, never what could be a wrapped or undelimited
+	 * secret (issue 26). */
+	{"[smtp]\npassword =\n  Pw-7q!Z3-secret\n",
+	    "t.ini:3: indented line (continuation lines are not supported)"},
+	{"[smtp]\npassword Pw7qZ3secret\n",
+	    "t.ini:2: expected 'key = value', a [section] or a comment"},
+	{"[smtp]\noauth2_refresh_token 1//0gPw-secret\n",
+	    "t.ini:2: expected 'key = value', a [section] or a comment"},
+	{"[smtp]\npassword Pw-7q!Z3 = x\n", "t.ini:2: unknown key in [smtp]"},
+	{"[smtp]\nPw7qZ3:secret\x01\n", "t.ini:2: control character"},
 	/* Duplicates. */
 	{"[mail]\nasync = no\nasync = yes\n",
 	    "t.ini:3: async: duplicate key (first set on line 2)"},

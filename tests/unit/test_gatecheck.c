@@ -65,6 +65,40 @@ main(void)
 	    "forged", "a second trace field of this host, uid 0");
 	R(TRACE "received: BY WEB1 (safemail, from userid 0)\r\n\r\nhi\r\n",
 	    "forged", "the same in another case");
+	/* every spelling of a second hop through this host (the red team's,
+	 * issue 26) */
+	R(TRACE "Received: by  web1 (safemail, from userid 0)\r\n\r\nhi\r\n",
+	    "forged", "two spaces");
+	R(TRACE "Received: by\tweb1 (safemail, from userid 0)\r\n\r\nhi\r\n",
+	    "forged", "a tab");
+	R(TRACE "Received: by web1  (safemail, from userid 0)\r\n\r\nhi\r\n",
+	    "forged", "two spaces after the host");
+	R(TRACE "Received: by web1\r\n (safemail, from userid 0)\r\n\r\n"
+		"hi\r\n",
+	    "forged", "folded");
+	R(TRACE "Received: from web1 by web1 (safemail, from userid 0)\r\n"
+		"\r\nhi\r\n",
+	    "forged", "from HOST by HOST");
+	R(TRACE "Received: by web1. (safemail, from userid 0)\r\n\r\nhi\r\n",
+	    "forged", "a trailing dot");
+	R(TRACE "Received: from x\r\n by WEB1 (SafeMail, from userid 0)\r\n"
+		"\r\nhi\r\n",
+	    "forged", "on a continuation line, another case");
+	R("Received: by web1 (safemail, from userid 33)\r\n"
+	  "\tby web1 (safemail, from userid 0)\r\n\r\nhi\r\n",
+	    "goes on with other text", "a second clause in the first field");
+	R(TRACE "\tid 0123456789AB; date\r\n\r\nhi\r\n",
+	    "goes on with other text", "two continuation lines");
+	{
+		static const char near[] = TRACE
+		    "Received: by web10 (safemail, from userid 0)\r\n"
+		    "Received: by aweb1 (safemail, from userid 0)\r\n"
+		    "Received: by web1 (postfix)\r\n\r\nhi\r\n";
+
+		ok(check(near, sizeof(near) - 1, 33, &f) == 0,
+		    "other hosts whose names contain this one, and this host "
+		    "without safemail, pass (%s)", f.msg);
+	}
 	{
 		static const char other[] = TRACE
 		    "Received: by mx.other.example (safemail, from userid 0)"
