@@ -1,7 +1,8 @@
 """sync - issue 7: safemail's synchronous sending, refusal and async
 submission side by side with msmtp (Debian), a minimal libcurl sender
 (src/curlsend.c) and the floors (src/rawsmtp.c, src/spoolw.c, /bin/true),
-in one interleaved run: every program once per round, start rotated;
+in one interleaved run: every program once per round, in an order shuffled
+anew each round (seeded);
 medians and the median of per-round ratios. Wall time from fork to reap;
 a sender's process ends only after the sink's 250 for the message.
 "safemail" runs with the default configuration ([smtp] linger = 2): the
@@ -10,6 +11,7 @@ burst of mail); "safemail, linger = 0" starts both and loads libcurl on
 every call (cold, as the first message after an idle spell).
 Usage: sync.py SAFEMAIL [ROUNDS]"""
 import os
+import random
 import statistics
 import subprocess
 import sys
@@ -183,7 +185,10 @@ for group, progs in GROUPS.items():
     progs = [p if len(p) == 4 else p + (None,) for p in progs]
     times = {name: [] for name, _, _, _ in progs}
     for r in range(ROUNDS):
-        order = progs[r % len(progs):] + progs[:r % len(progs)]
+        # shuffled (seeded) rather than rotated: rotated, a row always
+        # follows the same one (safemail followed msmtp, whose sink was
+        # still busy with it), and that neighbour's cost showed as ours
+        order = random.Random(r).sample(progs, len(progs))
         for name, argv, env, stdin_path in order:
             times[name].append(once(argv, env, stdin_path))
     base = progs[0][0]

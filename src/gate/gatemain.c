@@ -45,6 +45,7 @@
 #include "linger.h"
 #include "log.h"
 #include "mailq.h"
+#include "msgfile.h"
 #include "report.h"
 #include "rundir.h"
 #include "sender.h"
@@ -321,6 +322,16 @@ assign_qid(struct spool_env *e, struct failure *f)
 static int
 read_request_files(const int fds[2], struct spool_env *e, struct failure *f)
 {
+	/* the caller's message through an open file description of our
+	 * own, which it cannot move (every read is at an explicit offset
+	 * anyway: this holds should one not be) */
+	if (msgfile_make_private(fds[1]) != 0) {
+		fail_set(f, FAIL_SOFTWARE, "the message from the front end is "
+					   "not a sealed memory file of its "
+					   "own (%s)",
+		    strerror(errno));
+		return -1;
+	}
 	if (handoff_read_files(fds[0], fds[1], e, f) != 0 ||
 	    assign_qid(e, f) != 0)
 		return -1;

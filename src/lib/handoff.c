@@ -362,19 +362,10 @@ handoff_read_files(int envfd, int msgfd, struct spool_env *e,
 {
 	struct stat st;
 
-	/* our own open file descriptions first: the sender keeps its copy
-	 * of each, and a shared file offset is one it can move while we
-	 * read (msgfile.h) */
-	if (msgfile_make_private(envfd) != 0 ||
-	    msgfile_make_private(msgfd) != 0) {
-		fail_set(f, FAIL_SOFTWARE, "the files from the front end are "
-					   "not sealed memory files of its "
-					   "own (%s)",
-		    strerror(errno));
-		return -1;
-	}
+	/* read at explicit offsets only (the sender keeps a descriptor of
+	 * each, sharing its file offset): the envelope with pread, the
+	 * message with mmap and pread (msgfile.h) */
 	if (!msgfile_sealed(envfd) || !msgfile_sealed(msgfd) ||
-	    lseek(envfd, 0, SEEK_SET) != 0 || lseek(msgfd, 0, SEEK_SET) != 0 ||
 	    spool_env_read_fd(envfd, e, f) != 0) {
 		fail_set(f, FAIL_SOFTWARE, "the envelope from the front end is "
 					   "missing, unsealed or invalid");

@@ -97,10 +97,11 @@ int handoff_envelope(const struct spool_env *e, struct failure *f);
 /* handoff_read_files - what a back-end program checks of the two files
  * it is handed, trusting nothing: both sealed memory files, the envelope
  * valid in the strict spool format, the message a regular file of the
- * size the envelope gives. Both descriptors are first made open file
- * descriptions of our own (msgfile_make_private, same numbers), so that
- * no offset is shared with the sender; both are rewound. e is
- * spool_env_free'd by the caller on success only. */
+ * size the envelope gives. Both are read at explicit offsets only
+ * (pread, mmap), never through the file offset the sender shares; the
+ * gate also makes the caller's message a description of its own first
+ * (msgfile_make_private). e is spool_env_free'd by the caller on
+ * success only. */
 int handoff_read_files(int envfd, int msgfd, struct spool_env *e,
     struct failure *f);
 

@@ -352,7 +352,10 @@ read_all(int fd, char **out, size_t *len, size_t max)
 	if (buf == NULL)
 		return -2;
 	while (got < (size_t)st.st_size) {
-		ssize_t n = read(fd, buf + got, (size_t)st.st_size - got);
+		/* at explicit offsets: a handed-over envelope's offset is
+		 * shared with its sender */
+		ssize_t n = pread(fd, buf + got, (size_t)st.st_size - got,
+		    (off_t)got);
 
 		if (n < 0 && errno == EINTR)
 			continue;
