@@ -50,10 +50,10 @@ t.ok(r.rc == 67, "11 of 12 refused: exit 67 as before", r)
 t.ok(len(lines) == 12 and lines[0].startswith("safemail: sent to 1 of 12 "
                                                "recipients"),
      "the one error line first, then at most 11 more", r)
-t.ok(all(lines[1 + i] == INDENT + "refused <bad%02d@example.org>: 550 "
-         "5.1.1 no such user here" % i for i in range(10)),
+t.ok(lines[1:11] == [INDENT + "refused <bad%02d@example.org>: 550 5.1.1 "
+                    "no such user here" % i for i in range(10)],
      "the first ten refused, each with the relay's reply", lines)
-t.ok(lines[11] == INDENT + "and 1 more refused (the log names each)" and
+t.ok(lines[11:] == [INDENT + "and 1 more refused (the log names each)"] and
      "bad10@" not in r.err,
      "then a count of the rest", lines)
 t.ok(len([l for l in r.logs if "status=refused" in l]) == 11,
@@ -81,8 +81,7 @@ relay, r, spool = run(["a@example.org", "later@example.org",
                       queue="retry = 1h")
 lines = r.err.splitlines()
 t.ok(r.rc == 67 and len(lines) == 2 and
-     lines[1] == INDENT + "refused <gone@example.org>: 550 5.1.1 gone" and
-     "later@" not in lines[1] and len(queued(spool)) == 1,
+     lines[1:] == [INDENT + "refused <gone@example.org>: 550 5.1.1 gone"] and len(queued(spool)) == 1,
      "5xx and 4xx: the refused one named, the other queued, 67", r)
 
 # 4xx only, queued: a success, stderr silent.
@@ -97,8 +96,8 @@ relay, r, spool = run(["a@example.org", "later@example.org"],
                       {"script": {"RCPT:later@": "451 4.3.0 try later"}},
                       queue="on_temp_failure = fail")
 lines = r.err.splitlines()
-t.ok(r.rc == 75 and len(lines) == 2 and lines[1] == INDENT +
-     "refused <later@example.org>: 451 4.3.0 try later" and
+t.ok(r.rc == 75 and len(lines) == 2 and lines[1:] == [INDENT +
+     "refused <later@example.org>: 451 4.3.0 try later"] and
      queued(spool) == [],
      "4xx for one with on_temp_failure = fail: named, 75 as before", r)
 
