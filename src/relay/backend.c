@@ -9,6 +9,7 @@
 #include "backend.h"
 #include "deliver.h"
 #include "log.h"
+#include "verdict.h"
 
 static const char *
 rcpt_at(const void *ctx, size_t i)
@@ -19,11 +20,18 @@ rcpt_at(const void *ctx, size_t i)
 }
 
 static int last_code;
+static char refused_text[VERDICT_NAMED_SIZE];
 
 int
 backend_last_code(void)
 {
 	return last_code;
+}
+
+const char *
+backend_refused(void)
+{
+	return refused_text;
 }
 
 void
@@ -67,7 +75,10 @@ backend_submit(const struct conf *c, bool verbose, const struct spool_env *e,
 	struct outgoing m;
 	struct smtp_result res;
 	bool session_failed = false, permanent = false, token_refused;
+	bool queued = false;
 	int rc;
+
+	refused_text[0] = '\0';
 
 	ob = kept != NULL ? kept : outbound_new(c, verbose);
 	memset(&res, 0, sizeof(res));
@@ -138,6 +149,7 @@ backend_submit(const struct conf *c, bool verbose, const struct spool_env *e,
 			(void)snprintf(f->msg + n, sizeof(f->msg) - n,
 			    " (and %s)", sf.msg);
 		} else if (spool_commit(&sp, msgfd, &keep, f) == 0) {
+			queued = true;
 			log_emit(LOG_INFO, "%s: deferred: queued for a later "
 					   "attempt",
 			    e->qid);
@@ -168,6 +180,11 @@ backend_submit(const struct conf *c, bool verbose, const struct spool_env *e,
 			spool_close(&sp);
 		free(keep.rcpt);
 	}
+	/* some have it, some were refused: name those (the ones queued
+	 * for a later attempt are not refused) */
+	if (rc != 0 && res.stage == STAGE_NONE)
+		(void)verdict_refused_lines(&res, e->nrcpt, rcpt_at, e,
+		    queued ? 500 : 400, refused_text);
 	free(res.rcpt);
 	return rc;
 }

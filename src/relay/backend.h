@@ -31,4 +31,9 @@ void backend_verdict(const struct failure *f, int code, char *out,
 /* The relay reply code that decided the last backend_submit (0: none). */
 int backend_last_code(void);
 
+/* The recipients the relay refused in the last backend_submit that failed
+ * while others got the message (verdict_refused_lines: printable lines
+ * joined by '\n'; those queued for later are not refused), or "". */
+const char *backend_refused(void);
+
 #endif

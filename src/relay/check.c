@@ -6,6 +6,7 @@
 
 #include "caller.h"
 #include "check.h"
+#include "explain.h"
 #include "relay.h"
 #include "text.h"
 #include "verdict.h"
@@ -216,6 +217,10 @@ check_relay(const struct conf *c, struct failure *f)
 	r = relay_open(c, &ro, &st);
 	if (r == NULL) {
 		verdict_session(&st, st.relay, f);
+		if (st.code != 0)
+			(void)explain_add(f, st.reply, conf_is_oauth2(c)
+				? EXPLAIN_OAUTH2
+				: EXPLAIN_PASSWORD);
 		(void)printf("FAILED: %s\n", f->msg);
 		(void)fflush(stdout);
 		return -1;

@@ -9,6 +9,7 @@
 #include "caller.h"
 #include "clock.h"
 #include "deliver.h"
+#include "explain.h"
 #include "log.h"
 #include "msgfile.h"
 #include "pace.h"
@@ -90,6 +91,25 @@ note_failover(void *ctx, const struct relay_status *st)
 	log_emit(LOG_WARNING, "relay %s cannot be used (%s): trying the next "
 			      "one",
 	    st->relay, st->detail);
+}
+
+static enum explain_auth
+auth_of(const struct conf *route)
+{
+	return conf_is_oauth2(route) ? EXPLAIN_OAUTH2 : EXPLAIN_PASSWORD;
+}
+
+/* The reply that decided a failed transaction: the refused command's, or
+ * the first refused recipient's. */
+static const char *
+deciding_reply(const struct smtp_result *res, size_t nrcpt)
+{
+	if (res->stage != STAGE_NONE && res->stage != STAGE_RCPT)
+		return res->last.text;
+	for (size_t i = 0; i < nrcpt; i++)
+		if (res->rcpt[i].code >= 400)
+			return res->rcpt[i].text;
+	return res->last.text;
 }
 
 static void
@@ -182,6 +202,8 @@ outbound_send(struct outbound *ob, const struct outgoing *m,
 			(void)snprintf(ob->relay, sizeof(ob->relay), "%s",
 			    st.relay);
 			verdict_session(&st, ob->relay, f);
+			if (st.code != 0)
+				(void)explain_add(f, st.reply, auth_of(route));
 			log_outcome(ob, m, "-", f, "");
 			return -1;
 		}
@@ -209,6 +231,9 @@ outbound_send(struct outbound *ob, const struct outgoing *m,
 	io.msg_ctx = &body;
 	(void)smtp_transaction(&io, relay_caps(ob->r), &t, res, &iof);
 	rc = verdict_transaction(res, m->nrcpt, &iof, f);
+	if (rc != 0 && res->stage != STAGE_IO)
+		(void)explain_add(f, deciding_reply(res, m->nrcpt),
+		    auth_of(route));
 	for (size_t i = 0; i < m->nrcpt; i++)
 		if (res->rcpt[i].code >= 400)
 			log_emit(LOG_ERR, "%s: to=<%s> relay=%s status=%s (%s)",

@@ -53,6 +53,20 @@ static bool dropped; /* started by root, now the safemail user */
 /* this program's file, for the tag of a client that stays (linger.h) */
 static struct stat self_id;
 
+/* After the one line of a failure: the recipients refused while others
+ * got the message, one indented line each (already made printable). */
+static void
+say_refused(const char *lines)
+{
+	while (*lines != '\0') {
+		const char *nl = strchr(lines, '\n');
+		size_t n = nl != NULL ? (size_t)(nl - lines) : strlen(lines);
+
+		(void)fprintf(stderr, "safemail:   %.*s\n", (int)n, lines);
+		lines += n + (nl != NULL);
+	}
+}
+
 /* One message. verdict (-bs): the SMTP reply line for the client goes
  * there (vsz bytes), and nothing to stderr; NULL: the one line of a
  * failure goes to stderr. */
@@ -77,8 +91,13 @@ deliver_mode(const struct conf *c, const char *spool_path, bool verbose,
 		backend_verdict(&f, backend_last_code(), verdict, vsz);
 		return rc == 0 ? 0 : exit_code(f.kind);
 	}
-	/* the delivery has logged its outcome: stderr gets the one line */
-	return rc == 0 ? 0 : report_line(&f);
+	/* the delivery has logged its outcome: stderr gets the one line,
+	 * and the recipients refused when others got it */
+	if (rc == 0)
+		return 0;
+	rc = report_line(&f);
+	say_refused(backend_refused());
+	return rc;
 }
 
 /* The relay client never runs as root: started by root (a queue run

@@ -1,9 +1,14 @@
 /* verdict.c - what a relay's answer means for the caller (pure) */
 #include "config.h"
 
+#include <stdio.h>
 #include <string.h>
 
+#include "text.h"
 #include "verdict.h"
+
+/* A reply shown after the address: its start says what went wrong. */
+#define NAMED_REPLY_MAX 200
 
 static enum fail_kind
 by_code(int code, enum fail_kind permanent)
@@ -118,4 +123,34 @@ verdict_transaction(const struct smtp_result *r, size_t nrcpt,
 	f->kind = FAIL_NONE;
 	f->msg[0] = '\0';
 	return 0;
+}
+
+size_t
+verdict_refused_lines(const struct smtp_result *r, size_t nrcpt,
+    const char *(*rcpt)(const void *ctx, size_t i), const void *ctx,
+    int min_code, char *out)
+{
+	/* each shown byte takes at most 4 ("\\xNN") */
+	char addr[ADDR_MAX * 4 + 4], said[NAMED_REPLY_MAX * 4 + 4];
+	size_t refused = 0, n = 0;
+
+	out[0] = '\0';
+	for (size_t i = 0; i < nrcpt; i++) {
+		const char *a = rcpt(ctx, i);
+
+		if (r->rcpt[i].code < min_code)
+			continue;
+		if (++refused > VERDICT_NAMED)
+			continue;
+		text_show(addr, sizeof(addr), a, strlen(a), ADDR_MAX);
+		text_show(said, sizeof(said), r->rcpt[i].text,
+		    strlen(r->rcpt[i].text), NAMED_REPLY_MAX);
+		n += (size_t)snprintf(out + n, VERDICT_NAMED_SIZE - n,
+		    "%srefused <%s>: %s", n > 0 ? "\n" : "", addr, said);
+	}
+	if (refused > VERDICT_NAMED)
+		(void)snprintf(out + n, VERDICT_NAMED_SIZE - n,
+		    "\nand %zu more refused (the log names each)",
+		    refused - VERDICT_NAMED);
+	return refused;
 }

@@ -40,9 +40,68 @@ transaction(enum smtp_stage stage, int last, int r0, int r1, size_t accepted)
 	return f.kind;
 }
 
+static const char *
+rcpt_name(const void *ctx, size_t i)
+{
+	static char name[64];
+
+	(void)ctx;
+	if (i == 3)
+		return "evil\x1b[2J\n@example.org"; /* from the caller */
+	(void)snprintf(name, sizeof(name), "r%zu@example.org", i);
+	return name;
+}
+
+/* Partial refusals named for stderr: bounded, printable, counted. */
+static void
+refused_lines(void)
+{
+	struct smtp_reply rr[14];
+	struct smtp_result r;
+	static char out[VERDICT_NAMED_SIZE];
+	size_t n, lines = 1;
+
+	memset(&r, 0, sizeof(r));
+	memset(rr, 0, sizeof(rr));
+	r.rcpt = rr;
+	r.accepted = 1;
+	for (size_t i = 0; i < 14; i++) {
+		rr[i].code = i == 0 ? 250 : i == 1 ? 450 : 550;
+		(void)snprintf(rr[i].text, sizeof(rr[i].text),
+		    "%d 5.1.1 no such user\r\x07", rr[i].code);
+	}
+	n = verdict_refused_lines(&r, 14, rcpt_name, NULL, 400, out);
+	for (const char *p = out; *p != '\0'; p++) {
+		lines += *p == '\n';
+		if ((unsigned char)*p < 0x20 && *p != '\n')
+			lines = 1000; /* a control byte got through */
+	}
+	ok(n == 13 && lines == VERDICT_NAMED + 1,
+	    "13 refused: %d named, then one line counting the rest",
+	    VERDICT_NAMED);
+	ok(strncmp(out, "refused <r1@example.org>: 450 5.1.1 no such user\\x0d",
+	       52) == 0,
+	    "each line: the address and the relay's reply");
+	ok(strstr(out, "refused <evil\\x1b[2J\\x0a@example.org>: 550") !=
+		NULL,
+	    "a caller's address with control bytes is shown escaped");
+	ok(strstr(out, "\nand 3 more refused (the log names each)") != NULL &&
+	    out[strlen(out) - 1] != '\n',
+	    "the rest counted (13 - 10), no newline at the end");
+	printf("# %s\n", out);
+	n = verdict_refused_lines(&r, 3, rcpt_name, NULL, 500, out);
+	ok(n == 1 && strcmp(out, "refused <r2@example.org>: 550 5.1.1 no "
+				 "such user\\x0d\\x07") == 0,
+	    "min_code 500: a recipient kept for later (4xx) is not named");
+	rr[2].code = 250;
+	n = verdict_refused_lines(&r, 3, rcpt_name, NULL, 400, out);
+	ok(n == 1 && strstr(out, "r1@") != NULL, "only the refused ones");
+}
+
 int
 main(void)
 {
+	refused_lines();
 	ok(session(RELAY_CONNECT, 0) == FAIL_TEMP, "connection refused: 75");
 	ok(session(RELAY_TIMEOUT, 0) == FAIL_TEMP, "timeout: 75");
 	ok(session(RELAY_REFUSED, 421) == FAIL_TEMP, "421 greeting: 75");
