@@ -18,6 +18,7 @@ user's mail goes again.
 import os
 import shutil
 import stat
+import time
 
 import instcopy
 import smtest
@@ -70,7 +71,13 @@ def logged(n, *words):
     daemon has /dev/log: nothing is captured then)."""
     if not c.own_devlog:
         return True
-    return any(all(w in line for w in words) for line in c.LOGS[n:])
+    deadline = time.time() + 3  # the drain thread may not have it yet
+    while True:
+        if any(all(w in line for w in words) for line in c.LOGS[n:]):
+            return True
+        if time.time() > deadline:
+            return False
+        time.sleep(0.05)
 
 
 def refused(what, area, args=("-t", "-i"), why=""):
