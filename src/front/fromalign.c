@@ -180,14 +180,16 @@ lines_fit(const char *p, size_t len)
 }
 
 /* An unfolded field, folded before a run of white space wherever the
- * line would pass 78 octets. A word never spans a fold of the caller's
- * (the CRLF comes before white space), so each fits the 998 it fitted. */
+ * line would pass 78 octets, but for the value's first word, which stays
+ * by the field name unless it would pass 998. A word never spans a fold
+ * of the caller's (the CRLF comes before white space), so each fits the
+ * 998 it fitted. */
 static void
 fold(struct strbuf *out, const char *u, size_t len)
 {
-	size_t line = 0;
+	size_t line = 0, words = 0;
 
-	for (size_t i = 0; i < len;) {
+	for (size_t i = 0; i < len; words++) {
 		size_t ws = i, word;
 
 		while (i < len && is_wsp(u[i]))
@@ -196,7 +198,8 @@ fold(struct strbuf *out, const char *u, size_t len)
 		while (i < len && !is_wsp(u[i]))
 			i++;
 		if (line > 0 && ws < word && word < i &&
-		    line + (i - ws) > FOLD_AT) {
+		    (line + (i - ws) > LINE_MAX_OCTETS ||
+			(words > 1 && line + (i - ws) > FOLD_AT))) {
 			strbuf_put(out, "\r\n", 2);
 			line = 0;
 		}

@@ -248,8 +248,10 @@ test_998(void)
 	    f.msg);
 	ok(lines_within(o.buf, LINE_MAX_OCTETS),
 	    "  no line of the result is over 998 octets");
-	ok(strstr(o.buf, "nn\"\r\n <" SENDER ">\r\n") != NULL,
-	    "  the new From: is folded before the address");
+	ok(strstr(o.buf, "\r\nFrom: \"nnn") != NULL &&
+		strstr(o.buf, "nn\"\r\n <" SENDER ">\r\n") != NULL,
+	    "  the new From: keeps the name by the field name and is folded "
+	    "before the address");
 	ok(strstr(o.buf, "\r\nReply-To:\r\n \"nnn") != NULL,
 	    "  Reply-To: (4 octets longer a name) folds after its colon");
 	ok(gate_accepts(&o), "  the gate's checks pass");
