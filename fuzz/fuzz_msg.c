@@ -1,11 +1,13 @@
 /* fuzz_msg - the message pipeline: header parser, qualification, the
- * normalizer; and the invariant that what comes out is clean */
+ * normalizer, header_from = envelope (fromalign.c); and the invariant
+ * that what comes out is clean */
 #include "config.h"
 
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "fromalign.h"
 #include "msg.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -41,8 +43,11 @@ check(void *ctx, const char *p, size_t len)
 static int
 hook(void *ctx, struct msg *m, struct failure *f)
 {
-	(void)ctx;
-	return msg_add_field(m, true, "Received: by fuzz", 17, f);
+	const int *align = ctx;
+
+	if (msg_add_field(m, true, "Received: by fuzz", 17, f) != 0)
+		return -1;
+	return *align ? from_align(m, "shop@example.com", f) : 0;
 }
 
 int
@@ -61,6 +66,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		o.write = check;
 		o.write_ctx = &out;
 		o.headers_done = hook;
+		o.headers_ctx = &dots; /* aligned in the second pass */
 		msg_init(&m, &o);
 		if (msg_push(&m, (const char *)data, half, &f) == 0 &&
 		    msg_push(&m, (const char *)data + half, size - half, &f) ==

@@ -27,6 +27,7 @@ static const struct {
 	{"Return-Path", MF_RETURN_PATH, false},
 	{"Date", MF_DATE, true},
 	{"Message-ID", MF_MESSAGE_ID, true},
+	{"Reply-To", MF_REPLY_TO, true},
 };
 
 static void

@@ -26,7 +26,8 @@ enum msg_field_kind {
 	MF_RESENT_BCC,
 	MF_RETURN_PATH,
 	MF_DATE,
-	MF_MESSAGE_ID
+	MF_MESSAGE_ID,
+	MF_REPLY_TO
 };
 
 struct msg_field {

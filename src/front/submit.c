@@ -10,6 +10,7 @@
 
 #include "clock.h"
 #include "compose.h"
+#include "fromalign.h"
 #include "handoff.h"
 #include "log.h"
 #include "msg.h"
@@ -189,6 +190,11 @@ on_headers(void *ctx, struct msg *m, struct failure *f)
 			f) != 0)
 			return -1;
 	}
+	/* header_from = envelope: the From: names the envelope sender. The
+	 * null sender names nobody: the From: is kept then. */
+	if (x->c->header_from_envelope && !x->s->env.null_sender &&
+	    from_align(m, x->s->env.sender, f) != 0)
+		return -1;
 	return 0;
 }
 

@@ -45,6 +45,8 @@ struct conf {
 	bool long_lines_refuse;               /* else split */
 	unsigned long max_message_size;       /* 0: no limit */
 	unsigned bs_idle_timeout;             /* -bs: seconds of silence */
+	bool header_from_envelope; /* the From: address becomes the envelope
+				    * sender (else it is kept) */
 	/* [smtp] */
 	char host[ADDR_BUFSZ]; /* the first relay of host's list */
 	unsigned port;

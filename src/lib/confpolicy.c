@@ -36,6 +36,7 @@ const enum key_id conf_policy_keys[] = {
 	K_MAX_MESSAGE_SIZE,
 	K_LONG_LINES,
 	K_BS_IDLE_TIMEOUT,
+	K_HEADER_FROM,
 	K_HELO_NAME, /* [smtp]: the front end's name for this host */
 };
 const size_t conf_policy_nkeys =

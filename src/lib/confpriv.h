@@ -80,6 +80,7 @@ enum key_id {
 	K_RATE,
 	K_LIMIT_NOTIFY,
 	K_SCRIPT_UID_MUST_MATCH,
+	K_HEADER_FROM,
 	K_COUNT
 };
 

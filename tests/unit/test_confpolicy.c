@@ -61,6 +61,8 @@ same_for_front_end(const struct conf *a, const struct conf *b, char *why,
 	SAME(a->long_lines_refuse == b->long_lines_refuse, "long_lines");
 	SAME(a->max_message_size == b->max_message_size, "max_message_size");
 	SAME(a->bs_idle_timeout == b->bs_idle_timeout, "bs_idle_timeout");
+	SAME(a->header_from_envelope == b->header_from_envelope,
+	    "header_from");
 	SAME(strcmp(a->helo_name, b->helo_name) == 0, "helo_name");
 	SAME(a->naliases == b->naliases, "the number of aliases");
 	for (size_t i = 0; i < a->naliases; i++) {
@@ -210,7 +212,7 @@ static const char *const every_key[] = {
 	"allowed_senders = *@example.com\ndomain = example.com\n"
 	"allow_null_sender = yes\nmax_recipients = 50\n"
 	"max_message_size = 1000000\nlong_lines = refuse\n"
-	"bs_idle_timeout = 60\n"
+	"bs_idle_timeout = 60\nheader_from = envelope\n"
 	"[smtp]\nhost = a.example:587, b.example\nport = 2525\nssl = tls\n"
 	"auth = plain\nusername = V-USERNAME\npassword = V-PASSWORD\n"
 	"tls_verify = yes\ntls_ca_file = /V-CA\ntls_min_version = 1.3\n"
@@ -328,7 +330,7 @@ test_canonical(void)
 	    "domain = example.com\nallow_null_sender = no\n"
 	    "max_recipients = 1000\nmax_message_size = 52428800\n"
 	    "long_lines = split\nbs_idle_timeout = 300\n"
-	    "[smtp]\nhelo_name = web1.example.com\n"
+	    "header_from = keep\n[smtp]\nhelo_name = web1.example.com\n"
 	    "[aliases]\nroot = admin@example.org,ops\nwebmaster = root\n",
 	    "the policy: every allow-listed key in one form, the [aliases] "
 	    "with addresses at the domain bare");
@@ -348,7 +350,8 @@ test_round_trips(void)
 	round_trip("keys in any case, ':' as the delimiter, comments",
 	    "[MAIL]\nDisable: YES\nAsync:on\nreturn_path : yes\n"
 	    "Max_Message_Size:0 ; no limit\nmax_recipients=1\n"
-	    "LONG_LINES = Refuse\n# comment\nallow_null_sender = 1\n");
+	    "LONG_LINES = Refuse\n# comment\nallow_null_sender = 1\n"
+	    "Header_From: ENVELOPE\n");
 	round_trip("return_path = specified, bare addresses qualified",
 	    "[mail]\ndomain = shop.example\nreturn_path = specified\n"
 	    "return_path_email = bounces\ndefault_sender = shop.orders\n");
@@ -481,7 +484,7 @@ test_front_reads(void)
 {
 	const char *top = getenv("top_srcdir");
 	static const char *const files[] = {"argv", "bs", "bsmode", "envelope",
-	    "hdr", "localhost", "main", "msg", "norm", "submit"};
+	    "fromalign", "hdr", "localhost", "main", "msg", "norm", "submit"};
 	char path[4096];
 
 	for (size_t i = 0; i < sizeof(files) / sizeof(*files); i++) {
