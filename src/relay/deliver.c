@@ -182,7 +182,9 @@ outbound_send(struct outbound *ob, const struct outgoing *m,
 			(void)snprintf(ob->relay, sizeof(ob->relay), "%s",
 			    st.relay);
 			verdict_session(&st, ob->relay, f);
-			log_outcome(ob, m, "-", f, "");
+			/* TLS may have been up before it failed (AUTH) */
+			log_outcome(ob, m, st.tls[0] != '\0' ? st.tls : "-", f,
+			    "");
 			return -1;
 		}
 		/* the log line names the relay that took the message */
