@@ -9,6 +9,7 @@ or \\x01 (OAUTHBEARER), and the relay's final 535 is what is reported."""
 # debian: python3-aiosmtpd openssl
 import base64
 import os
+import socket
 import tempfile
 import time
 
@@ -116,6 +117,37 @@ t.ok(r.rc == 75 and len(r.err.splitlines()) == 1 and
      in r.err and took < 6,
      "a TLS handshake that never ends: 75 after connect_timeout = 2, "
      "named (%.1f s)" % took, r)
+relay.stop()
+
+# ... and the connection: a listener whose backlog is full never
+# completes the TCP handshake
+full = socket.socket()
+full.bind(("127.0.0.1", 0))
+full.listen(0)
+fillers = []
+for _ in range(3):
+    c = socket.socket()
+    c.setblocking(False)
+    c.connect_ex(full.getsockname())
+    fillers.append(c)
+env = smtest.Env(config(full.getsockname()[1], 2, 30, smtp="linger = 0\n"))
+r, took = timed(env, ["-t", "-i"])
+t.ok(r.rc == 75 and len(r.err.splitlines()) == 1 and
+     "timed out waiting for the connection (connect_timeout, 2 s)"
+     in r.err and took < 6,
+     "a connection that never completes: 75 after connect_timeout = 2, "
+     "named (%.1f s)" % took, r)
+for c in fillers + [full]:
+    c.close()
+
+# a reply of the transaction names its command too
+relay = smtprelay.Relay(script={"MAIL": "stall"})
+env = smtest.Env(config(relay.port, 5, 2, smtp="linger = 0\n"))
+r, took = timed(env, ["-t", "-i"])
+t.ok(r.rc == 75 and len(r.err.splitlines()) == 1 and
+     "timed out waiting for the reply to MAIL (command_timeout, 2 s)"
+     in r.err and took < 6,
+     "MAIL unanswered: 75, the error names MAIL (%.1f s)" % took, r)
 relay.stop()
 
 # ---- 2. tls= whenever TLS was up, failures included ----
