@@ -604,7 +604,7 @@ open_one(const struct conf *c, const struct relay_options *o,
 	    sock == CURL_SOCKET_BAD)
 		goto internal;
 	r->sock = sock;
-	if (c->auth == AUTH_XOAUTH2) {
+	if (c->auth == AUTH_XOAUTH2 && bearer != NULL) {
 		bool in_step = true;
 
 		if (auth_xoauth2(r, bearer, st, &in_step) != 0) {
