@@ -204,7 +204,9 @@ outbound_send(struct outbound *ob, const struct outgoing *m,
 			verdict_session(&st, ob->relay, f);
 			if (st.code != 0)
 				(void)explain_add(f, st.reply, auth_of(route));
-			log_outcome(ob, m, "-", f, "");
+			/* TLS may have been up before it failed (AUTH) */
+			log_outcome(ob, m, st.tls[0] != '\0' ? st.tls : "-", f,
+			    "");
 			return -1;
 		}
 		/* the log line names the relay that took the message */

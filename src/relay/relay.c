@@ -6,7 +6,17 @@
  * not offer; protocols are smtp/smtps and proxies are off whatever the
  * environment says; the CA store is the hashed directory (not the 45 ms
  * bundle) unless tls_ca_file is set; every timeout is bounded, including
- * the QUIT curl sends at cleanup. */
+ * the QUIT curl sends at cleanup.
+ *
+ * libcurl's connect phase ends after AUTH, so its connect timeout would
+ * bound EHLO, STARTTLS and AUTH too (a relay that delays AUTH replies
+ * after failed logins, as Dovecot does, would fail a good login): it is
+ * set to message_timeout, and on_progress makes connect_timeout bound the
+ * connection and each TLS handshake only; command_timeout is curl's
+ * SERVER_RESPONSE_TIMEOUT, from each command sent to its reply.
+ *
+ * AUTH XOAUTH2 is ours (auth_xoauth2): curl 7.88 gives up at the relay's
+ * 334 error challenge instead of ending the exchange (RFC 7628 3.2.3). */
 #include "config.h"
 
 #include <curl/curl.h>
@@ -41,7 +51,17 @@ struct relay {
 	bool expect_ehlo; /* the next 250 reply answers EHLO */
 	bool ehlo_first;  /* its first line is the relay's name */
 	bool authenticated;
-	bool in_auth;     /* -v: lines sent now carry credentials */
+	bool in_auth;     /* lines sent now carry credentials */
+	bool offers_xoauth2; /* the EHLO reply's AUTH line names XOAUTH2 */
+	bool tls_up;         /* a TLS handshake was completed */
+	long long started_ms;   /* this relay's set-up began */
+	long long handshake_ms; /* a TLS handshake under way since, or 0 */
+	enum { GAVE_UP_NONE, GAVE_UP_CONNECT, GAVE_UP_TLS } gave_up;
+	bool timed_out;  /* wait_for gave up (not: the relay hung up) */
+	/* the command whose reply is awaited, for errors: curl's (""
+	 * before any, the greeting), ours, then smtpc's (io_awaiting) */
+	char awaiting[16];
+	char challenge[SMTP_REPLY_TEXT]; /* OAuth2: the relay's 334 error */
 	int code;
 	char reply[SMTP_REPLY_TEXT];
 	char ehlo[2048];
@@ -53,6 +73,26 @@ struct relay {
 	char name[ADDR_BUFSZ + 8]; /* host:port of the relay it talks to */
 	char token_note[200];      /* OAuth2: where the token came from */
 };
+
+/* Does an EHLO keyword line "AUTH PLAIN XOAUTH2" offer mech? */
+static bool
+auth_line_offers(const char *p, size_t len, const char *mech)
+{
+	size_t i = 5, m = strlen(mech);
+
+	if (len < 5 || !text_ieqn(p, 4, "AUTH") || (p[4] != ' ' && p[4] != '='))
+		return false;
+	while (i < len) {
+		size_t w = i;
+
+		while (w < len && p[w] != ' ')
+			w++;
+		if (w - i == m && text_ieqn(p + i, m, mech))
+			return true;
+		i = w + 1;
+	}
+	return false;
+}
 
 /* Every reply line curl reads in the connect phase: capabilities, the
  * 235 that proves AUTH, and the last reply for error messages. */
@@ -72,6 +112,7 @@ on_reply_line(char *p, size_t size, size_t n, void *ctx)
 		text_cut(r->reply, sizeof(r->reply), p, l);
 		if (r->code == 220) { /* greeting, or STARTTLS go-ahead */
 			memset(&r->caps, 0, sizeof(r->caps));
+			r->offers_xoauth2 = false;
 			r->ehlo[0] = '\0';
 			r->expect_ehlo = true;
 			r->ehlo_first = true;
@@ -80,6 +121,8 @@ on_reply_line(char *p, size_t size, size_t n, void *ctx)
 				size_t have = strlen(r->ehlo);
 
 				smtp_caps_line(&r->caps, p + 4, l - 4);
+				if (auth_line_offers(p + 4, l - 4, "XOAUTH2"))
+					r->offers_xoauth2 = true;
 				if (have + (l - 4) + 2 < sizeof(r->ehlo)) {
 					memcpy(r->ehlo + have, p + 4, l - 4);
 					r->ehlo[have + l - 4] = '\n';
@@ -91,6 +134,9 @@ on_reply_line(char *p, size_t size, size_t n, void *ctx)
 				r->expect_ehlo = false;
 		} else if (r->code == 235) {
 			r->authenticated = true;
+		} else if (r->code == 334) {
+			/* OAUTHBEARER's error challenge, before curl's \x01 */
+			text_cut(r->challenge, sizeof(r->challenge), p, l);
 		}
 	}
 	return len;
@@ -113,7 +159,22 @@ trace_line(bool sent, const char *p, size_t len)
 	show_line(sent ? ">>>" : "<<<", p, len);
 }
 
-/* -v: curl's side of the dialogue, with AUTH's base64 lines hidden. */
+/* The command curl sent, whose reply the set-up now waits for: its verb
+ * (AUTH's continuation lines leave it at AUTH). */
+static void
+note_command(struct relay *r, const char *p, size_t len)
+{
+	size_t n = 0;
+
+	while (n < len && n + 1 < sizeof(r->awaiting) &&
+	    ((p[n] >= 'A' && p[n] <= 'Z') || (p[n] >= 'a' && p[n] <= 'z')))
+		n++;
+	memcpy(r->awaiting, p, n);
+	r->awaiting[n] = '\0';
+}
+
+/* curl's side of the dialogue: which command awaits its reply, always;
+ * with -v it is shown, with AUTH's base64 lines hidden. */
 static int
 on_debug(CURL *h, curl_infotype type, char *p, size_t len, void *ctx)
 {
@@ -125,33 +186,70 @@ on_debug(CURL *h, curl_infotype type, char *p, size_t len, void *ctx)
 	switch (type) {
 	case CURLINFO_TEXT:
 		/* curl's own notes; "reached easy.c:N" is internal noise */
-		if (len < 8 || memcmp(p, "reached ", 8) != 0)
+		if (r->verbose && (len < 8 || memcmp(p, "reached ", 8) != 0))
 			show_line("*", p, len);
 		break;
 	case CURLINFO_HEADER_IN:
 		if (len >= 3 && memcmp(p, "334", 3) != 0)
 			r->in_auth = false;
-		trace_line(false, p, len);
+		if (r->verbose)
+			trace_line(false, p, len);
 		break;
 	case CURLINFO_HEADER_OUT:
 		if (len >= 5 && text_ieqn(p, 5, "AUTH ")) {
 			size_t mech = 5;
 			char shown[80];
 
+			note_command(r, p, len);
 			while (mech < len && p[mech] != ' ')
 				mech++;
 			text_show(shown, sizeof(shown), p, mech, 64);
-			(void)fprintf(stderr, ">>> %s%s\n", shown,
-			    mech < len ? " [credentials hidden]" : "");
+			if (r->verbose)
+				(void)fprintf(stderr, ">>> %s%s\n", shown,
+				    mech < len ? " [credentials hidden]" : "");
 			r->in_auth = true;
 		} else if (r->in_auth) {
-			(void)fprintf(stderr, ">>> [credentials hidden]\n");
+			if (r->verbose)
+				(void)fprintf(stderr,
+				    ">>> [credentials hidden]\n");
 		} else {
-			trace_line(true, p, len);
+			note_command(r, p, len);
+			if (r->verbose)
+				trace_line(true, p, len);
 		}
 		break;
 	default:
 		break;
+	}
+	return 0;
+}
+
+/* connect_timeout bounds the connection (with implicit TLS, its
+ * handshake) and a STARTTLS handshake, and nothing else: called by curl
+ * at least once a second while it sets up the session. */
+static int
+on_progress(void *ctx, curl_off_t dltotal, curl_off_t dlnow,
+    curl_off_t ultotal, curl_off_t ulnow)
+{
+	struct relay *r = ctx;
+	long long limit = (long long)r->c->connect_timeout * 1000;
+	long long now = clock_ms();
+	curl_off_t connected = 0;
+
+	(void)dltotal;
+	(void)dlnow;
+	(void)ultotal;
+	(void)ulnow;
+	/* CONNECT_TIME stays 0 until the connection (and implicit TLS) is
+	 * up; a STARTTLS handshake starts its own clock */
+	if (curl_easy_getinfo(r->curl, CURLINFO_CONNECT_TIME_T, &connected) !=
+		CURLE_OK)
+		connected = 0;
+	if ((connected == 0 && now - r->started_ms >= limit) ||
+	    (r->handshake_ms != 0 && now - r->handshake_ms >= limit)) {
+		r->gave_up =
+		    r->handshake_ms != 0 ? GAVE_UP_TLS : GAVE_UP_CONNECT;
+		return 1;
 	}
 	return 0;
 }
@@ -239,17 +337,22 @@ setup(struct relay *r, const struct conf *c, const struct relay_options *o,
 	SET(CURLOPT_NETRC, (long)CURL_NETRC_IGNORED);
 	SET(CURLOPT_NOSIGNAL, 1L);
 	SET(CURLOPT_CONNECT_ONLY, 1L);
-	SET(CURLOPT_CONNECTTIMEOUT, (long)c->connect_timeout);
+	/* curl's connect phase ends after AUTH: connect_timeout is
+	 * on_progress's, command_timeout bounds each reply */
+	SET(CURLOPT_CONNECTTIMEOUT, (long)c->message_timeout);
 	SET(CURLOPT_TIMEOUT, (long)c->message_timeout);
 	SET(CURLOPT_SERVER_RESPONSE_TIMEOUT, (long)c->command_timeout);
+	SET(CURLOPT_NOPROGRESS, 0L);
+	SET(CURLOPT_XFERINFOFUNCTION, on_progress);
+	SET(CURLOPT_XFERINFODATA, r);
 	SET(CURLOPT_ERRORBUFFER, r->errbuf);
 	SET(CURLOPT_HEADERFUNCTION, on_reply_line);
 	SET(CURLOPT_HEADERDATA, r);
-	if (o->verbose) {
-		SET(CURLOPT_DEBUGFUNCTION, on_debug);
-		SET(CURLOPT_DEBUGDATA, r);
-		SET(CURLOPT_VERBOSE, 1L);
-	}
+	/* the commands sent, for errors that name the one whose reply did
+	 * not come; shown only with -v */
+	SET(CURLOPT_DEBUGFUNCTION, on_debug);
+	SET(CURLOPT_DEBUGDATA, r);
+	SET(CURLOPT_VERBOSE, 1L);
 	if (c->ssl != SSL_NONE) {
 		SET(CURLOPT_USE_SSL, (long)CURLUSESSL_ALL);
 		SET(CURLOPT_SSLVERSION, c->tls_min_version == TLS_V1_3
@@ -268,14 +371,15 @@ setup(struct relay *r, const struct conf *c, const struct relay_options *o,
 			SET(CURLOPT_SSLKEY, c->tls_client_key);
 		}
 	}
-	if (conf_is_oauth2(c)) {
-		/* curl builds the SASL message: user=U ^A auth=Bearer T ^A^A
-		 * (XOAUTH2) or RFC 7628's gs2 header for OAUTHBEARER */
+	if (c->auth == AUTH_XOAUTH2) {
+		/* no credentials for curl: it skips AUTH, auth_xoauth2 does it */
+		SET(CURLOPT_LOGIN_OPTIONS, "AUTH=XOAUTH2");
+	} else if (c->auth == AUTH_OAUTHBEARER) {
+		/* curl builds RFC 7628's gs2 header, and answers an error
+		 * challenge with \x01 and reads the final reply */
 		SET(CURLOPT_USERNAME, c->username);
 		SET(CURLOPT_XOAUTH2_BEARER, bearer);
-		SET(CURLOPT_LOGIN_OPTIONS, c->auth == AUTH_XOAUTH2
-			? "AUTH=XOAUTH2"
-			: "AUTH=OAUTHBEARER");
+		SET(CURLOPT_LOGIN_OPTIONS, "AUTH=OAUTHBEARER");
 		SET(CURLOPT_SASL_IR, 1L);
 	} else if (c->auth != AUTH_NONE) {
 		SET(CURLOPT_USERNAME, c->username);
@@ -296,6 +400,9 @@ set_status(struct relay_status *st, enum relay_error e, const struct relay *r,
 	st->code = r->code;
 	text_cut(st->reply, sizeof(st->reply), r->reply, strlen(r->reply));
 	text_cut(st->detail, sizeof(st->detail), detail, strlen(detail));
+	if (r->tls_up) /* for the log line: TLS was up, whatever came after */
+		text_cut(st->tls, sizeof(st->tls), r->tls_version,
+		    strlen(r->tls_version));
 }
 
 /* A CONNECT_ONLY session leaves no TLS details to ask curl for after
@@ -311,12 +418,20 @@ on_ssl_info(const SSL *ssl, int where, int ret)
 	X509 *cert;
 
 	(void)ret;
-	if ((where & SSL_CB_HANDSHAKE_DONE) == 0 || ctx == NULL ||
-	    relay_ex_index < 0)
+	if ((where & (SSL_CB_HANDSHAKE_START | SSL_CB_HANDSHAKE_DONE)) == 0 ||
+	    ctx == NULL || relay_ex_index < 0)
 		return;
 	r = SSL_CTX_get_ex_data(ctx, relay_ex_index);
 	if (r == NULL)
 		return;
+	if ((where & SSL_CB_HANDSHAKE_DONE) == 0) {
+		/* connect_timeout runs from here (on_progress) */
+		if (!r->tls_up && r->handshake_ms == 0)
+			r->handshake_ms = clock_ms();
+		return;
+	}
+	r->handshake_ms = 0;
+	r->tls_up = true;
 	(void)snprintf(r->tls_version, sizeof(r->tls_version), "%s",
 	    SSL_get_version(ssl));
 	cert = SSL_get1_peer_certificate(ssl);
@@ -355,19 +470,20 @@ global_init(void)
 	return initialized;
 }
 
-/* A 334 reply to an OAuth2 AUTH carries the relay's error as base64
- * JSON ({"status":"401","schemes":"bearer",...}): shown decoded. */
+/* The 334 error challenge to an OAuth2 AUTH carries the relay's error as
+ * base64 JSON ({"status":"401","schemes":"bearer",...}): shown decoded;
+ * the final reply (535) is quoted after it. */
 static void
 token_refusal(const struct relay *r, char *out, size_t outsz)
 {
-	const char *b64 = r->reply + 4;
-	unsigned char raw[sizeof(r->reply)];
-	size_t n = strlen(r->reply) > 4 ? strlen(b64) : 0;
+	const char *b64 = r->challenge + 4;
+	unsigned char raw[sizeof(r->challenge)];
+	size_t n = strlen(r->challenge) > 4 ? strlen(b64) : 0;
 	int got = 0;
 
 	while (n > 0 && (b64[n - 1] == ' ' || b64[n - 1] == '\t'))
 		n--;
-	if (r->code == 334 && n > 0 && n % 4 == 0)
+	if (n > 0 && n % 4 == 0)
 		got = EVP_DecodeBlock(raw, (const unsigned char *)b64, (int)n);
 	while (got > 0 && raw[got - 1] == '\0') /* the padding */
 		got--;
@@ -384,6 +500,69 @@ token_refusal(const struct relay *r, char *out, size_t outsz)
 					   "token");
 	}
 }
+
+/* What the set-up waits for now, for its errors. */
+static void
+awaited(struct relay *r, char *out, size_t outsz)
+{
+	curl_off_t connected = 0;
+
+	if (curl_easy_getinfo(r->curl, CURLINFO_CONNECT_TIME_T, &connected) !=
+		CURLE_OK)
+		connected = 0;
+	if (r->handshake_ms != 0)
+		(void)snprintf(out, outsz, "the TLS handshake");
+	else if (connected == 0)
+		(void)snprintf(out, outsz, "the connection");
+	else if (r->awaiting[0] == '\0')
+		(void)snprintf(out, outsz, "the greeting");
+	else
+		(void)snprintf(out, outsz, "the reply to %s", r->awaiting);
+}
+
+/* curl's set-up failed: what went wrong, naming what it waited for when
+ * the relay did not answer or hung up (never quoting an earlier reply as
+ * if it were the answer). */
+static void
+setup_failed(struct relay *r, CURLcode rc, bool oauth2,
+    struct relay_status *st)
+{
+	enum relay_error e = classify(rc);
+	const char *curl_why =
+	    r->errbuf[0] != '\0' ? r->errbuf : curl_easy_strerror(rc);
+	char why[CURL_ERROR_SIZE + 100], what[64];
+
+	awaited(r, what, sizeof(what));
+	if (rc == CURLE_ABORTED_BY_CALLBACK && r->gave_up != GAVE_UP_NONE) {
+		e = RELAY_TIMEOUT;
+		(void)snprintf(why, sizeof(why),
+		    "timed out waiting for %s (connect_timeout, %u s)", what,
+		    r->c->connect_timeout);
+	} else if (rc == CURLE_OPERATION_TIMEDOUT) {
+		bool whole = clock_ms() - r->started_ms >=
+		    (long long)r->c->message_timeout * 1000;
+
+		(void)snprintf(why, sizeof(why),
+		    "timed out waiting for %s (%s, %u s)", what,
+		    whole ? "message_timeout" : "command_timeout",
+		    whole ? r->c->message_timeout : r->c->command_timeout);
+	} else if (rc == CURLE_LOGIN_DENIED && oauth2) {
+		token_refusal(r, why, sizeof(why));
+	} else if (e == RELAY_IO) {
+		(void)snprintf(why, sizeof(why), "%s (waiting for %s)",
+		    curl_why, what);
+	} else {
+		(void)snprintf(why, sizeof(why), "%s", curl_why);
+	}
+	set_status(st, e, r, why);
+	if (e == RELAY_TIMEOUT) { /* no answer: quote none */
+		st->code = 0;
+		st->reply[0] = '\0';
+	}
+}
+
+static int auth_xoauth2(struct relay *r, const char *bearer,
+    struct relay_status *st, bool *in_step);
 
 static struct relay *
 open_one(const struct conf *c, const struct relay_options *o,
@@ -413,19 +592,25 @@ open_one(const struct conf *c, const struct relay_options *o,
 	r->curl = curl_easy_init();
 	if (r->curl == NULL || setup(r, c, o, host, port, bearer) != 0)
 		goto internal;
+	r->started_ms = clock_ms();
 	rc = curl_easy_perform(r->curl);
 	if (rc != CURLE_OK) {
-		char why[300];
-
-		if (rc == CURLE_LOGIN_DENIED && bearer != NULL)
-			token_refusal(r, why, sizeof(why));
-		else
-			(void)snprintf(why, sizeof(why), "%s",
-			    r->errbuf[0] != '\0' ? r->errbuf
-						 : curl_easy_strerror(rc));
-		set_status(st, classify(rc), r, why);
+		setup_failed(r, rc, bearer != NULL, st);
 		relay_close(r, false);
 		return NULL;
+	}
+	if (curl_easy_getinfo(r->curl, CURLINFO_ACTIVESOCKET, &sock) !=
+		CURLE_OK ||
+	    sock == CURL_SOCKET_BAD)
+		goto internal;
+	r->sock = sock;
+	if (c->auth == AUTH_XOAUTH2 && bearer != NULL) {
+		bool in_step = true;
+
+		if (auth_xoauth2(r, bearer, st, &in_step) != 0) {
+			relay_close(r, in_step);
+			return NULL;
+		}
 	}
 	if (c->auth != AUTH_NONE && !r->authenticated) {
 		/* curl skips AUTH when the relay does not offer it. */
@@ -436,11 +621,7 @@ open_one(const struct conf *c, const struct relay_options *o,
 		relay_close(r, true);
 		return NULL;
 	}
-	if (curl_easy_getinfo(r->curl, CURLINFO_ACTIVESOCKET, &sock) !=
-		CURLE_OK ||
-	    sock == CURL_SOCKET_BAD)
-		goto internal;
-	r->sock = sock;
+	r->awaiting[0] = '\0'; /* ready: the transaction's waits are smtpc's */
 	return r;
 internal:
 	set_status(st, RELAY_INTERNAL, r, "cannot set up libcurl");
@@ -613,22 +794,29 @@ wait_for(struct relay *r, short events, struct failure *f)
 	long long left = r->deadline_ms - clock_ms();
 	long long wait = (long long)r->c->command_timeout * 1000;
 	int n;
+	bool whole;
+	char what[40] = "the relay";
 
+	if (events == POLLOUT)
+		(void)snprintf(what, sizeof(what), "the relay to read");
+	else if (r->awaiting[0] != '\0')
+		(void)snprintf(what, sizeof(what), "the reply to %s",
+		    r->awaiting);
 	if (left < wait)
 		wait = left;
-	if (wait <= 0) {
-		fail_set(f, FAIL_TEMP, "timed out (message_timeout, %u s)",
-		    r->c->message_timeout);
-		return -1;
+	whole = wait < (long long)r->c->command_timeout * 1000;
+	if (wait > 0) {
+		do
+			n = poll(&p, 1, (int)wait);
+		while (n < 0 && errno == EINTR);
+	} else {
+		n = 0;
 	}
-	do
-		n = poll(&p, 1, (int)wait);
-	while (n < 0 && errno == EINTR);
 	if (n == 0) {
-		fail_set(f, FAIL_TEMP, "timed out waiting for the relay (%s)",
-		    wait < (long long)r->c->command_timeout * 1000
-			? "message_timeout"
-			: "command_timeout");
+		r->timed_out = true;
+		fail_set(f, FAIL_TEMP, "timed out waiting for %s (%s, %u s)",
+		    what, whole ? "message_timeout" : "command_timeout",
+		    whole ? r->c->message_timeout : r->c->command_timeout);
 		return -1;
 	}
 	if (n < 0) {
@@ -678,10 +866,16 @@ io_recv(void *ctx, char *buf, size_t cap, size_t *got, struct failure *f)
 			continue;
 		}
 		if (rc != CURLE_OK || *got == 0) {
+			char what[48] = "";
+
+			if (r->awaiting[0] != '\0')
+				(void)snprintf(what, sizeof(what),
+				    " (waiting for the reply to %s)",
+				    r->awaiting);
 			fail_set(f, FAIL_TEMP,
-			    "the relay closed the connection%s%s",
+			    "the relay closed the connection%s%s%s",
 			    rc != CURLE_OK ? ": " : "",
-			    rc != CURLE_OK ? curl_easy_strerror(rc) : "");
+			    rc != CURLE_OK ? curl_easy_strerror(rc) : "", what);
 			return -1;
 		}
 		return 0;
@@ -695,6 +889,14 @@ io_trace(void *ctx, bool sent, const char *line, size_t len)
 	trace_line(sent, line, len);
 }
 
+static void
+io_awaiting(void *ctx, const char *command)
+{
+	struct relay *r = ctx;
+
+	(void)snprintf(r->awaiting, sizeof(r->awaiting), "%s", command);
+}
+
 void
 relay_io(struct relay *r, struct smtp_io *io)
 {
@@ -702,6 +904,107 @@ relay_io(struct relay *r, struct smtp_io *io)
 	io->send = io_send;
 	io->recv = io_recv;
 	io->trace = r->verbose ? io_trace : NULL;
+	io->awaiting = io_awaiting;
+}
+
+/* AUTH XOAUTH2 (see the top): user=U ^A auth=Bearer T ^A^A in base64,
+ * as the initial response when the line keeps within RFC 4954's 512
+ * bytes, else after the relay's 334. An error challenge (334 with base64
+ * JSON) gets the empty response, and the final reply (535) decides. */
+static int
+auth_xoauth2(struct relay *r, const char *bearer, struct relay_status *st,
+    bool *in_step)
+{
+	const char *user = r->c->username;
+	size_t raw_len = 20 + strlen(user) + strlen(bearer);
+	size_t b64_len = 4 * ((raw_len + 2) / 3);
+	size_t line_len = 13 + b64_len + 2; /* "AUTH XOAUTH2 " b64 CRLF */
+	char *raw = malloc(raw_len + 1), *line = malloc(line_len + 1);
+	struct smtp_io io;
+	struct smtp_reader rd;
+	struct smtp_reply rep = {0, ""};
+	struct failure f = {FAIL_NONE, ""};
+	char why[300];
+	int rc = -1;
+
+	if (raw == NULL || line == NULL) {
+		set_status(st, RELAY_INTERNAL, r, "out of memory");
+		goto out;
+	}
+	if (!r->offers_xoauth2) {
+		r->code = 0;
+		r->reply[0] = '\0';
+		set_status(st, RELAY_AUTH, r,
+		    "the relay does not offer AUTH XOAUTH2 (its EHLO reply): "
+		    "not sending without the configured authentication");
+		goto out;
+	}
+	(void)snprintf(raw, raw_len + 1, "user=%s\001auth=Bearer %s\001\001",
+	    user, bearer);
+	memcpy(line, "AUTH XOAUTH2 ", 13);
+	(void)EVP_EncodeBlock((unsigned char *)line + 13,
+	    (const unsigned char *)raw, (int)raw_len);
+	memcpy(line + 13 + b64_len, "\r\n", 3);
+	(void)snprintf(r->awaiting, sizeof(r->awaiting), "AUTH");
+	relay_io(r, &io);
+	rd.len = 0;
+	if (8 + 7 + b64_len <= 512) {
+		if (r->verbose)
+			(void)fprintf(stderr,
+			    ">>> AUTH XOAUTH2 [credentials hidden]\n");
+		if (io_send(r, line, line_len, &f) != 0)
+			goto io_failed;
+	} else {
+		if (r->verbose)
+			trace_line(true, "AUTH XOAUTH2", 12);
+		if (io_send(r, "AUTH XOAUTH2\r\n", 14, &f) != 0 ||
+		    smtp_read_reply(&io, &rd, &rep, &f) != 0)
+			goto io_failed;
+		if (rep.code != 334)
+			goto answered;
+		if (r->verbose)
+			(void)fprintf(stderr, ">>> [credentials hidden]\n");
+		if (io_send(r, line + 13, b64_len + 2, &f) != 0)
+			goto io_failed;
+	}
+	if (smtp_read_reply(&io, &rd, &rep, &f) != 0)
+		goto io_failed;
+	if (rep.code == 334) {
+		/* the error challenge: the empty response ends the exchange,
+		 * and the relay's final reply is its word */
+		text_cut(r->challenge, sizeof(r->challenge), rep.text,
+		    strlen(rep.text));
+		if (r->verbose)
+			trace_line(true, "", 0);
+		if (io_send(r, "\r\n", 2, &f) != 0 ||
+		    smtp_read_reply(&io, &rd, &rep, &f) != 0)
+			goto io_failed;
+	}
+answered:
+	r->code = rep.code;
+	text_cut(r->reply, sizeof(r->reply), rep.text, strlen(rep.text));
+	if (rep.code == 235) {
+		r->authenticated = true;
+		rc = 0;
+		goto out;
+	}
+	*in_step = rep.code != 334; /* a second challenge: not over */
+	token_refusal(r, why, sizeof(why));
+	set_status(st, RELAY_AUTH, r, why);
+	goto out;
+io_failed:
+	*in_step = false;
+	r->code = 0;
+	r->reply[0] = '\0';
+	set_status(st, r->timed_out ? RELAY_TIMEOUT : RELAY_IO, r, f.msg);
+out:
+	if (raw != NULL)
+		explicit_bzero(raw, raw_len + 1);
+	if (line != NULL)
+		explicit_bzero(line, line_len + 1);
+	free(raw);
+	free(line);
+	return rc;
 }
 
 bool
@@ -732,6 +1035,7 @@ quit(struct relay *r)
 		r->deadline_ms = deadline;
 	relay_io(r, &io);
 	rd.len = 0;
+	(void)snprintf(r->awaiting, sizeof(r->awaiting), "QUIT");
 	if (r->verbose)
 		trace_line(true, "QUIT", 4);
 	if (io_send(r, "QUIT\r\n", 6, &f) == 0)

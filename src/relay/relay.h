@@ -1,6 +1,6 @@
 /* relay.h - the session with the relay: connect, STARTTLS or implicit TLS,
- * certificate checks, EHLO, AUTH, all done by libcurl (CONNECT_ONLY); then
- * a byte transport for smtpc.c. With token.c (the OAuth2 endpoint) the
+ * certificate checks, EHLO, AUTH, done by libcurl (CONNECT_ONLY) but for
+ * AUTH XOAUTH2, which is ours; then a byte transport for smtpc.c. With token.c (the OAuth2 endpoint) the
  * only modules that include curl.h. */
 #ifndef SAFEMAIL_RELAY_H
 #define SAFEMAIL_RELAY_H
@@ -32,6 +32,7 @@ struct relay_status {
 	char reply[SMTP_REPLY_TEXT]; /* and its text */
 	char detail[256];            /* what went wrong, for people */
 	char relay[ADDR_BUFSZ + 8];  /* host:port it is about */
+	char tls[32]; /* "TLSv1.3" when TLS was up before it failed, or "" */
 };
 
 struct relay_options {

@@ -142,6 +142,16 @@ smtp_read_reply(const struct smtp_io *io, struct smtp_reader *rd,
 	return -1;
 }
 
+/* The reply to command, the transport told which it is. */
+static int
+read_reply_to(const struct smtp_io *io, struct smtp_reader *rd,
+    const char *command, struct smtp_reply *rep, struct failure *f)
+{
+	if (io->awaiting != NULL)
+		io->awaiting(io->ctx, command);
+	return smtp_read_reply(io, rd, rep, f);
+}
+
 /* RFC 3461 4: xtext for ENVID. */
 static size_t
 xtext(char *out, size_t cap, const char *s)
@@ -278,7 +288,7 @@ envelope_phase(const struct smtp_io *io, struct smtp_reader *rd,
 			return -1;
 	if (add_data_if_last(io, caps, t, next, bp, data_sent, f) != 0 ||
 	    flush(io, bp, f) != 0 ||
-	    smtp_read_reply(io, rd, &r->last, f) != 0)
+	    read_reply_to(io, rd, "MAIL", &r->last, f) != 0)
 		return -1;
 	mail_ok = positive(&r->last);
 	if (!mail_ok) {
@@ -295,7 +305,7 @@ envelope_phase(const struct smtp_io *io, struct smtp_reader *rd,
 			    flush(io, bp, f) != 0)
 				return -1;
 		}
-		if (smtp_read_reply(io, rd, &r->rcpt[i], f) != 0)
+		if (read_reply_to(io, rd, "RCPT", &r->rcpt[i], f) != 0)
 			return -1;
 		if (positive(&r->rcpt[i]))
 			r->accepted++;
@@ -307,7 +317,8 @@ envelope_phase(const struct smtp_io *io, struct smtp_reader *rd,
 
 		/* A pipelined DATA is answered 503/554 now; a server that
 		 * says 354 gets an empty message ended at once (RFC 2920). */
-		if (*data_sent && smtp_read_reply(io, rd, &data, f) == 0 &&
+		if (*data_sent &&
+		    read_reply_to(io, rd, "DATA", &data, f) == 0 &&
 		    data.code == 354 &&
 		    io->send(io->ctx, ".\r\n", 3, f) == 0)
 			(void)smtp_read_reply(io, rd, &data, f);
@@ -410,7 +421,7 @@ smtp_transaction(const struct smtp_io *io, const struct smtp_caps *caps,
 	batch.len = 0;
 	if ((!data_sent && (add_command(io, &batch, f, "DATA") != 0 ||
 			       flush(io, &batch, f) != 0)) ||
-	    smtp_read_reply(io, &rd, &r->last, f) != 0)
+	    read_reply_to(io, &rd, "DATA", &r->last, f) != 0)
 		return -1;
 	if (r->last.code != 354) {
 		r->stage = STAGE_DATA;
@@ -421,7 +432,7 @@ smtp_transaction(const struct smtp_io *io, const struct smtp_caps *caps,
 	r->body_sent = true;
 	if (io->trace != NULL)
 		io->trace(io->ctx, true, ".", 1);
-	if (smtp_read_reply(io, &rd, &r->last, f) != 0)
+	if (read_reply_to(io, &rd, "the message", &r->last, f) != 0)
 		return -1;
 	if (!positive(&r->last)) {
 		r->stage = STAGE_FINAL;

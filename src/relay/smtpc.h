@@ -36,6 +36,9 @@ struct smtp_io {
 	    struct failure *f);
 	/* -v: one command or reply line; NULL when not tracing. */
 	void (*trace)(void *ctx, bool sent, const char *line, size_t len);
+	/* Told what the next reply answers ("MAIL", "RCPT", "DATA", "the
+	 * message"), for errors that name it; may be NULL. */
+	void (*awaiting)(void *ctx, const char *command);
 };
 
 /* What the relay said it can do (its EHLO reply, after TLS). */

@@ -10,8 +10,11 @@ TLS, and require AUTH PLAIN / LOGIN.
 Script keys: "greeting", "EHLO", "STARTTLS", "AUTH", "MAIL", "RCPT"
 (or "RCPT:<substring of the address>"), "DATA", "EOD" (the reply after
 the message). Values: a reply line ("451 4.3.0 try later"), "drop"
-(close the connection), "stall" (never answer), or for "DATA"
-"354-then-stall" (accept DATA, then never read or answer).
+(close the connection), "stall" (never answer), "delay:SECONDS" (answer
+as usual, that much later, as Dovecot does with AUTH after failed
+logins), for "DATA" "354-then-stall" (accept DATA, then never read or
+answer), for "STARTTLS" "220-then-stall" (say go ahead, then never read:
+a TLS handshake that never ends).
 """
 # debian: python3-aiosmtpd openssl
 import asyncio
@@ -181,14 +184,18 @@ class _ScriptedSMTP(SMTP):
             rule = s.get(verb)
         if rule is None:
             return False
+        if rule.startswith("delay:"):
+            await asyncio.sleep(float(rule[6:]))
+            return False
         if rule == "drop":
             self.transport.close()
             return True
         if rule == "stall":
             await asyncio.sleep(3600)
             return True
-        if rule == "354-then-stall":
-            await super().push("354 End data with <CR><LF>.<CR><LF>")
+        if rule in ("354-then-stall", "220-then-stall"):
+            await super().push("354 End data with <CR><LF>.<CR><LF>"
+                               if rule[0] == "3" else "220 2.0.0 go ahead")
             self.transport.pause_reading()
             await asyncio.sleep(3600)
             return True
@@ -233,7 +240,9 @@ class _OAuthSMTP(_ScriptedSMTP):
     7628): a bearer token from relay.valid_tokens for relay.oauth_user
     is accepted; any other is refused as Gmail does, with a 334 carrying
     the base64 JSON error, then 535 after the client's empty reply
-    (XOAUTH2) or its \\x01 (OAUTHBEARER)."""
+    (XOAUTH2) or its \\x01 (OAUTHBEARER), as Dovecot does; the line the
+    client sent after the challenge is kept in relay.oauth_answers (b""
+    when it hung up instead)."""
 
     async def _oauth(self, mech, args):
         import base64
@@ -261,7 +270,7 @@ class _OAuthSMTP(_ScriptedSMTP):
             {"status": "401", "schemes": "bearer",
              "scope": "https://mail.google.com/"}).encode()).decode()
         await self.push("334 " + err)
-        await self._reader.readline()
+        relay.oauth_answers.append(await self._reader.readline())
         return AuthResult(success=False, handled=False,
                           message="535 5.7.8 Username and Password not "
                           "accepted")
@@ -287,6 +296,7 @@ class Relay:
         self.script = dict(script or {})
         self.oauth_user, self.valid_tokens = oauth or (None, [])
         self.oauth_seen = []
+        self.oauth_answers = []
         self.auth_line_limit = auth_line_limit
         self.ehlo_drop = [d.upper() for d in ehlo_drop]
         self.ehlo_add = list(ehlo_add)
