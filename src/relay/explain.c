@@ -34,13 +34,15 @@ struct known {
 #define SEND_AS                                                             \
 	"Microsoft 365 lets the mailbox of username send only as itself "  \
 	"or as an address it has Send As rights on: make the envelope "    \
-	"sender and From: such an address (default_sender, return_path; "  \
-	"safemail.ini(5)), or grant the mailbox Send As"
+	"sender and From: such an address (default_sender, return_path, "  \
+	"header_from = envelope; safemail.ini(5)), or grant the mailbox "  \
+	"Send As"
 #define UNVERIFIED                                                          \
 	"the provider sends only from identities verified with it (Amazon " \
 	"SES, SendGrid and the like): verify this sender's address or "    \
 	"domain there, or make the envelope sender and From: a verified "  \
-	"address (default_sender, return_path; safemail.ini(5))"
+	"address (default_sender, return_path, header_from = envelope; "   \
+	"safemail.ini(5))"
 
 static const struct known known[] = {
     /* Microsoft 365 */
