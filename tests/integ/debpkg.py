@@ -1,7 +1,10 @@
 """debpkg - the Debian package on this machine (issue 18, point 2), run by
 scripts/check after the suite (it replaces the test Postfix as the MTA,
-then puts Postfix back): apt installs the .deb with debconf answers
-preseeded; the installed sendmail, as root and as an unprivileged user,
+then puts Postfix back): apt installs the .deb quietly, as a Dockerfile
+does, with only the relay preseeded, and PHP's mail() as www-data then
+sends as www-data at /etc/mailname's domain, or at the host's FQDN when
+/etc/mailname names no domain (issue 30, point 8); with debconf answers
+preseeded and a reinstall, the installed sendmail, as root and as an unprivileged user,
 delivers to the test relay through the packaged programs with their
 packaged modes; the queue timer is enabled; a reinstall and an upgrade
 keep an edited configuration and an admin's dpkg-statoverride; remove
@@ -9,7 +12,7 @@ keeps the configuration; purge removes it and the overrides, keeps the
 user, and keeps the spool while it holds mail (saying so), removes it
 when empty.
 Usage: debpkg.py PACKAGE.deb"""
-# debian: build-essential debhelper lintian po-debconf init-system-helpers
+# debian: build-essential debhelper lintian po-debconf init-system-helpers php-cli
 import grp
 import os
 import pwd
@@ -31,6 +34,8 @@ RELAY = "/usr/libexec/safemail/safemail-relay"
 CONF = "/etc/safemail.ini"
 SPOOL = "/var/spool/safemail"
 MSG = b"To: a@example.org\nSubject: from the package\n\nbody\n"
+MAILNAME = "/etc/mailname"
+HOSTS = "/etc/hosts"
 ENV = {"PATH": "/usr/sbin:/usr/bin:/sbin:/bin",
        "DEBIAN_FRONTEND": "noninteractive"}
 relay = smtprelay.Relay()
@@ -75,6 +80,45 @@ def send(as_user=None, args=("-t", "-i"), stdin=MSG):
     return sh(*argv, stdin=stdin)
 
 
+def read_or_none(path):
+    try:
+        with open(path) as f:
+            return f.read()
+    except FileNotFoundError:
+        return None
+
+
+def put(path, text):
+    """Write path in place (its inode and mode kept), or remove it."""
+    if text is None:
+        if os.path.exists(path):
+            os.unlink(path)
+        return
+    with open(path, "w") as f:
+        f.write(text)
+
+
+# /etc/mailname and /etc/hosts as they were, put back at the end (and
+# as soon as the checks that change them are done)
+saved = {p: read_or_none(p) for p in (MAILNAME, HOSTS)}
+
+
+def restore_files():
+    for path, text in saved.items():
+        if read_or_none(path) != text:
+            put(path, text)
+
+
+def php_mail_as(user):
+    """PHP's mail() run as user, as a web shop calls it: no -f, no From:
+    (the envelope sender is the policy's to choose)."""
+    pw = pwd.getpwnam(user)
+    return sh("setpriv", "--reuid=%d" % pw.pw_uid, "--regid=%d" % pw.pw_gid,
+              "--clear-groups", "php", "-r",
+              'exit(mail("a@example.org", "quiet install", "body") '
+              '? 0 : 1);')
+
+
 def wait_sent(n, timeout=10):
     end = time.monotonic() + timeout
     while len(relay.transactions) < n and time.monotonic() < end:
@@ -82,15 +126,17 @@ def wait_sent(n, timeout=10):
     return len(relay.transactions) >= n
 
 
+# A quiet install: no answer but the relay's address (the one thing a
+# Dockerfile or a playbook must tell it); any answer left from an earlier
+# run is forgotten first.
+sh("debconf-communicate", "safemail", stdin=b"PURGE\n")
 sh("debconf-set-selections", stdin=(
     "safemail safemail/relay_host string 127.0.0.1\n"
-    "safemail safemail/relay_port string %d\n"
-    "safemail safemail/ssl select none\n"
-    "safemail safemail/default_sender string shop@store.example.com\n"
-    % relay.port).encode())
+    "safemail safemail/relay_port string %d\n" % relay.port).encode())
 
 try:
     # ---- install: it takes the MTA's place
+    put(MAILNAME, "quiet.example\n")
     rc, out, err = apt("install", DEB)
     t.ok(rc == 0 and os.path.realpath("/usr/sbin/sendmail") ==
          "/usr/sbin/safemail" and
@@ -118,17 +164,63 @@ try:
     so = sh("dpkg-statoverride", "--list")[1]
     t.ok(all(p in so for p in (GATE, RELAY, CONF, SPOOL + "/gate")),
          "the modes are dpkg-statoverride entries", so)
+
+    # ---- the quiet install sends: [mail] domain is /etc/mailname's
     conf = open(CONF).read()
-    t.ok("host = 127.0.0.1\n" in conf and "port = %d\n" % relay.port in conf
-         and "ssl = none\n" in conf and
+    t.ok("domain = quiet.example\n" in conf and
+         "\ndefault_sender" not in conf,
+         "with no sender answered, [mail] domain is /etc/mailname's "
+         "(quiet.example) and default_sender is unset", conf)
+    n = len(relay.transactions)
+    rc, out, err = php_mail_as("www-data")
+    t.ok(rc == 0 and wait_sent(n + 1) and
+         relay.transactions[n].mail_from == "www-data@quiet.example",
+         "PHP's mail() as www-data right after the quiet install: sent, "
+         "from www-data@quiet.example",
+         (rc, out, err, relay.transactions[n:]))
+
+    # ---- /etc/mailname without a domain (a short host name): the FQDN,
+    # the first name of the /etc/hosts line that lists the host
+    host = os.uname().nodename
+    fqdn = host if "." in host else host + ".fqdn.example"
+    try:
+        put(MAILNAME, host.split(".")[0] + "\n")
+        if fqdn != host:
+            put(HOSTS, "127.0.1.1 %s %s\n%s" % (fqdn, host,
+                                                 saved[HOSTS] or ""))
+        rc, out, err = apt("install", "--reinstall", DEB)
+        conf = open(CONF).read()
+        n = len(relay.transactions)
+        rc2, out2, err2 = php_mail_as("www-data")
+    finally:
+        restore_files()
+    t.ok(rc == 0 and "domain = %s\n" % fqdn in conf,
+         "/etc/mailname naming no domain: [mail] domain is the host's FQDN "
+         "from /etc/hosts (%s)" % fqdn, (rc, err[-500:], conf))
+    t.ok(rc2 == 0 and wait_sent(n + 1) and
+         relay.transactions[n].mail_from == "www-data@" + fqdn,
+         "and PHP's mail() as www-data sends from www-data@" + fqdn,
+         (rc2, out2, err2, relay.transactions[n:]))
+
+    # ---- debconf's answers, preseeded, are written by a reinstall
+    sh("debconf-set-selections", stdin=(
+        "safemail safemail/ssl select none\n"
+        "safemail safemail/default_sender string shop@store.example.com\n"
+        ).encode())
+    rc, out, err = apt("install", "--reinstall", DEB)
+    conf = open(CONF).read()
+    t.ok(rc == 0 and "host = 127.0.0.1\n" in conf and
+         "port = %d\n" % relay.port in conf and "ssl = none\n" in conf and
          "default_sender = shop@store.example.com\n" in conf and
          "domain = store.example.com\n" in conf,
-         "debconf's preseeded answers are in /etc/safemail.ini", conf)
+         "debconf's preseeded answers are in /etc/safemail.ini after a "
+         "reinstall", (rc, err[-500:], conf))
+    n = len(relay.transactions)
     rc, out, err = send()
     rc2, out2, err2 = send(as_user=65534)
     t.ok(rc == 0 and rc2 == 0 and err == "" and err2 == "" and
-         wait_sent(2) and
-         relay.transactions[0].mail_from == "shop@store.example.com",
+         wait_sent(n + 2) and
+         relay.transactions[n].mail_from == "shop@store.example.com",
          "the installed sendmail delivers to the relay, for root and for "
          "nobody (through the setgid gate)", (rc, err, rc2, err2))
     # (deb-systemd-helper answers only inside a maintainer script)
@@ -203,6 +295,7 @@ try:
          not os.path.exists(CONF),
          "purge with an empty spool: the spool goes too", (rc2, err2[-300:]))
 finally:
+    restore_files()
     # ---- Postfix (and what went with it) back, for the next run
     gone = sorted(before - installed() - {"safemail"})
     if gone:
