@@ -71,7 +71,7 @@ int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct feed k = {data, size, 0, 0};
-	struct smtp_io io = {&k, sendf, recvf, &k, readf, NULL};
+	struct smtp_io io = {&k, sendf, recvf, &k, readf, NULL, NULL};
 	struct smtp_caps caps;
 	struct smtp_txn t;
 	struct smtp_reply r[2];
