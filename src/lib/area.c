@@ -132,8 +132,12 @@ make_area(int spool_fd, const char *name)
 	if (fd < 0)
 		return -1;
 	(void)fchmod(fd, AREA_MODE); /* the umask is 077 */
-	if (!group_checked() && fstat(spool_fd, &top) == 0)
-		(void)fchown(fd, (uid_t)-1, top.st_gid);
+	/* a group that cannot be given shows in area_fault's check */
+	if (!group_checked() && fstat(spool_fd, &top) == 0 &&
+	    fchown(fd, (uid_t)-1, top.st_gid) != 0)
+		log_emit(LOG_WARNING, "spool area %s: cannot give it group %u: "
+				      "%s",
+		    name, (unsigned)top.st_gid, strerror(errno));
 	return fd;
 }
 

@@ -17,6 +17,7 @@
 #include "area.h"
 #include "log.h"
 #include "msgfile.h"
+#include "rundir.h"
 #include "spool.h"
 
 /* Files and areas belong to the group (safemail): the gate writes them
@@ -27,7 +28,8 @@
 void
 spool_close(struct spool *sp)
 {
-	int *fds[] = {&sp->dir, &sp->q, &sp->tmp, &sp->failed, &sp->corrupt};
+	int *fds[] = {&sp->quota_lock, &sp->run, &sp->dir, &sp->q, &sp->tmp,
+	    &sp->failed, &sp->corrupt};
 
 	for (size_t i = 0; i < sizeof(fds) / sizeof(fds[0]); i++) {
 		if (*fds[i] >= 0)
@@ -40,9 +42,9 @@ int
 spool_open(struct spool *sp, const char *path, struct failure *f)
 {
 	struct stat st;
-	int run;
 
 	sp->dir = sp->q = sp->tmp = sp->failed = sp->corrupt = -1;
+	sp->run = sp->quota_lock = -1;
 	(void)snprintf(sp->path, sizeof(sp->path), "%s", path);
 	sp->dir = area_open_spool(path, f);
 	if (sp->dir < 0)
@@ -54,17 +56,16 @@ spool_open(struct spool *sp, const char *path, struct failure *f)
 	}
 	sp->owner = st.st_uid;
 	sp->group = st.st_gid;
-	/* run/ too, though not kept open here: a spool whose run/ is
-	 * missing or wrong is refused as a whole (area.h) */
+	/* run/ too: a spool whose run/ is missing or wrong is refused as a
+	 * whole (area.h); it holds the quota lock */
 	if ((sp->q = area_open(sp->dir, path, "q", true, f)) < 0 ||
 	    (sp->tmp = area_open(sp->dir, path, "tmp", true, f)) < 0 ||
 	    (sp->failed = area_open(sp->dir, path, "failed", true, f)) < 0 ||
 	    (sp->corrupt = area_open(sp->dir, path, "corrupt", true, f)) < 0 ||
-	    (run = area_open(sp->dir, path, "run", true, f)) < 0) {
+	    (sp->run = area_open(sp->dir, path, "run", true, f)) < 0) {
 		spool_close(sp);
 		return -1;
 	}
-	(void)close(run);
 	return 0;
 }
 
@@ -597,14 +598,33 @@ spool_usage(struct spool *sp, uid_t uid, struct quota_usage *u,
 	return 0;
 }
 
+/* 10 ms apart: a second at most */
+#define QUOTA_LOCK_TRIES 100
+
 int
 spool_quota(struct spool *sp, const struct quota_limits *l, uid_t uid,
     unsigned long long size, struct failure *f)
 {
 	struct quota_usage u;
+	char name[32];
 
 	if (l->max_messages == 0 && l->max_bytes == 0 && l->min_free == 0)
 		return 0;
+	/* the count and the commit as one step for this uid, until
+	 * spool_close: else parallel submissions each see room for one
+	 * more. A holder that does not let go is one of this user's own
+	 * (stopped): only its mail waits. */
+	(void)snprintf(name, sizeof(name), "quota-%u", (unsigned)uid);
+	if (sp->quota_lock < 0 &&
+	    (sp->quota_lock = rundir_lock_file(sp->run, name,
+		 QUOTA_LOCK_TRIES)) < 0) {
+		fail_set(f, FAIL_TEMP, "spool %s/run/%s: %s: try again later",
+		    sp->path, name,
+		    errno == EWOULDBLOCK ? "held by another submission of "
+					   "this user"
+					 : strerror(errno));
+		return -1;
+	}
 	if (spool_usage(sp, uid, &u, f) != 0)
 		return -1;
 	return quota_check(l, &u, size, (unsigned)uid, f);

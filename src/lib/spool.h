@@ -26,6 +26,8 @@
 struct spool {
 	int dir;
 	int q, tmp, failed, corrupt;
+	int run;        /* <spool>/run, for the quota lock */
+	int quota_lock; /* held from spool_quota to spool_close, or -1 */
 	uid_t owner; /* of the spool directory */
 	gid_t group;
 	char path[1024];
@@ -66,8 +68,11 @@ int spool_usage(struct spool *sp, uid_t uid, struct quota_usage *u,
     struct failure *f);
 
 /* spool_quota - 0 when a new message of size bytes from uid may be
- * queued under l (quota.h); -1 with FAIL_TEMP when a limit says no,
- * FAIL_OSERR when the spool cannot be measured. */
+ * queued under l (quota.h); -1 with FAIL_TEMP when a limit says no (or
+ * the uid's quota lock cannot be had within a second), FAIL_OSERR when
+ * the spool cannot be measured. With any limit set it takes the uid's
+ * lock <spool>/run/quota-UID and holds it until spool_close, so that the
+ * count and the commit that follows are one step. */
 int spool_quota(struct spool *sp, const struct quota_limits *l, uid_t uid,
     unsigned long long size, struct failure *f);
 

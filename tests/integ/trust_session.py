@@ -8,12 +8,15 @@ fixes, attacked as the web user on an installed copy with the real modes:
 3. a configuration error names no text of the line that could be a
    wrapped or undelimited secret (the message reaches every caller);
 4. a second safemail hop of this host in any spelling is refused;
-5. the [limits] notice is not listed to the caller it reports on.
+5. the [limits] notice is not listed to the caller it reports on;
+6. parallel submissions cannot pass the per-user queue quota (the count
+   and the commit are one step under the uid's lock).
 """
 # debian: python3-aiosmtpd
 import os
 import socket
 import subprocess
+import threading
 import time
 
 import instcopy
@@ -150,4 +153,29 @@ t.ok(len(notice) == 1 and b"hidden-admin" not in out and
      b"hidden-admin" in root_q.stdout,
      "the [limits] notice is queued, and listed to root but not to the web "
      "user it reports on", (notice, out, root_q.stdout[-300:]))
+
+# ---- 6. the queue quota, 30 submissions at the same moment ----
+for name in os.listdir(Q):
+    os.unlink(os.path.join(Q, name))
+c.write_conf(smtp_extra=instcopy.PLAIN + "\nlinger = 0",
+             extra="[queue]\nmax_queued_messages = 5\n")
+codes = []
+
+
+def submit():
+    r = smprobe.talk_to_gate(c.GATE, c.WEB, [("q", "request=Qx-", True)],
+                             SECRET)
+    codes.append(r["results"]["q"][0])
+
+
+threads = [threading.Thread(target=submit) for _ in range(30)]
+for th in threads:
+    th.start()
+for th in threads:
+    th.join()
+mine = [n for n in os.listdir(Q) if n.endswith(".msg") and
+        os.stat(os.path.join(Q, n)).st_uid == c.WEB.pw_uid]
+t.ok(len(mine) == 5 and codes.count(0) == 5 and codes.count(75) == 25,
+     "30 parallel submissions under max_queued_messages = 5: exactly 5 "
+     "queued, the rest 75 (%d queued)" % len(mine), sorted(codes))
 t.done()
