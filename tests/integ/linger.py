@@ -44,8 +44,15 @@ class Case:
     def sockets(self):
         if not os.path.isdir(self.run_dir):
             return []
+        # sockets only: run/ holds lock files too (rate, counts, quota)
+        def is_socket(n):
+            try:
+                return stat.S_ISSOCK(os.lstat(os.path.join(self.run_dir,
+                                                           n)).st_mode)
+            except OSError:
+                return False  # its client ended meanwhile
         return sorted(n for n in os.listdir(self.run_dir)
-                      if not n.startswith("."))
+                      if not n.startswith(".") and is_socket(n))
 
     def queued(self):
         q = os.path.join(self.spool, "q")
