@@ -26,6 +26,7 @@
 #include <string.h>
 #include <stdint.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -1227,6 +1228,35 @@ repair(void)
 	return 0;
 }
 
+/* Installed set-ID, yet running without its group: the kernel ignored
+ * the bit (no_new_privs: systemd's NoNewPrivileges=, Docker's
+ * no-new-privileges, Kubernetes' allowPrivilegeEscalation: false; or a
+ * nosuid mount). Nothing of the back end can work then: say why, 75
+ * (the caller keeps its message), rather than a puzzling "cannot open"
+ * of the configuration. Root reads it anyway, and a copy that is not
+ * set-ID (a test's) has no group to miss. */
+static int
+group_missing(struct failure *f)
+{
+	struct stat self;
+	int nnp;
+
+	if (getuid() == 0 || stat("/proc/self/exe", &self) != 0 ||
+	    (self.st_mode & S_ISGID) == 0 || getegid() == self.st_gid)
+		return 0;
+	nnp = prctl(PR_GET_NO_NEW_PRIVS, 0, 0, 0, 0);
+	fail_set(f, FAIL_TEMP,
+	    "safemail-gate is set-ID but runs without its group (gid %u): %s, "
+	    "so the set-ID path cannot work here; nothing was sent",
+	    (unsigned)self.st_gid,
+	    nnp == 1 ? "no_new_privs is set (systemd NoNewPrivileges=, "
+		       "docker no-new-privileges, Kubernetes "
+		       "allowPrivilegeEscalation: false)"
+		     : "the kernel ignored the set-ID bit (a nosuid mount, "
+		       "or a tracer)");
+	return -1;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -1243,6 +1273,12 @@ main(int argc, char **argv)
 	spool_path = startup_spool_path(&st);
 	rundir_set(spool_path);
 	area_set_queue_user(startup_queue_user(&st));
+	{
+		struct failure f = {FAIL_NONE, ""};
+
+		if (group_missing(&f) != 0)
+			return report(caller_self(), &f, false);
+	}
 	if (strcmp(mode, "serve") == 0) {
 		bool verbose = false, send_now = false;
 		int i = 2;
