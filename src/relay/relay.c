@@ -400,7 +400,9 @@ set_status(struct relay_status *st, enum relay_error e, const struct relay *r,
 	st->code = r->code;
 	text_cut(st->reply, sizeof(st->reply), r->reply, strlen(r->reply));
 	text_cut(st->detail, sizeof(st->detail), detail, strlen(detail));
-	if (r->tls_up) /* for the log line: TLS was up, whatever came after */
+	/* for the log line: TLS was up, whatever came after; not for a
+	 * certificate curl refused after OpenSSL's handshake was done */
+	if (r->tls_up && e != RELAY_TLS_VERIFY)
 		text_cut(st->tls, sizeof(st->tls), r->tls_version,
 		    strlen(r->tls_version));
 }

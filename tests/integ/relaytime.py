@@ -160,6 +160,16 @@ t.ok(r.rc == 78 and "535" in r.err and
      logged(r, "status=failed", "tls=TLSv1.3", "535"),
      "AUTH refused after STARTTLS: the log line says tls=TLSv1.3", r.logs)
 relay.stop()
+# OpenSSL finishes the handshake before curl checks the name: a refused
+# certificate is no TLS that was up
+relay = smtprelay.Relay(tls="starttls", cert=ca.wrong_host,
+                        auth=("u", "pw-123"))
+env = smtest.Env(config(relay.port, 5, 3, smtp=PLAIN))
+r = env.run(["-t", "-i"], stdin=MSG)
+t.ok(r.rc != 0 and logged(r, "status=", "tls=-") and
+     not logged(r, "tls=TLSv"),
+     "a certificate for another host: the log line says tls=-", r.logs)
+relay.stop()
 relay = smtprelay.Relay(auth=("u", "other"), auth_require_tls=False)
 env = smtest.Env(config(relay.port, 5, 3, smtp=(
     "linger = 0\nauth = plain\nusername = u\npassword = pw-123\n"
