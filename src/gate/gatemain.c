@@ -785,27 +785,14 @@ send_by_standby(const struct handoff_req *r, const int fds[2], bool verbose)
 static struct stat loaded_id;
 static bool have_loaded_id;
 
-static bool
-same_version(const struct stat *a, const struct stat *b)
-{
-	return a->st_dev == b->st_dev && a->st_ino == b->st_ino &&
-	    a->st_size == b->st_size &&
-	    a->st_mtim.tv_sec == b->st_mtim.tv_sec &&
-	    a->st_mtim.tv_nsec == b->st_mtim.tv_nsec &&
-	    a->st_ctim.tv_sec == b->st_ctim.tv_sec &&
-	    a->st_ctim.tv_nsec == b->st_ctim.tv_nsec;
-}
-
 /* Read the configuration again when it changed since this session read
  * it. A gate that did stays no more (its tag names the old file). */
 static int
 refresh_conf(struct failure *f)
 {
 	struct conf_trust trust;
-	struct stat now;
 
-	if (have_loaded_id && stat(config_path, &now) == 0 &&
-	    same_version(&now, &loaded_id))
+	if (have_loaded_id && conf_file_unchanged(config_path, &loaded_id))
 		return 0;
 	have_conf_id = false;
 	conf_free(&conf);
@@ -964,7 +951,9 @@ serve(bool verbose, bool send_now, bool caller_stderr)
 		struct stat self, relay;
 		char path[1100];
 
-		have_conf_id = stat(config_path, &conf_id) == 0 &&
+		have_loaded_id = stat(config_path, &conf_id) == 0;
+		loaded_id = conf_id;
+		have_conf_id = have_loaded_id &&
 		    stat("/proc/self/exe", &self) == 0 &&
 		    stat(handoff_relay_path(&st, path, sizeof(path)),
 			&relay) == 0;
@@ -973,7 +962,6 @@ serve(bool verbose, bool send_now, bool caller_stderr)
 			linger_tag(&conf_id, &relay, &st, relay_tag);
 		}
 	}
-	have_loaded_id = stat(config_path, &loaded_id) == 0;
 	if (conf_load_policy(config_path, &trust, &conf, &policy, &len, &f) !=
 	    0)
 		return report(caller_self(), &f, false);
@@ -1107,6 +1095,19 @@ stay(int rc)
 
 static bool queue_owner(void);
 
+/* What list, stats and repair printed has reached standard output: 0,
+ * or the failure's exit code. */
+static int
+flush_stdout(void)
+{
+	struct failure f;
+
+	if (fflush(stdout) == 0)
+		return 0;
+	fail_set(&f, FAIL_IOERR, "cannot write to standard output");
+	return report(caller_self(), &f, false);
+}
+
 static int
 list(void)
 {
@@ -1127,11 +1128,7 @@ list(void)
 		return report(caller_self(), &f, false);
 	}
 	spool_close(&sp);
-	if (fflush(stdout) != 0) {
-		fail_set(&f, FAIL_IOERR, "cannot write to standard output");
-		return report(caller_self(), &f, false);
-	}
-	return 0;
+	return flush_stdout();
 }
 
 /* Queue work (a run, a flush, one message, the relay check) touches
@@ -1200,11 +1197,7 @@ stats(bool json)
 	conf_forget_secrets(&conf);
 	if (limitstats_print(&conf, stdout, json, limits_now(), &f) != 0)
 		return report(caller_self(), &f, false);
-	if (fflush(stdout) != 0) {
-		fail_set(&f, FAIL_IOERR, "cannot write to standard output");
-		return report(caller_self(), &f, false);
-	}
-	return 0;
+	return flush_stdout();
 }
 
 /* safemail --check --repair: root alone (it gives the areas to root)
@@ -1221,11 +1214,7 @@ repair(void)
 	}
 	if (area_repair(spool_path, stdout, &f) != 0)
 		return report(caller_self(), &f, false);
-	if (fflush(stdout) != 0) {
-		fail_set(&f, FAIL_IOERR, "cannot write to standard output");
-		return report(caller_self(), &f, false);
-	}
-	return 0;
+	return flush_stdout();
 }
 
 /* Installed set-ID, yet running without its group: the kernel ignored

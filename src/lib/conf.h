@@ -170,6 +170,13 @@ struct conf_trust {
 int conf_load(const char *path, const struct conf_trust *trust,
     struct conf *c, struct failure *f);
 
+/* conf_file_unchanged - the file at path is still the one whose stat was
+ * taken (was) before it was read: same file, owner, mode, size and times
+ * (conffile.c). A process that stays, or a session that lasts, reads it
+ * again when not. */
+struct stat;
+bool conf_file_unchanged(const char *path, const struct stat *was);
+
 /* conf_load_policy - conf_load (the *_file secrets left unread), and the
  * policy for the front end (conf_policy_text, as much as the front end's
  * recv() takes: HANDOFF_PACKET_MAX - 2; malloc'd into *policy, *len). */

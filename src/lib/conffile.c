@@ -286,6 +286,21 @@ out:
 	return rc;
 }
 
+bool
+conf_file_unchanged(const char *path, const struct stat *was)
+{
+	struct stat now;
+
+	return stat(path, &now) == 0 && now.st_dev == was->st_dev &&
+	    now.st_ino == was->st_ino && now.st_size == was->st_size &&
+	    now.st_mode == was->st_mode && now.st_uid == was->st_uid &&
+	    now.st_gid == was->st_gid &&
+	    now.st_mtim.tv_sec == was->st_mtim.tv_sec &&
+	    now.st_mtim.tv_nsec == was->st_mtim.tv_nsec &&
+	    now.st_ctim.tv_sec == was->st_ctim.tv_sec &&
+	    now.st_ctim.tv_nsec == was->st_ctim.tv_nsec;
+}
+
 int
 conf_load(const char *path, const struct conf_trust *trust, struct conf *c,
     struct failure *f)

@@ -233,23 +233,6 @@ take_request(int sock, const struct conf *c, const char *spool_path,
 	return rc;
 }
 
-/* The configuration is the one read at the start: same file, same
- * owner, mode, size and times. */
-static bool
-same_config(const char *path, const struct stat *was)
-{
-	struct stat now;
-
-	return stat(path, &now) == 0 && now.st_dev == was->st_dev &&
-	    now.st_ino == was->st_ino && now.st_size == was->st_size &&
-	    now.st_mode == was->st_mode && now.st_uid == was->st_uid &&
-	    now.st_gid == was->st_gid &&
-	    now.st_mtim.tv_sec == was->st_mtim.tv_sec &&
-	    now.st_mtim.tv_nsec == was->st_mtim.tv_nsec &&
-	    now.st_ctim.tv_sec == was->st_ctim.tv_sec &&
-	    now.st_ctim.tv_nsec == was->st_ctim.tv_nsec;
-}
-
 /* After a message, with [smtp] linger, the client stays: detached from
  * its caller, it waits on the submitter's socket in the spool
  * (linger.h) for the next message, while the configuration stays the
@@ -276,7 +259,7 @@ stay_on(const struct conf *c, const char *spool_path, uid_t submitter,
 		if (conn < 0)
 			break;
 		caller_rebind(gate);
-		if (!same_config(conf_path, conf_id)) {
+		if (!conf_file_unchanged(conf_path, conf_id)) {
 			/* the gate finds no 'R' and starts a new client */
 			(void)close(conn);
 			linger_leave(ls);

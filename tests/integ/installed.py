@@ -128,45 +128,7 @@ t.ok(st_conf.st_uid == 0 and st_conf.st_gid == GID and
 LOGS = []
 
 
-def stale(path):
-    """A socket file nobody listens on (left by a killed run)."""
-    probe = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
-    try:
-        probe.connect(path)
-        return False
-    except ConnectionRefusedError:
-        return True
-    except OSError:
-        return False
-    finally:
-        probe.close()
-
-
-instcopy.hold_devlog()  # one test at a time owns /dev/log
-if os.path.exists("/dev/log") and stale("/dev/log"):
-    os.unlink("/dev/log")
-own_devlog = not os.path.exists("/dev/log")
-if own_devlog:
-    devlog = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
-    devlog.bind("/dev/log")
-    os.chmod("/dev/log", 0o666)
-
-    def drain():
-        while True:
-            try:
-                LOGS.append(devlog.recv(65536).decode("utf-8", "replace"))
-            except OSError:
-                return
-    threading.Thread(target=drain, daemon=True).start()
-
-
-def cleanup():
-    if own_devlog and os.path.exists("/dev/log"):
-        devlog.close()
-        os.unlink("/dev/log")
-
-
-atexit.register(cleanup)
+own_devlog = instcopy.capture_devlog(LOGS)
 
 
 relay = smtprelay.Relay(auth=(USER, SECRET), auth_require_tls=False)
@@ -673,32 +635,7 @@ t.ok(root_tags and out.decode().split() == ["PermissionError"] * 5,
      (root_tags, out, err))
 
 
-def abstract_owned():
-    """Abstract @safemail names held by a safemail program (linger.py,
-    running at the same time, binds one on purpose as its attacker)."""
-    inodes = {}
-    with open("/proc/net/unix") as f:
-        for ln in f:
-            w = ln.split()
-            if len(w) >= 8 and w[7].startswith("@safemail"):
-                inodes["socket:[%s]" % w[6]] = w[7]
-    found = []
-    for pid in os.listdir("/proc"):
-        if not pid.isdigit():
-            continue
-        try:
-            links = [os.readlink("/proc/%s/fd/%s" % (pid, fd))
-                     for fd in os.listdir("/proc/%s/fd" % pid)]
-            with open("/proc/%s/comm" % pid) as f:
-                comm = f.read().strip()
-        except OSError:
-            continue
-        found += [(comm, inodes[ln]) for ln in links
-                  if ln in inodes and comm.startswith("safemail")]
-    return found
-
-
-abstract = abstract_owned()
+abstract = smprobe.abstract_owned()
 t.ok(abstract == [], "no process of safemail has an abstract socket name "
      "(which /proc/net/unix shows to every user)", abstract)
 LISTEN = r"""

@@ -68,6 +68,35 @@ def hold_devlog():
     _held.append(f)
 
 
+def capture_devlog(logs):
+    """The set-ID programs log to /dev/log: ours, drained into logs (a
+    list), once this test holds the lock; False when a syslog daemon has
+    it (nothing is captured then)."""
+    hold_devlog()
+    if os.path.exists("/dev/log") and _stale("/dev/log"):
+        os.unlink("/dev/log")
+    if os.path.exists("/dev/log"):
+        return False
+    sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+    sock.bind("/dev/log")
+    os.chmod("/dev/log", 0o666)
+
+    def drain():
+        while True:
+            try:
+                logs.append(sock.recv(65536).decode("utf-8", "replace"))
+            except OSError:
+                return
+    threading.Thread(target=drain, daemon=True).start()
+
+    def cleanup():
+        sock.close()
+        if os.path.exists("/dev/log"):
+            os.unlink("/dev/log")
+    atexit.register(cleanup)
+    return True
+
+
 def _stale(path):
     """A socket file nobody listens on (left by a killed run)."""
     probe = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
@@ -143,32 +172,7 @@ class Copy:
             self.t.done()
 
     def _devlog(self):
-        """The set-ID programs log to /dev/log: ours, drained into LOGS
-        (or, when a syslog daemon has it, nothing is captured)."""
-        hold_devlog()
-        if os.path.exists("/dev/log") and _stale("/dev/log"):
-            os.unlink("/dev/log")
-        self.own_devlog = not os.path.exists("/dev/log")
-        if not self.own_devlog:
-            return
-        sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
-        sock.bind("/dev/log")
-        os.chmod("/dev/log", 0o666)
-
-        def drain():
-            while True:
-                try:
-                    self.LOGS.append(sock.recv(65536).decode("utf-8",
-                                                             "replace"))
-                except OSError:
-                    return
-        threading.Thread(target=drain, daemon=True).start()
-
-        def cleanup():
-            sock.close()
-            if os.path.exists("/dev/log"):
-                os.unlink("/dev/log")
-        atexit.register(cleanup)
+        self.own_devlog = capture_devlog(self.LOGS)
 
     def write_conf(self, smtp_extra=PLAIN, mail_extra="", secret_line=None,
                    extra="", text=None, mode=0o640):

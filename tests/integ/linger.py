@@ -12,6 +12,7 @@ import stat
 import threading
 import time
 
+import smprobe
 import smtest
 import smtprelay
 
@@ -399,32 +400,8 @@ t.ok(st is not None and st.st_uid == UID and st.st_mode & 0o7777 == 0o700 and
      os.lstat(os.path.dirname(gdir)).st_mode & 0o7777 == 0o1731,
      "in a directory of the user's own, 0700, under an area 1731",
      st and oct(st.st_mode))
-# held by a safemail program: installed.py, running at the same time,
-# binds root's old abstract name on purpose, as its attacker
-def abstract_owned():
-    inodes = {}
-    with open("/proc/net/unix") as f:
-        for ln in f:
-            w = ln.split()
-            if len(w) >= 8 and w[7].startswith("@safemail"):
-                inodes["socket:[%s]" % w[6]] = w[7]
-    found = []
-    for pid in os.listdir("/proc"):
-        if not pid.isdigit():
-            continue
-        try:
-            links = [os.readlink("/proc/%s/fd/%s" % (pid, fd))
-                     for fd in os.listdir("/proc/%s/fd" % pid)]
-            with open("/proc/%s/comm" % pid) as f:
-                comm = f.read().strip()
-        except OSError:
-            continue
-        found += [(comm, inodes[ln]) for ln in links
-                  if ln in inodes and comm.startswith("safemail")]
-    return found
-
-
-abstract = abstract_owned()
+# abstract names held by a safemail program (smprobe.abstract_owned)
+abstract = smprobe.abstract_owned()
 t.ok(abstract == [], "no abstract socket name any more (/proc/net/unix "
      "would show it to every user)", abstract)
 
