@@ -20,6 +20,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <grp.h>
 #include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -76,6 +77,8 @@ static char relay_tag[LINGER_TAG_SIZE]; /* a relay client's that stays */
 /* A child of the submission service (listen.h), serving one connection:
  * the caller is the peer the kernel named, not this process's uid */
 static bool service;
+/* the service's caller's primary group, as the kernel says */
+static gid_t peer_gid;
 /* what the service's caller says of itself (its parent, exe, cwd) */
 static char claim[HANDOFF_CLAIM_MAX];
 /* the policy went out: from then on the caller's stderr is ours */
@@ -808,6 +811,8 @@ trust_for(struct conf_trust *trust)
 		trust->caller_may_own = false;
 }
 
+static int submit_permitted(struct failure *f);
+
 /* The file as this session last read it: one request after another
  * (-bs, or a caller that keeps its socket open), an admin's change must
  * bind the next message of a session opened before it, not only new
@@ -852,7 +857,7 @@ request(const struct handoff_req *r, bool verbose, int fds[2])
 	 * admin's to mend, never this caller's to make (area.h). A copy
 	 * that is not set-ID (a test's) may send without a spool, as
 	 * before, and checks an area when it uses one. */
-	if (refresh_conf(&f) != 0 ||
+	if (refresh_conf(&f) != 0 || submit_permitted(&f) != 0 ||
 	    (st.secure && spool_check(spool_path, &f) != 0)) {
 		if (!r->verdict)
 			return report(caller_self(), &f, false);
@@ -964,6 +969,50 @@ put_on(int fd, int to)
 	return rc;
 }
 
+/* Is name's group one the service's caller has? Its groups are the
+ * kernel's (the primary from SO_PEERCRED, the others SO_PEERGROUPS). */
+static bool
+peer_in_group(const char *name)
+{
+	gid_t groups[256];
+	socklen_t len = sizeof(groups);
+	struct group *gr = getgrnam(name);
+
+	if (gr == NULL)
+		return false;
+	if (gr->gr_gid == peer_gid)
+		return true;
+	if (getsockopt(HANDOFF_CHANNEL_FD, SOL_SOCKET, SO_PEERGROUPS, groups,
+		&len) != 0)
+		return false;
+	for (size_t i = 0; i < len / sizeof(gid_t); i++)
+		if (groups[i] == gr->gr_gid)
+			return true;
+	return false;
+}
+
+/* [gate] submit_users, submit_groups: the service's caller is one of
+ * them (root always is), or it is refused, with 77. */
+static int
+submit_permitted(struct failure *f)
+{
+	const struct caller *who = caller_self();
+
+	if (!service || (conf.nsubmit_users == 0 && conf.nsubmit_groups == 0) ||
+	    who->uid == 0)
+		return 0;
+	for (unsigned i = 0; i < conf.nsubmit_users; i++)
+		if (strcmp(conf.submit_users[i], who->user) == 0)
+			return 0;
+	for (unsigned i = 0; i < conf.nsubmit_groups; i++)
+		if (peer_in_group(conf.submit_groups[i]))
+			return 0;
+	fail_set(f, FAIL_NOPERM, "uid %u (%s) may not submit: not in [gate] "
+				 "submit_users or submit_groups",
+	    (unsigned)who->uid, who->user);
+	return -1;
+}
+
 /* One session with a front end on HANDOFF_CHANNEL_FD; caller_stderr:
  * the service's front end sends its stderr after the policy. */
 static int
@@ -992,6 +1041,11 @@ serve(bool verbose, bool send_now, bool caller_stderr)
 	if (conf_load_policy(config_path, &trust, &conf, &policy, &len, &f) !=
 	    0)
 		return report(caller_self(), &f, false);
+	if (submit_permitted(&f) != 0) {
+		explicit_bzero(policy, len);
+		free(policy);
+		return report(caller_self(), &f, true);
+	}
 	/* a hard limit of the caller's below what a spool file needs: 75
 	 * before anything is written (startup.h) */
 	if (startup_limits_enough(startup_file_size_need(conf.max_message_size),
@@ -1213,6 +1267,7 @@ serve_peer(const struct listen_peer *peer)
 	int early, rc;
 
 	service = true;
+	peer_gid = peer->gid;
 	caller_serve_peer(peer->uid, peer->pid);
 	/* a caller that connects and says nothing holds only this child,
 	 * and not for long */
@@ -1248,16 +1303,26 @@ serve_peer(const struct listen_peer *peer)
 	return rc;
 }
 
-/* safemail-gate listen [PATH]: the service, as its own user, never
+/* safemail-gate listen [-i SECONDS] [PATH]: the service, as its own user, never
  * set-ID (a caller could hand a set-ID gate any socket: the kernel's
  * word on the peer is only the service's own), nor as root. */
 static int
 listen_mode(int argc, char **argv, int activated)
 {
 	struct failure f = {FAIL_NONE, ""};
-	const char *path = argc == 3 ? argv[2] : startup_submit_socket(&st);
+	/* an activated service ends after a minute without a caller;
+	 * -i: after SECONDS (0: never), activated or not */
+	unsigned long idle = activated >= 0 ? LISTEN_IDLE_EXIT_S : 0;
+	const char *path;
+	int i = 2;
 
-	if (argc > 3 || (argc == 3 && argv[2][0] != '/'))
+	if (i + 1 < argc && strcmp(argv[i], "-i") == 0) {
+		if (!text_parse_uint(argv[i + 1], 86400, &idle))
+			return report_by_hand("safemail-gate");
+		i += 2;
+	}
+	path = i < argc ? argv[i++] : startup_submit_socket(&st);
+	if (i != argc || path[0] != '/')
 		return report_by_hand("safemail-gate");
 	if (st.secure || getuid() != geteuid() || getgid() != getegid()) {
 		fail_set(&f, FAIL_NOPERM, "listen is the %s user's service: "
@@ -1271,7 +1336,7 @@ listen_mode(int argc, char **argv, int activated)
 		    startup_queue_user(&st), startup_queue_user(&st));
 		return report(caller_self(), &f, true);
 	}
-	if (listen_run(path, activated, serve_peer, &f) != 0)
+	if (listen_run(path, activated, (unsigned)idle, serve_peer, &f) != 0)
 		return report(caller_self(), &f, false);
 	return 0;
 }
@@ -1290,6 +1355,11 @@ main(int argc, char **argv)
 		return 71;
 	if (strcmp(mode, "serve") != 0 && activated < 0)
 		(void)close(HANDOFF_CHANNEL_FD);
+	/* the service's children put their connection on fd 3: nothing of
+	 * the listener's (the log's socket) may be there */
+	if (strcmp(mode, "listen") == 0 && activated < 0 &&
+	    open("/dev/null", O_RDONLY | O_CLOEXEC) != HANDOFF_CHANNEL_FD)
+		return 71;
 	log_init(st.log_socket[0] != '\0' ? st.log_socket : NULL);
 	config_path = startup_config_path(&st);
 	spool_path = startup_spool_path(&st);

@@ -189,6 +189,10 @@ turn_away(int conn, const struct listen_peer *p, const char *why)
 	    (unsigned)p->uid, why);
 	log_emit(LOG_WARNING, "%s (pid %ld)", line, (long)p->pid);
 	(void)handoff_send_refusal(conn, 75, line);
+	/* closed with its hello unread, the socket would reset the caller's
+	 * before it reads the refusal */
+	while (recv(conn, line, sizeof(line), MSG_DONTWAIT) > 0)
+		;
 	(void)close(conn);
 }
 
@@ -256,8 +260,8 @@ take(int conn, int lfd, int sfd, listen_session session)
 }
 
 int
-listen_run(const char *path, int activated, listen_session session,
-    struct failure *f)
+listen_run(const char *path, int activated, unsigned idle_exit,
+    listen_session session, struct failure *f)
 {
 	int lfd = activated >= 0 ? activated : bind_path(path, f);
 	int sfd, rc = 0;
@@ -287,8 +291,8 @@ listen_run(const char *path, int activated, listen_session session,
 		struct pollfd pf[2] = {{lfd, POLLIN, 0}, {sfd, POLLIN, 0}};
 		int wait_ms = -1;
 
-		if (activated >= 0 && busy == 0) {
-			double left = last + LISTEN_IDLE_EXIT_S - clock_seconds();
+		if (idle_exit > 0 && busy == 0) {
+			double left = last + idle_exit - clock_seconds();
 
 			if (left <= 0)
 				break; /* idle: systemd starts us again */

@@ -14,7 +14,8 @@
  * the message boundaries the protocol relies on (systemd:
  * ListenSequentialPacket=). Socket activation (LISTEN_PID, LISTEN_FDS:
  * one socket, on descriptor 3) needs no libsystemd; an activated
- * service ends after LISTEN_IDLE_EXIT_S without a connection. */
+ * service ends after LISTEN_IDLE_EXIT_S without a connection (by
+ * default: safemail-gate listen -i). */
 #ifndef SAFEMAIL_LISTEN_H
 #define SAFEMAIL_LISTEN_H
 
@@ -49,9 +50,9 @@ typedef int (*listen_session)(const struct listen_peer *peer);
 int listen_activated(void);
 
 /* listen_run - serve path (or the activated socket when activated >=
- * 0) until SIGTERM or SIGINT, or an activated service's idle spell.
- * 0, or -1 with f set when it cannot listen. */
-int listen_run(const char *path, int activated, listen_session session,
-    struct failure *f);
+ * 0) until SIGTERM, SIGINT or SIGHUP, or idle_exit seconds (0: never)
+ * with no connection. 0, or -1 with f set when it cannot listen. */
+int listen_run(const char *path, int activated, unsigned idle_exit,
+    listen_session session, struct failure *f);
 
 #endif

@@ -218,8 +218,7 @@ struct want {
 };
 
 static const struct want wanted[] = {{"q", AREA_MODE}, {"tmp", AREA_MODE},
-    {"failed", AREA_MODE}, {"corrupt", AREA_MODE}, {"run", AREA_MODE},
-    {"gate", AREA_GATE_MODE}};
+    {"failed", AREA_MODE}, {"corrupt", AREA_MODE}, {"run", AREA_MODE}};
 
 static void
 said(FILE *out, const char *where, const char *what)

@@ -24,7 +24,6 @@
 /* the modes make install gives them */
 #define AREA_SPOOL_MODE 0771
 #define AREA_MODE 0770
-#define AREA_GATE_MODE 01731
 
 /* area_set_queue_user - the queue user's name (startup_queue_user), an
  * owner areas may have; the built-in one until this is called */

@@ -27,7 +27,8 @@
 const char *const conf_section_names[SEC_COUNT] = {[SEC_NONE] = "",
     [SEC_MAIL] = "mail", [SEC_SMTP] = "smtp", [SEC_QUEUE] = "queue",
     [SEC_ALIASES] = "aliases", [SEC_BY_SENDER] = "relay_by_sender",
-    [SEC_LIMITS] = "limits", [SEC_ROUTE] = "smtp.NAME"};
+    [SEC_LIMITS] = "limits", [SEC_GATE] = "gate",
+    [SEC_ROUTE] = "smtp.NAME"};
 
 /* conf_error - "NAME:LINE: key: what is wrong" (key may be NULL) */
 void
@@ -180,7 +181,7 @@ read_section(struct reader *r, const char *p, size_t n)
 	r->key_line = r->main_key_line;
 	if (name[0] != '\0' && strncmp(name, "smtp.", 5) == 0)
 		return open_route(r, name + 5);
-	for (enum section s = SEC_MAIL; s <= SEC_LIMITS; s++) {
+	for (enum section s = SEC_MAIL; s <= SEC_GATE; s++) {
 		if (!text_ieq(name, conf_section_names[s]))
 			continue;
 		if (r->sec_line[s] != 0) {

@@ -108,6 +108,10 @@ struct conf {
 	struct limit_rule *limit_rules;
 	char limit_notify[ADDR_BUFSZ];
 	bool script_uid_must_match;
+	/* [gate]: who may submit to the service (none listed: everyone) */
+	unsigned nsubmit_users, nsubmit_groups;
+	char submit_users[CONF_SUBMIT_NAMES_MAX][CONF_SUBMIT_NAME_MAX + 1];
+	char submit_groups[CONF_SUBMIT_NAMES_MAX][CONF_SUBMIT_NAME_MAX + 1];
 	/* [aliases] */
 	size_t naliases;
 	struct alias *aliases;

@@ -458,6 +458,61 @@ set_helo(struct reader *r, const char *key, const char *v)
 	return true;
 }
 
+/* A list of user or group names, separated by commas or spaces (as
+ * Postfix's authorized_submit_users): each a login name as useradd
+ * takes it, looked up when a caller connects. */
+static bool
+parse_names(struct reader *r, const char *key, const char *v,
+    char names[CONF_SUBMIT_NAMES_MAX][CONF_SUBMIT_NAME_MAX + 1],
+    unsigned *n)
+{
+	*n = 0;
+	while (*v != '\0') {
+		size_t len = strcspn(v, ", \t");
+
+		if (len == 0) {
+			v++;
+			continue;
+		}
+		if (len > CONF_SUBMIT_NAME_MAX ||
+		    strspn(v, "abcdefghijklmnopqrstuvwxyz"
+			      "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-") < len ||
+		    v[0] == '-' || v[0] == '.') {
+			conf_error(r, r->line, key, "%s",
+			    "expects names of at most 32 letters, digits, '_', "
+			    "'.' and '-', separated by commas or spaces");
+			return false;
+		}
+		if (*n == CONF_SUBMIT_NAMES_MAX) {
+			conf_error(r, r->line, key, "more than %d names",
+			    CONF_SUBMIT_NAMES_MAX);
+			return false;
+		}
+		memcpy(names[*n], v, len);
+		names[(*n)++][len] = '\0';
+		v += len;
+	}
+	if (*n == 0) {
+		conf_error(r, r->line, key, "%s", "names nobody");
+		return false;
+	}
+	return true;
+}
+
+static bool
+set_submit_users(struct reader *r, const char *key, const char *v)
+{
+	return parse_names(r, key, v, r->c->submit_users,
+	    &r->c->nsubmit_users);
+}
+
+static bool
+set_submit_groups(struct reader *r, const char *key, const char *v)
+{
+	return parse_names(r, key, v, r->c->submit_groups,
+	    &r->c->nsubmit_groups);
+}
+
 static const char *const rp_names[] = {"no", "yes", "specified", NULL};
 static const char *const ssl_names[] = {"none", "tls", "ssl", NULL};
 static const char *const auth_names[] = {"none", "plain", "login", "xoauth2",
@@ -556,6 +611,9 @@ const struct conf_key conf_keys[K_COUNT] = {
 	[K_LINGER] = NUM("linger", SEC_SMTP, KT_UINT, linger, 0,
 	    CONF_LINGER_CEILING, SECONDS, ""),
 	[K_RETRY] = CUSTOM("retry", SEC_QUEUE, parse_retry),
+	[K_SUBMIT_USERS] = CUSTOM("submit_users", SEC_GATE, set_submit_users),
+	[K_SUBMIT_GROUPS] =
+	    CUSTOM("submit_groups", SEC_GATE, set_submit_groups),
 	[K_MAX_AGE] = NUM("max_age", SEC_QUEUE, KT_DURATION, max_age, 1,
 	    CONF_MAX_AGE_CEILING, "a duration", ""),
 	[K_ON_TEMP_FAILURE] = FLAG("on_temp_failure", SEC_QUEUE,

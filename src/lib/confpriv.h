@@ -25,6 +25,7 @@ enum section {
 	SEC_ALIASES,
 	SEC_BY_SENDER, /* [relay_by_sender] */
 	SEC_LIMITS,
+	SEC_GATE,      /* [gate]: the submission service */
 	SEC_ROUTE,     /* [smtp.NAME]: the [smtp] keys, for a relay of its own */
 	SEC_COUNT
 };
@@ -81,6 +82,8 @@ enum key_id {
 	K_LIMIT_NOTIFY,
 	K_SCRIPT_UID_MUST_MATCH,
 	K_HEADER_FROM,
+	K_SUBMIT_USERS,
+	K_SUBMIT_GROUPS,
 	K_COUNT
 };
 

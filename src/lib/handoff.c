@@ -257,13 +257,12 @@ open_service(const struct startup *st, struct handoff *h, bool verbose,
 	/* what only this process can know, for the log: the service labels
 	 * it as our claim */
 	caller_origin(getpid(), claim, sizeof(claim));
-	if (handoff_send_hello(fd, send_now, verbose, claim) != 0) {
-		n = -1;
-	} else {
-		do
-			n = recv(fd, buf, cap - 1, 0);
-		while (n < 0 && errno == EINTR);
-	}
+	/* a service that turned us away at once (listen.c: turn_away) has
+	 * closed: the hello fails, its one packet is there to read */
+	(void)handoff_send_hello(fd, send_now, verbose, claim);
+	do
+		n = recv(fd, buf, cap - 1, 0);
+	while (n < 0 && errno == EINTR);
 	h->pid = -1;
 	h->sock = fd;
 	if (n >= 1 && buf[0] == 'P' && linger_send_fd(fd, 2) == 0) {

@@ -34,6 +34,9 @@
 #define CONF_TIMEOUT_CEILING 3600
 /* [smtp] linger: at most a minute of a loaded, idle relay client */
 #define CONF_LINGER_CEILING 60
+/* [gate] submit_users, submit_groups: names in each list, each name */
+#define CONF_SUBMIT_NAMES_MAX 32
+#define CONF_SUBMIT_NAME_MAX 32
 /* The queue: retry durations, the longest age, parallel connections. */
 #define CONF_RETRY_MAX 16
 #define CONF_MAX_AGE_CEILING (30UL * 86400)

@@ -19,6 +19,7 @@ import socket
 import subprocess
 import tempfile
 import threading
+import time
 
 import smtest
 import smtprelay
@@ -139,6 +140,10 @@ class Copy:
         self.SPOOL = os.path.join(P, "var", "spool", "safemail")
         self.RUN = os.path.join(self.SPOOL, "run")
         self.CONF = os.path.join(P, "etc", "safemail.ini")
+        # the submission service's socket: $(runstatedir)/safemail/submit
+        self.SUBMIT = os.path.join(P, "var", "run", "safemail", "submit")
+        self._services = []
+        atexit.register(self.stop_service)
         st = os.stat(self.GATE)
         t.ok(st.st_uid == 0 and st.st_gid == self.GID and
              (st.st_mode & 0o7777) == 0o2755,
@@ -227,6 +232,34 @@ class Copy:
                        check=True)
         os.chmod(exe, 0o755)
         return exe
+
+    def start_service(self, args=()):
+        """safemail-gate listen as the safemail user (what safemail.service
+        runs), its directory made as systemd's RuntimeDirectory would;
+        stopped at exit. Returns the Popen, once the socket is there."""
+        d = os.path.dirname(self.SUBMIT)
+        os.makedirs(d, exist_ok=True)
+        os.chown(d, self.QUEUE_UID, self.GID)
+        os.chmod(d, 0o755)
+        p = subprocess.Popen(
+            ["setpriv", "--reuid=%d" % self.QUEUE_UID,
+             "--regid=%d" % self.GID, "--clear-groups",
+             self.GATE, "listen"] + list(args),
+            env={"PATH": "/usr/bin:/bin"}, stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        self._services.append(p)
+        for _ in range(200):
+            if os.path.exists(self.SUBMIT) or p.poll() is not None:
+                break
+            time.sleep(0.025)
+        return p
+
+    def stop_service(self):
+        for p in self._services:
+            if p.poll() is None:
+                p.terminate()
+                p.wait(timeout=10)
+        del self._services[:]
 
     def logs_since(self, n):
         return "\n".join(self.LOGS[n:])

@@ -99,7 +99,8 @@ section_of(const char *it)
 	} ss[] = {{".Ss The [mail] section", SEC_MAIL},
 	    {".Ss The [smtp] section", SEC_SMTP},
 	    {".Ss The [queue] section", SEC_QUEUE},
-	    {".Ss The [limits] section", SEC_LIMITS}};
+	    {".Ss The [limits] section", SEC_LIMITS},
+	    {".Ss The [gate] section", SEC_GATE}};
 	enum section found = SEC_NONE;
 	const char *best = NULL;
 
