@@ -30,6 +30,7 @@
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/time.h>
 #include <sys/wait.h>
 #include <syslog.h>
 #include <time.h>
@@ -44,6 +45,7 @@
 #include "limitstate.h"
 #include "limitstats.h"
 #include "linger.h"
+#include "listen.h"
 #include "log.h"
 #include "mailq.h"
 #include "msgfile.h"
@@ -65,8 +67,26 @@ static const char *spool_path;
 /* The configuration file as this session found it (linger.h) */
 static struct stat conf_id;
 static bool have_conf_id, conf_loaded;
-static char tag[LINGER_TAG_SIZE];       /* this gate's */
-static char relay_tag[LINGER_TAG_SIZE]; /* a relay client's */
+static char relay_tag[LINGER_TAG_SIZE]; /* a relay client's that stays */
+/* The service's connection: the hello within seconds; between the
+ * policy and a request (the front end reads the message: a cron job's
+ * output may take long) and between -bs messages, an hour at most */
+#define SERVICE_HELLO_WAIT_S 10
+#define SERVICE_IDLE_S 3600
+/* A child of the submission service (listen.h), serving one connection:
+ * the caller is the peer the kernel named, not this process's uid */
+static bool service;
+/* what the service's caller says of itself (its parent, exe, cwd) */
+static char claim[HANDOFF_CLAIM_MAX];
+/* the policy went out: from then on the caller's stderr is ours */
+static bool policy_sent;
+
+/* Whose message this is: the set-ID gate's real uid, the service's peer */
+static uid_t
+submitter(void)
+{
+	return caller_self()->uid;
+}
 
 static int
 exec_relay(const char *const *args, int envfd, int msgfd)
@@ -79,12 +99,15 @@ exec_relay(const char *const *args, int envfd, int msgfd)
 	return report(caller_self(), &f, false);
 }
 
-/* The gate stays after this session (linger.h): not for -v, not after a
- * configuration it could not read. */
+/* The service's relay clients stay loaded after a message, with their
+ * session to the relay ([smtp] linger): not for -v, not after a
+ * configuration it could not read. The set-ID path never keeps one: it
+ * runs as its caller, who owns it. */
 static bool
-staying(bool verbose)
+keeps_relay(bool verbose)
 {
-	return !verbose && conf_loaded && have_conf_id && conf.linger > 0;
+	return service && !verbose && conf_loaded && have_conf_id &&
+	    conf.linger > 0;
 }
 
 /* The queue user's uid, looked up once: 0 for "root" (only a test copy,
@@ -108,16 +131,8 @@ queue_user_uid(void)
 	return known;
 }
 
-/* The uid a relay client started for this caller runs as: its own,
- * and for root the queue user's (relaymain.c: become_queue_user), so
- * that root's gate takes no other user's client. (uid_t)-1: none. */
-static uid_t
-relay_uid(void)
-{
-	return getuid() != 0 ? getuid() : queue_user_uid();
-}
-
-/* exec_relay in a child, for a gate that stays: its exit code */
+/* exec_relay in a child, for the service, which says the exit code on
+ * the socket: its exit code */
 static int
 run_relay(const char *const *args, int envfd, int msgfd)
 {
@@ -196,11 +211,15 @@ static bool origin_known;
 static const char *
 origin(void)
 {
-	if (!origin_known) {
+	if (!origin_known && service)
+		/* another user's /proc is not ours to read: its word */
+		(void)snprintf(origin_text, sizeof(origin_text),
+		    "%.480s (the caller's claim)",
+		    claim[0] != '\0' ? claim : "?");
+	else if (!origin_known)
 		caller_origin(caller_self()->ppid, origin_text,
 		    sizeof(origin_text));
-		origin_known = true;
-	}
+	origin_known = true;
 	return origin_text;
 }
 
@@ -338,7 +357,7 @@ read_request_files(const int fds[2], struct spool_env *e, struct failure *f)
 		return -1;
 	/* the login matters only without a default_sender: no passwd
 	 * lookup on the common path */
-	if (e->uid != (unsigned)getuid() ||
+	if (e->uid != (unsigned)submitter() ||
 	    !sender_permitted(&conf, e->sender, e->null_sender,
 		conf.default_sender[0] != '\0' ? "" : caller_self()->user)) {
 		fail_set(f, FAIL_SENDER_DENIED,
@@ -372,7 +391,7 @@ queue_message(const struct handoff_req *r, const int fds[2],
 		    e->qid);
 		return 1;
 	}
-	rc = spool_quota(&sp, &conf.quota, getuid(), e->size, f);
+	rc = spool_quota(&sp, &conf.quota, submitter(), e->size, f);
 	if (rc == 0)
 		rc = spool_commit(&sp, fds[1], e, f);
 	spool_close(&sp);
@@ -486,7 +505,7 @@ hold_message(const int fds[2], struct spool_env *e, const char *why,
 	(void)snprintf(e->origin, sizeof(e->origin), "%s", origin());
 	if (spool_open(&sp, spool_path, f) != 0)
 		return -1;
-	rc = spool_quota(&sp, &conf.quota, getuid(), e->size, f);
+	rc = spool_quota(&sp, &conf.quota, submitter(), e->size, f);
 	if (rc == 0)
 		rc = spool_commit(&sp, fds[1], e, f);
 	spool_close(&sp);
@@ -518,7 +537,7 @@ apply_limits(const int fds[2], struct spool_env *e, struct failure *f)
 		if (conf.limit_rules[i].who == WHO_USER)
 			user = caller_self()->user;
 	now = limits_now();
-	if (limitstate_admit(&conf, getuid(), user, now, e->nrcpt, &lo, f) != 0)
+	if (limitstate_admit(&conf, submitter(), user, now, e->nrcpt, &lo, f) != 0)
 		return -1;
 	if (!lo.over)
 		return 0;
@@ -558,25 +577,24 @@ own_envelope(int fds[2], const struct spool_env *e, struct failure *f)
 	return 0;
 }
 
-/* Hand r to the relay client on sock (one that stayed: greeted first,
- * and its time limit on answering cleared once it took the message).
- * 0: taken; -1: it did not take it, and nothing was handed over. */
+/* Hand r to the relay client on sock (one that stayed: its time limit
+ * on answering cleared once it took the message). 0: taken; -1: it did
+ * not take it, and nothing was handed over. */
 static int
 offer(int sock, bool stayed, const struct handoff_req *r, const int fds[2])
 {
 	struct handoff h = {-1, sock};
 	struct failure f = {FAIL_NONE, ""};
 	char ready = 0;
-	ssize_t n = 0;
+	ssize_t n;
 
-	/* 'R' once it has loaded and read the configuration (one that
-	 * stayed: once it found our limits its own); nothing (it could not
-	 * start, or one that stayed is leaving) or 'F' (it failed): not
-	 * taken. The caller's stderr and the message go only after 'R'. */
-	if (!stayed || linger_send_hello(sock, 'E') == 0)
-		do
-			n = recv(sock, &ready, 1, 0);
-		while (n < 0 && errno == EINTR);
+	/* 'R' once it has loaded and read the configuration; nothing (it
+	 * could not start, or one that stayed is leaving) or 'F' (it
+	 * failed): not taken. The caller's stderr and the message go only
+	 * after 'R'. */
+	do
+		n = recv(sock, &ready, 1, 0);
+	while (n < 0 && errno == EINTR);
 	if (n != 1 || ready != 'R' || linger_send_fd(sock, 2) != 0 ||
 	    handoff_send(&h, r, fds[0], fds[1], &f) != 0)
 		return -1;
@@ -620,7 +638,7 @@ verdict_by_client(const struct handoff_req *r, const int fds[2],
 {
 	struct failure f = {FAIL_NONE, ""};
 	char v[HANDOFF_VERDICT_MAX + 2];
-	int sock = linger_connect(spool_path, relay_tag, relay_uid());
+	int sock = linger_connect(spool_path, relay_tag, getuid());
 	ssize_t n;
 
 	if (sock < 0)
@@ -657,16 +675,17 @@ verdict(const struct handoff_req *r, bool verbose, const int fds[2],
     char *line, size_t sz)
 {
 	char started[32];
-	const char *args[5];
+	const char *args[6];
 	int pipefd[2], status = -1;
 	size_t got = 0;
 	pid_t pid;
 
 	line[0] = '\0';
-	if (staying(verbose) && verdict_by_client(r, fds, line, sz) == 0 &&
+	if (keeps_relay(verbose) && verdict_by_client(r, fds, line, sz) == 0 &&
 	    strlen(line) >= 4)
 		return;
-	handoff_relay_args(args, started, "verdict", verbose, r->started);
+	handoff_relay_args(args, started, "verdict", verbose, r->started,
+	    keeps_relay(verbose));
 	if (pipe2(pipefd, O_CLOEXEC) != 0) {
 		(void)snprintf(line, sz, "451 4.3.0 pipe: %s", strerror(errno));
 		return;
@@ -701,7 +720,7 @@ verdict(const struct handoff_req *r, bool verbose, const int fds[2],
 		int ws = 0;
 
 		/* one that answered may stay ([smtp] linger): not waited for
-		 * (a gate that stays reaps it later) */
+		 * (the service reaps it later) */
 		while (waitpid(pid, &ws, answered ? WNOHANG : 0) < 0 &&
 		    errno == EINTR)
 			;
@@ -722,7 +741,7 @@ static void
 start_standby(bool verbose)
 {
 	const char *args[] = {"safemail-relay", "standby",
-	    verbose ? "-v" : NULL, NULL};
+	    verbose ? "-v" : keeps_relay(false) ? "stay" : NULL, NULL};
 	struct failure f = {FAIL_NONE, ""};
 	char path[1100];
 
@@ -778,6 +797,17 @@ send_by_standby(const struct handoff_req *r, const int fds[2], bool verbose)
 	return rc;
 }
 
+/* What the configuration file must be: the set-ID gate's rules; the
+ * service's file is root's too, never its own user's (whose relay
+ * client faces the network). A test's copy may own its own. */
+static void
+trust_for(struct conf_trust *trust)
+{
+	conf_trust_for(trust, st.secure);
+	if (service)
+		trust->caller_may_own = false;
+}
+
 /* The file as this session last read it: one request after another
  * (-bs, or a caller that keeps its socket open), an admin's change must
  * bind the next message of a session opened before it, not only new
@@ -797,7 +827,7 @@ refresh_conf(struct failure *f)
 	have_conf_id = false;
 	conf_free(&conf);
 	have_loaded_id = stat(config_path, &loaded_id) == 0;
-	conf_trust_for(&trust, st.secure);
+	trust_for(&trust);
 	if (conf_load(config_path, &trust, &conf, f) != 0)
 		return -1;
 	conf_forget_secrets(&conf);
@@ -910,12 +940,12 @@ request(const struct handoff_req *r, bool verbose, int fds[2])
 		    : report(caller_self(), &f, false);
 	{
 		char started[32];
-		const char *args[5];
+		const char *args[6];
 
 		handoff_relay_args(args, started, "deliver", verbose,
-		    r->started);
-		return staying(verbose) ? run_relay(args, fds[0], fds[1])
-					: exec_relay(args, fds[0], fds[1]);
+		    r->started, false);
+		return service ? run_relay(args, fds[0], fds[1])
+			       : exec_relay(args, fds[0], fds[1]);
 	}
 }
 
@@ -934,8 +964,8 @@ put_on(int fd, int to)
 	return rc;
 }
 
-/* One session with a front end on HANDOFF_CHANNEL_FD; caller_stderr: a
- * front end of a gate that stayed sends its stderr after the policy. */
+/* One session with a front end on HANDOFF_CHANNEL_FD; caller_stderr:
+ * the service's front end sends its stderr after the policy. */
 static int
 serve(bool verbose, bool send_now, bool caller_stderr)
 {
@@ -945,22 +975,19 @@ serve(bool verbose, bool send_now, bool caller_stderr)
 	size_t len = 0;
 	int rc;
 
-	conf_trust_for(&trust, st.secure);
+	trust_for(&trust);
 	/* before reading it, as the relay client does: see linger.h */
 	{
-		struct stat self, relay;
+		struct stat relay;
 		char path[1100];
 
 		have_loaded_id = stat(config_path, &conf_id) == 0;
 		loaded_id = conf_id;
 		have_conf_id = have_loaded_id &&
-		    stat("/proc/self/exe", &self) == 0 &&
 		    stat(handoff_relay_path(&st, path, sizeof(path)),
 			&relay) == 0;
-		if (have_conf_id) {
-			linger_tag(&conf_id, &self, &st, tag);
+		if (have_conf_id)
 			linger_tag(&conf_id, &relay, &st, relay_tag);
-		}
 	}
 	if (conf_load_policy(config_path, &trust, &conf, &policy, &len, &f) !=
 	    0)
@@ -979,8 +1006,8 @@ serve(bool verbose, bool send_now, bool caller_stderr)
 	if (send_now && !conf.async && !conf.disable) {
 		/* a client still loaded from this user's last message, else
 		 * a new one (-v: one that shows this message's dialogue) */
-		standby.sock = conf.linger > 0 && !verbose && have_conf_id
-		    ? linger_connect(spool_path, relay_tag, relay_uid())
+		standby.sock = keeps_relay(verbose)
+		    ? linger_connect(spool_path, relay_tag, getuid())
 		    : -1;
 		if (standby.sock < 0)
 			start_standby(verbose);
@@ -992,6 +1019,7 @@ serve(bool verbose, bool send_now, bool caller_stderr)
 	free(policy);
 	if (rc != 0)
 		return 0; /* the front end is gone: nothing was asked */
+	policy_sent = true;
 	if (caller_stderr) {
 		int err = linger_receive_fd(HANDOFF_CHANNEL_FD);
 
@@ -1016,81 +1044,6 @@ serve(bool verbose, bool send_now, bool caller_stderr)
 		if (rc >= 0)
 			return rc;
 	}
-}
-
-/* After its first session the gate can stay: detached from that caller
- * (who gets rc over the socket), it waits for the same user's next front
- * end under the same configuration (linger.h) and serves it as if it had
- * just been started for it, reading the configuration again. */
-static int
-stay(int rc)
-{
-	struct linger_spot spot = LINGER_SPOT_INIT;
-	struct linger_sandbox first_sandbox;
-	char first[LINGER_TAG_SIZE];
-	double born = clock_seconds();
-	bool answer = true; /* rc is still to be said */
-
-	/* the first caller's sandbox, inherited: the only one served */
-	if (!staying(false) || linger_sandbox_own(&first_sandbox) != 0 ||
-	    linger_detach() != 0)
-		return rc;
-	memcpy(first, tag, sizeof(first));
-	for (unsigned linger = conf.linger;;) {
-		struct rlimit limits[RLIM_NLIMITS];
-		char kind = 0;
-		pid_t fe;
-		int listening = -1, conn;
-
-		while (waitpid(-1, NULL, WNOHANG) > 0)
-			; /* relay clients that stayed and ended */
-		conf_free(&conf);
-		/* listening before the caller hears rc: its next call finds
-		 * this gate */
-		if (conf_loaded && have_conf_id && linger > 0 &&
-		    strcmp(tag, first) == 0 &&
-		    clock_seconds() - born < LINGER_LIFE_S)
-			listening = linger_gate_listen(&spot, spool_path, first);
-		if (answer) {
-			(void)linger_send_result(HANDOFF_CHANNEL_FD, rc);
-			(void)close(HANDOFF_CHANNEL_FD);
-			answer = false;
-		}
-		if (listening != 0)
-			break;
-		/* busy from here: the next front end starts a gate */
-		conn = linger_accept(&spot, (int)linger * 1000, &fe);
-		if (conn < 0)
-			break;
-		if (linger_receive_hello(conn, fe, &first_sandbox, &kind,
-			limits) != 0 ||
-		    !linger_same_limits_as(fe)) {
-			/* another sandbox, or other limits (read from the
-			 * kernel, not taken from it): the front end sees the
-			 * socket close and starts a gate, which inherits its
-			 * own */
-			(void)close(conn);
-			continue;
-		}
-		if (put_on(conn, HANDOFF_CHANNEL_FD) != 0)
-			break;
-		caller_rebind(fe);
-		conf_loaded = false;
-		standby.pid = standby.sock = -1;
-		rc = serve(false, kind == 'S', true);
-		answer = true;
-		linger = conf.linger; /* as this session read it */
-		if (standby.sock >= 0)
-			(void)close(standby.sock);
-		if (linger_detach() != 0) {
-			(void)linger_send_result(HANDOFF_CHANNEL_FD, rc);
-			break;
-		}
-	}
-	linger_leave(&spot);
-	while (waitpid(-1, NULL, WNOHANG) > 0)
-		;
-	return 0;
 }
 
 static bool queue_owner(void);
@@ -1191,7 +1144,7 @@ stats(bool json)
 		    startup_queue_user(&st));
 		return report(caller_self(), &f, true);
 	}
-	conf_trust_for(&trust, st.secure);
+	trust_for(&trust);
 	if (conf_load(config_path, &trust, &conf, &f) != 0)
 		return report(caller_self(), &f, false);
 	conf_forget_secrets(&conf);
@@ -1236,26 +1189,106 @@ group_missing(struct failure *f)
 	nnp = prctl(PR_GET_NO_NEW_PRIVS, 0, 0, 0, 0);
 	fail_set(f, FAIL_TEMP,
 	    "safemail-gate is set-ID but runs without its group (gid %u): %s, "
-	    "so the set-ID path cannot work here; nothing was sent",
+	    "so the set-ID path cannot work here, and no submission service "
+	    "listens on %s; nothing was sent",
 	    (unsigned)self.st_gid,
 	    nnp == 1 ? "no_new_privs is set (systemd NoNewPrivileges=, "
 		       "docker no-new-privileges, Kubernetes "
 		       "allowPrivilegeEscalation: false)"
 		     : "the kernel ignored the set-ID bit (a nosuid mount, "
-		       "or a tracer)");
+		       "or a tracer)",
+	    startup_submit_socket(&st));
 	return -1;
+}
+
+/* One connection to the service, in a child of its own (listen.h), on
+ * HANDOFF_CHANNEL_FD: the hello, then a session as the set-ID gate's,
+ * for the uid the kernel named; the outcome goes back on the socket. */
+static int
+serve_peer(const struct listen_peer *peer)
+{
+	struct timeval hello_wait = {SERVICE_HELLO_WAIT_S, 0};
+	struct timeval idle = {SERVICE_IDLE_S, 0};
+	bool send_now = false, verbose = false;
+	int early, rc;
+
+	service = true;
+	caller_serve_peer(peer->uid, peer->pid);
+	/* a caller that connects and says nothing holds only this child,
+	 * and not for long */
+	if (setsockopt(HANDOFF_CHANNEL_FD, SOL_SOCKET, SO_RCVTIMEO,
+		&hello_wait, sizeof(hello_wait)) != 0 ||
+	    handoff_receive_hello(HANDOFF_CHANNEL_FD, &send_now, &verbose,
+		claim, sizeof(claim)) != 0 ||
+	    setsockopt(HANDOFF_CHANNEL_FD, SOL_SOCKET, SO_RCVTIMEO, &idle,
+		sizeof(idle)) != 0)
+		return 0;
+	/* what fails before the policy goes out is said on the socket: its
+	 * line is caught here (the caller's stderr comes with the policy) */
+	early = memfd_create("safemail-early", MFD_CLOEXEC);
+	if (early < 0 || dup2(early, 2) < 0)
+		return 71;
+	rc = serve(verbose, send_now, true);
+	if (standby.sock >= 0)
+		(void)close(standby.sock);
+	if (!policy_sent) {
+		char line[400];
+		ssize_t n = pread(early, line, sizeof(line) - 1, 0);
+
+		line[n > 0 ? n : 0] = '\0';
+		line[strcspn(line, "\n")] = '\0';
+		/* report() wrote "safemail-gate: ..." or "safemail: ..." */
+		(void)handoff_send_refusal(HANDOFF_CHANNEL_FD, rc > 0 ? rc : 75,
+		    strchr(line, ' ') != NULL ? strchr(line, ' ') + 1
+					      : "the submission service failed");
+	} else {
+		(void)linger_send_result(HANDOFF_CHANNEL_FD, rc);
+	}
+	(void)close(early);
+	return rc;
+}
+
+/* safemail-gate listen [PATH]: the service, as its own user, never
+ * set-ID (a caller could hand a set-ID gate any socket: the kernel's
+ * word on the peer is only the service's own), nor as root. */
+static int
+listen_mode(int argc, char **argv, int activated)
+{
+	struct failure f = {FAIL_NONE, ""};
+	const char *path = argc == 3 ? argv[2] : startup_submit_socket(&st);
+
+	if (argc > 3 || (argc == 3 && argv[2][0] != '/'))
+		return report_by_hand("safemail-gate");
+	if (st.secure || getuid() != geteuid() || getgid() != getegid()) {
+		fail_set(&f, FAIL_NOPERM, "listen is the %s user's service: "
+					  "not in a set-ID run",
+		    startup_queue_user(&st));
+		return report(caller_self(), &f, true);
+	}
+	if (getuid() == 0 && strcmp(startup_queue_user(&st), "root") != 0) {
+		fail_set(&f, FAIL_NOPERM, "listen runs as the %s user "
+					  "(systemd: User=%s), not as root",
+		    startup_queue_user(&st), startup_queue_user(&st));
+		return report(caller_self(), &f, true);
+	}
+	if (listen_run(path, activated, serve_peer, &f) != 0)
+		return report(caller_self(), &f, false);
+	return 0;
 }
 
 int
 main(int argc, char **argv)
 {
 	const char *mode = argc >= 2 ? argv[1] : "";
+	/* systemd's socket, before the environment is cleared */
+	int activated = strcmp(mode, "listen") == 0 ? listen_activated() : -1;
 	int rc;
 
-	/* fd 3 is the front end's socket when serving; closed otherwise */
+	/* fd 3 is the front end's socket when serving, systemd's listening
+	 * socket when activated; closed otherwise */
 	if (startup_harden(&st, 1) != 0 || startup_backend() != 0)
 		return 71;
-	if (strcmp(mode, "serve") != 0)
+	if (strcmp(mode, "serve") != 0 && activated < 0)
 		(void)close(HANDOFF_CHANNEL_FD);
 	log_init(st.log_socket[0] != '\0' ? st.log_socket : NULL);
 	config_path = startup_config_path(&st);
@@ -1268,6 +1301,8 @@ main(int argc, char **argv)
 		if (group_missing(&f) != 0)
 			return report(caller_self(), &f, false);
 	}
+	if (strcmp(mode, "listen") == 0)
+		return listen_mode(argc, argv, activated);
 	if (strcmp(mode, "serve") == 0) {
 		bool verbose = false, send_now = false;
 		int i = 2;
@@ -1285,7 +1320,7 @@ main(int argc, char **argv)
 		 * ends by itself */
 		if (standby.sock >= 0)
 			(void)close(standby.sock);
-		return verbose ? rc : stay(rc);
+		return rc;
 	}
 	if (strcmp(mode, "list") == 0 && argc == 2)
 		return list();

@@ -12,6 +12,10 @@
 #include "caller.h"
 #include "text.h"
 
+/* The service's caller (caller_serve_peer): who the kernel says */
+static bool peer_known;
+static uid_t peer_uid;
+
 /* everything here is informational; failures give "?" */
 static void
 identify(struct caller *c, pid_t parent)
@@ -25,7 +29,7 @@ identify(struct caller *c, pid_t parent)
 	int fd;
 
 	memset(c, 0, sizeof(*c));
-	c->uid = getuid();
+	c->uid = peer_known ? peer_uid : getuid();
 	if (getpwuid_r(c->uid, &pw, pwbuf, sizeof(pwbuf), &found) == 0 &&
 	    found != NULL)
 		text_show(c->user, sizeof(c->user), pw.pw_name,
@@ -163,4 +167,12 @@ caller_rebind(pid_t parent)
 	/* identified again on first use, as the first time */
 	bound_parent = parent;
 	identified = false;
+}
+
+void
+caller_serve_peer(uid_t uid, pid_t pid)
+{
+	peer_known = true;
+	peer_uid = uid;
+	caller_rebind(pid > 0 ? pid : -1);
 }

@@ -24,6 +24,11 @@ const struct caller *caller_self(void);
  * that called */
 void caller_rebind(pid_t parent);
 
+/* caller_serve_peer - the submission service's connection: the caller
+ * is the uid SO_PEERCRED gave, whatever this process runs as; pid (0
+ * across pid namespaces) names its front end in the log only. */
+void caller_serve_peer(uid_t uid, pid_t pid);
+
 /* caller_origin - the program that ran the front end (pid child): "NAME
  * (pid N, EXE, cwd DIR)", for the log lines of [limits] and PHP's
  * script. A set-ID process reads the exe and cwd links with its own

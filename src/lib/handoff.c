@@ -8,12 +8,15 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "caller.h"
 #include "fdpass.h"
 #include "gatecheck.h"
 #include "handoff.h"
@@ -21,6 +24,7 @@
 #include "log.h"
 #include "msgfile.h"
 #include "spool.h"
+#include "text.h"
 
 #ifndef SAFEMAIL_LIBEXEC_DIR
 #define SAFEMAIL_LIBEXEC_DIR "/usr/libexec/safemail"
@@ -87,8 +91,8 @@ handoff_relay_path(const struct startup *st, char *buf, size_t sz)
 }
 
 void
-handoff_relay_args(const char *args[5], char started[32], const char *mode,
-    bool verbose, double at)
+handoff_relay_args(const char *args[6], char started[32], const char *mode,
+    bool verbose, double at, bool stay)
 {
 	int n = 0;
 
@@ -98,6 +102,8 @@ handoff_relay_args(const char *args[5], char started[32], const char *mode,
 	if (verbose)
 		args[n++] = "-v";
 	args[n++] = started;
+	if (stay && !verbose)
+		args[n++] = "stay";
 	args[n] = NULL;
 }
 
@@ -125,6 +131,7 @@ handoff_exec(const struct startup *st, const char *path,
 	    {"SAFEMAIL_LIBEXEC", offsetof(struct startup, libexec_dir)},
 	    {"SAFEMAIL_QUEUE_USER", offsetof(struct startup, queue_user)},
 	    {"SAFEMAIL_TEST_NOW", offsetof(struct startup, test_now)},
+	    {"SAFEMAIL_SUBMIT_SOCKET", offsetof(struct startup, submit_socket)},
 	};
 	enum { NOVR = sizeof(overrides) / sizeof(overrides[0]) };
 	char env_path[] = "PATH=/usr/bin:/bin";
@@ -215,35 +222,97 @@ handoff_spawn(const struct startup *st, struct handoff *h, const char *path,
 	return 0;
 }
 
-/* A gate of this user, with the gate program's group, waiting under
- * the same configuration (linger.h), greeted. */
+/* Why the service was not there, for the line that names both ways */
+static char service_absent[200];
+
+/* The submission service (listen.h): 0 with the policy in buf; 1 when
+ * it refused, having said why (printed here: the service cannot reach
+ * our stderr yet), *status its code; 2 when nobody listens there (the
+ * set-ID gate is the way then); -1 with f set. */
 static int
-connect_staying_gate(const struct startup *st, struct handoff *h,
-    bool send_now)
+open_service(const struct startup *st, struct handoff *h, bool verbose,
+    bool send_now, char *buf, size_t cap, size_t *len, int *status,
+    struct failure *f)
 {
-	char tag[LINGER_TAG_SIZE], path[1100];
-	struct stat conf, gate;
+	const char *path = startup_submit_socket(st);
+	struct sockaddr_un sa;
+	char claim[HANDOFF_CLAIM_MAX];
+	ssize_t n;
 	int fd;
 
-	if (stat(startup_config_path(st), &conf) != 0 ||
-	    stat(handoff_gate_path(st, path, sizeof(path)), &gate) != 0)
-		return -1;
-	linger_tag(&conf, &gate, st, tag);
-	/* installed, the gate runs with its file's group (setgid); a test
-	 * copy that is not set-ID runs with ours */
-	fd = linger_gate_connect(startup_spool_path(st), tag,
-	    (gate.st_mode & S_ISGID) != 0
-		? gate.st_gid
-		: getegid());
-	if (fd < 0)
-		return -1;
-	if (linger_send_hello(fd, send_now ? 'S' : 'E') != 0) {
-		(void)close(fd);
-		return -1;
+	memset(&sa, 0, sizeof(sa));
+	sa.sun_family = AF_UNIX;
+	if (strlen(path) >= sizeof(sa.sun_path))
+		return 2;
+	memcpy(sa.sun_path, path, strlen(path) + 1);
+	fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+	if (fd < 0 ||
+	    connect(fd, (const struct sockaddr *)&sa, sizeof(sa)) != 0) {
+		(void)snprintf(service_absent, sizeof(service_absent), "%s: %s",
+		    path, strerror(errno));
+		if (fd >= 0)
+			(void)close(fd);
+		return 2;
+	}
+	/* what only this process can know, for the log: the service labels
+	 * it as our claim */
+	caller_origin(getpid(), claim, sizeof(claim));
+	if (handoff_send_hello(fd, send_now, verbose, claim) != 0) {
+		n = -1;
+	} else {
+		do
+			n = recv(fd, buf, cap - 1, 0);
+		while (n < 0 && errno == EINTR);
 	}
 	h->pid = -1;
 	h->sock = fd;
-	return 0;
+	if (n >= 1 && buf[0] == 'P' && linger_send_fd(fd, 2) == 0) {
+		*len = (size_t)n - 1;
+		memmove(buf, buf + 1, *len);
+		buf[*len] = '\0';
+		return 0;
+	}
+	(void)close(fd);
+	h->sock = -1;
+	if (n >= 3 && buf[0] == 'X') {
+		buf[n] = '\0';
+		*status = (unsigned char)buf[1];
+		(void)fprintf(stderr, "safemail: %s\n", buf + 2);
+		return 1;
+	}
+	fail_set(f, FAIL_TEMP, "the submission service (%s) ended the "
+			       "connection without an answer: try again later",
+	    path);
+	return -1;
+}
+
+/* No service, and the set-ID gate cannot work for this caller either:
+ * no_new_privs makes its bit inert, or it is installed without one (a
+ * host where the service is the way in). Root reads the configuration
+ * anyway; a test's copy (SAFEMAIL_LIBEXEC) is not set-ID. */
+static int
+no_way_in(const struct startup *st, struct failure *f)
+{
+	char path[1100];
+	struct stat gate;
+	int nnp;
+
+	if (getuid() == 0 || st->libexec_dir[0] != '\0')
+		return 0;
+	nnp = prctl(PR_GET_NO_NEW_PRIVS, 0, 0, 0, 0);
+	if (nnp != 1 &&
+	    (stat(handoff_gate_path(st, path, sizeof(path)), &gate) != 0 ||
+		(gate.st_mode & S_ISGID) != 0))
+		return 0;
+	fail_set(f, FAIL_TEMP,
+	    "no submission service (%s), and %s; nothing was sent",
+	    service_absent,
+	    nnp == 1 ? "no_new_privs is set, so the set-ID gate cannot "
+		       "work either (start the service: systemctl start "
+		       "safemail.socket)"
+		     : "safemail-gate is not set-ID here (the service is the "
+		       "way in: systemctl start safemail.socket)");
+	return -1;
 }
 
 int
@@ -254,25 +323,14 @@ handoff_open(const struct startup *st, struct handoff *h, bool verbose,
 	const char *args[5];
 	char path[1100];
 	ssize_t n;
-	int a = 0;
+	int a = 0, rc;
 
-	/* the gate that stayed after this user's last message, if any */
-	if (!verbose && connect_staying_gate(st, h, send_now) == 0) {
-		do
-			n = recv(h->sock, buf, cap - 1, 0);
-		while (n < 0 && errno == EINTR);
-		/* our stderr only to a gate that answered (linger.h) */
-		if (n >= 1 && buf[0] == 'P' && linger_answered(h->sock) == 0 &&
-		    linger_send_fd(h->sock, 2) == 0) {
-			*len = (size_t)n - 1;
-			memmove(buf, buf + 1, *len);
-			buf[*len] = '\0';
-			return 0;
-		}
-		/* gone, or leaving (its configuration changed): a new one */
-		(void)close(h->sock);
-		h->sock = -1;
-	}
+	/* the service first; the set-ID gate when nobody listens there */
+	rc = open_service(st, h, verbose, send_now, buf, cap, len, status, f);
+	if (rc != 2)
+		return rc;
+	if (no_way_in(st, f) != 0)
+		return -1;
 	args[a++] = "safemail-gate";
 	args[a++] = "serve";
 	if (verbose)
@@ -384,7 +442,60 @@ handoff_read_files(int envfd, int msgfd, struct spool_env *e,
 	return 0;
 }
 
+int
+handoff_send_hello(int sock, bool send_now, bool verbose, const char *claim)
+{
+	char pkt[3 + HANDOFF_CLAIM_MAX];
+	size_t n = strnlen(claim, HANDOFF_CLAIM_MAX - 1);
+	ssize_t sent;
+
+	pkt[0] = 'H';
+	pkt[1] = send_now ? 'S' : 'E';
+	pkt[2] = verbose ? 'v' : '-';
+	memcpy(pkt + 3, claim, n);
+	do
+		sent = send(sock, pkt, n + 3, MSG_NOSIGNAL);
+	while (sent < 0 && errno == EINTR);
+	return sent == (ssize_t)(n + 3) ? 0 : -1;
+}
+
 /* ---- the gate's side ---- */
+
+int
+handoff_receive_hello(int sock, bool *send_now, bool *verbose, char *claim,
+    size_t sz)
+{
+	char pkt[3 + HANDOFF_CLAIM_MAX];
+	ssize_t n;
+
+	do
+		n = recv(sock, pkt, sizeof(pkt), MSG_TRUNC);
+	while (n < 0 && errno == EINTR);
+	if (n < 3 || (size_t)n > sizeof(pkt) || pkt[0] != 'H' ||
+	    (pkt[1] != 'S' && pkt[1] != 'E') || (pkt[2] != 'v' && pkt[2] != '-'))
+		return -1;
+	*send_now = pkt[1] == 'S';
+	*verbose = pkt[2] == 'v';
+	/* the caller's words: shown only made printable, and labelled */
+	text_show(claim, sz, pkt + 3, (size_t)n - 3, HANDOFF_CLAIM_MAX);
+	return 0;
+}
+
+int
+handoff_send_refusal(int sock, int code, const char *text)
+{
+	char pkt[2 + 400];
+	size_t n = strnlen(text, sizeof(pkt) - 3);
+	ssize_t sent;
+
+	pkt[0] = 'X';
+	pkt[1] = (char)(code > 0 && code < 256 ? code : 75);
+	memcpy(pkt + 2, text, n);
+	do
+		sent = send(sock, pkt, n + 2, MSG_NOSIGNAL | MSG_DONTWAIT);
+	while (sent < 0 && errno == EINTR);
+	return sent == (ssize_t)(n + 2) ? 0 : -1;
+}
 
 int
 handoff_send_policy(int sock, const char *text, size_t len)

@@ -60,8 +60,8 @@ struct handoff {
 	int sock;
 };
 
-/* handoff_open - connect to the gate that stayed for this user, or start
- * one (serve), and read the policy into buf
+/* handoff_open - connect to the submission service, or (nobody listens
+ * there) start the set-ID gate (serve), and read the policy into buf
  * (cap bytes, NUL-terminated, *len without it). send_now tells the gate
  * that a message will probably be sent at once, so that it starts the
  * relay client while the front end reads it. Returns 0; -1 with f set;
@@ -70,6 +70,20 @@ struct handoff {
 int handoff_open(const struct startup *st, struct handoff *h, bool verbose,
     bool send_now, char *buf, size_t cap, size_t *len, int *status,
     struct failure *f);
+
+/* The submission service (src/gate/listen.h) speaks the same protocol
+ * on its socket, after the front end's hello: 'H', 'S' (a message is
+ * likely to be sent now) or 'E', 'v' (-v) or '-', then what only the
+ * caller's process can know (its parent program, exe and cwd, for the
+ * log: the service shows it as the caller's claim). The service answers
+ * with the policy, or refuses in one packet: 'X', the exit code, one
+ * line the front end prints. */
+#define HANDOFF_CLAIM_MAX 512
+int handoff_send_hello(int sock, bool send_now, bool verbose,
+    const char *claim);
+int handoff_receive_hello(int sock, bool *send_now, bool *verbose,
+    char *claim, size_t sz);
+int handoff_send_refusal(int sock, int code, const char *text);
 
 /* handoff_spawn - fork and exec the program at path with args, a
  * socket's other end on descriptor 3 (HANDOFF_CHANNEL_FD) of the child;
@@ -121,10 +135,12 @@ const char *handoff_gate_path(const struct startup *st, char *buf,
 const char *handoff_relay_path(const struct startup *st, char *buf,
     size_t sz);
 
-/* handoff_relay_args - "safemail-relay MODE [-v] STARTED" (MODE deliver,
- * or verdict for -bs) into args (5 slots); started is its buffer. */
-void handoff_relay_args(const char *args[5], char started[32],
-    const char *mode, bool verbose, double at);
+/* handoff_relay_args - "safemail-relay MODE [-v] STARTED [stay]" (MODE
+ * deliver, or verdict for -bs; stay: the service's client, which stays
+ * loaded after the message, never with -v) into args (6 slots); started
+ * is its buffer. */
+void handoff_relay_args(const char *args[6], char started[32],
+    const char *mode, bool verbose, double at, bool stay);
 
 /* handoff_exec - replace this process by the program at path with args;
  * envfd, msgfd and statusfd (each may be -1) land on descriptors 3, 4 and

@@ -20,25 +20,6 @@
 #include "linger.h"
 #include "startup.h"
 
-/* A directory under the spool, opened (O_PATH, not following a link),
- * its status in *st: nobody else can write it, and want_owner (unless
- * (uid_t)-1) owns it with no access for anyone else. -1 otherwise. */
-static int
-open_dir(const char *path, uid_t want_owner, struct stat *st)
-{
-	int dfd = open(path, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-
-	if (dfd < 0)
-		return -1;
-	if (fstat(dfd, st) != 0 || (st->st_mode & 002) != 0 ||
-	    (want_owner != (uid_t)-1 &&
-		(st->st_uid != want_owner || (st->st_mode & 077) != 0))) {
-		(void)close(dfd);
-		return -1;
-	}
-	return dfd;
-}
-
 /* The relay clients' area (<spool>/run, area.h: made when missing only
  * by who may): its group is the one the peers must have. */
 static int
@@ -59,41 +40,6 @@ relay_area(const char *spool_path, bool make, gid_t *group)
 	if (dfd >= 0)
 		*group = st.st_gid;
 	return dfd;
-}
-
-/* The directory of this user's gate, <spool>/gate/UID: the user's own,
- * 0700. The gate makes it (make), and the area above it only where the
- * spool is its own (root's, or a test's): made by anyone else, the
- * area would be theirs to rename entries in. */
-static int
-gate_dir(char *dir, size_t sz, const char *spool_path, uid_t uid)
-{
-	int n = snprintf(dir, sz, "%s/%s/%u", spool_path, LINGER_GATE_AREA,
-	    (unsigned)uid);
-
-	return n < 0 || (size_t)n >= sz ? -1 : 0;
-}
-
-static int
-gate_area(const char *spool_path, bool make)
-{
-	char dir[4200];
-	struct stat st;
-	uid_t me = geteuid();
-	int dfd;
-
-	if (gate_dir(dir, sizeof(dir), spool_path, me) != 0)
-		return -1;
-	dfd = open_dir(dir, me, &st);
-	if (dfd >= 0 || !make || errno != ENOENT)
-		return dfd; /* made already: every time but the first */
-	*strrchr(dir, '/') = '\0'; /* the area */
-	if (stat(spool_path, &st) == 0 && st.st_uid == me &&
-	    mkdir(dir, 01731) == 0)
-		(void)chmod(dir, 01731); /* the umask is 077 */
-	(void)gate_dir(dir, sizeof(dir), spool_path, me);
-	(void)mkdir(dir, 0700);
-	return open_dir(dir, me, &st);
 }
 
 /* FNV-1a over bytes */
@@ -322,52 +268,20 @@ accept_checked(int lfd, int ms, uid_t uid, gid_t gid, pid_t *peer_pid)
 }
 
 int
-linger_accept(struct linger_spot *ls, int ms, pid_t *peer_pid)
+linger_accept(struct linger_spot *ls, int ms, bool leave, pid_t *peer_pid)
 {
 	int conn = accept_checked(ls->listen_fd, ms, ls->peer_uid,
 	    ls->peer_gid, peer_pid);
 
 	if (conn < 0) {
-		linger_leave(ls);
+		if (leave)
+			linger_leave(ls);
 		return -1;
 	}
 	/* busy now: later callers find nobody listening */
 	(void)close(ls->listen_fd);
 	ls->listen_fd = -1;
 	return conn;
-}
-
-int
-linger_gate_connect(const char *spool_path, const char *tag,
-    gid_t gate_gid)
-{
-	char dir[4200];
-	struct stat st;
-	int fd, dfd;
-
-	if (gate_dir(dir, sizeof(dir), spool_path, getuid()) != 0)
-		return -1;
-	/* ours alone: only we (and root) could have put a socket there */
-	dfd = open_dir(dir, getuid(), &st);
-	if (dfd < 0)
-		return -1;
-	fd = connect_checked(dfd, tag, getuid(), gate_gid);
-	(void)close(dfd);
-	return fd;
-}
-
-int
-linger_gate_listen(struct linger_spot *ls, const char *spool_path,
-    const char *tag)
-{
-	spot_reset(ls);
-	ls->peer_uid = getuid();
-	ls->peer_gid = (gid_t)-1; /* the front end: any group */
-	if (ls->dir_fd < 0)
-		ls->dir_fd = gate_area(spool_path, true);
-	if (ls->dir_fd < 0)
-		return -1;
-	return spot_listen(ls, tag);
 }
 
 void
@@ -405,221 +319,6 @@ linger_detach(void)
 	if (rc == 0 && setsid() < 0 && errno != EPERM)
 		rc = -1;
 	return rc;
-}
-
-/* The first message on a connection: the kind, then the sender's
- * resource limits; its mount, network and UTS namespaces attached. */
-struct hello {
-	char kind;
-	struct rlimit limits[RLIM_NLIMITS];
-};
-
-static const char *const ns_files[LINGER_NS] = {"/proc/self/ns/mnt",
-    "/proc/self/ns/net", "/proc/self/ns/uts"};
-_Static_assert(LINGER_NS <= FDPASS_MAX, "a hello carries every namespace");
-
-void
-linger_own_limits(struct rlimit limits[RLIM_NLIMITS])
-{
-	memset(limits, 0, sizeof(struct rlimit) * RLIM_NLIMITS);
-	for (int r = 0; r < RLIM_NLIMITS; r++)
-		(void)getrlimit(r, &limits[r]);
-}
-
-bool
-linger_same_limits(const struct rlimit limits[RLIM_NLIMITS])
-{
-	struct rlimit own[RLIM_NLIMITS];
-
-	linger_own_limits(own);
-	for (int r = 0; r < RLIM_NLIMITS; r++)
-		if (own[r].rlim_cur != limits[r].rlim_cur ||
-		    own[r].rlim_max != limits[r].rlim_max)
-			return false;
-	return true;
-}
-
-bool
-linger_same_limits_as(pid_t pid)
-{
-	struct rlimit theirs[RLIM_NLIMITS];
-
-	memset(theirs, 0, sizeof(theirs));
-	for (int r = 0; r < RLIM_NLIMITS; r++)
-		if (prlimit(pid, r, NULL, &theirs[r]) != 0)
-			return false;
-	/* as a gate started by it would run: its soft limits raised */
-	startup_backend_limits(theirs);
-	return linger_same_limits(theirs);
-}
-
-void
-linger_confinement(const char *status, size_t len, char *out, size_t sz)
-{
-	static const char *const keys[] = {"NoNewPrivs:", "Seccomp:",
-	    "Seccomp_filters:"};
-	size_t used = 0;
-
-	out[0] = '\0';
-	for (size_t k = 0; k < sizeof(keys) / sizeof(keys[0]); k++) {
-		size_t kl = strlen(keys[k]);
-
-		for (size_t i = 0; i < len;) {
-			const char *nl = memchr(status + i, '\n', len - i);
-			size_t ll = nl != NULL ? (size_t)(nl - status) - i
-					       : len - i;
-
-			if (ll >= kl && memcmp(status + i, keys[k], kl) == 0) {
-				/* the line, then a separator; a line that
-				 * does not fit leaves a mark no one matches
-				 * by chance */
-				if (used + ll + 2 > sz) {
-					(void)snprintf(out, sz, "?");
-					return;
-				}
-				memcpy(out + used, status + i, ll);
-				used += ll;
-				out[used++] = ';';
-				out[used] = '\0';
-				break;
-			}
-			i += ll + 1;
-		}
-	}
-}
-
-/* The text of a small file under /proc, at most sz - 1 bytes (-1 when
- * it does not fit: nothing is compared by a part). */
-static ssize_t
-read_small(const char *path, char *buf, size_t sz)
-{
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	size_t got = 0;
-
-	if (fd < 0)
-		return -1;
-	for (;;) {
-		ssize_t n = read(fd, buf + got, sz - got);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0) {
-			(void)close(fd);
-			return n < 0 ? -1 : (ssize_t)got;
-		}
-		got += (size_t)n;
-		if (got == sz) {
-			(void)close(fd);
-			return -1;
-		}
-	}
-}
-
-/* The confinement and cgroups of a process ("self" or a pid) */
-static int
-sandbox_of(const char *who, struct linger_sandbox *sb)
-{
-	char path[64], buf[8192];
-	ssize_t n;
-
-	(void)snprintf(path, sizeof(path), "/proc/%s/status", who);
-	n = read_small(path, buf, sizeof(buf));
-	if (n < 0)
-		return -1;
-	linger_confinement(buf, (size_t)n, sb->confinement,
-	    sizeof(sb->confinement));
-	(void)snprintf(path, sizeof(path), "/proc/%s/cgroup", who);
-	n = read_small(path, buf, sizeof(buf));
-	if (n < 0)
-		return -1;
-	sb->cgroup = fnv(14695981039346656037ULL, buf, (size_t)n);
-	return 0;
-}
-
-int
-linger_sandbox_own(struct linger_sandbox *sb)
-{
-	memset(sb, 0, sizeof(*sb));
-	for (int i = 0; i < LINGER_NS; i++) {
-		struct stat st;
-
-		if (stat(ns_files[i], &st) != 0)
-			return -1;
-		sb->ns_dev[i] = st.st_dev;
-		sb->ns_ino[i] = st.st_ino;
-	}
-	return sandbox_of("self", sb);
-}
-
-bool
-linger_same_sandbox(const struct linger_sandbox *a,
-    const struct linger_sandbox *b)
-{
-	for (int i = 0; i < LINGER_NS; i++)
-		if (a->ns_dev[i] != b->ns_dev[i] || a->ns_ino[i] != b->ns_ino[i])
-			return false;
-	return a->cgroup == b->cgroup &&
-	    strcmp(a->confinement, b->confinement) == 0 &&
-	    strcmp(a->confinement, "?") != 0;
-}
-
-int
-linger_send_hello(int sock, char kind)
-{
-	struct hello h;
-	int fds[LINGER_NS];
-	ssize_t n = -1;
-	int i;
-
-	memset(&h, 0, sizeof(h));
-	h.kind = kind;
-	linger_own_limits(h.limits);
-	for (i = 0; i < LINGER_NS; i++) {
-		fds[i] = open(ns_files[i], O_RDONLY | O_CLOEXEC);
-		if (fds[i] < 0)
-			break;
-	}
-	if (i == LINGER_NS)
-		n = fdpass_send(sock, &h, sizeof(h), fds, LINGER_NS);
-	while (i-- > 0)
-		(void)close(fds[i]);
-	return n == (ssize_t)sizeof(h) ? 0 : -1;
-}
-
-int
-linger_receive_hello(int sock, pid_t peer_pid,
-    const struct linger_sandbox *own, char *kind,
-    struct rlimit limits[RLIM_NLIMITS])
-{
-	struct linger_sandbox theirs;
-	char who[24];
-	struct hello h;
-	int fds[LINGER_NS], rc = 0;
-
-	if (fdpass_receive(sock, &h, sizeof(h), fds, LINGER_NS) !=
-	    (ssize_t)sizeof(h))
-		return -1;
-	memset(&theirs, 0, sizeof(theirs));
-	/* its namespaces as it opened them: /proc/PID/ns of a front end
-	 * (not dumpable) is closed to us */
-	for (int i = 0; i < LINGER_NS; i++) {
-		struct stat st;
-
-		if (fstat(fds[i], &st) == 0) {
-			theirs.ns_dev[i] = st.st_dev;
-			theirs.ns_ino[i] = st.st_ino;
-		} else {
-			rc = -1;
-		}
-		(void)close(fds[i]);
-	}
-	(void)snprintf(who, sizeof(who), "%ld", (long)peer_pid);
-	if (rc != 0 || sandbox_of(who, &theirs) != 0 ||
-	    !linger_same_sandbox(own, &theirs))
-		return -1;
-	*kind = h.kind;
-	memcpy(limits, h.limits, sizeof(h.limits));
-	return 0;
 }
 
 int

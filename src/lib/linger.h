@@ -1,38 +1,24 @@
-/* linger.h - the back end kept loaded for a while after a message
- * ([smtp] linger seconds), so that the same user's next message skips
- * the process starts: the relay client (libcurl, OpenSSL) and the gate.
+/* linger.h - the submission service's relay client kept loaded after a
+ * message ([smtp] linger: its session with the relay too), so that the
+ * next message skips loading libcurl and OpenSSL and, within linger
+ * seconds, the relay's greeting, TLS and AUTH. Only the service
+ * (src/gate/listen.h) keeps one: the set-ID path runs as its caller, who
+ * owns the processes, and always starts anew.
  *
  * The relay client waits on a socket in the spool,
- * <spool>/run/relay.UID.TAG (UID: the user who submits; TAG: the
- * identity of the configuration file and of the program, and the
- * overrides, so that a process never takes a message under another
- * configuration or from another version than its caller's),
- * which only the spool's group can reach: the area is 0770 root:safemail.
- * The gate waits on <spool>/gate/UID/TAG: the directory is the user's
- * own, 0700 (the front end checks it), in an area only the group can
- * write (1731), so that no other user can bind the name or learn who
- * connects to it. Both ends always check the other's credentials
- * (SO_PEERCRED): the front end wants a gate of its own uid with the gate
- * program's group, the gate a front end of its uid; the gate wants a
- * relay client of the spool's group running as the same user (root: as
- * the queue user, whom its relay client becomes), the relay client a gate
- * of the spool's group submitting for its user. A busy or departed
- * process is not listening: a new one is started as before.
+ * <spool>/run/relay.UID.TAG (UID: the service's user; TAG: the identity
+ * of the configuration file and of the program, and the overrides, so
+ * that a process never takes a message under another configuration or
+ * from another version), which only the spool's group can reach: the
+ * area is 0770 root:safemail. Both ends check the other's credentials
+ * (SO_PEERCRED): the same uid, the spool's group. A busy or departed
+ * client is not listening: the gate starts a new one.
  *
- * A process that stays serves only callers in the sandbox of the one it
- * first served (which it inherited): the same mount, network and UTS
- * namespaces (the caller sends descriptors of its own, with its hello),
- * the same NoNewPrivs and seccomp state and the same cgroups (read from
- * /proc/PID). Any difference starts a new process, which inherits the
- * caller's sandbox: under NoNewPrivs, a gate without its group.
- *
- * On such a connection the caller first says hello (its resource
- * limits); the process answers (the gate with the policy, the relay
- * client with 'R') only when it takes the caller, so nothing is handed
- * over to one that then refuses; the caller then sends its standard
- * error (so that the one line of a failure reaches the right caller), and
- * everything goes as on a new process's fd 3; at the end the exit code
- * comes back as a message (linger_send_result). */
+ * On a connection the client answers 'R' when it takes the message; the
+ * gate then sends its caller's standard error (so that the one line of a
+ * failure reaches the right caller) and the request, as on a new
+ * client's fd 3; the exit code comes back as a message
+ * (linger_send_result). */
 #ifndef SAFEMAIL_LINGER_H
 #define SAFEMAIL_LINGER_H
 
@@ -44,11 +30,9 @@
 
 #include "startup.h"
 
-/* The areas under the spool, made by make install (or on first use:
- * run/ only by root, the queue user or a process that is not set-ID,
- * area.h; the gate's only by the spool's owner). */
+/* The area under the spool, made by make install (or on first use: only
+ * by root, the queue user or a process that is not set-ID, area.h). */
 #define LINGER_AREA "run"
-#define LINGER_GATE_AREA "gate"
 
 /* linger_tag - the identity (device, inode, change time) of the
  * configuration file and of the program that stays (its file: an
@@ -89,22 +73,16 @@ int linger_listen(struct linger_spot *ls, const char *spool_path,
     uid_t submitter, const char *tag);
 
 /* linger_accept - the next gate within ms milliseconds, its credentials
- * checked (*peer_pid: the gate); the listener is closed either way (a
- * busy client takes no one). Returns the connection, or -1 (time is up:
- * the socket file is removed when it is still this client's). */
-int linger_accept(struct linger_spot *ls, int ms, pid_t *peer_pid);
+ * checked (*peer_pid: the gate); taken, the listener is closed (a busy
+ * client takes no one). Returns the connection, or -1 (time is up: with
+ * leave, the socket file is removed when it is still this client's;
+ * else it still listens). */
+int linger_accept(struct linger_spot *ls, int ms, bool leave,
+    pid_t *peer_pid);
 
 /* linger_answered - the process took the caller (its 'R', its policy):
  * from now on no time limit but its own */
 int linger_answered(int sock);
-
-/* The gate's side of it: the front end connects (-1: no gate waits for
- * this user and tag), the gate listens (-1: it cannot), then takes the
- * next front end of its user with linger_accept. */
-int linger_gate_connect(const char *spool_path, const char *tag,
-    gid_t gate_gid);
-int linger_gate_listen(struct linger_spot *ls, const char *spool_path,
-    const char *tag);
 
 /* linger_leave - remove the socket file when it is still this client's */
 void linger_leave(struct linger_spot *ls);
@@ -113,52 +91,11 @@ void linger_leave(struct linger_spot *ls);
  * session, descriptors 0-2 on /dev/null, so that nobody waits for it. */
 int linger_detach(void);
 
-/* The sandbox a process that stays compares its callers with. */
-/* mount, network; UTS: the host name the trace field names (gatecheck.h) */
-#define LINGER_NS 3
-struct linger_sandbox {
-	dev_t ns_dev[LINGER_NS];
-	ino_t ns_ino[LINGER_NS];
-	unsigned long long cgroup; /* a hash of /proc/PID/cgroup */
-	char confinement[96];      /* the NoNewPrivs and seccomp lines */
-};
-
-/* linger_sandbox_own - this process's; -1 when /proc does not say */
-int linger_sandbox_own(struct linger_sandbox *sb);
-bool linger_same_sandbox(const struct linger_sandbox *a,
-    const struct linger_sandbox *b);
-
-/* linger_confinement - the NoNewPrivs:, Seccomp: and Seccomp_filters:
- * lines of a /proc/PID/status text, each followed by ';' ("?" when they
- * do not fit in sz, which never matches). Pure, for the tests. */
-void linger_confinement(const char *status, size_t len, char *out,
-    size_t sz);
-
-/* The caller's first message: a kind ('E'; the front end: 'S' when a
- * message will probably be sent at once, as safemail-gate serve -s) and
- * its resource limits, with its namespaces attached. Received: 0 only
- * when peer_pid (SO_PEERCRED) runs in the sandbox own. */
-int linger_send_hello(int sock, char kind);
-int linger_receive_hello(int sock, pid_t peer_pid,
-    const struct linger_sandbox *own, char *kind,
-    struct rlimit limits[RLIM_NLIMITS]);
-
 /* The caller's standard error, sent only once the process answered: a
  * descriptor queued to a process that never reads it (stopped by its
  * user) would keep the caller's pipe open. */
 int linger_send_fd(int sock, int fd);
 int linger_receive_fd(int sock);
-
-/* A process that stays serves only callers with its own resource limits
- * (soft and hard, every one), so that each caller's limits still apply
- * to its message: the relay client compares what the gate sent
- * (linger_same_limits), the gate reads the front end's from the kernel
- * (linger_same_limits_as: the front end is not trusted to say them,
- * and they are compared as a gate started by it would run with them,
- * startup_backend_limits). */
-void linger_own_limits(struct rlimit limits[RLIM_NLIMITS]);
-bool linger_same_limits(const struct rlimit limits[RLIM_NLIMITS]);
-bool linger_same_limits_as(pid_t pid);
 
 /* The exit code of one message, 0-255; receive returns -1 when the
  * socket closed without one. */

@@ -551,6 +551,28 @@ cmp_ids(const void *a, const void *b)
 	return strcmp(a, b);
 }
 
+/* The uid the envelope of NAME.msg names; (uid_t)-1 when it names
+ * none (gone meanwhile, or not an envelope). */
+static uid_t
+envelope_uid(const struct spool *sp, const char *msg_name)
+{
+	char name[SPOOL_QID_LEN + 5], head[160];
+	unsigned uid;
+	ssize_t n = -1;
+	int fd;
+
+	(void)snprintf(name, sizeof(name), "%.*s.env", SPOOL_QID_LEN,
+	    msg_name);
+	fd = openat(sp->q, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC |
+				       O_NONBLOCK);
+	if (fd >= 0) {
+		n = pread(fd, head, sizeof(head), 0);
+		(void)close(fd);
+	}
+	return n > 0 && spool_env_head_uid(head, (size_t)n, &uid) ? (uid_t)uid
+								  : (uid_t)-1;
+}
+
 int
 spool_usage(struct spool *sp, uid_t uid, struct quota_usage *u,
     struct failure *f)
@@ -569,9 +591,11 @@ spool_usage(struct spool *sp, uid_t uid, struct quota_usage *u,
 	}
 	/* what an unprivileged writer may use: f_bavail, not f_bfree */
 	u->free_bytes = (unsigned long long)vfs.f_bavail * vfs.f_frsize;
-	/* A message's .msg is written once, by the submitting process, so
-	 * its owner is the submitter (the .env is rewritten by the queue
-	 * runner after each attempt). */
+	/* A message's .msg is written once, by the submitting process: on
+	 * the set-ID path its owner is the submitter (the .env is rewritten
+	 * by the queue runner after each attempt); the submission service
+	 * writes every user's as its own, and its .env names the user (the
+	 * uid the kernel gave the service, caller.h). */
 	while ((n = getdents64(sp->q, buf, sizeof(buf))) > 0) {
 		for (ssize_t off = 0; off < n;) {
 			const struct dirent64 *de =
@@ -584,7 +608,9 @@ spool_usage(struct spool *sp, uid_t uid, struct quota_usage *u,
 			    strcmp(de->d_name + SPOOL_QID_LEN, ".msg") != 0 ||
 			    fstatat(sp->q, de->d_name, &st,
 				AT_SYMLINK_NOFOLLOW) != 0 ||
-			    st.st_uid != uid)
+			    (st.st_uid != uid &&
+				(st.st_uid != geteuid() ||
+				    envelope_uid(sp, de->d_name) != uid)))
 				continue;
 			u->messages++;
 			u->bytes += (unsigned long long)st.st_size;

@@ -61,6 +61,31 @@ put_text(struct strbuf *b, const char *s)
 	}
 }
 
+bool
+spool_env_head_uid(const char *buf, size_t len, unsigned *uid)
+{
+	static const char head[] = MAGIC "\nid ";
+	const char *p, *end = buf + len;
+	unsigned long v = 0;
+	size_t digits = 0;
+
+	if (len < sizeof(head) - 1 || memcmp(buf, head, sizeof(head) - 1) != 0)
+		return false;
+	/* the id and created lines, then "uid N\n" */
+	p = memchr(buf + sizeof(head) - 1, '\n', len - (sizeof(head) - 1));
+	if (p == NULL || (p = memchr(p + 1, '\n', (size_t)(end - p - 1))) ==
+			     NULL ||
+	    end - p < 6 || memcmp(p + 1, "uid ", 4) != 0)
+		return false;
+	for (p += 5; p < end && *p >= '0' && *p <= '9' && digits < 10;
+	     p++, digits++)
+		v = v * 10 + (unsigned long)(*p - '0');
+	if (digits == 0 || p >= end || *p != '\n' || v > 0xffffffffUL)
+		return false;
+	*uid = (unsigned)v;
+	return true;
+}
+
 char *
 spool_env_format(const struct spool_env *e, size_t *len)
 {

@@ -76,6 +76,10 @@ struct spool_env {
 bool spool_qid_ok(const char *s, size_t len);
 
 /* spool_env_format - the file's text, malloc'd; NULL when out of memory. */
+/* spool_env_head_uid - the uid line of an envelope's first lines (the
+ * quota's count of a user's messages reads no more; pure) */
+bool spool_env_head_uid(const char *buf, size_t len, unsigned *uid);
+
 char *spool_env_format(const struct spool_env *e, size_t *len);
 
 /* spool_env_parse - strict; FAIL_DATA with the line on error. e->rcpt is

@@ -102,6 +102,8 @@ startup_harden(struct startup *st, int keep_fds)
 		    sizeof(st->queue_user));
 		take_override("SAFEMAIL_TEST_NOW", st->test_now,
 		    sizeof(st->test_now));
+		take_override("SAFEMAIL_SUBMIT_SOCKET", st->submit_socket,
+		    sizeof(st->submit_socket));
 	}
 	/* clearenv() only drops the pointers: wipe the strings too, so that
 	 * nothing the caller passed stays readable in /proc/PID/environ. */
@@ -243,6 +245,17 @@ const char *
 startup_spool_path(const struct startup *st)
 {
 	return st->spool_path[0] != '\0' ? st->spool_path : SAFEMAIL_SPOOL_DIR;
+}
+
+#ifndef SAFEMAIL_SUBMIT_SOCKET
+#define SAFEMAIL_SUBMIT_SOCKET "/run/safemail/submit"
+#endif
+
+const char *
+startup_submit_socket(const struct startup *st)
+{
+	return st->submit_socket[0] != '\0' ? st->submit_socket
+					    : SAFEMAIL_SUBMIT_SOCKET;
 }
 
 #ifndef SAFEMAIL_QUEUE_USER

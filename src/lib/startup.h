@@ -16,6 +16,7 @@ struct startup {
 	char libexec_dir[1024]; /* safemail-gate and safemail-relay */
 	char queue_user[64];    /* who a queue run started by root becomes */
 	char test_now[24];      /* the time [limits] counts at (tests) */
+	char submit_socket[108]; /* the submission service's socket */
 };
 
 /* startup_harden - fds 0-2 open (on /dev/null when closed), the next
@@ -57,6 +58,8 @@ int startup_limits_enough(unsigned long long file_size, struct failure *f);
  * the overrides a process that is not set-ID took. */
 const char *startup_config_path(const struct startup *st);
 const char *startup_spool_path(const struct startup *st);
+/* the submission service's socket (listen.h) */
+const char *startup_submit_socket(const struct startup *st);
 /* the user queue runs belong to (and that a relay client started by root
  * becomes) */
 const char *startup_queue_user(const struct startup *st);

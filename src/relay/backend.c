@@ -141,7 +141,7 @@ backend_submit(const struct conf *c, bool verbose, const struct spool_env *e,
 
 			(void)snprintf(f->msg + n, sizeof(f->msg) - n,
 			    " (and the spool cannot be used: %s)", sf.msg);
-		} else if (spool_quota(&sp, &c->quota, getuid(), e->size,
+		} else if (spool_quota(&sp, &c->quota, (uid_t)e->uid, e->size,
 			       &sf) != 0) {
 			size_t n = strlen(f->msg);
 

@@ -165,32 +165,16 @@ standby_unwanted(void)
 	return rc == 1;
 }
 
-/* One request on sock: (to a client that stayed, hello its first
- * caller's sandbox: first the gate's hello with its limits) 'R', then
- * the caller's standard error, then the request. Its exit code, or -1
- * when none came (the gate closed the socket, or its sandbox or limits
- * are not ours: nothing to do, nothing to say; the gate, which sends
- * nothing more before 'R', starts a new client). */
+/* One request on sock: 'R', then the caller's standard error, then the
+ * request. Its exit code, or -1 when none came (the gate closed the
+ * socket: nothing to do, nothing to say). */
 static int
 take_request(int sock, const struct conf *c, const char *spool_path,
-    bool verbose, const struct linger_sandbox *hello, pid_t gate,
-    struct outbound *kept)
+    bool verbose, struct outbound *kept)
 {
 	struct handoff_req r;
 	int fds[2], rc;
 
-	if (hello != NULL) {
-		struct rlimit limits[RLIM_NLIMITS];
-		char kind;
-
-		/* another gate's sandbox or limits are not ours: it sees
-		 * the socket close and starts a new client, which inherits
-		 * them */
-		if (linger_receive_hello(sock, gate, hello, &kind, limits) !=
-			0 ||
-		    !linger_same_limits(limits))
-			return -1;
-	}
 	/* ready: the gate hands over the message only now, after its
 	 * caller's stderr (which may not be the one it started us with: a
 	 * gate that stayed gets it after starting us) */
@@ -233,30 +217,36 @@ take_request(int sock, const struct conf *c, const char *spool_path,
 	return rc;
 }
 
-/* After a message, with [smtp] linger, the client stays: detached from
- * its caller, it waits on the submitter's socket in the spool
- * (linger.h) for the next message, while the configuration stays the
- * same, for at most LINGER_LIFE_S in all (a new program installed
- * meanwhile takes over). kept: its session with the relay. */
+/* The service's client, after a message: detached from its caller, it
+ * waits on <spool>/run (linger.h) for the service's next message, its
+ * session with the relay kept for [smtp] linger seconds, itself loaded
+ * (libcurl, OpenSSL, the configuration) for RELAY_LOADED_S after its
+ * last message and LINGER_LIFE_S in all (a program installed meanwhile
+ * takes over); a changed configuration file ends it. */
+#define RELAY_LOADED_S 60
 static void
 stay_on(const struct conf *c, const char *spool_path, uid_t submitter,
     const char *tag, const char *conf_path, const struct stat *conf_id,
     struct outbound *kept, struct linger_spot *ls)
 {
 	double born = clock_seconds();
-	struct linger_sandbox first_sandbox;
+	bool session = true; /* kept may hold a connection */
 
-	/* the first caller's sandbox, inherited: the only one served */
-	if (linger_sandbox_own(&first_sandbox) != 0) {
-		linger_leave(ls);
-		outbound_free(kept);
-		return;
-	}
 	for (;;) {
 		pid_t gate;
-		int rc, conn = linger_accept(ls, (int)c->linger * 1000, &gate);
+		unsigned wait_s = session ? c->linger
+					  : RELAY_LOADED_S - c->linger;
+		int rc, conn = linger_accept(ls, (int)wait_s * 1000, !session,
+		    &gate);
 
-		if (conn < 0)
+		if (conn < 0 && session) {
+			/* no message for linger seconds: QUIT, stay loaded */
+			outbound_free(kept);
+			kept = outbound_new(c, false);
+			session = false;
+			continue;
+		}
+		if (conn < 0 || kept == NULL)
 			break;
 		caller_rebind(gate);
 		if (!conf_file_unchanged(conf_path, conf_id)) {
@@ -265,18 +255,19 @@ stay_on(const struct conf *c, const char *spool_path, uid_t submitter,
 			linger_leave(ls);
 			break;
 		}
-		rc = take_request(conn, c, spool_path, false, &first_sandbox,
-		    gate, kept);
+		rc = take_request(conn, c, spool_path, false, kept);
+		session = true;
 		if (linger_detach() != 0 ||
 		    clock_seconds() - born >= LINGER_LIFE_S ||
 		    linger_listen(ls, spool_path, submitter, tag) != 0) {
 			if (rc >= 0)
 				(void)linger_send_result(conn, rc);
 			(void)close(conn);
+			linger_leave(ls);
 			break;
 		}
-		/* listening again before the gate hears rc: its caller's
-		 * next message finds this client */
+		/* listening again before the gate hears rc: the next
+		 * message finds this client */
 		if (rc >= 0)
 			(void)linger_send_result(conn, rc);
 		(void)close(conn);
@@ -284,12 +275,14 @@ stay_on(const struct conf *c, const char *spool_path, uid_t submitter,
 	outbound_free(kept);
 }
 
-/* It stays after this message: not with -v (which shows one message's
- * dialogue on its caller's terminal), not with linger = 0. */
+/* It stays after this message: only the service's (stay), not with -v
+ * (which shows one message's dialogue on its caller's terminal), not
+ * with linger = 0. */
 static bool
-staying(const struct conf *c, bool verbose, const struct stat *conf_id)
+staying(const struct conf *c, bool stay, bool verbose,
+    const struct stat *conf_id)
 {
-	return c->linger > 0 && !verbose && conf_id != NULL;
+	return stay && c->linger > 0 && !verbose && conf_id != NULL;
 }
 
 /* standby: libcurl loads and the configuration is read while the front
@@ -297,16 +290,15 @@ staying(const struct conf *c, bool verbose, const struct stat *conf_id)
  * then it may stay (stay_on). */
 static int
 standby_mode(const struct startup *st, const struct conf *c,
-    const char *spool_path, bool verbose, uid_t submitter,
+    const char *spool_path, bool verbose, bool stay, uid_t submitter,
     const char *conf_path, const struct stat *conf_id)
 {
 	struct linger_spot ls = LINGER_SPOT_INIT;
 	char tag[LINGER_TAG_SIZE];
-	bool stays = staying(c, verbose, conf_id);
+	bool stays = staying(c, stay, verbose, conf_id);
 	/* one that stays keeps its session with the relay too */
 	struct outbound *kept = stays ? outbound_new(c, false) : NULL;
-	int rc = take_request(HANDOFF_CHANNEL_FD, c, spool_path, verbose, NULL,
-	    0, kept);
+	int rc = take_request(HANDOFF_CHANNEL_FD, c, spool_path, verbose, kept);
 
 	if (stays)
 		linger_tag(conf_id, &self_id, st, tag);
@@ -333,12 +325,12 @@ standby_mode(const struct startup *st, const struct conf *c,
  * the end of fd 5 and does not wait for it. */
 static int
 verdict_mode(const struct startup *st, const struct conf *c,
-    const char *spool_path, bool verbose, double started, uid_t submitter,
-    const char *conf_path, const struct stat *conf_id)
+    const char *spool_path, bool verbose, bool stay, double started,
+    uid_t submitter, const char *conf_path, const struct stat *conf_id)
 {
 	struct linger_spot ls = LINGER_SPOT_INIT;
 	char line[HANDOFF_VERDICT_MAX], tag[LINGER_TAG_SIZE];
-	bool stays = staying(c, verbose, conf_id);
+	bool stays = staying(c, stay, verbose, conf_id);
 	struct outbound *kept = stays ? outbound_new(c, false) : NULL;
 	int rc = deliver_mode(c, spool_path, verbose, started, line,
 	    sizeof(line), HANDOFF_ENVELOPE_FD, HANDOFF_MESSAGE_FD, kept);
@@ -400,7 +392,7 @@ main(int argc, char **argv)
 	struct conf_trust trust;
 	const char *path, *spool_path;
 	struct stat conf_id;
-	bool verbose = false, have_conf_id = false;
+	bool verbose = false, have_conf_id = false, stay;
 	int i = 2, rc;
 
 	/* fds 3 and 4 carry a delivery's envelope and message, 5 (-bs) the
@@ -452,6 +444,11 @@ main(int argc, char **argv)
 		}
 		return report(caller_self(), &f, false);
 	}
+	/* the service's client stays loaded after its message (gatemain.c:
+	 * keeps_relay) */
+	stay = argc > i && strcmp(argv[argc - 1], "stay") == 0;
+	if (stay)
+		argc--;
 	if ((strcmp(argv[1], "deliver") == 0 ||
 		strcmp(argv[1], "verdict") == 0) &&
 	    i + 1 == argc) {
@@ -461,8 +458,8 @@ main(int argc, char **argv)
 		if (*end != '\0' || !(started >= 0))
 			started = 0;
 		rc = strcmp(argv[1], "verdict") == 0
-		    ? verdict_mode(&st, &conf, spool_path, verbose, started,
-			  dropped ? 0 : getuid(), path,
+		    ? verdict_mode(&st, &conf, spool_path, verbose, stay,
+			  started, dropped ? 0 : getuid(), path,
 			  have_conf_id ? &conf_id : NULL)
 		    : deliver_mode(&conf, spool_path, verbose, started, NULL,
 			  0, HANDOFF_ENVELOPE_FD, HANDOFF_MESSAGE_FD, NULL);
@@ -470,7 +467,7 @@ main(int argc, char **argv)
 		struct stat s;
 
 		rc = fstat(HANDOFF_CHANNEL_FD, &s) == 0 && S_ISSOCK(s.st_mode)
-		    ? standby_mode(&st, &conf, spool_path, verbose,
+		    ? standby_mode(&st, &conf, spool_path, verbose, stay,
 			  dropped ? 0 : getuid(), path,
 			  have_conf_id ? &conf_id : NULL)
 		    : report_by_hand("safemail-relay");

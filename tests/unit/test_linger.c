@@ -1,5 +1,6 @@
-/* test_linger.c - the identity a process that stays is found by
- * (linger_tag) and the limits it compares (linger_same_limits) */
+/* test_linger.c - the identity the service's relay client that stays
+ * is found by (linger_tag), the exit code's message, and the service's
+ * hello (handoff.h) */
 #include "config.h"
 
 #include <string.h>
@@ -7,6 +8,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <sys/socket.h>
+
+#include "handoff.h"
 #include "linger.h"
 #include "startup.h"
 #include "tap.h"
@@ -17,7 +21,6 @@ main(void)
 	struct stat a, b, prog, prog2;
 	struct startup st, other;
 	char t1[LINGER_TAG_SIZE], t2[LINGER_TAG_SIZE];
-	struct rlimit own[RLIM_NLIMITS], changed[RLIM_NLIMITS];
 
 	memset(&a, 0, sizeof(a));
 	memset(&st, 0, sizeof(st));
@@ -73,72 +76,54 @@ main(void)
 	ok(strcmp(t1, t2) != 0, "overrides are not merely concatenated");
 
 	/* as the gate and the relay client run: soft limits raised */
-	ok(startup_backend() == 0, "startup_backend");
-	linger_own_limits(own);
-	ok(linger_same_limits(own), "a process's own limits are the same");
-	memcpy(changed, own, sizeof(own));
-	changed[RLIMIT_FSIZE].rlim_cur = 9;
-	changed[RLIMIT_NOFILE].rlim_cur = 16;
-	startup_backend_limits(changed);
-	ok(linger_same_limits(changed),
-	    "lower soft limits under the same hard ones: the same, as a back "
-	    "end started with them runs");
-	memcpy(changed, own, sizeof(own));
-	changed[RLIMIT_FSIZE].rlim_cur =
-	    own[RLIMIT_FSIZE].rlim_cur == 64 ? 65 : 64;
-	ok(!linger_same_limits(changed), "another soft limit is not");
-	memcpy(changed, own, sizeof(own));
-	changed[RLIMIT_NOFILE].rlim_max = own[RLIMIT_NOFILE].rlim_max - 1;
-	ok(!linger_same_limits(changed), "another hard limit is not");
-	ok(linger_same_limits_as(getpid()),
-	    "this process's limits read from the kernel are its own");
-
-	/* the confinement lines of /proc/PID/status, in a fixed order */
+	/* the service's hello (handoff.h): what the caller says of itself
+	 * arrives printable, labelled by the gate; anything else is refused */
 	{
-		static const char status[] =
-		    "Name:\tsafemail\nSeccomp:\t2\nUid:\t0\t0\t0\t0\n"
-		    "NoNewPrivs:\t1\nSeccomp_filters:\t3\nSpeculation:\tx\n";
-		static const char plain[] = "Name:\tsh\nNoNewPrivs:\t0\n"
-					    "Seccomp:\t0\nSeccomp_filters:\t0";
-		char out[96], small[8];
+		int sv[2];
+		bool send_now = false, verbose = true;
+		char claim[HANDOFF_CLAIM_MAX], big[HANDOFF_CLAIM_MAX + 50];
 
-		linger_confinement(status, sizeof(status) - 1, out,
-		    sizeof(out));
-		is_str(out, "NoNewPrivs:\t1;Seccomp:\t2;Seccomp_filters:\t3;",
-		    "NoNewPrivs, Seccomp and Seccomp_filters, nothing else");
-		linger_confinement(plain, sizeof(plain) - 1, out, sizeof(out));
-		is_str(out, "NoNewPrivs:\t0;Seccomp:\t0;Seccomp_filters:\t0;",
-		    "the last line without a newline counts too");
-		linger_confinement(status, sizeof(status) - 1, small,
-		    sizeof(small));
-		is_str(small, "?", "lines that do not fit: a mark");
-		linger_confinement("Name:\tx\n", 8, out, sizeof(out));
-		is_str(out, "", "no such lines (an old kernel): empty");
-	}
-	{
-		struct linger_sandbox sa, sb;
-
-		ok(linger_sandbox_own(&sa) == 0, "this process's sandbox");
-		sb = sa;
-		ok(linger_same_sandbox(&sa, &sb), "is the same as itself");
-		sb.ns_ino[0]++;
-		ok(!linger_same_sandbox(&sa, &sb),
-		    "another mount namespace is not");
-		sb = sa;
-		sb.ns_ino[1]++;
-		ok(!linger_same_sandbox(&sa, &sb),
-		    "another network namespace is not");
-		sb = sa;
-		sb.cgroup ^= 1;
-		ok(!linger_same_sandbox(&sa, &sb), "another cgroup is not");
-		sb = sa;
-		sb.confinement[strlen(sb.confinement) - 2] ^= 1;
-		ok(!linger_same_sandbox(&sa, &sb),
-		    "another NoNewPrivs or seccomp state is not");
-		memcpy(sa.confinement, "?", 2);
-		sb = sa;
-		ok(!linger_same_sandbox(&sa, &sb),
-		    "sa state that did not fit never matches");
+		ok(socketpair(AF_UNIX, SOCK_SEQPACKET, 0, sv) == 0, "socketpair");
+		ok(handoff_send_hello(sv[0], true, false,
+		       "php-fpm8.2 (pid 7, /usr/sbin/php-fpm8.2, cwd /)") == 0 &&
+			handoff_receive_hello(sv[1], &send_now, &verbose, claim,
+			    sizeof(claim)) == 0 &&
+			send_now && !verbose &&
+			strcmp(claim,
+			    "php-fpm8.2 (pid 7, /usr/sbin/php-fpm8.2, cwd /)") ==
+			    0,
+		    "a hello round trip");
+		ok(handoff_send_hello(sv[0], false, true, "a\nb\033[2J") == 0 &&
+			handoff_receive_hello(sv[1], &send_now, &verbose, claim,
+			    sizeof(claim)) == 0 &&
+			!send_now && verbose && strchr(claim, '\n') == NULL &&
+			strchr(claim, '\033') == NULL,
+		    "the claim's control characters are not shown as they are");
+		ok(send(sv[0], "HXv", 3, 0) == 3 &&
+			handoff_receive_hello(sv[1], &send_now, &verbose, claim,
+			    sizeof(claim)) != 0,
+		    "an unknown kind is refused");
+		ok(send(sv[0], "PSv", 3, 0) == 3 &&
+			handoff_receive_hello(sv[1], &send_now, &verbose, claim,
+			    sizeof(claim)) != 0,
+		    "a packet that is not a hello is refused");
+		memset(big, 'a', sizeof(big));
+		memcpy(big, "HS-", 3);
+		ok(send(sv[0], big, sizeof(big), 0) == (ssize_t)sizeof(big) &&
+			handoff_receive_hello(sv[1], &send_now, &verbose, claim,
+			    sizeof(claim)) != 0,
+		    "an oversized hello is refused, not cut");
+		ok(send(sv[0], "HS", 2, 0) == 2 &&
+			handoff_receive_hello(sv[1], &send_now, &verbose, claim,
+			    sizeof(claim)) != 0,
+		    "a short hello is refused");
+		ok(linger_send_result(sv[0], 75) == 0 &&
+			linger_receive_result(sv[1]) == 75,
+		    "an exit code round trip");
+		(void)close(sv[0]);
+		ok(linger_receive_result(sv[1]) == -1,
+		    "a closed socket says no exit code");
+		(void)close(sv[1]);
 	}
 	return done_testing();
 }

@@ -126,5 +126,28 @@ main(void)
 	ok(spool_qid_ok("0123456789AB", 12) && !spool_qid_ok("0123456789ab", 12) &&
 		!spool_qid_ok("0123456789A", 11),
 	    "queue ids: 12 upper-case hex digits");
+	/* the quota's count reads only an envelope's head (spool.c) */
+	{
+		unsigned uid = 0;
+		const char *head = "safemail-spool 1\nid 0123456789AB\n"
+				   "created 1700000000\nuid 33\nsender a@b\n";
+
+		ok(spool_env_head_uid(head, strlen(head), &uid) && uid == 33,
+		    "the uid of an envelope's head");
+		ok(!spool_env_head_uid(head, 40, &uid),
+		    "a head cut before its uid line names nobody");
+		ok(!spool_env_head_uid("safemail-spool 1\nid X\ncreated 1\n"
+				       "uid 4294967296\n",
+			   47, &uid),
+		    "a uid past 32 bits names nobody");
+		ok(!spool_env_head_uid("safemail-spool 2\nid X\ncreated 1\n"
+				       "uid 3\n",
+			   38, &uid),
+		    "another format names nobody");
+		ok(!spool_env_head_uid("safemail-spool 1\nid X\ncreated 1\n"
+				       "uid \n",
+			   37, &uid),
+		    "an empty uid names nobody");
+	}
 	return done_testing();
 }

@@ -1,0 +1,331 @@
+/* listen.c - the gate as a service: accept, know the peer, keep the
+ * caps, one child per connection (see listen.h) */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <syslog.h>
+#include <unistd.h>
+
+#include "clock.h"
+#include "handoff.h"
+#include "listen.h"
+#include "log.h"
+#include "text.h"
+
+#define STR_(x) #x
+#define STR(x) STR_(x)
+
+int
+listen_activated(void)
+{
+	const char *pid = getenv("LISTEN_PID"), *fds = getenv("LISTEN_FDS");
+	unsigned long v;
+	struct stat st;
+	int type = 0, accepting = 0;
+	socklen_t len = sizeof(type), alen = sizeof(accepting);
+
+	if (pid == NULL || fds == NULL || !text_parse_uint(pid, 4194304, &v) ||
+	    (pid_t)v != getpid() || strcmp(fds, "1") != 0)
+		return -1;
+	/* one listening SOCK_SEQPACKET socket on 3, or none at all */
+	if (fstat(3, &st) != 0 || !S_ISSOCK(st.st_mode) ||
+	    getsockopt(3, SOL_SOCKET, SO_TYPE, &type, &len) != 0 ||
+	    type != SOCK_SEQPACKET ||
+	    getsockopt(3, SOL_SOCKET, SO_ACCEPTCONN, &accepting, &alen) != 0 ||
+	    !accepting)
+		return -1;
+	return 3;
+}
+
+/* The listening socket's file: the service's own (dev, ino), removed at
+ * the end only while it is still that one. */
+static struct stat bound;
+static bool have_bound;
+
+/* Is someone listening on path? */
+static bool
+answered(const struct sockaddr_un *sa)
+{
+	int fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+	bool yes;
+
+	if (fd < 0)
+		return false;
+	yes = connect(fd, (const struct sockaddr *)sa, sizeof(*sa)) == 0;
+	(void)close(fd);
+	return yes;
+}
+
+/* Listen on path: its directory made when missing (0755), the socket
+ * bound under a name of its own, opened to everyone (0666: who may
+ * submit is checked per connection), then renamed into place, so that
+ * no caller finds a socket that does not listen yet. A socket another
+ * service still answers on is not taken over. */
+static int
+bind_path(const char *path, struct failure *f)
+{
+	struct sockaddr_un sa, tmp;
+	char dir[sizeof(sa.sun_path)];
+	const char *slash = strrchr(path, '/');
+	struct stat st;
+	int fd;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sun_family = AF_UNIX;
+	memset(&tmp, 0, sizeof(tmp));
+	tmp.sun_family = AF_UNIX;
+	if (path[0] != '/' || strlen(path) > 80 ||
+	    slash == NULL) {
+		fail_set(f, FAIL_USAGE, "%s: not an absolute socket path of "
+					"at most 80 characters",
+		    path);
+		return -1;
+	}
+	memcpy(sa.sun_path, path, strlen(path) + 1);
+	(void)snprintf(dir, sizeof(dir), "%.*s", (int)(slash - path), path);
+	(void)snprintf(tmp.sun_path, sizeof(tmp.sun_path), "%.80s/.submit.%ld",
+	    dir, (long)getpid());
+	if (dir[0] != '\0' && mkdir(dir, 0755) == 0)
+		(void)chmod(dir, 0755); /* the umask is 077 */
+	if (lstat(path, &st) == 0) {
+		if (!S_ISSOCK(st.st_mode)) {
+			fail_set(f, FAIL_OSERR, "%s: there already, and not "
+						    "a socket",
+			    path);
+			return -1;
+		}
+		if (answered(&sa)) {
+			fail_set(f, FAIL_TEMP, "%s: another service listens "
+					       "there",
+			    path);
+			return -1;
+		}
+	}
+	fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+	(void)unlink(tmp.sun_path);
+	if (fd < 0 ||
+	    bind(fd, (const struct sockaddr *)&tmp, sizeof(tmp)) != 0 ||
+	    chmod(tmp.sun_path, 0666) != 0 || listen(fd, 128) != 0 ||
+	    lstat(tmp.sun_path, &bound) != 0 ||
+	    rename(tmp.sun_path, path) != 0) {
+		fail_set(f, FAIL_OSERR, "%s: cannot listen: %s", path,
+		    strerror(errno));
+		(void)unlink(tmp.sun_path);
+		if (fd >= 0)
+			(void)close(fd);
+		return -1;
+	}
+	have_bound = true;
+	return fd;
+}
+
+static void
+unbind_path(const char *path)
+{
+	struct stat st;
+
+	if (have_bound && lstat(path, &st) == 0 && st.st_dev == bound.st_dev &&
+	    st.st_ino == bound.st_ino)
+		(void)unlink(path);
+}
+
+/* The children serving connections, with whose they are */
+struct slot {
+	pid_t pid;
+	uid_t uid;
+};
+static struct slot slots[LISTEN_MAX_TOTAL];
+static size_t busy;
+
+static size_t
+held_by(uid_t uid)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < LISTEN_MAX_TOTAL; i++)
+		if (slots[i].pid > 0 && slots[i].uid == uid)
+			n++;
+	return n;
+}
+
+/* Every child that ended: its slot free again. Other processes end here
+ * too (a relay client that stayed, a background attempt: this process
+ * is their subreaper, so that they stay in the service's tree). */
+static void
+reap(void)
+{
+	pid_t pid;
+
+	while ((pid = waitpid(-1, NULL, WNOHANG)) > 0)
+		for (size_t i = 0; i < LISTEN_MAX_TOTAL; i++)
+			if (slots[i].pid == pid) {
+				slots[i].pid = 0;
+				busy--;
+				break;
+			}
+}
+
+/* Turned away before any child: one packet the front end prints (the
+ * socket is new, so the send cannot block), logged here. */
+static void
+turn_away(int conn, const struct listen_peer *p, const char *why)
+{
+	char line[200];
+
+	(void)snprintf(line, sizeof(line), "the submission service refuses "
+					   "uid %u: %s",
+	    (unsigned)p->uid, why);
+	log_emit(LOG_WARNING, "%s (pid %ld)", line, (long)p->pid);
+	(void)handoff_send_refusal(conn, 75, line);
+	(void)close(conn);
+}
+
+/* A new connection: refused, or served by a child of its own. */
+static void
+take(int conn, int lfd, int sfd, listen_session session)
+{
+	struct listen_peer p;
+	struct ucred cr;
+	socklen_t len = sizeof(cr);
+	size_t i;
+	pid_t pid;
+
+	if (getsockopt(conn, SOL_SOCKET, SO_PEERCRED, &cr, &len) != 0 ||
+	    len != sizeof(cr)) {
+		(void)close(conn);
+		return;
+	}
+	p.uid = cr.uid;
+	p.gid = cr.gid;
+	p.pid = cr.pid;
+	if (p.uid == LISTEN_OVERFLOW_UID) {
+		turn_away(conn, &p, "the overflow uid (a user namespace that "
+				    "does not map the caller) names nobody");
+		return;
+	}
+	if (busy >= LISTEN_MAX_TOTAL) {
+		turn_away(conn, &p, "busy (" STR(LISTEN_MAX_TOTAL)
+				    " connections): try again later");
+		return;
+	}
+	if (held_by(p.uid) >= LISTEN_MAX_PER_UID) {
+		turn_away(conn, &p, "this user holds " STR(
+				    LISTEN_MAX_PER_UID) " connections already: "
+				    "try again later");
+		return;
+	}
+	for (i = 0; slots[i].pid > 0; i++)
+		;
+	pid = fork();
+	if (pid < 0) {
+		turn_away(conn, &p, "cannot fork: try again later");
+		return;
+	}
+	if (pid == 0) {
+		sigset_t none;
+		int high = fcntl(conn, F_DUPFD_CLOEXEC, 10);
+
+		(void)close(lfd);
+		(void)close(sfd);
+		(void)prctl(PR_SET_CHILD_SUBREAPER, 0, 0, 0, 0);
+		(void)signal(SIGTERM, SIG_DFL);
+		sigemptyset(&none);
+		(void)sigprocmask(SIG_SETMASK, &none, NULL);
+		(void)close(conn);
+		if (high < 0 || dup2(high, HANDOFF_CHANNEL_FD) < 0)
+			_exit(71);
+		(void)close(high);
+		_exit(session(&p) & 0xff);
+	}
+	(void)close(conn);
+	slots[i].pid = pid;
+	slots[i].uid = p.uid;
+	busy++;
+}
+
+int
+listen_run(const char *path, int activated, listen_session session,
+    struct failure *f)
+{
+	int lfd = activated >= 0 ? activated : bind_path(path, f);
+	int sfd, rc = 0;
+	sigset_t set;
+	double last = clock_seconds();
+
+	if (lfd < 0)
+		return -1;
+	/* what this service starts (relay clients that stay, background
+	 * attempts) stays in its tree, reaped here */
+	(void)prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
+	(void)signal(SIGPIPE, SIG_IGN);
+	sigemptyset(&set);
+	sigaddset(&set, SIGCHLD);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGHUP);
+	if (sigprocmask(SIG_BLOCK, &set, NULL) != 0 ||
+	    (sfd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK)) < 0) {
+		fail_set(f, FAIL_OSERR, "signalfd: %s", strerror(errno));
+		unbind_path(path);
+		return -1;
+	}
+	log_emit(LOG_INFO, "the submission service listens on %s",
+	    activated >= 0 ? "the socket systemd passed" : path);
+	for (bool stop = false; !stop;) {
+		struct pollfd pf[2] = {{lfd, POLLIN, 0}, {sfd, POLLIN, 0}};
+		int wait_ms = -1;
+
+		if (activated >= 0 && busy == 0) {
+			double left = last + LISTEN_IDLE_EXIT_S - clock_seconds();
+
+			if (left <= 0)
+				break; /* idle: systemd starts us again */
+			wait_ms = (int)(left * 1000) + 1;
+		}
+		if (poll(pf, 2, wait_ms) < 0) {
+			if (errno == EINTR)
+				continue;
+			fail_set(f, FAIL_OSERR, "poll: %s", strerror(errno));
+			rc = -1;
+			break;
+		}
+		if (pf[1].revents & POLLIN) {
+			struct signalfd_siginfo si;
+
+			while (read(sfd, &si, sizeof(si)) == sizeof(si))
+				if (si.ssi_signo != SIGCHLD)
+					stop = true;
+			reap();
+		}
+		if (!stop && (pf[0].revents & POLLIN)) {
+			int conn = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
+
+			if (conn >= 0) {
+				take(conn, lfd, sfd, session);
+				last = clock_seconds();
+			}
+		}
+		if (busy > 0)
+			last = clock_seconds();
+	}
+	log_emit(LOG_INFO, "the submission service ends (%s)",
+	    rc != 0 ? "an error" : activated >= 0 ? "idle or stopped"
+						  : "stopped");
+	if (activated < 0)
+		unbind_path(path);
+	(void)close(lfd);
+	(void)close(sfd);
+	return rc;
+}

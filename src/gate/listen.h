@@ -1,0 +1,57 @@
+/* listen.h - safemail-gate listen: the gate as a service of the
+ * safemail user on a Unix socket, so that no caller needs a set-ID
+ * program (SECURITY.md).
+ *
+ * The listener only accepts: it asks the kernel who connected
+ * (SO_PEERCRED), refuses the overflow uid, keeps the per-user and total
+ * caps, and hands each connection to a child of its own (fork), which
+ * serves it exactly as the set-ID gate serves its front end (one
+ * protocol, handoff.h) and ends with it. A crash, a parse error or a
+ * stall in one connection is that child's alone; the caller runs as
+ * another uid and can neither signal, trace nor limit any of them.
+ *
+ * The socket is SOCK_SEQPACKET: connection-oriented like a stream, with
+ * the message boundaries the protocol relies on (systemd:
+ * ListenSequentialPacket=). Socket activation (LISTEN_PID, LISTEN_FDS:
+ * one socket, on descriptor 3) needs no libsystemd; an activated
+ * service ends after LISTEN_IDLE_EXIT_S without a connection. */
+#ifndef SAFEMAIL_LISTEN_H
+#define SAFEMAIL_LISTEN_H
+
+#include <stdbool.h>
+#include <sys/types.h>
+
+#include "fail.h"
+
+/* The caps: connections one uid may hold at once, and in all */
+#define LISTEN_MAX_PER_UID 32
+#define LISTEN_MAX_TOTAL 256
+/* An activated service ends after this long without a connection */
+#define LISTEN_IDLE_EXIT_S 60
+/* The overflow uid: a peer from a user namespace that does not map it */
+#define LISTEN_OVERFLOW_UID 65534
+
+/* Who connected, as the kernel says (pid: 0 across pid namespaces) */
+struct listen_peer {
+	uid_t uid;
+	gid_t gid;
+	pid_t pid;
+};
+
+/* One connection, in a child of its own: conn is on descriptor 3; the
+ * child's exit status is not looked at (the caller heard the outcome on
+ * the socket). */
+typedef int (*listen_session)(const struct listen_peer *peer);
+
+/* listen_activated - the socket systemd passed (LISTEN_PID is ours,
+ * LISTEN_FDS is 1): read before startup_harden clears the environment.
+ * -1 when not activated. */
+int listen_activated(void);
+
+/* listen_run - serve path (or the activated socket when activated >=
+ * 0) until SIGTERM or SIGINT, or an activated service's idle spell.
+ * 0, or -1 with f set when it cannot listen. */
+int listen_run(const char *path, int activated, listen_session session,
+    struct failure *f);
+
+#endif
