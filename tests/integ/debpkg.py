@@ -15,7 +15,10 @@ The submission service (issue 27, point 6): the package enables
 safemail.socket; where systemd runs the gate is installed without its
 set-ID bit (0755), or 2755 with the debconf choice safemail/setid_fallback,
 and an admin's override of the gate stays; where it does not (this
-machine), 2755 as before. The postinst's test for systemd is the
+machine), 2755 as before. The packaged service, started as its units
+say (systemd-socket-activate on the socket's path, as the safemail user,
+under no_new_privs), takes an unprivileged caller's message under
+no_new_privs while no program is set-ID. The postinst's test for systemd is the
 standard one, /run/systemd/system being a directory: this machine runs
 no systemd, so the test makes that directory for the installs that need
 it and removes it after (systemctl then fails, and the maintainer
@@ -24,7 +27,7 @@ An upgrade from the previous release, 0.1.0, where systemd runs and with
 a message queued: the gate's 0.1.0 override (2755, ours) becomes 0755, an
 admin's stays, and a queue run after the upgrade delivers the message.
 Usage: debpkg.py PACKAGE.deb [PREVIOUS.deb]"""
-# debian: build-essential debhelper lintian po-debconf init-system-helpers php-cli
+# debian: build-essential debhelper lintian po-debconf init-system-helpers php-cli systemd
 import contextlib
 import grp
 import os
@@ -152,6 +155,48 @@ def set_id_files():
     out = sh("dpkg-query", "-L", "safemail")[1].split()
     return [p for p in out if os.path.isfile(p) and not os.path.islink(p)
             and os.stat(p).st_mode & 0o6000]
+
+
+@contextlib.contextmanager
+def service():
+    """The packaged service as safemail.socket and safemail.service start
+    it, as far as this machine can without systemd: the socket's path,
+    its modes, the gate's listen mode as safemail:safemail under
+    no_new_privs, the listening socket passed by LISTEN_FDS."""
+    sock = parse_unit("/lib/systemd/system/safemail.socket")
+    unit = parse_unit("/lib/systemd/system/safemail.service")
+    path = sock["ListenSequentialPacket"]
+    made = not os.path.isdir(os.path.dirname(path))
+    if made:
+        os.mkdir(os.path.dirname(path), int(sock["DirectoryMode"], 8))
+    p = subprocess.Popen(
+        ["systemd-socket-activate", "--seqpacket", "-l", path, "setpriv",
+         "--reuid=" + unit["User"], "--regid=" + unit["Group"],
+         "--clear-groups", "--no-new-privs"] + unit["ExecStart"].split(),
+        env=ENV, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    try:
+        end = time.monotonic() + 10
+        while not os.path.exists(path) and time.monotonic() < end:
+            time.sleep(0.05)
+        os.chmod(path, int(sock["SocketMode"], 8))
+        yield path
+    finally:
+        p.terminate()
+        p.wait(timeout=70)
+        if os.path.exists(path):
+            os.unlink(path)
+        if made:
+            os.rmdir(os.path.dirname(path))
+
+
+def parse_unit(path):
+    """A unit's settings, the last value of each key."""
+    keys = {}
+    for line in open(path):
+        key, eq, value = line.strip().partition("=")
+        if eq and not key.startswith("#"):
+            keys[key] = value
+    return keys
 
 
 def gate_override():
@@ -343,6 +388,19 @@ try:
          "root still sends; an unprivileged user, with neither the service "
          "(not running here) nor the set-ID gate, gets 75",
          (rc2, err2, rc3, err3))
+    with systemd_running(), service() as path:
+        n = len(relay.transactions)
+        rc, out, err = sh("setpriv", "--reuid=65534", "--regid=65534",
+                          "--clear-groups", "--no-new-privs",
+                          "/usr/sbin/sendmail", "-t", "-i", stdin=MSG)
+        sent = wait_sent(n + 1)
+    t.ok(rc == 0 and sent and path == "/run/safemail/submit" and
+         relay.transactions[n].mail_from.startswith("nobody@") and
+         b"from userid 65534)" in relay.transactions[n].data,
+         "with the packaged service listening on /run/safemail/submit (as "
+         "its units start it): nobody under no_new_privs sends, no program "
+         "set-ID; the trace field carries uid 65534",
+         (rc, err, relay.transactions[n:]))
     preseed("safemail safemail/setid_fallback boolean true\n")
     with systemd_running():
         rc, out, err = apt("install", "--reinstall", newer)
@@ -405,6 +463,7 @@ try:
              "(scripts/deb builds it from git)")
     else:
         preseed_relay()
+        put(MAILNAME, "quiet.example\n")
         with systemd_running():
             rc, out, err = apt("install", PREVIOUS)
             old = (sh("dpkg-query", "-W", "-f=${Version}", "safemail")[1],
@@ -418,6 +477,7 @@ try:
                    mode(GATE))
             still = os.listdir(SPOOL + "/q")
             rc4, out4, err4 = sh("/usr/sbin/sendmail", "-q")
+        restore_files()
         t.ok(rc == 0 and old == ("0.1.0", ("root", "safemail", "0o2755")) and
              rc2 == 0 and held and n == len(relay.transactions),
              "0.1.0 installed (gate 2755) and a message queued with -odq",
@@ -430,7 +490,7 @@ try:
              "0755, the message is still queued",
              (rc3, new, still, err3[-500:]))
         t.ok(rc4 == 0 and wait_sent(n + 1) and
-             relay.transactions[n].mail_from.startswith("nobody@") and
+             relay.transactions[n].mail_from == "nobody@quiet.example" and
              not os.listdir(SPOOL + "/q"),
              "and a queue run after the upgrade delivers it",
              (rc4, err4, relay.transactions[n:]))

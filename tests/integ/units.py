@@ -128,11 +128,15 @@ try:
             "ProtectKernelLogs": "yes", "ProtectControlGroups": "yes",
             "RestrictNamespaces": "yes", "RestrictSUIDSGID": "yes",
             "LockPersonality": "yes", "MemoryDenyWriteExecute": "yes",
-            "ProtectProc": "invisible"}
+            "ProtectProc": "invisible", "ProcSubset": "pid",
+            "ProtectClock": "yes", "ProtectHostname": "yes",
+            "PrivateIPC": "yes", "PrivateMounts": "yes",
+            "RestrictRealtime": "yes", "RemoveIPC": "yes", "UMask": "0077",
+            "SystemCallErrorNumber": "EPERM"}
     wrong = {k: svc.get(("Service", k)) for k, v in want.items()
              if svc.get(("Service", k)) != [v]}
-    t.ok(not wrong, "safemail.service has the issue's hardening: %s"
-         % ", ".join(sorted(want)), wrong)
+    t.ok(not wrong, "safemail.service has the issue's hardening and the "
+         "rest that fits: %s" % ", ".join(sorted(want)), wrong)
     t.ok(("Service", "PrivateUsers") not in svc and
          ("Service", "PrivateNetwork") not in svc and
          ("Service", "DynamicUser") not in svc,
