@@ -11,8 +11,24 @@ keep an edited configuration and an admin's dpkg-statoverride; remove
 keeps the configuration; purge removes it and the overrides, keeps the
 user, and keeps the spool while it holds mail (saying so), removes it
 when empty.
-Usage: debpkg.py PACKAGE.deb"""
-# debian: build-essential debhelper lintian po-debconf init-system-helpers php-cli
+The submission service (issue 27, point 6): the package enables
+safemail.socket; where systemd runs the gate is installed without its
+set-ID bit (0755), or 2755 with the debconf choice safemail/setid_fallback,
+and an admin's override of the gate stays; where it does not (this
+machine), 2755 as before. The packaged service, started as its units
+say (systemd-socket-activate on the socket's path, as the safemail user,
+under no_new_privs), takes an unprivileged caller's message under
+no_new_privs while no program is set-ID. The postinst's test for systemd is the
+standard one, /run/systemd/system being a directory: this machine runs
+no systemd, so the test makes that directory for the installs that need
+it and removes it after (systemctl then fails, and the maintainer
+scripts ignore that, as on any host where systemd is not reachable).
+An upgrade from the previous release, 0.1.0, where systemd runs and with
+a message queued: the gate's 0.1.0 override (2755, ours) becomes 0755, an
+admin's stays, and a queue run after the upgrade delivers the message.
+Usage: debpkg.py PACKAGE.deb [PREVIOUS.deb]"""
+# debian: build-essential debhelper lintian po-debconf init-system-helpers php-cli systemd
+import contextlib
 import grp
 import os
 import pwd
@@ -29,6 +45,7 @@ t = smtest.Tap()
 if os.geteuid() != 0:
     t.skip_all("needs root: it installs the package")
 DEB = os.path.abspath(sys.argv[1])
+PREVIOUS = os.path.abspath(sys.argv[2]) if len(sys.argv) > 2 else None
 GATE = "/usr/libexec/safemail/safemail-gate"
 RELAY = "/usr/libexec/safemail/safemail-relay"
 CONF = "/etc/safemail.ini"
@@ -36,6 +53,7 @@ SPOOL = "/var/spool/safemail"
 MSG = b"To: a@example.org\nSubject: from the package\n\nbody\n"
 MAILNAME = "/etc/mailname"
 HOSTS = "/etc/hosts"
+SYSTEMD = "/run/systemd/system"
 ENV = {"PATH": "/usr/sbin:/usr/bin:/sbin:/bin",
        "DEBIAN_FRONTEND": "noninteractive"}
 relay = smtprelay.Relay()
@@ -119,6 +137,81 @@ def php_mail_as(user):
               '? 0 : 1);')
 
 
+@contextlib.contextmanager
+def systemd_running():
+    """The postinst's sign that systemd runs, for the installs inside."""
+    made = not os.path.isdir(SYSTEMD)
+    if made:
+        os.mkdir(SYSTEMD, 0o755)
+    try:
+        yield
+    finally:
+        if made:
+            os.rmdir(SYSTEMD)
+
+
+def set_id_files():
+    """The package's files with a set-ID bit, as installed."""
+    out = sh("dpkg-query", "-L", "safemail")[1].split()
+    return [p for p in out if os.path.isfile(p) and not os.path.islink(p)
+            and os.stat(p).st_mode & 0o6000]
+
+
+@contextlib.contextmanager
+def service():
+    """The packaged service as safemail.socket and safemail.service start
+    it, as far as this machine can without systemd: the socket's path,
+    its modes, the gate's listen mode as safemail:safemail under
+    no_new_privs, the listening socket passed by LISTEN_FDS."""
+    sock = parse_unit("/lib/systemd/system/safemail.socket")
+    unit = parse_unit("/lib/systemd/system/safemail.service")
+    path = sock["ListenSequentialPacket"]
+    made = not os.path.isdir(os.path.dirname(path))
+    if made:
+        os.mkdir(os.path.dirname(path), int(sock["DirectoryMode"], 8))
+    p = subprocess.Popen(
+        ["systemd-socket-activate", "--seqpacket", "-l", path, "setpriv",
+         "--reuid=" + unit["User"], "--regid=" + unit["Group"],
+         "--clear-groups", "--no-new-privs"] + unit["ExecStart"].split(),
+        env=ENV, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    try:
+        end = time.monotonic() + 10
+        while not os.path.exists(path) and time.monotonic() < end:
+            time.sleep(0.05)
+        os.chmod(path, int(sock["SocketMode"], 8))
+        yield path
+    finally:
+        p.terminate()
+        p.wait(timeout=70)
+        if os.path.exists(path):
+            os.unlink(path)
+        if made:
+            os.rmdir(os.path.dirname(path))
+
+
+def parse_unit(path):
+    """A unit's settings, the last value of each key."""
+    keys = {}
+    for line in open(path):
+        key, eq, value = line.strip().partition("=")
+        if eq and not key.startswith("#"):
+            keys[key] = value
+    return keys
+
+
+def gate_override():
+    return sh("dpkg-statoverride", "--list", GATE)[1].split()[:3]
+
+
+def preseed(text):
+    sh("debconf-set-selections", stdin=text.encode())
+
+
+def preseed_relay():
+    preseed("safemail safemail/relay_host string 127.0.0.1\n"
+            "safemail safemail/relay_port string %d\n" % relay.port)
+
+
 def wait_sent(n, timeout=10):
     end = time.monotonic() + timeout
     while len(relay.transactions) < n and time.monotonic() < end:
@@ -130,9 +223,7 @@ def wait_sent(n, timeout=10):
 # Dockerfile or a playbook must tell it); any answer left from an earlier
 # run is forgotten first.
 sh("debconf-communicate", "safemail", stdin=b"PURGE\n")
-sh("debconf-set-selections", stdin=(
-    "safemail safemail/relay_host string 127.0.0.1\n"
-    "safemail safemail/relay_port string %d\n" % relay.port).encode())
+preseed_relay()
 
 try:
     # ---- install: it takes the MTA's place
@@ -158,8 +249,9 @@ try:
          mode(SPOOL) == ("root", "safemail", "0o771") and
          mode(SPOOL + "/q") == ("root", "safemail", "0o770") and
          mode(SPOOL + "/gate") == ("root", "safemail", "0o1731"),
-         "modes: gate root:safemail 2755, relay client 0750, "
-         "configuration 0640, spool 0771, its areas 0770, gate 1731",
+         "modes (no systemd here): gate root:safemail 2755, relay "
+         "client 0750, configuration 0640, spool 0771, its areas 0770, "
+         "gate 1731",
          [mode(p) for p in (GATE, RELAY, CONF, SPOOL)])
     so = sh("dpkg-statoverride", "--list")[1]
     t.ok(all(p in so for p in (GATE, RELAY, CONF, SPOOL + "/gate")),
@@ -231,6 +323,15 @@ try:
     t.ok(rc == 0 and os.path.exists(
         "/etc/systemd/system/timers.target.wants/safemail-queue.timer"),
          "the queue timer is enabled", (rc, out, err))
+    ENV["DPKG_MAINTSCRIPT_PACKAGE"] = "safemail"
+    rc, out, err = sh("deb-systemd-helper", "is-enabled", "safemail.socket")
+    del ENV["DPKG_MAINTSCRIPT_PACKAGE"]
+    t.ok(rc == 0 and os.path.realpath(
+        "/etc/systemd/system/sockets.target.wants/safemail.socket") ==
+         os.path.realpath("/lib/systemd/system/safemail.socket") and
+         os.path.isfile("/lib/systemd/system/safemail.service"),
+         "the submission socket is enabled (sockets.target wants "
+         "safemail.socket); safemail.service is installed", (rc, out, err))
     cron = open("/etc/cron.d/safemail").read()
     t.ok("[ ! -d /run/systemd/system ]" in cron and "--run-queue" in cron,
          "the cron.d job runs only where systemd does not", cron)
@@ -268,6 +369,68 @@ try:
     rc, out, err = send(as_user=65534)
     t.ok(rc == 0 and wait_sent(n + 1), "and it still sends", (rc, err))
 
+    # ---- where systemd runs: no set-ID program, unless the admin keeps
+    # the fallback; an admin's override of the gate stays
+    t.ok(not os.path.exists(SYSTEMD),
+         "this machine runs no systemd (%s is no directory)" % SYSTEMD)
+    with systemd_running():
+        rc, out, err = apt("install", "--reinstall", newer)
+        setid = set_id_files()
+        n = len(relay.transactions)
+        rc2, out2, err2 = send()
+        rc3, out3, err3 = send(as_user=65534)
+    t.ok(rc == 0 and mode(GATE) == ("root", "safemail", "0o755") and
+         gate_override()[:2] == ["root", "safemail"] and not setid,
+         "where systemd runs: the gate is root:safemail 0755 (our "
+         "override switched), none of the package's files is set-ID",
+         (rc, mode(GATE), gate_override(), setid, err[-500:]))
+    t.ok(rc2 == 0 and wait_sent(n + 1) and rc3 == 75,
+         "root still sends; an unprivileged user, with neither the service "
+         "(not running here) nor the set-ID gate, gets 75",
+         (rc2, err2, rc3, err3))
+    # (not nobody: the service refuses the overflow uid, 65534)
+    web = pwd.getpwnam("www-data")
+    with systemd_running(), service() as path:
+        n = len(relay.transactions)
+        rc, out, err = sh("setpriv", "--reuid=%d" % web.pw_uid,
+                          "--regid=%d" % web.pw_gid, "--clear-groups",
+                          "--no-new-privs", "/usr/sbin/sendmail", "-t", "-i",
+                          stdin=MSG)
+        sent = wait_sent(n + 1)
+    t.ok(rc == 0 and sent and path == "/run/safemail/submit" and
+         b"from userid %d)" % web.pw_uid in relay.transactions[n].data,
+         "with the packaged service listening on /run/safemail/submit (as "
+         "its units start it): www-data under no_new_privs sends, no "
+         "program set-ID; the trace field carries www-data's uid",
+         (rc, err, relay.transactions[n:]))
+    preseed("safemail safemail/setid_fallback boolean true\n")
+    with systemd_running():
+        rc, out, err = apt("install", "--reinstall", newer)
+        n = len(relay.transactions)
+        rc2, out2, err2 = send(as_user=65534)
+    t.ok(rc == 0 and mode(GATE) == ("root", "safemail", "0o2755") and
+         rc2 == 0 and wait_sent(n + 1),
+         "with safemail/setid_fallback true: the gate stays 2755 and an "
+         "unprivileged user sends through it",
+         (rc, mode(GATE), rc2, err2, err[-500:]))
+    preseed("safemail safemail/setid_fallback boolean false\n")
+    with systemd_running():
+        rc, out, err = apt("install", "--reinstall", newer)
+        gate_then = mode(GATE)
+        sh("dpkg-statoverride", "--remove", GATE)
+        sh("dpkg-statoverride", "--update", "--add", "root", "safemail",
+           "2750", GATE)
+        rc2, out2, err2 = apt("install", "--reinstall", newer)
+    t.ok(rc == 0 and gate_then == ("root", "safemail", "0o755") and
+         rc2 == 0 and mode(GATE) == ("root", "safemail", "0o2750"),
+         "the answer back to false: 0755 again; an admin's own override "
+         "of the gate (2750) is kept", (rc, gate_then, rc2, mode(GATE)))
+    sh("dpkg-statoverride", "--remove", GATE)
+    rc, out, err = apt("install", "--reinstall", newer)
+    t.ok(rc == 0 and mode(GATE) == ("root", "safemail", "0o2755"),
+         "without systemd, once the admin's override is gone: 2755",
+         (rc, mode(GATE), err[-300:]))
+
     # ---- remove, then purge
     rc, out, err = apt("remove", "safemail")
     t.ok(rc == 0 and not os.path.exists("/usr/sbin/safemail") and
@@ -292,8 +455,63 @@ try:
     rc, out, err = apt("install", newer)
     rc2, out2, err2 = apt("purge", "safemail")
     t.ok(rc == 0 and rc2 == 0 and not os.path.exists(SPOOL) and
-         not os.path.exists(CONF),
-         "purge with an empty spool: the spool goes too", (rc2, err2[-300:]))
+         not os.path.exists(CONF) and not os.path.exists("/var/lib/safemail"),
+         "purge with an empty spool: the spool goes too (and "
+         "/var/lib/safemail)", (rc2, err2[-300:]))
+
+    # ---- the upgrade from 0.1.0, where systemd runs, with mail queued
+    if PREVIOUS is None:
+        t.ok(False, "the upgrade from 0.1.0: no 0.1.0 package given "
+             "(scripts/deb builds it from git)")
+    else:
+        preseed_relay()
+        put(MAILNAME, "quiet.example\n")
+        with systemd_running():
+            rc, out, err = apt("install", PREVIOUS)
+            old = (sh("dpkg-query", "-W", "-f=${Version}", "safemail")[1],
+                   mode(GATE))
+            n = len(relay.transactions)
+            rc2, out2, err2 = send(as_user=65534,
+                                   args=("-odq", "a@example.org"))
+            held = os.listdir(SPOOL + "/q")
+            unsent = n == len(relay.transactions)
+            rc3, out3, err3 = apt("install", DEB)
+            new = (sh("dpkg-query", "-W", "-f=${Version}", "safemail")[1],
+                   mode(GATE))
+            still = os.listdir(SPOOL + "/q")
+            rc4, out4, err4 = sh("/usr/sbin/sendmail", "-q")
+        restore_files()
+        t.ok(rc == 0 and old == ("0.1.0", ("root", "safemail", "0o2755")) and
+             rc2 == 0 and held and unsent,
+             "0.1.0 installed (gate 2755) and a message queued with -odq",
+             (rc, old, rc2, err2, held, err[-300:]))
+        t.ok(rc3 == 0 and new[0] != "0.1.0" and
+             new[1] == ("root", "safemail", "0o755") and
+             os.path.isfile("/var/lib/safemail/gate-override") and
+             still == held,
+             "the upgrade: 0.1.0's override of the gate (2755) becomes "
+             "0755, the message is still queued",
+             (rc3, new, still, err3[-500:]))
+        t.ok(rc4 == 0 and wait_sent(n + 1) and
+             relay.transactions[n].mail_from == "nobody@quiet.example" and
+             not os.listdir(SPOOL + "/q"),
+             "and a queue run after the upgrade delivers it",
+             (rc4, err4, relay.transactions[n:]))
+        rc, out, err = apt("purge", "safemail")
+        preseed_relay()
+        rc2, out2, err2 = apt("install", PREVIOUS)
+        sh("dpkg-statoverride", "--remove", GATE)
+        sh("dpkg-statoverride", "--update", "--add", "root", "safemail",
+           "2750", GATE)
+        with systemd_running():
+            rc3, out3, err3 = apt("install", DEB)
+        t.ok(rc == 0 and rc2 == 0 and rc3 == 0 and
+             mode(GATE) == ("root", "safemail", "0o2750"),
+             "an admin's own override of the gate under 0.1.0 (2750) is "
+             "kept by the upgrade", (rc3, mode(GATE), err3[-500:]))
+        rc, out, err = apt("purge", "safemail")
+        t.ok(rc == 0 and GATE not in sh("dpkg-statoverride", "--list")[1],
+             "purged again", err[-300:])
 finally:
     restore_files()
     # ---- Postfix (and what went with it) back, for the next run
