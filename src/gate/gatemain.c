@@ -45,7 +45,6 @@
 #include "handoff.h"
 #include "limitstate.h"
 #include "limitstats.h"
-#include "linger.h"
 #include "listen.h"
 #include "log.h"
 #include "mailq.h"
@@ -65,10 +64,12 @@ static struct conf conf; /* without the password, once it is sent */
  * while the front end reads it: its libcurl loads meanwhile. */
 static struct handoff standby = {-1, -1};
 static const char *spool_path;
-/* The configuration file as this session found it (linger.h) */
+/* The configuration file as this session found it */
 static struct stat conf_id;
 static bool have_conf_id, conf_loaded;
-static char relay_tag[LINGER_TAG_SIZE]; /* a relay client's that stays */
+/* The relay client the service keeps, lent to this connection (listen.h);
+ * -1: none (the set-ID path, or it is lent to another) */
+static int lent = -1;
 /* The service's connection: the hello within seconds; between the
  * policy and a request (the front end reads the message: a cron job's
  * output may take long) and between -bs messages, an hour at most */
@@ -102,15 +103,23 @@ exec_relay(const char *const *args, int envfd, int msgfd)
 	return report(caller_self(), &f, false);
 }
 
-/* The service's relay clients stay loaded after a message, with their
- * session to the relay ([smtp] linger): not for -v, not after a
- * configuration it could not read. The set-ID path never keeps one: it
- * runs as its caller, who owns it. */
+/* The relay client the service keeps serves this message: not for -v
+ * (one that shows this message's dialogue), not after a configuration
+ * this session could not read. The set-ID path has none: it runs as its
+ * caller, who would own it. */
 static bool
-keeps_relay(bool verbose)
+use_kept(bool verbose)
 {
-	return service && !verbose && conf_loaded && have_conf_id &&
-	    conf.linger > 0;
+	return lent >= 0 && !verbose && conf_loaded && have_conf_id;
+}
+
+/* How long a receive on sock may wait: s seconds, 0 for ever */
+static void
+receive_wait(int sock, long s)
+{
+	struct timeval tv = {s, 0};
+
+	(void)setsockopt(sock, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
 }
 
 /* The queue user's uid, looked up once: 0 for "root" (only a test copy,
@@ -580,32 +589,46 @@ own_envelope(int fds[2], const struct spool_env *e, struct failure *f)
 	return 0;
 }
 
-/* Hand r to the relay client on sock (one that stayed: its time limit
- * on answering cleared once it took the message). 0: taken; -1: it did
- * not take it, and nothing was handed over. */
+/* Hand r to the relay client on sock (the kept one: asked with 'H',
+ * and given HANDOFF_READY_WAIT_S to answer). 0: taken; -1: it did not
+ * take it, and nothing was handed over. */
 static int
-offer(int sock, bool stayed, const struct handoff_req *r, const int fds[2])
+offer(int sock, bool kept, const struct handoff_req *r, const int fds[2])
 {
 	struct handoff h = {-1, sock};
 	struct failure f = {FAIL_NONE, ""};
 	char ready = 0;
-	ssize_t n;
+	ssize_t n = -1;
 
 	/* 'R' once it has loaded and read the configuration; nothing (it
-	 * could not start, or one that stayed is leaving) or 'F' (it
-	 * failed): not taken. The caller's stderr and the message go only
-	 * after 'R'. */
-	do
-		n = recv(sock, &ready, 1, 0);
-	while (n < 0 && errno == EINTR);
-	if (n != 1 || ready != 'R' || linger_send_fd(sock, 2) != 0 ||
-	    handoff_send(&h, r, fds[0], fds[1], &f) != 0)
-		return -1;
+	 * could not start, or a kept one is gone or stopped) or 'F' (it
+	 * failed, or a kept one's configuration changed): not taken. The
+	 * caller's stderr and the message go only after 'R'. */
+	if (kept)
+		receive_wait(sock, HANDOFF_READY_WAIT_S);
+	if (!kept || send(sock, "H", 1, MSG_NOSIGNAL) == 1)
+		do
+			n = recv(sock, &ready, 1, 0);
+		while (n < 0 && errno == EINTR);
 	/* it has the message: no time limit but its own (message_timeout),
 	 * as for a new one */
-	if (stayed)
-		(void)linger_answered(sock);
+	if (kept)
+		receive_wait(sock, 0);
+	if (n != 1 || ready != 'R' || handoff_send_fd(sock, 2) != 0 ||
+	    handoff_send(&h, r, fds[0], fds[1], &f) != 0)
+		return -1;
 	return 0;
+}
+
+/* The kept client did not take a message, or fell out of step: not
+ * asked again by this connection (the service lets it go if it is
+ * gone). */
+static void
+unlend(void)
+{
+	if (lent >= 0)
+		(void)close(lent);
+	lent = -1;
 }
 
 /* A message a relay client that stayed took and never answered for: it
@@ -633,27 +656,26 @@ queue_unanswered(const struct handoff_req *r, const int fds[2],
 	return q == 0 ? 0 : exit_code(f->kind);
 }
 
-/* -bs through a relay client that stayed: 0 with the line; -1 when none
- * took the message (start one). */
+/* -bs through the kept relay client: 0 with the line; -1 when it did
+ * not take the message (start one). */
 static int
 verdict_by_client(const struct handoff_req *r, const int fds[2],
     char *line, size_t sz)
 {
 	struct failure f = {FAIL_NONE, ""};
 	char v[HANDOFF_VERDICT_MAX + 2];
-	int sock = linger_connect(spool_path, relay_tag, getuid());
 	ssize_t n;
 
-	if (sock < 0)
-		return -1;
-	if (offer(sock, true, r, fds) != 0) {
-		(void)close(sock);
+	if (offer(lent, true, r, fds) != 0) {
+		unlend();
 		return -1;
 	}
 	do
-		n = recv(sock, v, sizeof(v) - 1, 0);
+		n = recv(lent, v, sizeof(v) - 1, 0);
 	while (n < 0 && errno == EINTR);
-	(void)close(sock);
+	/* then its exit code, as after every message it takes */
+	if (n <= 4 || v[0] != 'V' || handoff_receive_result(lent) < 0)
+		unlend();
 	if (n > 4 && v[0] == 'V') {
 		size_t len = (size_t)n - 1;
 
@@ -678,17 +700,16 @@ verdict(const struct handoff_req *r, bool verbose, const int fds[2],
     char *line, size_t sz)
 {
 	char started[32];
-	const char *args[6];
+	const char *args[5];
 	int pipefd[2], status = -1;
 	size_t got = 0;
 	pid_t pid;
 
 	line[0] = '\0';
-	if (keeps_relay(verbose) && verdict_by_client(r, fds, line, sz) == 0 &&
+	if (use_kept(verbose) && verdict_by_client(r, fds, line, sz) == 0 &&
 	    strlen(line) >= 4)
 		return;
-	handoff_relay_args(args, started, "verdict", verbose, r->started,
-	    keeps_relay(verbose));
+	handoff_relay_args(args, started, "verdict", verbose, r->started);
 	if (pipe2(pipefd, O_CLOEXEC) != 0) {
 		(void)snprintf(line, sz, "451 4.3.0 pipe: %s", strerror(errno));
 		return;
@@ -718,14 +739,9 @@ verdict(const struct handoff_req *r, bool verbose, const int fds[2],
 	line[strcspn(line, "\r\n")] = '\0';
 	(void)close(pipefd[0]);
 	if (pid > 0) {
-		bool answered = strlen(line) >= 4 && line[0] >= '2' &&
-		    line[0] <= '5';
 		int ws = 0;
 
-		/* one that answered may stay ([smtp] linger): not waited for
-		 * (the service reaps it later) */
-		while (waitpid(pid, &ws, answered ? WNOHANG : 0) < 0 &&
-		    errno == EINTR)
+		while (waitpid(pid, &ws, 0) < 0 && errno == EINTR)
 			;
 		status = WIFEXITED(ws) ? WEXITSTATUS(ws) : -1;
 	}
@@ -744,7 +760,7 @@ static void
 start_standby(bool verbose)
 {
 	const char *args[] = {"safemail-relay", "standby",
-	    verbose ? "-v" : keeps_relay(false) ? "stay" : NULL, NULL};
+	    verbose ? "-v" : NULL, NULL};
 	struct failure f = {FAIL_NONE, ""};
 	char path[1100];
 
@@ -760,7 +776,7 @@ start_standby(bool verbose)
 /* Send now through the standby relay client: its exit code is ours.
  * Returns -1 when it is not there to take the message (it could not be
  * started): the caller then execs the relay client as usual, which says
- * what is wrong; -2 when a lingering client took the message and ended
+ * what is wrong; -2 when the kept client took the message and ended
  * without an answer (the caller queues it: nothing is lost). */
 static int
 send_by_standby(const struct handoff_req *r, const int fds[2], bool verbose)
@@ -769,19 +785,19 @@ send_by_standby(const struct handoff_req *r, const int fds[2], bool verbose)
 	int rc;
 
 	if (offer(standby.sock, standby.pid < 0, r, fds) != 0) {
-		bool lingering = standby.pid < 0;
+		bool kept = standby.pid < 0;
 
 		(void)close(standby.sock);
 		standby.sock = -1;
-		if (!lingering)
+		if (!kept)
 			return -1;
 		start_standby(verbose);
 		return standby.sock >= 0 ? send_by_standby(r, fds, verbose)
 					 : -1;
 	}
-	/* a client that stays on answers with the code; one that ends
-	 * says it by its exit status */
-	rc = linger_receive_result(standby.sock);
+	/* the kept client answers with the code; one that ends says it by
+	 * its exit status */
+	rc = handoff_receive_result(standby.sock);
 	if (rc >= 0) {
 		(void)close(standby.sock);
 		standby.sock = -1;
@@ -945,10 +961,10 @@ request(const struct handoff_req *r, bool verbose, int fds[2])
 		    : report(caller_self(), &f, false);
 	{
 		char started[32];
-		const char *args[6];
+		const char *args[5];
 
 		handoff_relay_args(args, started, "deliver", verbose,
-		    r->started, false);
+		    r->started);
 		return service ? run_relay(args, fds[0], fds[1])
 			       : exec_relay(args, fds[0], fds[1]);
 	}
@@ -1025,19 +1041,9 @@ serve(bool verbose, bool send_now, bool caller_stderr)
 	int rc;
 
 	trust_for(&trust);
-	/* before reading it, as the relay client does: see linger.h */
-	{
-		struct stat relay;
-		char path[1100];
-
-		have_loaded_id = stat(config_path, &conf_id) == 0;
-		loaded_id = conf_id;
-		have_conf_id = have_loaded_id &&
-		    stat(handoff_relay_path(&st, path, sizeof(path)),
-			&relay) == 0;
-		if (have_conf_id)
-			linger_tag(&conf_id, &relay, &st, relay_tag);
-	}
+	/* before reading it: a change after this is seen */
+	have_loaded_id = have_conf_id = stat(config_path, &conf_id) == 0;
+	loaded_id = conf_id;
 	if (conf_load_policy(config_path, &trust, &conf, &policy, &len, &f) !=
 	    0)
 		return report(caller_self(), &f, false);
@@ -1060,9 +1066,13 @@ serve(bool verbose, bool send_now, bool caller_stderr)
 	if (send_now && !conf.async && !conf.disable) {
 		/* a client still loaded from this user's last message, else
 		 * a new one (-v: one that shows this message's dialogue) */
-		standby.sock = keeps_relay(verbose)
-		    ? linger_connect(spool_path, relay_tag, getuid())
-		    : -1;
+		/* the service's kept client, else a new one (-v: one that
+		 * shows this message's dialogue) */
+		if (use_kept(verbose)) {
+			standby.pid = -1;
+			standby.sock = lent;
+			lent = -1;
+		}
 		if (standby.sock < 0)
 			start_standby(verbose);
 	}
@@ -1075,7 +1085,7 @@ serve(bool verbose, bool send_now, bool caller_stderr)
 		return 0; /* the front end is gone: nothing was asked */
 	policy_sent = true;
 	if (caller_stderr) {
-		int err = linger_receive_fd(HANDOFF_CHANNEL_FD);
+		int err = handoff_receive_fd(HANDOFF_CHANNEL_FD);
 
 		if (err < 0 || put_on(err, 2) != 0)
 			return 0; /* gone, or not a front end */
@@ -1268,6 +1278,7 @@ serve_peer(const struct listen_peer *peer)
 
 	service = true;
 	peer_gid = peer->gid;
+	lent = peer->relay;
 	caller_serve_peer(peer->uid, peer->pid);
 	/* a caller that connects and says nothing holds only this child,
 	 * and not for long */
@@ -1297,10 +1308,29 @@ serve_peer(const struct listen_peer *peer)
 		    strchr(line, ' ') != NULL ? strchr(line, ' ') + 1
 					      : "the submission service failed");
 	} else {
-		(void)linger_send_result(HANDOFF_CHANNEL_FD, rc);
+		(void)handoff_send_result(HANDOFF_CHANNEL_FD, rc);
 	}
 	(void)close(early);
 	return rc;
+}
+
+/* The relay client the service keeps (listen.h): started by the
+ * listener, its socket lent to one connection at a time. */
+static int
+keep_relay(pid_t *pid)
+{
+	const char *args[] = {"safemail-relay", "standby", "stay", NULL};
+	struct failure f = {FAIL_NONE, ""};
+	struct handoff h;
+	char path[1100];
+
+	if (handoff_spawn(&st, &h, handoff_relay_path(&st, path, sizeof(path)),
+		args, false, &f) != 0) {
+		log_emit(LOG_WARNING, "%s", f.msg);
+		return -1;
+	}
+	*pid = h.pid;
+	return h.sock;
 }
 
 /* safemail-gate listen [-i SECONDS] [PATH]: the service, as its own user, never
@@ -1336,7 +1366,8 @@ listen_mode(int argc, char **argv, int activated)
 		    startup_queue_user(&st), startup_queue_user(&st));
 		return report(caller_self(), &f, true);
 	}
-	if (listen_run(path, activated, (unsigned)idle, serve_peer, &f) != 0)
+	if (listen_run(path, activated, (unsigned)idle, serve_peer,
+		keep_relay, &f) != 0)
 		return report(caller_self(), &f, false);
 	return 0;
 }

@@ -141,6 +141,57 @@ unbind_path(const char *path)
 		(void)unlink(path);
 }
 
+/* The relay client the service keeps (listen.h) */
+static struct {
+	pid_t pid;
+	int sock;
+	pid_t borrower; /* the child it is lent to; 0: free */
+	double started;
+} kept = {-1, -1, 0, 0};
+
+static void
+let_go(void)
+{
+	if (kept.sock >= 0)
+		(void)close(kept.sock); /* it sees the end, and ends */
+	kept.sock = -1;
+	kept.pid = -1;
+	kept.borrower = 0;
+}
+
+/* A kept client when none is (at most once a second: one that cannot
+ * start, or ends at once, is not started in a loop) */
+static void
+keep_one(listen_keep_relay keep)
+{
+	if (kept.sock >= 0 || keep == NULL ||
+	    clock_seconds() - kept.started < 1.0)
+		return;
+	kept.started = clock_seconds();
+	kept.sock = keep(&kept.pid);
+	if (kept.sock < 0)
+		kept.pid = -1;
+}
+
+/* The borrower ended: the client is back, unless the child died (it may
+ * have left the client half-way through a message) */
+static void
+give_back(pid_t child, int status)
+{
+	char junk[64];
+
+	if (kept.borrower != child)
+		return;
+	if (!WIFEXITED(status)) {
+		let_go();
+		return;
+	}
+	/* nothing of the last message may reach the next borrower */
+	while (recv(kept.sock, junk, sizeof(junk), MSG_DONTWAIT) > 0)
+		;
+	kept.borrower = 0;
+}
+
 /* The children serving connections, with whose they are */
 struct slot {
 	pid_t pid;
@@ -167,14 +218,21 @@ static void
 reap(void)
 {
 	pid_t pid;
+	int status;
 
-	while ((pid = waitpid(-1, NULL, WNOHANG)) > 0)
+	while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
+		if (pid == kept.pid) {
+			let_go();
+			continue;
+		}
+		give_back(pid, status);
 		for (size_t i = 0; i < LISTEN_MAX_TOTAL; i++)
 			if (slots[i].pid == pid) {
 				slots[i].pid = 0;
 				busy--;
 				break;
 			}
+	}
 }
 
 /* Turned away before any child: one packet the front end prints (the
@@ -198,7 +256,8 @@ turn_away(int conn, const struct listen_peer *p, const char *why)
 
 /* A new connection: refused, or served by a child of its own. */
 static void
-take(int conn, int lfd, int sfd, listen_session session)
+take(int conn, int lfd, int sfd, listen_session session,
+    listen_keep_relay keep)
 {
 	struct listen_peer p;
 	struct ucred cr;
@@ -232,6 +291,8 @@ take(int conn, int lfd, int sfd, listen_session session)
 	}
 	for (i = 0; slots[i].pid > 0; i++)
 		;
+	keep_one(keep);
+	p.relay = kept.sock >= 0 && kept.borrower == 0 ? kept.sock : -1;
 	pid = fork();
 	if (pid < 0) {
 		turn_away(conn, &p, "cannot fork: try again later");
@@ -243,6 +304,8 @@ take(int conn, int lfd, int sfd, listen_session session)
 
 		(void)close(lfd);
 		(void)close(sfd);
+		if (kept.sock >= 0 && p.relay < 0)
+			(void)close(kept.sock); /* another's */
 		(void)prctl(PR_SET_CHILD_SUBREAPER, 0, 0, 0, 0);
 		(void)signal(SIGTERM, SIG_DFL);
 		sigemptyset(&none);
@@ -254,6 +317,8 @@ take(int conn, int lfd, int sfd, listen_session session)
 		_exit(session(&p) & 0xff);
 	}
 	(void)close(conn);
+	if (p.relay >= 0)
+		kept.borrower = pid;
 	slots[i].pid = pid;
 	slots[i].uid = p.uid;
 	busy++;
@@ -261,7 +326,7 @@ take(int conn, int lfd, int sfd, listen_session session)
 
 int
 listen_run(const char *path, int activated, unsigned idle_exit,
-    listen_session session, struct failure *f)
+    listen_session session, listen_keep_relay keep, struct failure *f)
 {
 	int lfd = activated >= 0 ? activated : bind_path(path, f);
 	int sfd, rc = 0;
@@ -287,8 +352,13 @@ listen_run(const char *path, int activated, unsigned idle_exit,
 	}
 	log_emit(LOG_INFO, "the submission service listens on %s",
 	    activated >= 0 ? "the socket systemd passed" : path);
+	/* loaded before the first caller, while it starts */
+	keep_one(keep);
 	for (bool stop = false; !stop;) {
-		struct pollfd pf[2] = {{lfd, POLLIN, 0}, {sfd, POLLIN, 0}};
+		/* a kept client that is free says nothing: anything from it
+		 * (its end) lets it go */
+		struct pollfd pf[3] = {{lfd, POLLIN, 0}, {sfd, POLLIN, 0},
+		    {kept.borrower == 0 ? kept.sock : -1, POLLIN, 0}};
 		int wait_ms = -1;
 
 		if (idle_exit > 0 && busy == 0) {
@@ -298,7 +368,7 @@ listen_run(const char *path, int activated, unsigned idle_exit,
 				break; /* idle: systemd starts us again */
 			wait_ms = (int)(left * 1000) + 1;
 		}
-		if (poll(pf, 2, wait_ms) < 0) {
+		if (poll(pf, 3, wait_ms) < 0) {
 			if (errno == EINTR)
 				continue;
 			fail_set(f, FAIL_OSERR, "poll: %s", strerror(errno));
@@ -313,11 +383,14 @@ listen_run(const char *path, int activated, unsigned idle_exit,
 					stop = true;
 			reap();
 		}
+		if (pf[2].fd >= 0 && pf[2].fd == kept.sock &&
+		    kept.borrower == 0 && pf[2].revents != 0)
+			let_go();
 		if (!stop && (pf[0].revents & POLLIN)) {
 			int conn = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
 
 			if (conn >= 0) {
-				take(conn, lfd, sfd, session);
+				take(conn, lfd, sfd, session, keep);
 				last = clock_seconds();
 			}
 		}
@@ -329,6 +402,7 @@ listen_run(const char *path, int activated, unsigned idle_exit,
 						  : "stopped");
 	if (activated < 0)
 		unbind_path(path);
+	let_go();
 	(void)close(lfd);
 	(void)close(sfd);
 	return rc;

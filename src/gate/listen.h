@@ -6,7 +6,14 @@
  * (SO_PEERCRED), refuses the overflow uid, keeps the per-user and total
  * caps, and hands each connection to a child of its own (fork), which
  * serves it exactly as the set-ID gate serves its front end (one
- * protocol, handoff.h) and ends with it. A crash, a parse error or a
+ * protocol, handoff.h) and ends with it.
+ *
+ * The service also keeps one relay client loaded (libcurl, OpenSSL, its
+ * session with the relay for [smtp] linger seconds), its own child on a
+ * socketpair: lent to one connection at a time (the child inherits the
+ * socket), back when that child ends normally (a child that died may
+ * have left it half-way: it is let go, and ends). A new one is started
+ * when a connection comes and none is kept, at most once a second. A crash, a parse error or a
  * stall in one connection is that child's alone; the caller runs as
  * another uid and can neither signal, trace nor limit any of them.
  *
@@ -32,12 +39,19 @@
 /* The overflow uid: a peer from a user namespace that does not map it */
 #define LISTEN_OVERFLOW_UID 65534
 
-/* Who connected, as the kernel says (pid: 0 across pid namespaces) */
+/* Who connected, as the kernel says (pid: 0 across pid namespaces),
+ * and the relay client the service keeps, lent to this connection
+ * (relay: its socket, -1: none free) */
 struct listen_peer {
 	uid_t uid;
 	gid_t gid;
 	pid_t pid;
+	int relay;
 };
+
+/* Start the relay client the service keeps loaded (safemail-relay
+ * standby stay): its socket, *pid set; -1 when it cannot. */
+typedef int (*listen_keep_relay)(pid_t *pid);
 
 /* One connection, in a child of its own: conn is on descriptor 3; the
  * child's exit status is not looked at (the caller heard the outcome on
@@ -53,6 +67,6 @@ int listen_activated(void);
  * 0) until SIGTERM, SIGINT or SIGHUP, or idle_exit seconds (0: never)
  * with no connection. 0, or -1 with f set when it cannot listen. */
 int listen_run(const char *path, int activated, unsigned idle_exit,
-    listen_session session, struct failure *f);
+    listen_session session, listen_keep_relay keep, struct failure *f);
 
 #endif

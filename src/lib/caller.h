@@ -19,9 +19,9 @@ void caller_identify(struct caller *c);
  * line, a Received field), so that a path that needs none pays nothing */
 const struct caller *caller_self(void);
 
-/* caller_rebind - a lingering back-end process (linger.h) serves another
- * caller of the same user: identify it again, with parent as the process
- * that called */
+/* caller_rebind - the relay client the service keeps serves another
+ * message: identify the caller again, with parent as the process that
+ * called (0: the real parent) */
 void caller_rebind(pid_t parent);
 
 /* caller_serve_peer - the submission service's connection: the caller

@@ -1,6 +1,6 @@
 /* fdpass.h - one packet with descriptors attached (SCM_RIGHTS) on a
  * SOCK_SEQPACKET socket: how the three programs hand files to each
- * other (handoff.h, linger.h). */
+ * other (handoff.h). */
 #ifndef SAFEMAIL_FDPASS_H
 #define SAFEMAIL_FDPASS_H
 

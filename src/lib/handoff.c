@@ -20,7 +20,6 @@
 #include "fdpass.h"
 #include "gatecheck.h"
 #include "handoff.h"
-#include "linger.h"
 #include "log.h"
 #include "msgfile.h"
 #include "spool.h"
@@ -91,8 +90,8 @@ handoff_relay_path(const struct startup *st, char *buf, size_t sz)
 }
 
 void
-handoff_relay_args(const char *args[6], char started[32], const char *mode,
-    bool verbose, double at, bool stay)
+handoff_relay_args(const char *args[5], char started[32], const char *mode,
+    bool verbose, double at)
 {
 	int n = 0;
 
@@ -102,8 +101,6 @@ handoff_relay_args(const char *args[6], char started[32], const char *mode,
 	if (verbose)
 		args[n++] = "-v";
 	args[n++] = started;
-	if (stay && !verbose)
-		args[n++] = "stay";
 	args[n] = NULL;
 }
 
@@ -265,7 +262,7 @@ open_service(const struct startup *st, struct handoff *h, bool verbose,
 	while (n < 0 && errno == EINTR);
 	h->pid = -1;
 	h->sock = fd;
-	if (n >= 1 && buf[0] == 'P' && linger_send_fd(fd, 2) == 0) {
+	if (n >= 1 && buf[0] == 'P' && handoff_send_fd(fd, 2) == 0) {
 		*len = (size_t)n - 1;
 		memmove(buf, buf + 1, *len);
 		buf[*len] = '\0';
@@ -395,10 +392,10 @@ handoff_close(struct handoff *h)
 	int rc;
 
 	if (h->sock >= 0) {
-		/* no more requests; a gate that stays says its exit code
-		 * here (linger.h), one that ends by its exit status */
+		/* no more requests; the service says its exit code here,
+		 * the set-ID gate by its exit status */
 		(void)shutdown(h->sock, SHUT_WR);
-		rc = linger_receive_result(h->sock);
+		rc = handoff_receive_result(h->sock);
 		(void)close(h->sock);
 		h->sock = -1;
 		if (rc >= 0) {
@@ -456,6 +453,51 @@ handoff_send_hello(int sock, bool send_now, bool verbose, const char *claim)
 		sent = send(sock, pkt, n + 3, MSG_NOSIGNAL);
 	while (sent < 0 && errno == EINTR);
 	return sent == (ssize_t)(n + 3) ? 0 : -1;
+}
+
+int
+handoff_send_fd(int sock, int fd)
+{
+	return fdpass_send(sock, "E", 1, &fd, 1) == 1 ? 0 : -1;
+}
+
+int
+handoff_receive_fd(int sock)
+{
+	char tag = 0;
+	int fd;
+
+	if (fdpass_receive(sock, &tag, 1, &fd, 1) != 1)
+		return -1;
+	if (tag != 'E') {
+		(void)close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+int
+handoff_send_result(int sock, int code)
+{
+	char b[2] = {'D', (char)(unsigned char)code};
+	ssize_t n;
+
+	do
+		n = send(sock, b, sizeof(b), MSG_NOSIGNAL);
+	while (n < 0 && errno == EINTR);
+	return n == (ssize_t)sizeof(b) ? 0 : -1;
+}
+
+int
+handoff_receive_result(int sock)
+{
+	unsigned char b[2];
+	ssize_t n;
+
+	do
+		n = recv(sock, b, sizeof(b), 0);
+	while (n < 0 && errno == EINTR);
+	return n == 2 && b[0] == 'D' ? b[1] : -1;
 }
 
 /* ---- the gate's side ---- */

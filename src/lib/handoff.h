@@ -13,11 +13,14 @@
  * back-end program trusts anything of the front end: the envelope is
  * parsed again strictly, both files must be sealed.
  *
- * With [smtp] linger, a gate (or relay client) that stayed after its last
- * caller takes the place of a new one: the front end connects to it
- * instead of starting one (linger.h), then everything goes as above; the
- * exit code comes back on the socket ("D" and one byte) after the front
- * end shut its side down, where a new gate's comes as its exit status. */
+ * The submission service (src/gate/listen.h) takes the set-ID gate's
+ * place when it listens: the front end connects to it instead of
+ * starting a gate, says hello, then everything goes as above; the exit
+ * code comes back on the socket ("D" and one byte) after the front end
+ * shut its side down, where the set-ID gate's comes as its exit status.
+ * The relay client the service keeps loaded (listen.c) is lent to one
+ * connection at a time: the gate says 'H', it answers 'R' (or 'F': its
+ * configuration file changed, it ends), then as a new client. */
 #ifndef SAFEMAIL_HANDOFF_H
 #define SAFEMAIL_HANDOFF_H
 
@@ -37,6 +40,11 @@
 #define HANDOFF_MESSAGE_FD 4
 /* safemail-relay verdict (-bs): where its one-line SMTP verdict goes */
 #define HANDOFF_STATUS_FD 5
+
+/* How long a gate waits for a relay client's 'R' (one that is kept,
+ * and stopped or gone, is replaced by a new one), and a kept client for
+ * the packets of a message after its 'H' */
+#define HANDOFF_READY_WAIT_S 2
 
 /* The longest -bs verdict line (an SMTP reply) a back-end program hands
  * back, with its NUL */
@@ -84,6 +92,15 @@ int handoff_send_hello(int sock, bool send_now, bool verbose,
 int handoff_receive_hello(int sock, bool *send_now, bool *verbose,
     char *claim, size_t sz);
 int handoff_send_refusal(int sock, int code, const char *text);
+
+/* The caller's standard error, sent only once the other side answered
+ * (a descriptor queued to a process that never reads it would keep the
+ * caller's pipe open); the exit code of one message, 0-255 ('D' and a
+ * byte): receive returns -1 when the socket closed without one. */
+int handoff_send_fd(int sock, int fd);
+int handoff_receive_fd(int sock);
+int handoff_send_result(int sock, int code);
+int handoff_receive_result(int sock);
 
 /* handoff_spawn - fork and exec the program at path with args, a
  * socket's other end on descriptor 3 (HANDOFF_CHANNEL_FD) of the child;
@@ -135,12 +152,10 @@ const char *handoff_gate_path(const struct startup *st, char *buf,
 const char *handoff_relay_path(const struct startup *st, char *buf,
     size_t sz);
 
-/* handoff_relay_args - "safemail-relay MODE [-v] STARTED [stay]" (MODE
- * deliver, or verdict for -bs; stay: the service's client, which stays
- * loaded after the message, never with -v) into args (6 slots); started
- * is its buffer. */
-void handoff_relay_args(const char *args[6], char started[32],
-    const char *mode, bool verbose, double at, bool stay);
+/* handoff_relay_args - "safemail-relay MODE [-v] STARTED" (MODE deliver,
+ * or verdict for -bs) into args (5 slots); started is its buffer. */
+void handoff_relay_args(const char *args[5], char started[32],
+    const char *mode, bool verbose, double at);
 
 /* handoff_exec - replace this process by the program at path with args;
  * envfd, msgfd and statusfd (each may be -1) land on descriptors 3, 4 and

@@ -24,6 +24,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
+#include <poll.h>
 #include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -31,6 +32,7 @@
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/time.h>
 #include <unistd.h>
 
 #include "area.h"
@@ -41,7 +43,6 @@
 #include "conf.h"
 #include "deliver.h"
 #include "handoff.h"
-#include "linger.h"
 #include "log.h"
 #include "queue.h"
 #include "report.h"
@@ -50,8 +51,6 @@
 #include "rundir.h"
 
 static bool dropped; /* started by root, now the safemail user */
-/* this program's file, for the tag of a client that stays (linger.h) */
-static struct stat self_id;
 
 /* After the one line of a failure: the recipients refused while others
  * got the message, one indented line each (already made printable). */
@@ -176,12 +175,11 @@ take_request(int sock, const struct conf *c, const char *spool_path,
 	int fds[2], rc;
 
 	/* ready: the gate hands over the message only now, after its
-	 * caller's stderr (which may not be the one it started us with: a
-	 * gate that stayed gets it after starting us) */
+	 * caller's stderr (a kept client's changes with every message) */
 	if (send(sock, "R", 1, MSG_NOSIGNAL) != 1)
 		return -1;
 	{
-		int err = linger_receive_fd(sock);
+		int err = handoff_receive_fd(sock);
 
 		if (err < 0)
 			return -1;
@@ -217,143 +215,97 @@ take_request(int sock, const struct conf *c, const char *spool_path,
 	return rc;
 }
 
-/* The service's client, after a message: detached from its caller, it
- * waits on <spool>/run (linger.h) for the service's next message, its
- * session with the relay kept for [smtp] linger seconds, itself loaded
- * (libcurl, OpenSSL, the configuration) for RELAY_LOADED_S after its
- * last message and LINGER_LIFE_S in all (a program installed meanwhile
- * takes over); a changed configuration file ends it. */
-#define RELAY_LOADED_S 60
-static void
-stay_on(const struct conf *c, const char *spool_path, uid_t submitter,
-    const char *tag, const char *conf_path, const struct stat *conf_id,
-    struct outbound *kept, struct linger_spot *ls)
+/* standby: libcurl loads and the configuration is read while the front
+ * end still reads the message; then one request from the gate. */
+static int
+standby_mode(const struct conf *c, const char *spool_path, bool verbose)
 {
-	double born = clock_seconds();
-	bool session = true; /* kept may hold a connection */
+	int rc = take_request(HANDOFF_CHANNEL_FD, c, spool_path, verbose, NULL);
 
-	for (;;) {
-		pid_t gate;
-		unsigned wait_s = session ? c->linger
-					  : RELAY_LOADED_S - c->linger;
-		int rc, conn = linger_accept(ls, (int)wait_s * 1000, !session,
-		    &gate);
+	return rc < 0 ? 0 : rc;
+}
 
-		if (conn < 0 && session) {
+/* The relay client the service keeps (standby stay, src/gate/listen.c):
+ * lent to one connection's gate at a time on fd 3, it takes message
+ * after message, each announced by 'H'. Its session with the relay stays
+ * open [smtp] linger seconds after a message; it stays loaded
+ * KEPT_LOADED_S after its last message and KEPT_LIFE_S in all (a
+ * program installed meanwhile takes over), and ends when the service
+ * lets go of it, or (saying 'F') at the first message after its
+ * configuration file changed. The packets of a message must follow its
+ * 'H' within HANDOFF_READY_WAIT_S: a gate that died half-way leaves it
+ * out of step, and it ends rather than guess. */
+#define KEPT_LOADED_S 60
+#define KEPT_LIFE_S 300
+static int
+kept_mode(const struct conf *c, const char *spool_path,
+    const char *conf_path, const struct stat *conf_id)
+{
+	struct timeval step = {HANDOFF_READY_WAIT_S, 0}, none = {0, 0};
+	struct outbound *kept = outbound_new(c, false);
+	double born = clock_seconds(), last = born;
+	bool session = false; /* kept may hold a connection */
+
+	while (kept != NULL && clock_seconds() - born < KEPT_LIFE_S) {
+		struct pollfd p = {HANDOFF_CHANNEL_FD, POLLIN, 0};
+		double left = last + (session ? c->linger : KEPT_LOADED_S) -
+		    clock_seconds();
+		char hello = 0;
+		int rc, null;
+
+		if (left <= 0 && session) {
 			/* no message for linger seconds: QUIT, stay loaded */
 			outbound_free(kept);
 			kept = outbound_new(c, false);
 			session = false;
 			continue;
 		}
-		if (conn < 0 || kept == NULL)
+		if (left <= 0)
 			break;
-		caller_rebind(gate);
+		rc = poll(&p, 1, (int)(left * 1000) + 1);
+		if (rc < 0 && errno == EINTR)
+			continue;
+		if (rc <= 0)
+			continue;
+		if (recv(HANDOFF_CHANNEL_FD, &hello, 1, 0) != 1 || hello != 'H')
+			break; /* the service let go, or out of step */
 		if (!conf_file_unchanged(conf_path, conf_id)) {
-			/* the gate finds no 'R' and starts a new client */
-			(void)close(conn);
-			linger_leave(ls);
-			break;
+			(void)send(HANDOFF_CHANNEL_FD, "F", 1, MSG_NOSIGNAL);
+			break; /* the gate starts a client of its own */
 		}
-		rc = take_request(conn, c, spool_path, false, kept);
-		session = true;
-		if (linger_detach() != 0 ||
-		    clock_seconds() - born >= LINGER_LIFE_S ||
-		    linger_listen(ls, spool_path, submitter, tag) != 0) {
-			if (rc >= 0)
-				(void)linger_send_result(conn, rc);
-			(void)close(conn);
-			linger_leave(ls);
+		(void)setsockopt(HANDOFF_CHANNEL_FD, SOL_SOCKET, SO_RCVTIMEO,
+		    &step, sizeof(step));
+		rc = take_request(HANDOFF_CHANNEL_FD, c, spool_path, false,
+		    kept);
+		(void)setsockopt(HANDOFF_CHANNEL_FD, SOL_SOCKET, SO_RCVTIMEO,
+		    &none, sizeof(none));
+		/* its caller's stderr is not kept open past its message */
+		null = open("/dev/null", O_WRONLY | O_CLOEXEC);
+		if (null < 0 || dup2(null, 2) < 0 || rc < 0 ||
+		    handoff_send_result(HANDOFF_CHANNEL_FD, rc) != 0)
 			break;
-		}
-		/* listening again before the gate hears rc: the next
-		 * message finds this client */
-		if (rc >= 0)
-			(void)linger_send_result(conn, rc);
-		(void)close(conn);
+		(void)close(null);
+		caller_rebind(0);
+		session = c->linger > 0;
+		last = clock_seconds();
+		if (c->linger == 0)
+			break; /* linger = 0: it ends with its message */
 	}
 	outbound_free(kept);
-}
-
-/* It stays after this message: only the service's (stay), not with -v
- * (which shows one message's dialogue on its caller's terminal), not
- * with linger = 0. */
-static bool
-staying(const struct conf *c, bool stay, bool verbose,
-    const struct stat *conf_id)
-{
-	return stay && c->linger > 0 && !verbose && conf_id != NULL;
-}
-
-/* standby: libcurl loads and the configuration is read while the front
- * end still reads the message; then one request from the gate, and
- * then it may stay (stay_on). */
-static int
-standby_mode(const struct startup *st, const struct conf *c,
-    const char *spool_path, bool verbose, bool stay, uid_t submitter,
-    const char *conf_path, const struct stat *conf_id)
-{
-	struct linger_spot ls = LINGER_SPOT_INIT;
-	char tag[LINGER_TAG_SIZE];
-	bool stays = staying(c, stay, verbose, conf_id);
-	/* one that stays keeps its session with the relay too */
-	struct outbound *kept = stays ? outbound_new(c, false) : NULL;
-	int rc = take_request(HANDOFF_CHANNEL_FD, c, spool_path, verbose, kept);
-
-	if (stays)
-		linger_tag(conf_id, &self_id, st, tag);
-	/* listening before the gate hears rc: its caller's next message
-	 * finds this client */
-	if (rc < 0 || !stays || linger_detach() != 0 ||
-	    linger_listen(&ls, spool_path, submitter, tag) != 0) {
-		outbound_free(kept); /* QUIT */
-		return rc < 0 ? 0 : rc;
-	}
-	if (linger_send_result(HANDOFF_CHANNEL_FD, rc) != 0) {
-		linger_leave(&ls);
-		outbound_free(kept);
-		return rc;
-	}
-	/* the gate has ended with rc; the caller no longer waits for us */
-	(void)close(HANDOFF_CHANNEL_FD);
-	stay_on(c, spool_path, submitter, tag, conf_path, conf_id, kept, &ls);
 	return 0;
 }
 
-/* verdict (-bs): one message from fds 3 and 4, its reply line on fd 5;
- * then it may stay like a standby client: the gate reads the line to
- * the end of fd 5 and does not wait for it. */
+/* verdict (-bs): one message from fds 3 and 4, its reply line on fd 5 */
 static int
-verdict_mode(const struct startup *st, const struct conf *c,
-    const char *spool_path, bool verbose, bool stay, double started,
-    uid_t submitter, const char *conf_path, const struct stat *conf_id)
+verdict_mode(const struct conf *c, const char *spool_path, bool verbose,
+    double started)
 {
-	struct linger_spot ls = LINGER_SPOT_INIT;
-	char line[HANDOFF_VERDICT_MAX], tag[LINGER_TAG_SIZE];
-	bool stays = staying(c, stay, verbose, conf_id);
-	struct outbound *kept = stays ? outbound_new(c, false) : NULL;
+	char line[HANDOFF_VERDICT_MAX];
 	int rc = deliver_mode(c, spool_path, verbose, started, line,
-	    sizeof(line), HANDOFF_ENVELOPE_FD, HANDOFF_MESSAGE_FD, kept);
+	    sizeof(line), HANDOFF_ENVELOPE_FD, HANDOFF_MESSAGE_FD, NULL);
 
-	if (stays) {
-		linger_tag(conf_id, &self_id, st, tag);
-		/* listening before the gate has the line: the session's
-		 * next message finds this client */
-		if (linger_listen(&ls, spool_path, submitter, tag) != 0)
-			stays = false;
-	}
 	(void)dprintf(HANDOFF_STATUS_FD, "%s\n", line);
-	(void)close(HANDOFF_STATUS_FD);
-	(void)close(HANDOFF_ENVELOPE_FD);
-	(void)close(HANDOFF_MESSAGE_FD);
-	if (!stays || linger_detach() != 0) {
-		if (stays)
-			linger_leave(&ls);
-		outbound_free(kept);
-		return rc;
-	}
-	stay_on(c, spool_path, submitter, tag, conf_path, conf_id, kept, &ls);
-	return 0;
+	return rc;
 }
 
 static int
@@ -392,7 +344,7 @@ main(int argc, char **argv)
 	struct conf_trust trust;
 	const char *path, *spool_path;
 	struct stat conf_id;
-	bool verbose = false, have_conf_id = false, stay;
+	bool verbose = false, have_conf_id = false;
 	int i = 2, rc;
 
 	/* fds 3 and 4 carry a delivery's envelope and message, 5 (-bs) the
@@ -422,8 +374,7 @@ main(int argc, char **argv)
 	conf_trust_for(&trust, st.secure);
 	if (become_queue_user(&st, &f) == 0)
 		/* before reading it: a change after this is seen */
-		have_conf_id = stat(path, &conf_id) == 0 &&
-		    stat("/proc/self/exe", &self_id) == 0;
+		have_conf_id = stat(path, &conf_id) == 0;
 	if (f.kind == FAIL_NONE && conf_load(path, &trust, &conf, &f) == 0 &&
 	    startup_limits_enough(startup_file_size_need(
 				      conf.max_message_size),
@@ -444,11 +395,6 @@ main(int argc, char **argv)
 		}
 		return report(caller_self(), &f, false);
 	}
-	/* the service's client stays loaded after its message (gatemain.c:
-	 * keeps_relay) */
-	stay = argc > i && strcmp(argv[argc - 1], "stay") == 0;
-	if (stay)
-		argc--;
 	if ((strcmp(argv[1], "deliver") == 0 ||
 		strcmp(argv[1], "verdict") == 0) &&
 	    i + 1 == argc) {
@@ -458,19 +404,19 @@ main(int argc, char **argv)
 		if (*end != '\0' || !(started >= 0))
 			started = 0;
 		rc = strcmp(argv[1], "verdict") == 0
-		    ? verdict_mode(&st, &conf, spool_path, verbose, stay,
-			  started, dropped ? 0 : getuid(), path,
-			  have_conf_id ? &conf_id : NULL)
+		    ? verdict_mode(&conf, spool_path, verbose, started)
 		    : deliver_mode(&conf, spool_path, verbose, started, NULL,
 			  0, HANDOFF_ENVELOPE_FD, HANDOFF_MESSAGE_FD, NULL);
-	} else if (strcmp(argv[1], "standby") == 0 && i == argc) {
+	} else if (strcmp(argv[1], "standby") == 0 &&
+	    (i == argc || (i + 1 == argc && !verbose && have_conf_id &&
+			      strcmp(argv[i], "stay") == 0))) {
 		struct stat s;
 
-		rc = fstat(HANDOFF_CHANNEL_FD, &s) == 0 && S_ISSOCK(s.st_mode)
-		    ? standby_mode(&st, &conf, spool_path, verbose, stay,
-			  dropped ? 0 : getuid(), path,
-			  have_conf_id ? &conf_id : NULL)
-		    : report_by_hand("safemail-relay");
+		/* stay: the one the service keeps (its socket, listen.c) */
+		rc = fstat(HANDOFF_CHANNEL_FD, &s) != 0 || !S_ISSOCK(s.st_mode)
+		    ? report_by_hand("safemail-relay")
+		    : i == argc ? standby_mode(&conf, spool_path, verbose)
+				: kept_mode(&conf, spool_path, path, &conf_id);
 	} else if (strcmp(argv[1], "queue") == 0) {
 		rc = queue_mode(&conf, spool_path, verbose, argc, argv, i);
 	} else if (strcmp(argv[1], "one") == 0 && argc == 3 &&

@@ -160,16 +160,23 @@ t.ok([r.rc for r in rs] == [0, 0, 75] and len(msgs) == 2 and
 env_uid = open(os.path.join(q, msgs[0][:-4] + ".env")).read()
 t.ok("\nuid 0\n" in env_uid, "the queued envelope names the caller's uid")
 
-# the configuration changes: the client that stayed is not used for it
+# the configuration changes: the kept client is not used for it; it
+# ends, and the next caller's client reads the new file
 old = s.relay_clients()
 s.env.write_config(smtest.relay_config(s.relay.port, smtp="linger = 5"))
 r = s.send(["-t", "-i"], msg("after a change"))
 t.ok(r.rc == 0 and s.relay.transactions[-1].data.find(b"after a change") > 0,
-     "a changed configuration: delivered by a new client", r)
-time.sleep(0.3)
-t.ok(set(s.relay_clients()) - set(old),
-     "it is a new client: the old configuration's is not offered it",
+     "a changed configuration: delivered", r)
+time.sleep(0.5)
+t.ok(old and not set(old) & set(s.relay_clients()),
+     "the client kept under the old configuration has ended",
      (old, s.relay_clients()))
+time.sleep(1)
+r = s.send(["-t", "-i"], msg("after a change, again"))
+time.sleep(0.3)
+t.ok(r.rc == 0 and s.relay_clients() and
+     not set(old) & set(s.relay_clients()),
+     "the next caller's: a new kept client", (r, s.relay_clients()))
 
 # a live service's socket is not taken over
 other = subprocess.run([GATE, "listen", s.sock], env=s.environ(),

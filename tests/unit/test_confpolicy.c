@@ -237,6 +237,7 @@ static const char *const every_key[] = {
 	"min_free_space = 1000\n"
 	"[limits]\nlimit_notify = V-NOTIFY@example.com\n"
 	"script_uid_must_match = yes\ndefault = 20/hour\n"
+	"[gate]\nsubmit_users = V-SUBMITTER\nsubmit_groups = V-SUBMITGROUP\n"
 	"[relay_by_sender]\nV-PATTERN@example.com = oa\n"
 	"[aliases]\nroot = admin@example.org\n",
 };
@@ -433,7 +434,8 @@ static const char *const back_end_fields[] = {"nrelays", "relays", "ssl",
     "bounce_admin", "connections", "quota", "nlimit_rules", "limit_rules",
     "limit_notify", "script_uid_must_match", "password_line",
     "client_secret_line", "refresh_token_line", "route_name", "nroutes",
-    "routes", "nsender_routes", "sender_routes"};
+    "routes", "nsender_routes", "sender_routes", "nsubmit_users",
+    "submit_users", "nsubmit_groups", "submit_groups"};
 
 static bool
 is_ident(char ch)
