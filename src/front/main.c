@@ -150,11 +150,22 @@ run_back_end(const char *const *args)
 	return report(caller_self(), &f, false);
 }
 
+/* mailq: through the submission service, else the set-ID gate */
 static int
 print_queue(void)
 {
 	static const char *const list[] = {"safemail-gate", "list", NULL};
+	int rc = handoff_service_list(&st);
 
+	if (rc >= 0)
+		return rc;
+	if (rc == -1) {
+		struct failure f;
+
+		fail_set(&f, FAIL_TEMP, "the submission service ended the "
+					"connection without an answer");
+		return report(caller_self(), &f, false);
+	}
 	return run_back_end(list);
 }
 

@@ -1139,7 +1139,7 @@ list(void)
 		return report(caller_self(), &f, false);
 	}
 	/* root and the queue user see every message, others their own */
-	if (mailq_print(&sp, stdout, queue_owner(), (unsigned)getuid(), &f) !=
+	if (mailq_print(&sp, stdout, queue_owner(), (unsigned)submitter(), &f) !=
 	    0) {
 		spool_close(&sp);
 		return report(caller_self(), &f, false);
@@ -1155,9 +1155,9 @@ list(void)
 static bool
 queue_owner(void)
 {
-	uid_t q = queue_user_uid();
+	uid_t q = queue_user_uid(), who = submitter();
 
-	return getuid() == 0 || (q != 0 && q != (uid_t)-1 && q == getuid());
+	return who == 0 || (q != 0 && q != (uid_t)-1 && q == who);
 }
 
 /* A queue run's limits are its own, not whatever its starter's shell
@@ -1265,6 +1265,27 @@ group_missing(struct failure *f)
 	return -1;
 }
 
+static int list(void);
+
+/* mailq through the service: the listing on the caller's stdout (its
+ * own messages; root's and the queue user's: all), the one line of a
+ * failure on its stderr, the exit code on the socket. */
+static int
+list_for_peer(void)
+{
+	int out = handoff_receive_fd(HANDOFF_CHANNEL_FD);
+	int err = out >= 0 ? handoff_receive_fd(HANDOFF_CHANNEL_FD) : -1;
+	int rc;
+
+	if (err < 0 || dup2(out, 1) < 0 || dup2(err, 2) < 0)
+		return 0; /* gone, or not a front end */
+	(void)close(out);
+	(void)close(err);
+	rc = list();
+	(void)handoff_send_result(HANDOFF_CHANNEL_FD, rc);
+	return rc;
+}
+
 /* One connection to the service, in a child of its own (listen.h), on
  * HANDOFF_CHANNEL_FD: the hello, then a session as the set-ID gate's,
  * for the uid the kernel named; the outcome goes back on the socket. */
@@ -1273,7 +1294,8 @@ serve_peer(const struct listen_peer *peer)
 {
 	struct timeval hello_wait = {SERVICE_HELLO_WAIT_S, 0};
 	struct timeval idle = {SERVICE_IDLE_S, 0};
-	bool send_now = false, verbose = false;
+	bool verbose = false;
+	char kind = 0;
 	int early, rc;
 
 	service = true;
@@ -1284,8 +1306,8 @@ serve_peer(const struct listen_peer *peer)
 	 * and not for long */
 	if (setsockopt(HANDOFF_CHANNEL_FD, SOL_SOCKET, SO_RCVTIMEO,
 		&hello_wait, sizeof(hello_wait)) != 0 ||
-	    handoff_receive_hello(HANDOFF_CHANNEL_FD, &send_now, &verbose,
-		claim, sizeof(claim)) != 0 ||
+	    handoff_receive_hello(HANDOFF_CHANNEL_FD, &kind, &verbose, claim,
+		sizeof(claim)) != 0 ||
 	    setsockopt(HANDOFF_CHANNEL_FD, SOL_SOCKET, SO_RCVTIMEO, &idle,
 		sizeof(idle)) != 0)
 		return 0;
@@ -1294,7 +1316,9 @@ serve_peer(const struct listen_peer *peer)
 	early = memfd_create("safemail-early", MFD_CLOEXEC);
 	if (early < 0 || dup2(early, 2) < 0)
 		return 71;
-	rc = serve(verbose, send_now, true);
+	if (kind == 'L')
+		return list_for_peer();
+	rc = serve(verbose, kind == 'S', true);
 	if (standby.sock >= 0)
 		(void)close(standby.sock);
 	if (!policy_sent) {

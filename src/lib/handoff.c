@@ -256,7 +256,7 @@ open_service(const struct startup *st, struct handoff *h, bool verbose,
 	caller_origin(getpid(), claim, sizeof(claim));
 	/* a service that turned us away at once (listen.c: turn_away) has
 	 * closed: the hello fails, its one packet is there to read */
-	(void)handoff_send_hello(fd, send_now, verbose, claim);
+	(void)handoff_send_hello(fd, send_now ? 'S' : 'E', verbose, claim);
 	do
 		n = recv(fd, buf, cap - 1, 0);
 	while (n < 0 && errno == EINTR);
@@ -308,6 +308,60 @@ no_way_in(const struct startup *st, struct failure *f)
 		       "safemail.socket)"
 		     : "safemail-gate is not set-ID here (the service is the "
 		       "way in: systemctl start safemail.socket)");
+	return -1;
+}
+
+int
+handoff_service_list(const struct startup *st)
+{
+	const char *path = startup_submit_socket(st);
+	struct sockaddr_un sa;
+	char claim[HANDOFF_CLAIM_MAX], buf[512];
+	ssize_t n;
+	int fd, rc;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sun_family = AF_UNIX;
+	if (strlen(path) >= sizeof(sa.sun_path))
+		return -2;
+	memcpy(sa.sun_path, path, strlen(path) + 1);
+	fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+	if (fd < 0 ||
+	    connect(fd, (const struct sockaddr *)&sa, sizeof(sa)) != 0) {
+		if (fd >= 0)
+			(void)close(fd);
+		return -2;
+	}
+	caller_origin(getpid(), claim, sizeof(claim));
+	(void)fflush(stdout);
+	/* the listing on our stdout, its one line of a failure on our
+	 * stderr; a refusal ('X') before either */
+	if (handoff_send_hello(fd, 'L', false, claim) != 0 ||
+	    handoff_send_fd(fd, 1) != 0 || handoff_send_fd(fd, 2) != 0) {
+		do
+			n = recv(fd, buf, sizeof(buf) - 1, MSG_DONTWAIT);
+		while (n < 0 && errno == EINTR);
+		(void)close(fd);
+		if (n >= 3 && buf[0] == 'X') {
+			buf[n] = '\0';
+			(void)fprintf(stderr, "safemail: %s\n", buf + 2);
+			return (unsigned char)buf[1];
+		}
+		return -1;
+	}
+	(void)shutdown(fd, SHUT_WR);
+	do
+		n = recv(fd, buf, sizeof(buf) - 1, 0);
+	while (n < 0 && errno == EINTR);
+	(void)close(fd);
+	if (n == 2 && buf[0] == 'D')
+		return (unsigned char)buf[1];
+	if (n >= 3 && buf[0] == 'X') {
+		buf[n] = '\0';
+		(void)fprintf(stderr, "safemail: %s\n", buf + 2);
+		rc = (unsigned char)buf[1];
+		return rc;
+	}
 	return -1;
 }
 
@@ -439,14 +493,14 @@ handoff_read_files(int envfd, int msgfd, struct spool_env *e,
 }
 
 int
-handoff_send_hello(int sock, bool send_now, bool verbose, const char *claim)
+handoff_send_hello(int sock, char kind, bool verbose, const char *claim)
 {
 	char pkt[3 + HANDOFF_CLAIM_MAX];
 	size_t n = strnlen(claim, HANDOFF_CLAIM_MAX - 1);
 	ssize_t sent;
 
 	pkt[0] = 'H';
-	pkt[1] = send_now ? 'S' : 'E';
+	pkt[1] = kind;
 	pkt[2] = verbose ? 'v' : '-';
 	memcpy(pkt + 3, claim, n);
 	do
@@ -503,7 +557,7 @@ handoff_receive_result(int sock)
 /* ---- the gate's side ---- */
 
 int
-handoff_receive_hello(int sock, bool *send_now, bool *verbose, char *claim,
+handoff_receive_hello(int sock, char *kind, bool *verbose, char *claim,
     size_t sz)
 {
 	char pkt[3 + HANDOFF_CLAIM_MAX];
@@ -513,9 +567,10 @@ handoff_receive_hello(int sock, bool *send_now, bool *verbose, char *claim,
 		n = recv(sock, pkt, sizeof(pkt), MSG_TRUNC);
 	while (n < 0 && errno == EINTR);
 	if (n < 3 || (size_t)n > sizeof(pkt) || pkt[0] != 'H' ||
-	    (pkt[1] != 'S' && pkt[1] != 'E') || (pkt[2] != 'v' && pkt[2] != '-'))
+	    strchr("SEL", pkt[1]) == NULL || pkt[1] == '\0' ||
+	    (pkt[2] != 'v' && pkt[2] != '-'))
 		return -1;
-	*send_now = pkt[1] == 'S';
+	*kind = pkt[1];
 	*verbose = pkt[2] == 'v';
 	/* the caller's words: shown only made printable, and labelled */
 	text_show(claim, sz, pkt + 3, (size_t)n - 3, HANDOFF_CLAIM_MAX);

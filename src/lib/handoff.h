@@ -85,12 +85,18 @@ int handoff_open(const struct startup *st, struct handoff *h, bool verbose,
  * caller's process can know (its parent program, exe and cwd, for the
  * log: the service shows it as the caller's claim). The service answers
  * with the policy, or refuses in one packet: 'X', the exit code, one
- * line the front end prints. */
+ * line the front end prints. 'L' instead of 'S' or 'E': mailq, the
+ * caller's stdout and stderr follow, the listing is written there, and
+ * the exit code comes back. */
 #define HANDOFF_CLAIM_MAX 512
-int handoff_send_hello(int sock, bool send_now, bool verbose,
-    const char *claim);
-int handoff_receive_hello(int sock, bool *send_now, bool *verbose,
-    char *claim, size_t sz);
+int handoff_send_hello(int sock, char kind, bool verbose, const char *claim);
+int handoff_receive_hello(int sock, char *kind, bool *verbose, char *claim,
+    size_t sz);
+
+/* handoff_service_list - mailq through the submission service: its exit
+ * code; -2 when no service listens (the set-ID gate lists then), -1 when
+ * it ended without one. */
+int handoff_service_list(const struct startup *st);
 int handoff_send_refusal(int sock, int code, const char *text);
 
 /* The caller's standard error, sent only once the other side answered

@@ -212,14 +212,12 @@ t.ok(rc == 0 and err == b"" and len(relay.transactions) == sent + 1 and
      "nowhere", (rc, err, rc2))
 write_conf(relay.port, PLAIN)
 
-# The relay client stays loaded after the message ([smtp] linger, the
-# default): as the web user, with the group, closed like any relay client;
-# its socket reachable by the group only.
 RUN = os.path.join(SPOOL, "run")
 
 
 def lingering(uid, prefix=b"safemail-relay\0standby"):
-    """The pid of a waiting relay client (or gate) running as uid."""
+    """The pid of a relay client (or gate) whose command line starts with
+    prefix, running as uid."""
     for pid in smprobe._pids():
         try:
             with open("/proc/%d/cmdline" % pid, "rb") as f:
@@ -251,17 +249,6 @@ def oauth_leak(*blobs):
             if f in (b.encode() if isinstance(b, str) else b)]
 
 
-def proc_text(pid):
-    out = b""
-    for what in ("cmdline", "environ"):
-        try:
-            with open("/proc/%d/%s" % (pid, what), "rb") as f:
-                out += f.read()
-        except OSError:
-            pass
-    return out
-
-
 with open(CONF, "w") as f:
     f.write("[mail]\ndomain = store.example.com\n"
             "default_sender = shop@store.example.com\n[smtp]\n"
@@ -281,16 +268,9 @@ t.ok(rc == 0 and err == b"" and rcv == 0 and len(orelay.transactions) == 2
      orelay.oauth_seen[0][2] == TOKEN,
      "OAuth2: the web user's messages are sent with AUTH XOAUTH2 and a "
      "token the relay client fetched once", (rc, err, len(ts.requests)))
-wl = lingering(WEB.pw_uid)
-wg = lingering(WEB.pw_uid, b"safemail-gate\0serve")
-seen = b"".join(
-    proc_text(p) for p in (wl, wg) if p)
-t.ok(wl is not None and wg is not None and
-     not oauth_leak(out, err, outv, errv, seen, *LOGS[before_logs:]),
-     "the token and the client secret are in no output (with -v too), no "
-     "log line, and no argv or environment of the relay client or the "
-     "gate that stayed", (wl, wg, oauth_leak(out, err, outv, errv, seen,
-                                             *LOGS[before_logs:])))
+t.ok(not oauth_leak(out, err, outv, errv, *LOGS[before_logs:]),
+     "the token and the client secret are in no output (with -v too) and "
+     "no log line", oauth_leak(out, err, outv, errv, *LOGS[before_logs:]))
 cache = [n for n in os.listdir(RUN) if n.startswith("oauth2-")]
 rc1, out1, err1 = as_web(["ls", RUN])
 rc2, out2, err2 = as_web(["cat", os.path.join(RUN, cache[0])]) \
@@ -306,12 +286,6 @@ rc = subprocess.run([SENDMAIL, "-t", "-i"], input=MSG,
 t.ok(rc == 0 and len(orelay.transactions) == 3 and len(ts.requests) == 1,
      "root's message (its relay client the safemail user): the same "
      "cached token, no second request", (rc, len(ts.requests)))
-# (linger = 3: the processes that stayed are gone before the next part)
-deadline = time.time() + 15
-while time.time() < deadline and any(
-        lingering(uid, prefix) for uid in (WEB.pw_uid, QUEUE_UID)
-        for prefix in (b"safemail-relay\0standby", b"safemail-gate\0serve")):
-    time.sleep(0.1)
 orelay.stop()
 ts.stop()
 write_conf(relay.port, PLAIN)
@@ -380,15 +354,6 @@ t.ok(rc.returncode == 0 and
      "user.smweb", rc.stdout)
 write_conf(relay.port, PLAIN)
 
-# (linger = 30 here: the probes below take seconds; the default is 2,
-# so the first message's processes are gone before this starts)
-deadline = time.time() + 15
-while time.time() < deadline and (
-        lingering(WEB.pw_uid) or
-        lingering(WEB.pw_uid, b"safemail-gate\0serve")):
-    time.sleep(0.1)
-write_conf(relay.port, PLAIN + "\nlinger = 30")
-rc, out, err = as_web([SENDMAIL, "-t", "-i"], MSG)
 def closed(probe):
     """What smprobe.probe found: nothing for the web user."""
     return (probe["environ"] == "denied" and probe["mem"] == "denied" and
@@ -396,275 +361,81 @@ def closed(probe):
             "Operation not permitted" in probe["gdb"])
 
 
+# ---- the set-ID path ends with its message: nothing of the web user's
+# call stays (the gate and the relay client that stayed are gone, issue
+# 27); the relay client the submission service keeps runs as the
+# safemail user, below the service, closed to the web user, reachable
+# only through the service (a socketpair: no name in the spool)
+RUN = os.path.join(SPOOL, "run")
 st_run = os.stat(RUN)
 t.ok(st_run.st_uid == 0 and st_run.st_gid == GID and
      (st_run.st_mode & 0o7777) == 0o770,
      "make install: <spool>/run is root:safemail 0770", oct(st_run.st_mode))
-lpid = lingering(WEB.pw_uid)
-wsocks = [n for n in os.listdir(RUN)
-          if n.startswith("relay.%d." % WEB.pw_uid)]
-t.ok(lpid is not None and len(wsocks) == 1,
-     "after the web user's message its relay client waits, on a socket "
-     "in <spool>/run", (lpid, os.listdir(RUN)))
-if lpid:
-    g = smprobe.gids(lpid)
-    t.ok(smprobe.uids(lpid) == [WEB.pw_uid] * 4 and g is not None and
-         g[1] == GID,
-         "it runs as the web user with the group safemail, as it sent",
-         (smprobe.uids(lpid), g))
-    lprobe = smprobe.probe(lpid, WEB)
-    t.ok(closed(lprobe),
-         "waiting, it is as closed to the web user: no environ, no mem, "
-         "no ptrace, no gdb", lprobe)
-    rc, out, err = as_web(["/usr/bin/python3", "-c",
-                           "import socket,sys\n"
-                           "s=socket.socket(socket.AF_UNIX,"
-                           "socket.SOCK_SEQPACKET)\n"
-                           "try:\n s.connect(sys.argv[1]); print('open')\n"
-                           "except PermissionError: print('denied')\n",
-                           os.path.join(RUN, wsocks[0])])
-    t.ok(out.strip() == b"denied",
-         "the web user itself cannot reach its socket (the group only)",
-         (out, err))
-    sent_before = len(relay.transactions)
-    rc, out, err = as_web([SENDMAIL, "-t", "-i"], MSG)
-    t.ok(rc == 0 and err == b"" and
-         len(relay.transactions) == sent_before + 1 and
-         lingering(WEB.pw_uid) == lpid,
-         "the web user's next message: delivered through the same relay "
-         "client", (rc, err, lpid, lingering(WEB.pw_uid)))
-    gpid = lingering(WEB.pw_uid, b"safemail-gate\0serve")
-    g = smprobe.gids(gpid) if gpid else None
-    t.ok(gpid is not None and g is not None and g[1] == GID and
-         smprobe.uids(gpid) == [WEB.pw_uid] * 4,
-         "the gate stayed too: the web user with the group safemail",
-         (gpid, g))
-    if gpid:
-        gprobe = smprobe.probe(gpid, WEB)
-        t.ok(closed(gprobe),
-             "the gate that stayed is as closed to the web user: no "
-             "environ, no mem, no ptrace, no gdb", gprobe)
-        rc, out, err = as_web([SENDMAIL, "-bv", "a@example.org"])
-        t.ok(rc == 0 and err == b"" and b"RCPT TO:<a@example.org>" in out
-             and lingering(WEB.pw_uid, b"safemail-gate\0serve") == gpid,
-             "the web user's next call is served by that gate", (rc, err))
-    else:
-        for _ in range(2):
-            t.ok(False, "no gate that stayed to probe")
-    rc = subprocess.run([SENDMAIL, "-t", "-i"], input=MSG,
-                        env={"PATH": "/usr/bin:/bin"},
-                        capture_output=True).returncode
-    rsocks = [n for n in os.listdir(RUN) if n.startswith("relay.0.")]
-    t.ok(rc == 0 and len(relay.transactions) == sent_before + 2 and
-         len(rsocks) == 1 and
-         os.stat(os.path.join(RUN, rsocks[0])).st_uid == QUEUE_UID and
-         lingering(QUEUE_UID) is not None,
-         "root's message is not sent by the web user's client: root's "
-         "waits as the safemail user, on a socket of its own",
-         (rc, os.listdir(RUN)))
-else:
-    for _ in range(8):
-        t.ok(False, "no lingering relay client to probe")
-
-# ---- a process that stays serves only a caller in its own sandbox
-# (issue 14, 6): NoNewPrivs, another cgroup, another mount or network
-# namespace each get a process of their own, never the one a normal call
-# of the same user left behind.
-def all_lingering(uid, prefix=b"safemail-gate\0serve"):
-    found = []
-    for pid in smprobe._pids():
-        try:
-            with open("/proc/%d/cmdline" % pid, "rb") as f:
-                if f.read().startswith(prefix) and \
-                        smprobe.uids(pid)[0] == uid:
-                    found.append(pid)
-        except (OSError, TypeError):
-            continue
-    return found
-
-
-def alive(pid):
-    try:
-        with open("/proc/%d/stat" % pid) as f:
-            return f.read().split(") ")[-1][0] != "Z"
-    except OSError:
-        return False
-
-
-def warm():
-    """A normal call of the web user: the gate and relay client that
-    stay after it."""
-    rc, _, err = as_web([SENDMAIL, "-t", "-i"], MSG)
-    return (rc, err, lingering(WEB.pw_uid, b"safemail-gate\0serve"),
-            lingering(WEB.pw_uid))
-
-
-def q_names():
-    return set(os.listdir(os.path.join(SPOOL, "q")))
-
-
-rc0, err0, g0, r0 = warm()
-t.ok(rc0 == 0 and g0 is not None and r0 is not None,
-     "a normal call of the web user leaves a gate and a relay client",
-     (rc0, err0, g0, r0))
-sent = len(relay.transactions)
-rc, out, err = as_web(["setpriv", "--no-new-privs", SENDMAIL, "-t", "-i"],
-                      MSG)
-t.ok(rc == 75 and b"no_new_privs" in err and
-     len(relay.transactions) == sent and g0 and alive(g0),
-     "under setpriv --no-new-privs the web user is not served by the gate "
-     "that stayed: a gate of its own has no group and says so (75), "
-     "nothing sent", (rc, err, g0))
-
-CG = None
-for base in ("/sys/fs/cgroup/unified", "/sys/fs/cgroup"):
-    try:
-        CG = os.path.join(base, "safemail-installed-%d" % os.getpid())
-        os.mkdir(CG)
+write_conf(relay.port, PLAIN + "\nlinger = 30")
+rc, out, err = as_web([SENDMAIL, "-t", "-i"], MSG)
+time.sleep(0.3)
+t.ok(rc == 0 and lingering(WEB.pw_uid) is None and
+     lingering(WEB.pw_uid, b"safemail-gate\0serve") is None,
+     "the set-ID path: no gate or relay client of the web user stays "
+     "after its message", (rc, err))
+SUBMIT = os.path.join(P, "var", "run", "safemail", "submit")
+os.makedirs(os.path.dirname(SUBMIT), exist_ok=True)
+os.chown(os.path.dirname(SUBMIT), QUEUE_UID, GID)
+os.chmod(os.path.dirname(SUBMIT), 0o755)
+svc = subprocess.Popen(["setpriv", "--reuid=%d" % QUEUE_UID,
+                        "--regid=%d" % GID, "--clear-groups", GATE,
+                        "listen"], env={"PATH": "/usr/bin:/bin"},
+                       stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                       stderr=subprocess.DEVNULL)
+atexit.register(lambda: svc.poll() is None and svc.terminate())
+for _ in range(200):
+    if os.path.exists(SUBMIT):
         break
-    except OSError:
-        CG = None
+    time.sleep(0.025)
+sent_before = len(relay.transactions)
+rc, out, err = as_web([SENDMAIL, "-t", "-i"], MSG)
+time.sleep(0.3)
 
 
-def cgroup_pids():
-    with open(os.path.join(CG, "cgroup.procs")) as f:
-        return [int(x) for x in f.read().split()]
+def kept_client():
+    """The relay client this service keeps (its child)."""
+    return smprobe.wait_child(svc.pid, "safemail-relay", lambda: True,
+                              timeout=5)
 
 
-if CG:
-    def join_cg():
-        with open(os.path.join(CG, "cgroup.procs"), "w") as f:
-            f.write(str(os.getpid()))
-    rc0, err0, g0, r0 = warm()
-    sent = len(relay.transactions)
-    rc, out, err = as_web([SENDMAIL, "-t", "-i"], MSG, preexec_fn=join_cg)
-    inside = cgroup_pids()
-    t.ok(rc == 0 and err == b"" and len(relay.transactions) == sent + 1 and
-         any(p in inside for p in all_lingering(WEB.pw_uid)) and
-         any(p in inside for p in all_lingering(
-             WEB.pw_uid, b"safemail-relay\0standby")) and
-         g0 not in inside and alive(g0) and alive(r0),
-         "a caller in another cgroup: sent by a gate and a relay client "
-         "started in its cgroup, not by those that stayed outside",
-         (rc, err, inside, g0, r0))
-    for p in cgroup_pids():
-        os.kill(p, signal.SIGKILL)
-    deadline = time.time() + 10
-    while time.time() < deadline:
-        try:
-            os.rmdir(CG)
-            break
-        except OSError:
-            time.sleep(0.1)
+kpid = kept_client()
+t.ok(rc == 0 and err == b"" and len(relay.transactions) == sent_before + 1
+     and kpid is not None,
+     "through the service: sent, and its relay client stays below it, as "
+     "the safemail user", (rc, err, kpid))
+if kpid:
+    t.ok(smprobe.uids(kpid) == [QUEUE_UID] * 4,
+         "the kept relay client runs as the safemail user, not the web "
+         "user", smprobe.uids(kpid))
+    t.ok(closed(smprobe.probe(kpid, WEB)),
+         "it is closed to the web user: no environ, no mem, no ptrace, no "
+         "gdb")
+    t.ok(not [n for n in os.listdir(RUN) if n.startswith("relay.")],
+         "it has no name in <spool>/run: only the service reaches it",
+         os.listdir(RUN))
+    rc, out, err = as_web([SENDMAIL, "-t", "-i"], MSG)
+    rc2 = subprocess.run([SENDMAIL, "-t", "-i"], input=MSG,
+                         env={"PATH": "/usr/bin:/bin"},
+                         capture_output=True).returncode
+    t.ok(rc == 0 and rc2 == 0 and
+         len(relay.transactions) == sent_before + 3 and
+         kept_client() == kpid,
+         "the web user's next message and root's: the same kept client",
+         (rc, err, rc2))
 else:
-    t.ok(False, "no cgroup could be made for the test (cgroup v1 or v2 "
-         "mounted read-write under /sys/fs/cgroup)")
-
-rc0, err0, g0, r0 = warm()
-sent, before = len(relay.transactions), q_names()
-rc, out, err = as_web([SENDMAIL, "-t", "-i"], MSG, outer=["unshare", "-n"])
-new = q_names() - before
-t.ok(rc == 0 and len(relay.transactions) == sent and len(new) == 2 and
-     alive(g0) and alive(r0),
-     "a caller in another network namespace (no route to the relay): not "
-     "sent through the gate or relay client that stayed outside; "
-     "queued by its own", (rc, err, new))
-for n in new:
-    os.unlink(os.path.join(SPOOL, "q", n))
-
-rc0, err0, g0, r0 = warm()
-sent = len(relay.transactions)
-own_mnt = os.readlink("/proc/self/ns/mnt")
-rc, out, err = as_web([SENDMAIL, "-t", "-i"], MSG, outer=["unshare", "-m"])
-other = [p for p in all_lingering(WEB.pw_uid)
-         if os.readlink("/proc/%d/ns/mnt" % p) != own_mnt]
-t.ok(rc == 0 and len(relay.transactions) == sent + 1 and other and
-     alive(g0) and os.readlink("/proc/%d/ns/mnt" % g0) == own_mnt,
-     "a caller in another mount namespace: served by a gate started in "
-     "it, not by the one that stayed outside", (rc, err, other, g0))
-rc, err, g1, r1 = warm()
-t.ok(rc == 0 and g1 is not None and
-     os.readlink("/proc/%d/ns/mnt" % g1) == own_mnt,
-     "and the next normal call is served in its own namespace again",
-     (rc, err, g1))
-
-# ---- nobody can bind, list or reach another user's gate name
-subprocess.run([SENDMAIL, "-t", "-i"], input=MSG,
-               env={"PATH": "/usr/bin:/bin"}, capture_output=True)
-GATES = os.path.join(SPOOL, "gate")
-st_g = os.stat(GATES)
-t.ok(st_g.st_uid == 0 and st_g.st_gid == GID and
-     st_g.st_mode & 0o7777 == 0o1731,
-     "make install: <spool>/gate is root:safemail 1731", oct(st_g.st_mode))
-st_w = os.lstat(os.path.join(GATES, str(WEB.pw_uid)))
-st_0 = os.lstat(os.path.join(GATES, "0"))
-t.ok(st_w.st_uid == WEB.pw_uid and st_w.st_mode & 0o7777 == 0o700 and
-     st_0.st_uid == 0 and st_0.st_mode & 0o7777 == 0o700,
-     "each user's gate waits in a directory of its own, 0700",
-     (oct(st_w.st_mode), oct(st_0.st_mode)))
-root_tags = [n for n in os.listdir(os.path.join(GATES, "0"))
-             if not n.startswith(".")]
-BIND = r"""
-import os, socket, sys
-out = []
-for path in sys.argv[1:3]:
-    s = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
-    try:
-        s.bind(path); out.append("bound")
-    except OSError as e:
-        out.append(type(e).__name__)
-for d in sys.argv[3:]:
-    try:
-        os.listdir(d); out.append("listed")
-    except OSError as e:
-        out.append(type(e).__name__)
-try:
-    os.mkdir(os.path.join(sys.argv[3], "0x")); out.append("made")
-except OSError as e:
-    out.append(type(e).__name__)
-print(" ".join(out))
-"""
-rc, out, err = as_web(["/usr/bin/python3", "-c", BIND,
-                       os.path.join(GATES, "0", "x"),
-                       os.path.join(GATES, "0", root_tags[0] + ".x")
-                       if root_tags else "/nonexistent/x",
-                       GATES, os.path.join(GATES, "0")])
-t.ok(root_tags and out.decode().split() == ["PermissionError"] * 5,
-     "the web user can neither bind a name in root's gate directory, nor "
-     "list the gate area or root's directory, nor make one there",
-     (root_tags, out, err))
-
+    for _ in range(4):
+        t.ok(False, "no kept relay client to probe")
+svc.terminate()
+svc.wait(timeout=10)
 
 abstract = smprobe.abstract_owned()
 t.ok(abstract == [], "no process of safemail has an abstract socket name "
      "(which /proc/net/unix shows to every user)", abstract)
-LISTEN = r"""
-import socket, sys
-s = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
-s.bind("\0safemail-gate.0." + sys.argv[1]); s.listen(4)
-s.settimeout(float(sys.argv[2]))
-print("ready", flush=True)
-try:
-    c, _ = s.accept()
-    print("connected", c.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED,
-                                    12).hex(), flush=True)
-except OSError as e:
-    print(type(e).__name__, flush=True)
-"""
-if root_tags:
-    fake = as_web(["/usr/bin/python3", "-c", LISTEN, root_tags[0], "6"],
-                  wait=False)
-    fake.stdout.readline()
-    rcs = [subprocess.run([SENDMAIL, "-t", "-i"], input=MSG,
-                          env={"PATH": "/usr/bin:/bin"},
-                          capture_output=True).returncode
-           for _ in range(2)]
-    got = fake.communicate(timeout=30)[0].decode().strip()
-    t.ok(rcs == [0, 0] and got == "TimeoutError",
-         "the web user listening on root's old abstract gate name learns "
-         "nothing: root's calls never connect to it", (rcs, got))
-else:
-    t.ok(False, "root's gate left no socket to test against")
 
 write_conf(relay.port, PLAIN)
 
@@ -1150,6 +921,10 @@ t.ok(rc == 75 and b"min_free_space" in err and len(queued_names()) == 3,
      "a reserve larger than the spool's file system: 75, not queued",
      (rc, err))
 if own_devlog:
+    deadline = time.time() + 3  # the drain is a thread of its own
+    while time.time() < deadline and not any(
+            "min_free_space" in ln for ln in LOGS[before_logs:]):
+        time.sleep(0.05)
     t.ok(sum("max_queued_messages" in ln for ln in LOGS[before_logs:]) >= 2
          and any("min_free_space" in ln for ln in LOGS[before_logs:]),
          "each quota refusal is logged", LOGS[before_logs:][-6:])
@@ -1239,8 +1014,6 @@ t.ok([n for n in os.listdir(corrupt) if n.startswith("AAAAAAAAAAAA.env") and
 
 # Hostile limits fail closed: with a tiny RLIMIT_FSIZE a write fails (no
 # SIGXFSZ halfway through a file), the caller hears it, nothing is kept.
-# (The configuration written again: a gate that stayed from an earlier
-# message would write with the limits it was started with.)
 write_conf(relay.port, PLAIN)
 q_before = sorted(os.listdir(q))
 rc, out, err = as_web(["prlimit", "--fsize=64:64", "--", SENDMAIL, "-odq",

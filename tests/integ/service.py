@@ -159,6 +159,10 @@ t.ok([r.rc for r in rs] == [0, 0, 75] and len(msgs) == 2 and
      ([(r.rc, r.err) for r in rs], msgs))
 env_uid = open(os.path.join(q, msgs[0][:-4] + ".env")).read()
 t.ok("\nuid 0\n" in env_uid, "the queued envelope names the caller's uid")
+# mailq through the service (no gate to fall back on: it cannot be that)
+r = s.send(["-bp"], b"", env={"SAFEMAIL_LIBEXEC": "/nonexistent"})
+t.ok(r.rc == 0 and all(m[:-4] in r.out for m in msgs) and r.err == "",
+     "mailq through the service lists them", r)
 
 # the configuration changes: the kept client is not used for it; it
 # ends, and the next caller's client reads the new file

@@ -95,6 +95,25 @@ t.ok(rc == 0 and sent() == n + 2, "root's mail is another uid's count",
      (rc, err))
 c.write_conf()
 
+# ---- mailq through the service: the web user's own mail only ----
+rcw, _, _ = c.as_web(NNP + [c.SENDMAIL, "-odq", "-t", "-i"], MSG)
+rcr, _, _ = c.as_root([c.SENDMAIL, "-odq", "-t", "-i"], MSG)
+q = os.path.join(c.SPOOL, "q")
+owners = {}
+for name in os.listdir(q):
+    if name.endswith(".env"):
+        with open(os.path.join(q, name)) as f:
+            owners[name[:-4]] = int(re.search(r"\nuid (\d+)\n",
+                                              f.read()).group(1))
+mine = [k for k, v in owners.items() if v == WEB.pw_uid]
+theirs = [k for k, v in owners.items() if v != WEB.pw_uid]
+rc, out, err = c.as_web(NNP + [c.MAILQ])
+text = out.decode(errors="replace")
+t.ok(rcw == 0 and rcr == 0 and rc == 0 and mine and theirs and
+     all(k in text for k in mine) and not any(k in text for k in theirs),
+     "mailq under no_new_privs, through the service: the web user's own "
+     "queued mail, not root's", (rc, text, err, owners))
+
 # ---- the envelope's uid is not the caller's to choose ----
 n = sent()
 res = smprobe.talk_to_gate("socket:" + c.SUBMIT, WEB,

@@ -18,41 +18,42 @@ main(void)
 	 * arrives printable, labelled by the gate; anything else is refused */
 	{
 		int sv[2];
-		bool send_now = false, verbose = true;
+		char kind = 0;
+		bool verbose = true;
 		char claim[HANDOFF_CLAIM_MAX], big[HANDOFF_CLAIM_MAX + 50];
 
 		ok(socketpair(AF_UNIX, SOCK_SEQPACKET, 0, sv) == 0, "socketpair");
-		ok(handoff_send_hello(sv[0], true, false,
+		ok(handoff_send_hello(sv[0], 'S', false,
 		       "php-fpm8.2 (pid 7, /usr/sbin/php-fpm8.2, cwd /)") == 0 &&
-			handoff_receive_hello(sv[1], &send_now, &verbose, claim,
+			handoff_receive_hello(sv[1], &kind, &verbose, claim,
 			    sizeof(claim)) == 0 &&
-			send_now && !verbose &&
+			kind == 'S' && !verbose &&
 			strcmp(claim,
 			    "php-fpm8.2 (pid 7, /usr/sbin/php-fpm8.2, cwd /)") ==
 			    0,
 		    "a hello round trip");
-		ok(handoff_send_hello(sv[0], false, true, "a\nb\033[2J") == 0 &&
-			handoff_receive_hello(sv[1], &send_now, &verbose, claim,
+		ok(handoff_send_hello(sv[0], 'L', true, "a\nb\033[2J") == 0 &&
+			handoff_receive_hello(sv[1], &kind, &verbose, claim,
 			    sizeof(claim)) == 0 &&
-			!send_now && verbose && strchr(claim, '\n') == NULL &&
+			kind == 'L' && verbose && strchr(claim, '\n') == NULL &&
 			strchr(claim, '\033') == NULL,
 		    "the claim's control characters are not shown as they are");
 		ok(send(sv[0], "HXv", 3, 0) == 3 &&
-			handoff_receive_hello(sv[1], &send_now, &verbose, claim,
+			handoff_receive_hello(sv[1], &kind, &verbose, claim,
 			    sizeof(claim)) != 0,
 		    "an unknown kind is refused");
 		ok(send(sv[0], "PSv", 3, 0) == 3 &&
-			handoff_receive_hello(sv[1], &send_now, &verbose, claim,
+			handoff_receive_hello(sv[1], &kind, &verbose, claim,
 			    sizeof(claim)) != 0,
 		    "a packet that is not a hello is refused");
 		memset(big, 'a', sizeof(big));
 		memcpy(big, "HS-", 3);
 		ok(send(sv[0], big, sizeof(big), 0) == (ssize_t)sizeof(big) &&
-			handoff_receive_hello(sv[1], &send_now, &verbose, claim,
+			handoff_receive_hello(sv[1], &kind, &verbose, claim,
 			    sizeof(claim)) != 0,
 		    "an oversized hello is refused, not cut");
 		ok(send(sv[0], "HS", 2, 0) == 2 &&
-			handoff_receive_hello(sv[1], &send_now, &verbose, claim,
+			handoff_receive_hello(sv[1], &kind, &verbose, claim,
 			    sizeof(claim)) != 0,
 		    "a short hello is refused");
 		ok(handoff_send_result(sv[0], 75) == 0 &&
