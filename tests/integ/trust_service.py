@@ -35,6 +35,16 @@ def one_line(err):
     return lines[0] if len(lines) == 1 else None
 
 
+def wait_log(pattern, since, timeout=3):
+    """The log since since, once pattern is in it (the drain is a thread
+    of its own, and the relay client logs after it answered)."""
+    deadline = time.time() + timeout
+    while time.time() < deadline and not re.search(pattern,
+                                                   c.logs_since(since)):
+        time.sleep(0.05)
+    return c.logs_since(since)
+
+
 def service_pids():
     out = subprocess.run(["pgrep", "-f", c.GATE + " listen"],
                          stdout=subprocess.PIPE, text=True).stdout
@@ -49,7 +59,7 @@ t.ok(rc == 75 and c.SUBMIT in line and "no_new_privs" in line and
      sent() == n,
      "no service, no_new_privs: 75, one line naming the socket and "
      "no_new_privs, nothing sent", (rc, err))
-t.ok(not c.own_devlog or c.SUBMIT in c.logs_since(logs),
+t.ok(not c.own_devlog or c.SUBMIT in wait_log(re.escape(c.SUBMIT), logs),
      "and a log line says so", c.logs_since(logs))
 rc, out, err = c.as_web([c.SENDMAIL, "-t", "-i"], MSG)
 t.ok(rc == 0 and err == b"" and sent() == n + 1,
@@ -76,7 +86,7 @@ t.ok(got is not None and
      ("(safemail, from userid %d)" % WEB.pw_uid).encode() in got.data,
      "the trace field names the web user's uid, as the kernel gave it",
      got.data[:200] if got else None)
-text = c.logs_since(logs)
+text = wait_log(r"uid=%d .*status=sent" % WEB.pw_uid, logs)
 t.ok(not c.own_devlog or
      re.search(r"uid=%d .*status=sent" % WEB.pw_uid, text),
      "the delivery's log line names the web user's uid", text)
