@@ -10,8 +10,10 @@ nobody else's mail. Without the service, no_new_privs gives one line
 naming the socket and no_new_privs, 75; without both, the set-ID gate
 still delivers."""
 # debian: python3-aiosmtpd util-linux procps
+import email.utils
 import os
 import re
+import socket
 import subprocess
 import time
 
@@ -124,15 +126,35 @@ t.ok(rcw == 0 and rcr == 0 and rc == 0 and mine and theirs and
      "mailq under no_new_privs, through the service: the web user's own "
      "queued mail, not root's", (rc, text, err, owners))
 
+# ---- the quota counts the web user's messages, though the service wrote
+# them (its files are the safemail user's): by their envelope's uid ----
+c.write_conf(extra="[queue]\nmax_queued_messages = %d\n" % (len(mine) + 1))
+ra = c.as_web(NNP + [c.SENDMAIL, "-odq", "-t", "-i"], MSG)
+rb = c.as_web(NNP + [c.SENDMAIL, "-odq", "-t", "-i"], MSG)
+rr = c.as_root([c.SENDMAIL, "-odq", "-t", "-i"], MSG)
+t.ok(ra[0] == 0 and rb[0] == 75 and b"max_queued_messages" in rb[2] and
+     rr[0] == 0,
+     "max_queued_messages counts the web user's queued mail written by the "
+     "service; root's share is its own", (ra, rb, rr))
+c.write_conf()
+
 # ---- the envelope's uid is not the caller's to choose ----
 n = sent()
+HOST = socket.gethostname()
+ROOT_TRACED = ("Received: by %s (safemail, from userid 0)\r\n"
+               "\tid 0123456789AB; %s\r\nFrom: x@example.org\r\n"
+               "Subject: as root\r\n\r\nbody\r\n"
+               % (HOST, email.utils.formatdate()))
 res = smprobe.talk_to_gate("socket:" + c.SUBMIT, WEB,
                            [("uid 0", "uid=0", True),
+                            ("uid 0, the trace field too", "uid=0", True,
+                             ROOT_TRACED),
                             ("the queue user's uid",
                              "uid=%d" % c.QUEUE_UID, True)],
                            instcopy.SECRET)
 codes = res["results"]
 t.ok(codes.get("uid 0", [0])[0] not in (0, None) and
+     codes.get("uid 0, the trace field too", [0])[0] not in (0, None) and
      codes.get("the queue user's uid", [0])[0] not in (0, None) and
      sent() == n and res.get("policy_has_secret") is False,
      "a request with another uid in its envelope is refused; the policy "
