@@ -271,8 +271,9 @@ note_script(const char *p, size_t len, struct spool_env *e, struct failure *f)
 		return unclear_script(got, e, f);
 	(void)snprintf(e->script, sizeof(e->script), "%u:%s", uid, file);
 	(void)snprintf(e->origin, sizeof(e->origin), "%s", origin());
-	log_emit(LOG_INFO, "%s: uid=%u user=%s script=%s from %s", e->qid,
-	    e->uid, caller_self()->user, e->script, origin());
+	log_emit(LOG_INFO, "%s: uid=%u user=%s script=%s%s from %s", e->qid,
+	    e->uid, caller_self()->user, e->script,
+	    service ? " (the caller's claim)" : "", origin());
 	if (uid != e->uid) {
 		report_caller(LOG_WARNING, caller_self(), "script uid",
 		    "X-PHP-Originating-Script names uid %u, the caller is uid "
