@@ -235,6 +235,34 @@ reap(void)
 	}
 }
 
+/* Refusals are logged one by one up to REFUSALS_LOGGED_PER_S a second,
+ * the rest counted in one line: a user who connects in a loop while it
+ * holds its cap is refused some 75,000 times a second, which would fill
+ * the log, and make journald's rate limit drop every line of the
+ * service, other users' deliveries too. */
+#define REFUSALS_LOGGED_PER_S 10
+static double refusal_second;
+static unsigned long refused_this_second, refusals_unlogged;
+static uid_t refused_last;
+
+/* The count of the refusals not logged, once their second is over */
+static void
+refusals_summed_up(void)
+{
+	double now = clock_seconds();
+
+	if (now - refusal_second < 1)
+		return;
+	if (refusals_unlogged > 0)
+		log_emit(LOG_WARNING, "the submission service refused %lu more "
+				      "connections in a second, not logged "
+				      "one by one (the last: uid %u)",
+		    refusals_unlogged, (unsigned)refused_last);
+	refusal_second = now;
+	refused_this_second = 0;
+	refusals_unlogged = 0;
+}
+
 /* Turned away before any child: one packet the front end prints (the
  * socket is new, so the send cannot block), logged here. */
 static void
@@ -245,7 +273,12 @@ turn_away(int conn, const struct listen_peer *p, const char *why)
 	(void)snprintf(line, sizeof(line), "the submission service refuses "
 					   "uid %u: %s",
 	    (unsigned)p->uid, why);
-	log_emit(LOG_WARNING, "%s (pid %ld)", line, (long)p->pid);
+	refusals_summed_up();
+	refused_last = p->uid;
+	if (refused_this_second++ < REFUSALS_LOGGED_PER_S)
+		log_emit(LOG_WARNING, "%s (pid %ld)", line, (long)p->pid);
+	else
+		refusals_unlogged++;
 	(void)handoff_send_refusal(conn, 75, line);
 	/* closed with its hello unread, the socket would reset the caller's
 	 * before it reads the refusal */
@@ -368,6 +401,9 @@ listen_run(const char *path, int activated, unsigned idle_exit,
 				break; /* idle: systemd starts us again */
 			wait_ms = (int)(left * 1000) + 1;
 		}
+		/* refusals not logged yet: their count within a second */
+		if (refusals_unlogged > 0 && (wait_ms < 0 || wait_ms > 1000))
+			wait_ms = 1000;
 		if (poll(pf, 3, wait_ms) < 0) {
 			if (errno == EINTR)
 				continue;
@@ -396,7 +432,10 @@ listen_run(const char *path, int activated, unsigned idle_exit,
 		}
 		if (busy > 0)
 			last = clock_seconds();
+		refusals_summed_up();
 	}
+	refusal_second = 0;
+	refusals_summed_up();
 	log_emit(LOG_INFO, "the submission service ends (%s)",
 	    rc != 0 ? "an error" : activated >= 0 ? "idle or stopped"
 						  : "stopped");
