@@ -590,11 +590,48 @@ own_envelope(int fds[2], const struct spool_env *e, struct failure *f)
 	return 0;
 }
 
-/* Hand r to the relay client on sock (the kept one: asked with 'H',
- * and given HANDOFF_READY_WAIT_S to answer). 0: taken; -1: it did not
- * take it, and nothing was handed over. */
+/* What a relay client writes for the service's caller (the one line of
+ * a failure, the recipients refused) goes into a memory file of this
+ * process, copied to the caller's stderr once the client answered: the
+ * kept client serves other callers next, and the caller's own
+ * descriptor (a pipe it never drains) must stall nobody but this
+ * connection. -v shows the dialogue as it happens: its client is its
+ * own. (A red team's finding.) */
+static int relay_err = -1;
+
 static int
-offer(int sock, bool kept, const struct handoff_req *r, const int fds[2])
+stderr_for_relay(bool verbose)
+{
+	if (!service || verbose)
+		return 2;
+	if (relay_err < 0)
+		relay_err = memfd_create("safemail-relay-err", MFD_CLOEXEC);
+	return relay_err;
+}
+
+static void
+relay_stderr_flush(void)
+{
+	char buf[4096];
+	off_t off = 0;
+	ssize_t n;
+
+	if (relay_err < 0)
+		return;
+	while ((n = pread(relay_err, buf, sizeof(buf), off)) > 0 &&
+	    fwrite(buf, 1, (size_t)n, stderr) == (size_t)n)
+		off += n;
+	(void)fflush(stderr);
+	(void)ftruncate(relay_err, 0);
+	(void)lseek(relay_err, 0, SEEK_SET);
+}
+
+/* Hand r to the relay client on sock (the kept one: asked with 'H',
+ * and given HANDOFF_READY_WAIT_S to answer), with errfd as its stderr.
+ * 0: taken; -1: it did not take it, and nothing was handed over. */
+static int
+offer(int sock, bool kept, const struct handoff_req *r, const int fds[2],
+    int errfd)
 {
 	struct handoff h = {-1, sock};
 	struct failure f = {FAIL_NONE, ""};
@@ -615,7 +652,8 @@ offer(int sock, bool kept, const struct handoff_req *r, const int fds[2])
 	 * as for a new one */
 	if (kept)
 		receive_wait(sock, 0);
-	if (n != 1 || ready != 'R' || handoff_send_fd(sock, 2) != 0 ||
+	if (n != 1 || ready != 'R' || errfd < 0 ||
+	    handoff_send_fd(sock, errfd) != 0 ||
 	    handoff_send(&h, r, fds[0], fds[1], &f) != 0)
 		return -1;
 	return 0;
@@ -667,7 +705,7 @@ verdict_by_client(const struct handoff_req *r, const int fds[2],
 	char v[HANDOFF_VERDICT_MAX + 2];
 	ssize_t n;
 
-	if (offer(lent, true, r, fds) != 0) {
+	if (offer(lent, true, r, fds, stderr_for_relay(false)) != 0) {
 		unlend();
 		return -1;
 	}
@@ -785,7 +823,8 @@ send_by_standby(const struct handoff_req *r, const int fds[2], bool verbose)
 	struct failure f = {FAIL_NONE, ""};
 	int rc;
 
-	if (offer(standby.sock, standby.pid < 0, r, fds) != 0) {
+	if (offer(standby.sock, standby.pid < 0, r, fds,
+		stderr_for_relay(verbose)) != 0) {
 		bool kept = standby.pid < 0;
 
 		(void)close(standby.sock);
@@ -1030,6 +1069,30 @@ submit_permitted(struct failure *f)
 	return -1;
 }
 
+/* The service's caller's stderr as it may be written: not a socket
+ * that hands each packet's sender to its reader (datagram, seqpacket:
+ * SCM_CREDENTIALS), where our lines would arrive as the safemail user's
+ * (in the journal, say: its syslog socket believes them). Its lines go
+ * to the log only then. -1 when fd is. (A red team's finding.) */
+static int
+usable_stderr(int fd)
+{
+	int type = 0;
+	socklen_t len = sizeof(type);
+	struct stat s;
+
+	if (fd < 0 || fstat(fd, &s) != 0 || !S_ISSOCK(s.st_mode) ||
+	    (getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &len) == 0 &&
+		type == SOCK_STREAM))
+		return fd;
+	report_caller(LOG_WARNING, caller_self(), "warning",
+	    "its standard error is a socket of packets, which would name "
+	    "the %s user as their sender: not written to",
+	    startup_queue_user(&st));
+	(void)close(fd);
+	return open("/dev/null", O_WRONLY | O_CLOEXEC);
+}
+
 /* One session with a front end on HANDOFF_CHANNEL_FD; caller_stderr:
  * the service's front end sends its stderr after the policy. */
 static int
@@ -1086,7 +1149,7 @@ serve(bool verbose, bool send_now, bool caller_stderr)
 		return 0; /* the front end is gone: nothing was asked */
 	policy_sent = true;
 	if (caller_stderr) {
-		int err = handoff_receive_fd(HANDOFF_CHANNEL_FD);
+		int err = usable_stderr(handoff_receive_fd(HANDOFF_CHANNEL_FD));
 
 		if (err < 0 || put_on(err, 2) != 0)
 			return 0; /* gone, or not a front end */
@@ -1104,6 +1167,7 @@ serve(bool verbose, bool send_now, bool caller_stderr)
 			return report(caller_self(), &f, false);
 		}
 		rc = request(&r, verbose, fds);
+		relay_stderr_flush();
 		(void)close(fds[0]);
 		(void)close(fds[1]);
 		if (rc >= 0)
