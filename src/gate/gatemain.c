@@ -177,20 +177,61 @@ run_relay(const char *const *args, int envfd, int msgfd)
 	}
 }
 
+/* The service's caller's background attempts at once, at most: they
+ * outlive the connection that started them, which is all the cap of
+ * connections counts (LISTEN_MAX_PER_UID), and each holds a session
+ * with the relay: one user's async flood on a slow relay ran 175. */
+#define BACKGROUND_MAX_PER_UID LISTEN_MAX_PER_UID
+
+/* One of the caller's slots for a background attempt, <spool>/run/
+ * bg-UID.N locked, held while the attempt runs; -1 when all are taken
+ * (or the area cannot be used). The set-ID path's attempts are its
+ * caller's own processes, and need none. */
+static int
+background_slot(const char *qid)
+{
+	unsigned start = (unsigned char)qid[0] + (unsigned char)qid[1];
+	int dfd = rundir_open(), fd = -1;
+
+	if (dfd < 0)
+		return -1;
+	for (unsigned i = 0; i < BACKGROUND_MAX_PER_UID && fd < 0; i++) {
+		char name[40];
+
+		(void)snprintf(name, sizeof(name), "bg-%u.%u",
+		    (unsigned)submitter(), (start + i) % BACKGROUND_MAX_PER_UID);
+		fd = rundir_lock_file(dfd, name, 0);
+	}
+	(void)close(dfd);
+	return fd;
+}
+
 /* A background attempt for one queued message: its own session,
  * descriptors 0-2 on /dev/null, so that nobody waits for it. */
 static void
 detached(const char *qid)
 {
-	pid_t pid = fork();
+	int slot = service ? background_slot(qid) : -1;
+	pid_t pid;
 
+	if (service && slot < 0) {
+		log_emit(LOG_INFO, "%s: uid %u has %d background attempts "
+				   "running: the next queue run sends it",
+		    qid, (unsigned)submitter(), BACKGROUND_MAX_PER_UID);
+		return;
+	}
+	pid = fork();
 	if (pid < 0) {
 		log_emit(LOG_WARNING, "%s: cannot start the background attempt "
 				      "(%s); the next queue run sends it",
 		    qid, strerror(errno));
+		if (slot >= 0)
+			(void)close(slot);
 		return;
 	}
 	if (pid > 0) {
+		if (slot >= 0)
+			(void)close(slot);
 		(void)waitpid(pid, NULL, 0);
 		return;
 	}
@@ -206,6 +247,18 @@ detached(const char *qid)
 		if (null < 0 || dup2(null, 0) < 0 || dup2(null, 1) < 0 ||
 		    dup2(null, 2) < 0)
 			_exit(0);
+		/* the slot (close-on-exec) is held by this process, which
+		 * waits for the attempt */
+		if (slot >= 0) {
+			pid_t relay = fork();
+
+			if (relay != 0) {
+				while (relay > 0 &&
+				    waitpid(relay, NULL, 0) < 0 && errno == EINTR)
+					;
+				_exit(0);
+			}
+		}
 		(void)handoff_exec(&st,
 		    handoff_relay_path(&st, path, sizeof(path)), args, -1, -1,
 		    -1, &f);
