@@ -45,6 +45,7 @@
 #include "handoff.h"
 #include "limitstate.h"
 #include "limitstats.h"
+#include "limits.h"
 #include "listen.h"
 #include "log.h"
 #include "mailq.h"
@@ -75,6 +76,10 @@ static int lent = -1;
  * output may take long) and between -bs messages, an hour at most */
 #define SERVICE_HELLO_WAIT_S 10
 #define SERVICE_IDLE_S 3600
+/* and at most this long for one message (every relay's message_timeout
+ * at its ceiling, twice: the relay client's own limits end it sooner):
+ * then the child ends, whatever it waits for */
+#define SERVICE_MESSAGE_S (2 * 4 * CONF_TIMEOUT_CEILING)
 /* A child of the submission service (listen.h), serving one connection:
  * the caller is the peer the kernel named, not this process's uid */
 static bool service;
@@ -675,8 +680,12 @@ relay_stderr_flush(void)
 	    fwrite(buf, 1, (size_t)n, stderr) == (size_t)n)
 		off += n;
 	(void)fflush(stderr);
-	(void)ftruncate(relay_err, 0);
-	(void)lseek(relay_err, 0, SEEK_SET);
+	/* emptied for the next message; one that cannot be is not used */
+	if (ftruncate(relay_err, 0) != 0 ||
+	    lseek(relay_err, 0, SEEK_SET) != 0) {
+		(void)close(relay_err);
+		relay_err = -1;
+	}
 }
 
 /* Hand r to the relay client on sock (the kept one: asked with 'H',
@@ -1211,6 +1220,11 @@ serve(bool verbose, bool send_now, bool caller_stderr)
 		struct handoff_req r;
 		int fds[2];
 
+		/* the service's child ends within the idle spell and a
+		 * message's time even when its caller's stderr never drains
+		 * (a write to it is the one wait nothing else bounds) */
+		if (service)
+			(void)alarm(SERVICE_IDLE_S + SERVICE_MESSAGE_S);
 		rc = handoff_receive(HANDOFF_CHANNEL_FD, &r, fds);
 		if (rc == 1)
 			return 0;

@@ -263,6 +263,18 @@ refusals_summed_up(void)
 	refusals_unlogged = 0;
 }
 
+/* Does any process of the service's tree still run (a background
+ * attempt this process adopted, the kept relay client)? Not reaped
+ * here: reap() does. */
+static bool
+children_left(void)
+{
+	siginfo_t info;
+
+	memset(&info, 0, sizeof(info));
+	return waitid(P_ALL, 0, &info, WEXITED | WNOHANG | WNOWAIT) == 0;
+}
+
 /* Turned away before any child: one packet the front end prints (the
  * socket is new, so the send cannot block), logged here. */
 static void
@@ -397,9 +409,15 @@ listen_run(const char *path, int activated, unsigned idle_exit,
 		if (idle_exit > 0 && busy == 0) {
 			double left = last + idle_exit - clock_seconds();
 
-			if (left <= 0)
-				break; /* idle: systemd starts us again */
-			wait_ms = (int)(left * 1000) + 1;
+			if (left <= 0) {
+				let_go(); /* the kept client ends too */
+				if (!children_left())
+					break; /* idle: systemd starts us
+						* again */
+			}
+			/* a background attempt still runs: a service
+			 * manager would kill it with us */
+			wait_ms = left <= 0 ? 1000 : (int)(left * 1000) + 1;
 		}
 		/* refusals not logged yet: their count within a second */
 		if (refusals_unlogged > 0 && (wait_ms < 0 || wait_ms > 1000))

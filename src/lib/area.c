@@ -42,8 +42,8 @@ queue_user(void)
 
 /* looked up once, and only when an area is not root's: never on the
  * common path. (uid_t)-1 when there is no such user. */
-static uid_t
-queue_uid(void)
+uid_t
+area_queue_uid(void)
 {
 	static bool looked;
 	static uid_t uid = (uid_t)-1;
@@ -66,7 +66,7 @@ static bool
 trusted_owner(uid_t uid)
 {
 	return uid == 0 || (!set_id() && uid == geteuid()) ||
-	    uid == queue_uid();
+	    uid == area_queue_uid();
 }
 
 bool

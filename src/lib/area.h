@@ -29,6 +29,10 @@
  * owner areas may have; the built-in one until this is called */
 void area_set_queue_user(const char *name);
 
+/* area_queue_uid - the queue user's uid, looked up once; 0 for a test's
+ * "root", (uid_t)-1 when there is no such user */
+uid_t area_queue_uid(void);
+
 /* area_may_make - whether this process makes a missing area: root, the
  * queue user, or not set-ID */
 bool area_may_make(void);

@@ -51,6 +51,14 @@ identify(struct caller *c, pid_t parent)
 	}
 	if (c->parent[0] == '\0')
 		memcpy(c->parent, "?", 2);
+	/* the service's caller names its own program (its comm is its to
+	 * set, its pid may be reused): shown as its word */
+	if (peer_known) {
+		size_t len = strlen(c->parent);
+
+		(void)snprintf(c->parent + len, sizeof(c->parent) - len,
+		    " (claimed)");
+	}
 }
 
 static void

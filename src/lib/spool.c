@@ -594,8 +594,9 @@ spool_usage(struct spool *sp, uid_t uid, struct quota_usage *u,
 	/* A message's .msg is written once, by the submitting process: on
 	 * the set-ID path its owner is the submitter (the .env is rewritten
 	 * by the queue runner after each attempt); the submission service
-	 * writes every user's as its own, and its .env names the user (the
-	 * uid the kernel gave the service, caller.h). */
+	 * writes every user's as the queue user, and its .env names the
+	 * user (the uid the kernel gave the service, caller.h): counted on
+	 * either path, so that a user who uses both has one share. */
 	while ((n = getdents64(sp->q, buf, sizeof(buf))) > 0) {
 		for (ssize_t off = 0; off < n;) {
 			const struct dirent64 *de =
@@ -609,7 +610,8 @@ spool_usage(struct spool *sp, uid_t uid, struct quota_usage *u,
 			    fstatat(sp->q, de->d_name, &st,
 				AT_SYMLINK_NOFOLLOW) != 0 ||
 			    (st.st_uid != uid &&
-				(st.st_uid != geteuid() ||
+				((st.st_uid != geteuid() &&
+				     st.st_uid != area_queue_uid()) ||
 				    envelope_uid(sp, de->d_name) != uid)))
 				continue;
 			u->messages++;
