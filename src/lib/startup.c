@@ -8,6 +8,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <nss.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -88,6 +89,15 @@ startup_harden(struct startup *st, int keep_fds)
 		return -1;
 	close_other_fds(3 + keep_fds);
 	umask(077);
+#ifdef SAFEMAIL_STATIC_PROGRAMS
+	/* Statically linked, glibc would load the NSS modules of
+	 * nsswitch.conf into us, and libnss_systemd crashes there on a uid
+	 * the files do not name (a container's arbitrary uid): exit 139,
+	 * the message lost. Users and groups come from /etc/passwd and
+	 * /etc/group only (--disable-static-programs for LDAP, sssd). */
+	(void)__nss_configure_lookup("passwd", "files");
+	(void)__nss_configure_lookup("group", "files");
+#endif
 	st->secure = getauxval(AT_SECURE) != 0;
 	if (!st->secure) {
 		take_override("SAFEMAIL_CONFIG", st->config_path,

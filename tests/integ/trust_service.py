@@ -93,6 +93,18 @@ t.ok(not c.own_devlog or
      re.search(r"uid=%d .*status=sent" % WEB.pw_uid, text),
      "the delivery's log line names the web user's uid", text)
 
+# ---- a uid no passwd entry names (a container's arbitrary uid): the
+# static programs look users up in the files only (libnss_systemd,
+# loaded into a static program, crashed on it: exit 139, mail lost) ----
+n = sent()
+rc, out, err = c.as_root(["setpriv", "--reuid=61000", "--regid=61000",
+                          "--clear-groups", "--no-new-privs", c.SENDMAIL,
+                          "-t", "-i"], MSG)
+t.ok(rc == 0 and sent() == n + 1 and
+     b"(safemail, from userid 61000)" in c.relay.transactions[-1].data,
+     "uid 61000, in no passwd entry: sent through the service, its uid in "
+     "the trace field", (rc, err))
+
 # ---- [limits] count the kernel's uid ----
 c.write_conf(extra="[limits]\nuser.%s = 1/hour, refuse\n" % instcopy.WEB_USER)
 n, logs = sent(), len(c.LOGS)
