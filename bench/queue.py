@@ -12,6 +12,7 @@ mounted over /etc and /var/spool for this process only; the host is not
 touched. Postfix runs from its own configuration directory, without
 smtpd, relayhost = the sink.
 Usage: queue.py SAFEMAIL DMA_ROOT [ROUNDS]"""
+import atexit
 import os
 import shutil
 import statistics
@@ -50,7 +51,26 @@ with open(sm_conf, "w") as f:
 os.chmod(sm_conf, 0o600)
 SM_ENV = {"PATH": "/usr/bin:/bin", "SAFEMAIL_CONFIG": sm_conf,
           "SAFEMAIL_SPOOL": sm_spool, "SAFEMAIL_LIBEXEC": os.path.dirname(os.path.abspath(SAFEMAIL)),
-          "SAFEMAIL_QUEUE_USER": "root"}
+          "SAFEMAIL_QUEUE_USER": "root",
+          # the set-ID path; the service's row below has its own socket
+          "SAFEMAIL_SUBMIT_SOCKET": os.path.join(work, "no-service"),
+          # no /dev/log: other sessions' tests may capture it (a flush
+          # logs a thousand lines); a send to a missing socket costs what
+          # syslog's send does
+          "SAFEMAIL_LOG_SOCKET": os.path.join(work, "no-log")}
+# the submission service (issue 27), root with the queue user root as a
+# test build allows; it queues into the same spool
+SVC_SOCK = os.path.join(work, "svc", "submit")
+SVC_ENV = dict(SM_ENV, SAFEMAIL_SUBMIT_SOCKET=SVC_SOCK)
+svc = subprocess.Popen(
+    [os.path.join(os.path.dirname(os.path.abspath(SAFEMAIL)),
+                  "safemail-gate"), "listen", SVC_SOCK], env=SVC_ENV,
+    stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL)
+atexit.register(svc.terminate)
+for _ in range(400):
+    if os.path.exists(SVC_SOCK) or svc.poll() is not None:
+        break
+    time.sleep(0.005)
 
 # ---- dma: private /etc and /var/spool in this mount namespace ----
 etc = os.path.join(work, "etc")
@@ -128,6 +148,8 @@ BEFORE_ENV = dict(SM_ENV, SAFEMAIL_SPOOL=before_spool,
 
 PEERS = {
     "safemail": ([SAFEMAIL, "-odq", "-i", "a@example.org"], SM_ENV),
+    "safemail, service": ([SAFEMAIL, "-odq", "-i", "a@example.org"],
+                          SVC_ENV),
     "dma": ([DMA, "-i", "a@example.org"], DMA_ENV),
     "postfix": (["/usr/sbin/sendmail", "-C", PF_CONF, "-i", "a@example.org"],
                 PF_ENV),

@@ -24,7 +24,10 @@ s = sink.Sink()
 work = tempfile.mkdtemp(prefix="safemail-bench-")
 config = os.path.join(work, "safemail.ini")
 with open(config, "w") as f:
+    # the 50 MiB message with its CRLFs is above the default
+    # max_message_size (50 MiB): no limit here
     f.write("[mail]\ndomain = example.com\ndefault_sender = b@example.com\n"
+            "max_message_size = 0\n"
             "[smtp]\nhost = 127.0.0.1\nport = %d\n"
             # every process a descendant of the one GNU time watches: a
             # gate or relay client that stayed (linger) would be reaped by
@@ -61,6 +64,9 @@ def run(path, argv=None):
                            env={"SAFEMAIL_CONFIG": config,
                                 "SAFEMAIL_LIBEXEC": os.path.dirname(os.path.abspath(safemail)),
                                 "SAFEMAIL_QUEUE_USER": "root",
+                                # the set-ID path: GNU time waits for
+                                # its processes, not a service's
+                                "SAFEMAIL_SUBMIT_SOCKET": "/nonexistent",
                                 "PATH": "/usr/bin:/bin"})
         took = time.monotonic() - start
     if p.returncode != 0:

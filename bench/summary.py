@@ -1,5 +1,7 @@
-"""summary - issue 7's targets from the output of bench/run.sh (sync.sh,
-queue.sh and rss.sh, in one file): one table, measured against the goal.
+"""summary - issue 7's and issue 27's targets from the output of
+bench/run.sh (sync.sh, queue.sh and rss.sh, in one file): one table each,
+measured against the goal. Issue 7's "warm" is now the submission
+service's warm call, its "cold" the set-ID path (no service).
 Usage: summary.py OUTPUT"""
 import re
 import sys
@@ -16,7 +18,7 @@ def section(title):
             continue
         if on and line.startswith("|"):
             cells = [c.strip() for c in line.strip("|").split("|")]
-            if cells[0] not in ("program", "run") and \
+            if cells[0] not in ("program", "run", "row") and \
                     not cells[0].startswith("---"):
                 rows.setdefault(cells[0], []).append(cells[1:])
         elif on and rows:
@@ -76,10 +78,10 @@ def fmt(v, unit="x"):
     return "n/a" if v is None else "%.2f%s" % (v, unit)
 
 
-# "warm": the default (linger): the relay client the previous round left
-# sends; "cold": linger = 0, every call loads libcurl (the first call
-# after an idle spell)
-COLD = "safemail, linger = 0"
+# "warm": through the service, back to back: the relay client the
+# previous round left sends; "cold": the set-ID path (no service), every
+# call starts the gate and loads libcurl
+COLD = "safemail, set-ID path (no service)"
 for target, rows_of, ref, limit in (
         ("1. sync plain vs minimal libcurl sender", plain,
          "curlsend (libcurl)", 1.1),
@@ -91,8 +93,8 @@ for target, rows_of, ref, limit in (
                      ("cold", median_ratio(rows_of, COLD, ref))):
         add("%s, %s" % (target, label), fmt(r), "<= %gx" % limit,
             le(r, limit))
-for label, name in (("warm", "safemail -odq"),
-                    ("cold", "safemail -odq, linger = 0")):
+for label, name in (("warm", "safemail -odq, service"),
+                    ("cold", "safemail -odq, set-ID path")):
     r = floor_ratio(async_, name)
     add("3. async vs write+fsync+rename floor, %s" % label, fmt(r),
         "<= 1.5x", le(r, 1.5))
@@ -122,6 +124,89 @@ add("6. refused call vs a process start", fmt(r), "~1x (<= 1.1x)",
     le(r, 1.1))
 
 print("\nissue 7 targets, this run")
+print("| target | measured | goal | met |")
+print("|---|---|---|---|")
+for row in rows:
+    print("| %s | %s | %s | %s |" % row)
+
+
+# ---- issue 27: the submission service ----
+def per_round(title):
+    """(row, reference) -> the median of per-round ratios printed under
+    'per-round ratios, TITLE'"""
+    out = {}
+    for name, cells in section("per-round ratios, " + title).items():
+        for c in cells:
+            try:
+                out[(name, c[0])] = float(c[1])
+            except (IndexError, ValueError):
+                pass
+    return out
+
+
+rows = []
+plain_r = per_round("plain 1 KiB")
+tls_r = per_round("STARTTLS 1 KiB")
+m = re.search(r"^per-round ratios, (after [0-9.]+ s idle, 1 KiB)", text,
+              re.M)
+idle_title = m.group(1) if m else "after"
+idle_r = per_round(idle_title)
+idle_row = "safemail, service, %s" % idle_title.split(",")[0]
+async_r = per_round("async submission")
+WARM = "safemail, service, warm"
+ACT = "safemail, service, socket activation"
+
+
+def goal(label, table, row, ref, limit):
+    v = table.get((row, ref))
+    add(label, fmt(v), "<= %gx" % limit if limit else "(none)",
+        le(v, limit) if limit else None)
+
+
+for path, table, curl in (("plain", plain_r, "curlsend (libcurl)"),
+                          ("STARTTLS", tls_r, "curlsend, CA file")):
+    goal("sync %s, warm vs curlsend" % path, table, WARM, curl, 1.0)
+    goal("sync %s, warm vs msmtp" % path, table, WARM, "msmtp", 0.1)
+    if path == "plain":
+        goal("sync plain, %s vs curlsend" % idle_title.split(",")[0],
+             idle_r, idle_row, "curlsend (libcurl)", 1.0)
+        goal("sync plain, %s vs msmtp" % idle_title.split(",")[0], idle_r,
+             idle_row, "msmtp", 0.1)
+    else:
+        goal("sync STARTTLS, %s vs curlsend" % idle_title.split(",")[0],
+             idle_r, idle_row + ", STARTTLS", "curlsend, CA file, STARTTLS",
+             1.0)
+        goal("sync STARTTLS, %s vs msmtp" % idle_title.split(",")[0],
+             idle_r, idle_row + ", STARTTLS", "msmtp, STARTTLS", 0.1)
+    goal("sync %s, socket activation vs curlsend" % path, table, ACT, curl,
+         1.5)
+    goal("sync %s, socket activation vs msmtp (not a goal: the "
+         "exception)" % path, table, ACT, "msmtp", None)
+    goal("sync %s, set-ID path (fallback, cold) vs curlsend (no goal)" % path,
+         table, COLD, curl, None)
+goal("-odq through the service vs the spool-write floor", async_r,
+     "safemail -odq, service", "spoolw (floor)", 1.2)
+goal("-odq through the service vs spoolw -e (the format's 3 fsyncs)",
+     async_r, "safemail -odq, service", "spoolw -e (message + envelope)",
+     None)
+par = section("100 callers at once")
+for name in ("safemail, service", "curlsend (libcurl)", "msmtp"):
+    try:
+        c = par[name][0]
+        add("100 callers from 10 uids: %s msg/s; p50 / p99 ms" % name,
+            "%s; %s / %s" % (c[0].split()[0], c[1], c[2]), "(report)", None)
+    except (KeyError, IndexError):
+        pass
+burst = section("per-burst ratios, 100 callers")
+for ref in ("curlsend (libcurl)", "msmtp"):
+    try:
+        v = float(burst["safemail, service"][[c[0] for c in burst[
+            "safemail, service"]].index(ref)][1])
+    except (KeyError, ValueError, IndexError):
+        v = None
+    add("100 callers: safemail's msg/s over %s's" % ref, fmt(v),
+        "(report)", None)
+print("\nissue 27 targets, this run")
 print("| target | measured | goal | met |")
 print("|---|---|---|---|")
 for row in rows:
