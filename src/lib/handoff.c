@@ -11,6 +11,7 @@
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/time.h>
 #include <sys/un.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -222,6 +223,50 @@ handoff_spawn(const struct startup *st, struct handoff *h, const char *path,
 /* Why the service was not there, for the line that names both ways */
 static char service_absent[200];
 
+/* How long the front end waits for a place in the service's backlog and
+ * for its first answer: a stopped or wedged service is then as good as
+ * none, never a caller that hangs */
+#define SERVICE_WAIT_S 30
+
+static void
+service_waits(int fd, long s)
+{
+	struct timeval tv = {s, 0};
+
+	(void)setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+	(void)setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+}
+
+/* A connection to the service at path, or -1 with service_absent set */
+static int
+connect_service(const char *path)
+{
+	struct sockaddr_un sa;
+	int fd;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sun_family = AF_UNIX;
+	if (strlen(path) >= sizeof(sa.sun_path)) {
+		(void)snprintf(service_absent, sizeof(service_absent),
+		    "%.60s...: a socket path too long", path);
+		return -1;
+	}
+	memcpy(sa.sun_path, path, strlen(path) + 1);
+	fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+	if (fd >= 0)
+		service_waits(fd, SERVICE_WAIT_S);
+	if (fd < 0 ||
+	    connect(fd, (const struct sockaddr *)&sa, sizeof(sa)) != 0) {
+		(void)snprintf(service_absent, sizeof(service_absent), "%s: %s",
+		    path,
+		    errno == EAGAIN ? "no answer" : strerror(errno));
+		if (fd >= 0)
+			(void)close(fd);
+		return -1;
+	}
+	return fd;
+}
+
 /* The submission service (listen.h): 0 with the policy in buf; 1 when
  * it refused, having said why (printed here: the service cannot reach
  * our stderr yet), *status its code; 2 when nobody listens there (the
@@ -232,25 +277,12 @@ open_service(const struct startup *st, struct handoff *h, bool verbose,
     struct failure *f)
 {
 	const char *path = startup_submit_socket(st);
-	struct sockaddr_un sa;
 	char claim[HANDOFF_CLAIM_MAX];
 	ssize_t n;
-	int fd;
+	int fd = connect_service(path);
 
-	memset(&sa, 0, sizeof(sa));
-	sa.sun_family = AF_UNIX;
-	if (strlen(path) >= sizeof(sa.sun_path))
+	if (fd < 0)
 		return 2;
-	memcpy(sa.sun_path, path, strlen(path) + 1);
-	fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
-	if (fd < 0 ||
-	    connect(fd, (const struct sockaddr *)&sa, sizeof(sa)) != 0) {
-		(void)snprintf(service_absent, sizeof(service_absent), "%s: %s",
-		    path, strerror(errno));
-		if (fd >= 0)
-			(void)close(fd);
-		return 2;
-	}
 	/* what only this process can know, for the log: the service labels
 	 * it as our claim */
 	caller_origin(getpid(), claim, sizeof(claim));
@@ -260,9 +292,19 @@ open_service(const struct startup *st, struct handoff *h, bool verbose,
 	do
 		n = recv(fd, buf, cap - 1, 0);
 	while (n < 0 && errno == EINTR);
+	if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+		/* stopped or wedged: as good as none, and nothing was handed
+		 * over yet */
+		(void)snprintf(service_absent, sizeof(service_absent),
+		    "%s: no answer in %d s", path, SERVICE_WAIT_S);
+		(void)close(fd);
+		return 2;
+	}
 	h->pid = -1;
 	h->sock = fd;
 	if (n >= 1 && buf[0] == 'P' && handoff_send_fd(fd, 2) == 0) {
+		/* answered: the message's own time limits from here on */
+		service_waits(fd, 0);
 		*len = (size_t)n - 1;
 		memmove(buf, buf + 1, *len);
 		buf[*len] = '\0';
@@ -314,24 +356,12 @@ no_way_in(const struct startup *st, struct failure *f)
 int
 handoff_service_list(const struct startup *st)
 {
-	const char *path = startup_submit_socket(st);
-	struct sockaddr_un sa;
 	char claim[HANDOFF_CLAIM_MAX], buf[512];
 	ssize_t n;
-	int fd, rc;
+	int fd = connect_service(startup_submit_socket(st)), rc;
 
-	memset(&sa, 0, sizeof(sa));
-	sa.sun_family = AF_UNIX;
-	if (strlen(path) >= sizeof(sa.sun_path))
+	if (fd < 0)
 		return -2;
-	memcpy(sa.sun_path, path, strlen(path) + 1);
-	fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
-	if (fd < 0 ||
-	    connect(fd, (const struct sockaddr *)&sa, sizeof(sa)) != 0) {
-		if (fd >= 0)
-			(void)close(fd);
-		return -2;
-	}
 	caller_origin(getpid(), claim, sizeof(claim));
 	(void)fflush(stdout);
 	/* the listing on our stdout, its one line of a failure on our
@@ -350,6 +380,7 @@ handoff_service_list(const struct startup *st)
 		return -1;
 	}
 	(void)shutdown(fd, SHUT_WR);
+	service_waits(fd, 0); /* the listing takes what it takes */
 	do
 		n = recv(fd, buf, sizeof(buf) - 1, 0);
 	while (n < 0 && errno == EINTR);

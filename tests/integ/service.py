@@ -13,6 +13,7 @@ import atexit
 import os
 import re
 import shutil
+import signal
 import socket
 import stat
 import subprocess
@@ -98,10 +99,10 @@ class Service:
             self.proc.terminate()
             self.proc.wait(timeout=10)
 
-    def send(self, args, stdin, env=None):
+    def send(self, args, stdin, env=None, timeout=20):
         e = {"SAFEMAIL_SPOOL": self.spool, "SAFEMAIL_SUBMIT_SOCKET": self.sock}
         e.update(env or {})
-        return self.env.run(args, stdin=stdin, env=e)
+        return self.env.run(args, stdin=stdin, env=e, timeout=timeout)
 
     def relay_clients(self):
         """The relay clients below the service (it is their subreaper)."""
@@ -192,6 +193,18 @@ time.sleep(0.3)
 t.ok(r.rc == 0 and s.relay_clients() and
      not set(old) & set(s.relay_clients()),
      "the next caller's: a new kept client", (r, s.relay_clients()))
+
+# a stopped (or wedged) service is as good as none: after 30 s without
+# an answer the front end falls back to the gate; nothing was handed over
+os.kill(s.proc.pid, signal.SIGSTOP)
+t0 = time.time()
+r = s.send(["-t", "-i"], msg("while stopped"), timeout=60)
+waited = time.time() - t0
+os.kill(s.proc.pid, signal.SIGCONT)
+t.ok(r.rc == 0 and 29 < waited < 50 and
+     s.relay.transactions[-1].data.find(b"while stopped") > 0,
+     "a stopped service: the front end waits 30 s, then the gate sends it",
+     (r, waited))
 
 # a live service's socket is not taken over
 other = subprocess.run([GATE, "listen", s.sock], env=s.environ(),
