@@ -255,7 +255,8 @@ try:
          "(no gate area: retired with the gates that stayed)",
          [mode(p) for p in (GATE, RELAY, CONF, SPOOL)])
     so = sh("dpkg-statoverride", "--list")[1]
-    t.ok(all(p in so for p in (GATE, RELAY, CONF, SPOOL + "/gate")),
+    t.ok(all(p in so for p in (GATE, RELAY, CONF, SPOOL + "/run")) and
+         SPOOL + "/gate" not in so,
          "the modes are dpkg-statoverride entries", so)
 
     # ---- the quiet install sends: [mail] domain is /etc/mailname's
