@@ -148,6 +148,16 @@ queue_user_uid(void)
 	return known;
 }
 
+/* A relay client a service connection's child starts ends with that
+ * child: one blocked on the caller's stderr would otherwise outlive it,
+ * an orphan of the service (the reviewer's finding 3). */
+static void
+die_with_us(void)
+{
+	if (service)
+		(void)prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+}
+
 /* exec_relay in a child, for the service, which says the exit code on
  * the socket: its exit code */
 static int
@@ -162,8 +172,10 @@ run_relay(const char *const *args, int envfd, int msgfd)
 		fail_set(&f, FAIL_OSERR, "fork: %s", strerror(errno));
 		return report(caller_self(), &f, false);
 	}
-	if (pid == 0)
+	if (pid == 0) {
+		die_with_us();
 		_exit(exec_relay(args, envfd, msgfd));
+	}
 	while (waitpid(pid, &ws, 0) < 0)
 		if (errno != EINTR) {
 			struct failure f;
@@ -253,8 +265,16 @@ detached(const char *qid)
 		    dup2(null, 2) < 0)
 			_exit(0);
 		/* the slot (close-on-exec) is held by this process, which
-		 * waits for the attempt */
+		 * waits for the attempt, and holds nothing else of its
+		 * connection (the kept client's socket, the message) */
 		if (slot >= 0) {
+			long max = sysconf(_SC_OPEN_MAX);
+
+			for (int fd = 3; fd < (max > 0 && max < 65536 ? max
+							    : 65536);
+			     fd++)
+				if (fd != slot)
+					(void)close(fd);
 			pid_t relay = fork();
 
 			if (relay != 0) {
@@ -820,6 +840,7 @@ verdict(const struct handoff_req *r, bool verbose, const int fds[2],
 		struct failure f = {FAIL_NONE, ""};
 		char path[1100];
 
+		die_with_us();
 		(void)handoff_exec(&st,
 		    handoff_relay_path(&st, path, sizeof(path)), args, fds[0],
 		    fds[1], pipefd[1], &f);
@@ -925,8 +946,13 @@ static void
 trust_for(struct conf_trust *trust)
 {
 	conf_trust_for(trust, st.secure);
-	if (service)
+	/* the service's file as the set-ID gate's: root's, its group the
+	 * service's, nothing for others (the reviewer's finding 6) */
+	if (service) {
 		trust->caller_may_own = false;
+		trust->require_group = true;
+		trust->group = getegid();
+	}
 }
 
 static int submit_permitted(struct failure *f);
@@ -1131,13 +1157,13 @@ submit_permitted(struct failure *f)
 	return -1;
 }
 
-/* The service's caller's stderr as it may be written: not a socket
+/* The service's caller's stderr (or stdout) as it may be written: not a socket
  * that hands each packet's sender to its reader (datagram, seqpacket:
  * SCM_CREDENTIALS), where our lines would arrive as the safemail user's
  * (in the journal, say: its syslog socket believes them). Its lines go
  * to the log only then. -1 when fd is. (A red team's finding.) */
 static int
-usable_stderr(int fd)
+usable_output(int fd)
 {
 	int type = 0;
 	socklen_t len = sizeof(type);
@@ -1211,7 +1237,7 @@ serve(bool verbose, bool send_now, bool caller_stderr)
 		return 0; /* the front end is gone: nothing was asked */
 	policy_sent = true;
 	if (caller_stderr) {
-		int err = usable_stderr(handoff_receive_fd(HANDOFF_CHANNEL_FD));
+		int err = usable_output(handoff_receive_fd(HANDOFF_CHANNEL_FD));
 
 		if (err < 0 || put_on(err, 2) != 0)
 			return 0; /* gone, or not a front end */
@@ -1409,7 +1435,9 @@ list_for_peer(void)
 	int err = out >= 0 ? handoff_receive_fd(HANDOFF_CHANNEL_FD) : -1;
 	int rc;
 
-	if (err < 0 || dup2(out, 1) < 0 || dup2(err, 2) < 0)
+	out = usable_output(out);
+	err = usable_output(err);
+	if (out < 0 || err < 0 || dup2(out, 1) < 0 || dup2(err, 2) < 0)
 		return 0; /* gone, or not a front end */
 	(void)close(out);
 	(void)close(err);
@@ -1433,6 +1461,10 @@ serve_peer(const struct listen_peer *peer)
 	service = true;
 	peer_gid = peer->gid;
 	lent = peer->relay;
+	handoff_children_die_with_parent();
+	/* bounded from the start, the listing ('L') too (a caller's output
+	 * that never drains) */
+	(void)alarm(SERVICE_IDLE_S + SERVICE_MESSAGE_S);
 	caller_serve_peer(peer->uid, peer->pid);
 	/* a caller that connects and says nothing holds only this child,
 	 * and not for long */

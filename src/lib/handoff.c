@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stddef.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -185,6 +186,14 @@ wait_for(pid_t pid)
 	return WIFEXITED(wstatus) ? WEXITSTATUS(wstatus) : -1;
 }
 
+static bool die_with_parent;
+
+void
+handoff_children_die_with_parent(void)
+{
+	die_with_parent = true;
+}
+
 int
 handoff_spawn(const struct startup *st, struct handoff *h, const char *path,
     const char *const *args, bool loud, struct failure *f)
@@ -208,6 +217,8 @@ handoff_spawn(const struct startup *st, struct handoff *h, const char *path,
 		struct failure cf = {FAIL_NONE, ""};
 		int high = fcntl(sv[1], F_DUPFD_CLOEXEC, 10);
 
+		if (die_with_parent)
+			(void)prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
 		if (high >= 0 && dup2(high, HANDOFF_CHANNEL_FD) ==
 				     HANDOFF_CHANNEL_FD)
 			(void)handoff_exec(st, path, args, -1, -1, -1, &cf);

@@ -108,6 +108,11 @@ int handoff_receive_fd(int sock);
 int handoff_send_result(int sock, int code);
 int handoff_receive_result(int sock);
 
+/* handoff_children_die_with_parent - from now on, what handoff_spawn
+ * starts is killed when this process ends (the service's connection
+ * children: nothing they start outlives them) */
+void handoff_children_die_with_parent(void);
+
 /* handoff_spawn - fork and exec the program at path with args, a
  * socket's other end on descriptor 3 (HANDOFF_CHANNEL_FD) of the child;
  * h gets the child and this end. When the exec fails the child says so

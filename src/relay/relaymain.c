@@ -279,11 +279,16 @@ kept_mode(const struct conf *c, const char *spool_path,
 		    kept);
 		(void)setsockopt(HANDOFF_CHANNEL_FD, SOL_SOCKET, SO_RCVTIMEO,
 		    &none, sizeof(none));
-		/* its caller's stderr is not kept open past its message */
-		null = open("/dev/null", O_WRONLY | O_CLOEXEC);
-		if (null < 0 || dup2(null, 2) < 0 || rc < 0 ||
-		    handoff_send_result(HANDOFF_CHANNEL_FD, rc) != 0)
+		/* the result first (the message is sent: never lose that),
+		 * then its caller's stderr is not kept open past it */
+		if (rc < 0 || handoff_send_result(HANDOFF_CHANNEL_FD, rc) != 0)
 			break;
+		null = open("/dev/null", O_WRONLY | O_CLOEXEC);
+		if (null < 0 || dup2(null, 2) < 0) {
+			if (null >= 0)
+				(void)close(null);
+			break;
+		}
 		(void)close(null);
 		caller_rebind(0);
 		session = c->linger > 0;

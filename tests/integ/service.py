@@ -194,6 +194,16 @@ t.ok(r.rc == 0 and s.relay_clients() and
      not set(old) & set(s.relay_clients()),
      "the next caller's: a new kept client", (r, s.relay_clients()))
 
+# the service checks its configuration file as the set-ID gate does:
+# nothing for others (a password readable by everyone is refused)
+os.chmod(s.env.config, 0o644)
+r = s.send(["-t", "-i"], msg("world-readable"))
+os.chmod(s.env.config, 0o600)
+t.ok(r.rc == 78 and "permissions for others" in r.err and
+     r.err.count("\n") == 1,
+     "a configuration readable by others: the service refuses it, 78, "
+     "one line", r)
+
 # a stopped (or wedged) service is as good as none: after 30 s without
 # an answer the front end falls back to the gate; nothing was handed over
 os.kill(s.proc.pid, signal.SIGSTOP)
