@@ -133,19 +133,11 @@ receive_wait(int sock, long s)
 static uid_t
 queue_user_uid(void)
 {
-	static uid_t known = (uid_t)-1;
-	static bool looked;
-	struct passwd *pw;
+	uid_t uid = area_queue_uid(); /* looked up once, there */
 
-	if (looked)
-		return known;
-	looked = true;
 	if (strcmp(startup_queue_user(&st), "root") == 0)
-		return known = 0;
-	pw = getpwnam(startup_queue_user(&st));
-	if (pw != NULL && pw->pw_uid != 0)
-		known = pw->pw_uid;
-	return known;
+		return 0;
+	return uid == 0 ? (uid_t)-1 : uid;
 }
 
 /* A relay client a service connection's child starts ends with that
@@ -1452,8 +1444,6 @@ list_for_peer(void)
 static int
 serve_peer(const struct listen_peer *peer)
 {
-	struct timeval hello_wait = {SERVICE_HELLO_WAIT_S, 0};
-	struct timeval idle = {SERVICE_IDLE_S, 0};
 	bool verbose = false;
 	char kind = 0;
 	int early, rc;
@@ -1468,13 +1458,11 @@ serve_peer(const struct listen_peer *peer)
 	caller_serve_peer(peer->uid, peer->pid);
 	/* a caller that connects and says nothing holds only this child,
 	 * and not for long */
-	if (setsockopt(HANDOFF_CHANNEL_FD, SOL_SOCKET, SO_RCVTIMEO,
-		&hello_wait, sizeof(hello_wait)) != 0 ||
-	    handoff_receive_hello(HANDOFF_CHANNEL_FD, &kind, &verbose, claim,
-		sizeof(claim)) != 0 ||
-	    setsockopt(HANDOFF_CHANNEL_FD, SOL_SOCKET, SO_RCVTIMEO, &idle,
-		sizeof(idle)) != 0)
+	receive_wait(HANDOFF_CHANNEL_FD, SERVICE_HELLO_WAIT_S);
+	if (handoff_receive_hello(HANDOFF_CHANNEL_FD, &kind, &verbose, claim,
+		sizeof(claim)) != 0)
 		return 0;
+	receive_wait(HANDOFF_CHANNEL_FD, SERVICE_IDLE_S);
 	/* what fails before the policy goes out is said on the socket: its
 	 * line is caught here (the caller's stderr comes with the policy) */
 	early = memfd_create("safemail-early", MFD_CLOEXEC);

@@ -278,6 +278,19 @@ connect_service(const char *path)
 	return fd;
 }
 
+/* The service's refusal ('X', the exit code, one line) in the n bytes
+ * of buf: the line printed (the service cannot reach our stderr yet),
+ * its code returned; -1 when buf holds none. */
+static int
+refusal_said(char *buf, ssize_t n)
+{
+	if (n < 3 || buf[0] != 'X')
+		return -1;
+	buf[n] = '\0';
+	(void)fprintf(stderr, "safemail: %s\n", buf + 2);
+	return (unsigned char)buf[1];
+}
+
 /* The submission service (listen.h): 0 with the policy in buf; 1 when
  * it refused, having said why (printed here: the service cannot reach
  * our stderr yet), *status its code; 2 when nobody listens there (the
@@ -323,12 +336,8 @@ open_service(const struct startup *st, struct handoff *h, bool verbose,
 	}
 	(void)close(fd);
 	h->sock = -1;
-	if (n >= 3 && buf[0] == 'X') {
-		buf[n] = '\0';
-		*status = (unsigned char)buf[1];
-		(void)fprintf(stderr, "safemail: %s\n", buf + 2);
+	if ((*status = refusal_said(buf, n)) >= 0)
 		return 1;
-	}
 	fail_set(f, FAIL_TEMP, "the submission service (%s) ended the "
 			       "connection without an answer: try again later",
 	    path);
@@ -369,7 +378,7 @@ handoff_service_list(const struct startup *st)
 {
 	char claim[HANDOFF_CLAIM_MAX], buf[512];
 	ssize_t n;
-	int fd = connect_service(startup_submit_socket(st)), rc;
+	int fd = connect_service(startup_submit_socket(st));
 
 	if (fd < 0)
 		return -2;
@@ -383,12 +392,7 @@ handoff_service_list(const struct startup *st)
 			n = recv(fd, buf, sizeof(buf) - 1, MSG_DONTWAIT);
 		while (n < 0 && errno == EINTR);
 		(void)close(fd);
-		if (n >= 3 && buf[0] == 'X') {
-			buf[n] = '\0';
-			(void)fprintf(stderr, "safemail: %s\n", buf + 2);
-			return (unsigned char)buf[1];
-		}
-		return -1;
+		return refusal_said(buf, n);
 	}
 	(void)shutdown(fd, SHUT_WR);
 	service_waits(fd, 0); /* the listing takes what it takes */
@@ -398,13 +402,7 @@ handoff_service_list(const struct startup *st)
 	(void)close(fd);
 	if (n == 2 && buf[0] == 'D')
 		return (unsigned char)buf[1];
-	if (n >= 3 && buf[0] == 'X') {
-		buf[n] = '\0';
-		(void)fprintf(stderr, "safemail: %s\n", buf + 2);
-		rc = (unsigned char)buf[1];
-		return rc;
-	}
-	return -1;
+	return refusal_said(buf, n);
 }
 
 int

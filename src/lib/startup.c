@@ -151,13 +151,6 @@ startup_harden(struct startup *st, int keep_fds)
 static const int raised[] = {RLIMIT_FSIZE, RLIMIT_NOFILE, RLIMIT_CPU,
     RLIMIT_AS, RLIMIT_DATA, RLIMIT_NPROC};
 
-void
-startup_backend_limits(struct rlimit limits[RLIM_NLIMITS])
-{
-	for (size_t i = 0; i < sizeof(raised) / sizeof(raised[0]); i++)
-		limits[raised[i]].rlim_cur = limits[raised[i]].rlim_max;
-}
-
 /* Only SIG_IGN survives an exec (a handler does not): every signal the
  * caller ignored gets its default back. Handlers installed since (the
  * sanitizers') stay. glibc's own signals refuse sigaction: skipped. */
@@ -195,7 +188,7 @@ startup_backend(void)
 	 * and is seen, it does not kill us between two writes */
 	if (signal(SIGXFSZ, SIG_IGN) == SIG_ERR)
 		return -1;
-	/* as startup_backend_limits says, one limit at a time */
+	/* each of raised, one limit at a time */
 	for (size_t i = 0; i < sizeof(raised) / sizeof(raised[0]); i++) {
 		struct rlimit l;
 

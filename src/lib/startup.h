@@ -34,14 +34,10 @@ int startup_harden(struct startup *st, int keep_fds);
  * stops. Every signal the caller ignored back to its default (SIGCHLD
  * too: their waitpid must see their children), the signal mask emptied,
  * SIGXFSZ ignored again (a write past a limit fails and is seen), and
- * the soft limits of startup_backend_limits raised to the hard ones.
+ * the soft limits of file size, open files, CPU time, address space,
+ * data and processes raised to the hard ones.
  * -1: it cannot be done (71). */
 int startup_backend(void);
-
-/* startup_backend_limits - pure: limits as a back end started with them
- * runs (those soft limits raised to the hard ones). A gate that stays
- * compares a new caller's limits through it (linger.h). */
-void startup_backend_limits(struct rlimit limits[RLIM_NLIMITS]);
 
 /* What a back end needs and cannot raise past a hard limit: a spool
  * file of file_size bytes (startup_file_size_need: max_message_size, or
