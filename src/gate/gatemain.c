@@ -1509,9 +1509,64 @@ keep_relay(pid_t *pid)
 	return h.sock;
 }
 
-/* safemail-gate listen [-i SECONDS] [PATH]: the service, as its own user, never
- * set-ID (a caller could hand a set-ID gate any socket: the kernel's
- * word on the peer is only the service's own), nor as root. */
+/* A queue run of the service's (-q): safemail-relay queue, its child */
+static pid_t
+queue_run(void)
+{
+	static const char *const args[] = {"safemail-relay", "queue", NULL};
+	pid_t pid = fork();
+
+	if (pid == 0)
+		_exit(exec_relay(args, -1, -1));
+	if (pid < 0)
+		log_emit(LOG_WARNING, "no queue run now: fork: %s",
+		    strerror(errno));
+	return pid;
+}
+
+/* The listener's own reading of the configuration, for where its lines
+ * go (log.h) and to say at the start what is wrong with it: each
+ * connection reads it again. The log socket, or -1. */
+static int
+listener_log(void)
+{
+	struct failure f = {FAIL_NONE, ""};
+	struct conf_trust trust;
+	char *policy = NULL;
+	size_t len = 0;
+	int fd, dfd;
+
+	service = true;
+	trust_for(&trust);
+	if (conf_load_policy(config_path, &trust, &conf, &policy, &len, &f) ==
+	    0) {
+		explicit_bzero(policy, len);
+		free(policy);
+		conf_free(&conf);
+	} else {
+		log_emit(LOG_ERR, "%s (each caller is refused until it is "
+				  "fixed)",
+		    f.msg);
+	}
+	service = false;
+	if (!log_to_stderr())
+		return -1;
+	dfd = rundir_open(); /* made when missing */
+	if (dfd >= 0)
+		(void)close(dfd);
+	fd = log_service_open();
+	if (fd < 0)
+		log_emit(LOG_WARNING, "%s/log: no log socket (%s): the lines "
+				      "of relay clients and queue runs are "
+				      "lost",
+		    rundir_path(), strerror(errno));
+	return fd;
+}
+
+/* safemail-gate listen [-i SECONDS] [-q INTERVAL] [PATH]: the service, as
+ * its own user, never set-ID (a caller could hand a set-ID gate any
+ * socket: the kernel's word on the peer is only the service's own), nor
+ * as root. */
 static int
 listen_mode(int argc, char **argv, int activated)
 {
@@ -1519,13 +1574,24 @@ listen_mode(int argc, char **argv, int activated)
 	/* an activated service ends after a minute without a caller;
 	 * -i: after SECONDS (0: never), activated or not */
 	unsigned long idle = activated >= 0 ? LISTEN_IDLE_EXIT_S : 0;
+	unsigned long every = 0;
+	struct listen_opts o;
 	const char *path;
-	int i = 2;
+	int i = 2, rc;
 
-	if (i + 1 < argc && strcmp(argv[i], "-i") == 0) {
-		if (!text_parse_uint(argv[i + 1], 86400, &idle))
+	for (; i + 1 < argc && argv[i][0] == '-'; i += 2) {
+		if (strcmp(argv[i], "-i") == 0) {
+			if (!text_parse_uint(argv[i + 1], 86400, &idle))
+				return report_by_hand("safemail-gate");
+		} else if (strcmp(argv[i], "-q") == 0) {
+			/* sendmail's -q15m: the queue run in the service
+			 * (a container has no cron) */
+			if (!conf_parse_duration(argv[i + 1], &every) ||
+			    every == 0 || every > 86400)
+				return report_by_hand("safemail-gate");
+		} else {
 			return report_by_hand("safemail-gate");
-		i += 2;
+		}
 	}
 	path = i < argc ? argv[i++] : startup_submit_socket(&st);
 	if (i != argc || path[0] != '/')
@@ -1542,8 +1608,17 @@ listen_mode(int argc, char **argv, int activated)
 		    startup_queue_user(&st), startup_queue_user(&st));
 		return report(caller_self(), &f, true);
 	}
-	if (listen_run(path, activated, (unsigned)idle, serve_peer,
-		keep_relay, &f) != 0)
+	o.path = path;
+	o.activated = activated;
+	o.idle_exit = (unsigned)idle;
+	o.queue_every = (unsigned)every;
+	o.log_fd = listener_log();
+	o.session = serve_peer;
+	o.keep = keep_relay;
+	o.queue = queue_run;
+	rc = listen_run(&o, &f);
+	log_service_close(o.log_fd);
+	if (rc != 0)
 		return report(caller_self(), &f, false);
 	return 0;
 }
@@ -1571,6 +1646,7 @@ main(int argc, char **argv)
 	config_path = startup_config_path(&st);
 	spool_path = startup_spool_path(&st);
 	rundir_set(spool_path);
+	log_set_run_dir(rundir_path());
 	area_set_queue_user(startup_queue_user(&st));
 	{
 		struct failure f = {FAIL_NONE, ""};

@@ -192,6 +192,12 @@ give_back(pid_t child, int status)
 	kept.borrower = 0;
 }
 
+/* The queue run the service started (-q), and when the next is due */
+static pid_t queue_pid = -1;
+static double queue_due;
+/* the log socket (log.h): the listener's alone */
+static int log_sock = -1;
+
 /* The children serving connections, with whose they are */
 struct slot {
 	pid_t pid;
@@ -223,6 +229,10 @@ reap(void)
 	while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
 		if (pid == kept.pid) {
 			let_go();
+			continue;
+		}
+		if (pid == queue_pid) {
+			queue_pid = -1;
 			continue;
 		}
 		give_back(pid, status);
@@ -349,6 +359,8 @@ take(int conn, int lfd, int sfd, listen_session session,
 
 		(void)close(lfd);
 		(void)close(sfd);
+		if (log_sock >= 0)
+			(void)close(log_sock);
 		if (kept.sock >= 0 && p.relay < 0)
 			(void)close(kept.sock); /* another's */
 		(void)prctl(PR_SET_CHILD_SUBREAPER, 0, 0, 0, 0);
@@ -369,10 +381,33 @@ take(int conn, int lfd, int sfd, listen_session session,
 	busy++;
 }
 
-int
-listen_run(const char *path, int activated, unsigned idle_exit,
-    listen_session session, listen_keep_relay keep, struct failure *f)
+/* A queue run when one is due and none runs; the milliseconds until the
+ * next is due (-1: none) */
+static int
+queue_when_due(const struct listen_opts *o)
 {
+	double now = clock_seconds();
+
+	if (o->queue_every == 0 || o->queue == NULL)
+		return -1;
+	if (queue_pid > 0)
+		return 1000; /* looked at again when it ended */
+	if (now >= queue_due) {
+		queue_pid = o->queue();
+		queue_due = now + o->queue_every;
+		return 1000;
+	}
+	return (int)((queue_due - now) * 1000) + 1;
+}
+
+int
+listen_run(const struct listen_opts *o, struct failure *f)
+{
+	const char *path = o->path;
+	int activated = o->activated;
+	unsigned idle_exit = o->idle_exit;
+	listen_session session = o->session;
+	listen_keep_relay keep = o->keep;
 	int lfd = activated >= 0 ? activated : bind_path(path, f);
 	int sfd, rc = 0;
 	sigset_t set;
@@ -381,7 +416,7 @@ listen_run(const char *path, int activated, unsigned idle_exit,
 	if (lfd < 0)
 		return -1;
 	/* what this service starts (relay clients that stay, background
-	 * attempts) stays in its tree, reaped here */
+	 * attempts, queue runs) stays in its tree, reaped here */
 	(void)prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
 	(void)signal(SIGPIPE, SIG_IGN);
 	sigemptyset(&set);
@@ -395,6 +430,8 @@ listen_run(const char *path, int activated, unsigned idle_exit,
 		unbind_path(path);
 		return -1;
 	}
+	queue_due = clock_seconds();
+	log_sock = o->log_fd;
 	log_emit(LOG_INFO, "the submission service listens on %s",
 	    activated >= 0 ? "the socket systemd passed" : path);
 	/* loaded before the first caller, while it starts */
@@ -402,9 +439,10 @@ listen_run(const char *path, int activated, unsigned idle_exit,
 	for (bool stop = false; !stop;) {
 		/* a kept client that is free says nothing: anything from it
 		 * (its end) lets it go */
-		struct pollfd pf[3] = {{lfd, POLLIN, 0}, {sfd, POLLIN, 0},
-		    {kept.borrower == 0 ? kept.sock : -1, POLLIN, 0}};
-		int wait_ms = -1;
+		struct pollfd pf[4] = {{lfd, POLLIN, 0}, {sfd, POLLIN, 0},
+		    {kept.borrower == 0 ? kept.sock : -1, POLLIN, 0},
+		    {o->log_fd, POLLIN, 0}};
+		int wait_ms = -1, queue_ms;
 
 		if (idle_exit > 0 && busy == 0) {
 			double left = last + idle_exit - clock_seconds();
@@ -422,13 +460,18 @@ listen_run(const char *path, int activated, unsigned idle_exit,
 		/* refusals not logged yet: their count within a second */
 		if (refusals_unlogged > 0 && (wait_ms < 0 || wait_ms > 1000))
 			wait_ms = 1000;
-		if (poll(pf, 3, wait_ms) < 0) {
+		queue_ms = stop ? -1 : queue_when_due(o);
+		if (queue_ms >= 0 && (wait_ms < 0 || wait_ms > queue_ms))
+			wait_ms = queue_ms;
+		if (poll(pf, 4, wait_ms) < 0) {
 			if (errno == EINTR)
 				continue;
 			fail_set(f, FAIL_OSERR, "poll: %s", strerror(errno));
 			rc = -1;
 			break;
 		}
+		if (o->log_fd >= 0 && (pf[3].revents & POLLIN))
+			log_service_drain(o->log_fd);
 		if (pf[1].revents & POLLIN) {
 			struct signalfd_siginfo si;
 
@@ -462,5 +505,7 @@ listen_run(const char *path, int activated, unsigned idle_exit,
 	let_go();
 	(void)close(lfd);
 	(void)close(sfd);
+	if (o->log_fd >= 0)
+		log_service_drain(o->log_fd);
 	return rc;
 }

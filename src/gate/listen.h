@@ -63,10 +63,26 @@ typedef int (*listen_session)(const struct listen_peer *peer);
  * -1 when not activated. */
 int listen_activated(void);
 
-/* listen_run - serve path (or the activated socket when activated >=
- * 0) until SIGTERM, SIGINT or SIGHUP, or idle_exit seconds (0: never)
- * with no connection. 0, or -1 with f set when it cannot listen. */
-int listen_run(const char *path, int activated, unsigned idle_exit,
-    listen_session session, listen_keep_relay keep, struct failure *f);
+/* Start a queue run, the service's own child: its pid, -1 when it
+ * cannot. */
+typedef pid_t (*listen_queue_run)(void);
+
+struct listen_opts {
+	const char *path;      /* the socket's, unless activated */
+	int activated;         /* systemd's socket, or -1 */
+	unsigned idle_exit;    /* seconds with no connection; 0: never */
+	unsigned queue_every;  /* -q: seconds between queue runs; 0: none */
+	int log_fd;            /* the log socket (log.h), or -1 */
+	listen_session session;
+	listen_keep_relay keep;
+	listen_queue_run queue;
+};
+
+/* listen_run - serve o->path (or the activated socket) until SIGTERM,
+ * SIGINT or SIGHUP, or o->idle_exit seconds with no connection; a queue
+ * run at the start and every o->queue_every seconds (one at a time); the
+ * lines on o->log_fd written out. 0, or -1 with f set when it cannot
+ * listen. */
+int listen_run(const struct listen_opts *o, struct failure *f);
 
 #endif

@@ -9,6 +9,7 @@
 #include "addr.h"
 #include "fail.h"
 #include "limits.h"
+#include "log.h"
 #include "quota.h"
 #include "sendlimit.h"
 
@@ -47,6 +48,7 @@ struct conf {
 	unsigned bs_idle_timeout;             /* -bs: seconds of silence */
 	bool header_from_envelope; /* the From: address becomes the envelope
 				    * sender (else it is kept) */
+	enum log_target log_target; /* auto: syslog when /dev/log exists */
 	/* [smtp] */
 	char host[ADDR_BUFSZ]; /* the first relay of host's list */
 	unsigned port;

@@ -18,9 +18,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "caller.h"
 #include "conf.h"
 #include "handoff.h"
 #include "limits.h"
+#include "log.h"
 
 void
 conf_trust_for(struct conf_trust *t, bool secure)
@@ -268,6 +270,11 @@ load(const char *path, const struct conf_trust *trust, struct conf *c,
 		conf_free(c);
 		goto out;
 	}
+	/* the gate's name for this host goes to the front end, which may
+	 * run in a namespace with a host name of its own (an app container
+	 * beside the service's): both then write and check the same one */
+	if (policy != NULL && c->helo_name[0] == '\0')
+		local_host_name(NULL, c->helo_name, sizeof(c->helo_name));
 	/* written from what was parsed, never from the file's text; the
 	 * front end's recv() takes HANDOFF_PACKET_MAX - 1 bytes with the
 	 * packet's mark */
@@ -276,6 +283,8 @@ load(const char *path, const struct conf_trust *trust, struct conf *c,
 		conf_free(c);
 		goto out;
 	}
+	/* from here on this process's lines go where the file says */
+	log_use(c->log_target);
 	rc = 0;
 out:
 	if (buf != NULL) {

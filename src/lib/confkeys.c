@@ -521,6 +521,7 @@ static const char *const tls_names[] = {"1.2", "1.3", NULL};
 static const char *const long_names[] = {"split", "refuse", NULL};
 static const char *const temp_names[] = {"queue", "fail", NULL};
 static const char *const header_from_names[] = {"keep", "envelope", NULL};
+static const char *const log_names[] = {"auto", "syslog", "stderr", NULL};
 
 /* enums are stored through an int: they must be int-sized */
 _Static_assert(sizeof(enum return_path) == sizeof(int) &&
@@ -566,6 +567,7 @@ const struct conf_key conf_keys[K_COUNT] = {
 	    bs_idle_timeout, 1, CONF_TIMEOUT_CEILING, SECONDS, ""),
 	[K_HEADER_FROM] = FLAG("header_from", SEC_MAIL, header_from_envelope,
 	    header_from_names),
+	[K_LOG] = ENUM("log", SEC_MAIL, log_target, log_names),
 	[K_HOST] = CUSTOM("host", SEC_SMTP, set_hosts),
 	[K_PORT] = NUM("port", SEC_SMTP, KT_UINT, port, 1, 65535,
 	    "a port number", ""),

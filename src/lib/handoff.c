@@ -346,8 +346,9 @@ open_service(const struct startup *st, struct handoff *h, bool verbose,
 
 /* No service, and the set-ID gate cannot work for this caller either:
  * no_new_privs makes its bit inert, or it is installed without one (a
- * host where the service is the way in). Root reads the configuration
- * anyway; a test's copy (SAFEMAIL_LIBEXEC) is not set-ID. */
+ * host where the service is the way in), or there is none (an app
+ * container). Root reads the configuration anyway; a test's copy
+ * (SAFEMAIL_LIBEXEC) is not set-ID. */
 static int
 no_way_in(const struct startup *st, struct failure *f)
 {
@@ -355,12 +356,20 @@ no_way_in(const struct startup *st, struct failure *f)
 	struct stat gate;
 	int nnp;
 
+	if (stat(handoff_gate_path(st, path, sizeof(path)), &gate) != 0) {
+		/* an app container holds the front end alone: the socket is
+		 * its only way in */
+		fail_set(f, FAIL_TEMP,
+		    "no submission service (%s), and no safemail-gate here "
+		    "(%s); nothing was sent (in a container: share the "
+		    "sidecar's socket directory)",
+		    service_absent, strerror(errno));
+		return -1;
+	}
 	if (getuid() == 0 || st->libexec_dir[0] != '\0')
 		return 0;
 	nnp = prctl(PR_GET_NO_NEW_PRIVS, 0, 0, 0, 0);
-	if (nnp != 1 &&
-	    (stat(handoff_gate_path(st, path, sizeof(path)), &gate) != 0 ||
-		(gate.st_mode & S_ISGID) != 0))
+	if (nnp != 1 && (gate.st_mode & S_ISGID) != 0)
 		return 0;
 	fail_set(f, FAIL_TEMP,
 	    "no submission service (%s), and %s; nothing was sent",

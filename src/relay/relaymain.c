@@ -369,6 +369,7 @@ main(int argc, char **argv)
 	path = startup_config_path(&st);
 	spool_path = startup_spool_path(&st);
 	rundir_set(spool_path);
+	log_set_run_dir(rundir_path());
 	area_set_queue_user(startup_queue_user(&st));
 	if (argc < 2)
 		return report_by_hand("safemail-relay");
