@@ -20,6 +20,7 @@ stderr; NoNewPrivs 1 on the app side; without the socket the front end
 exits 75 with one line naming it."""
 # debian: util-linux php-cli python3-aiosmtpd
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -37,8 +38,10 @@ c = instcopy.install(t)
 LIMIT = 4
 c.write_conf(mail_extra="log = stderr",
              smtp_extra=instcopy.PLAIN + "\nlinger = 0",
-             extra="[limits]\nuid.%d = %d/hour, defer\n"
-             % (c.WEB.pw_uid, LIMIT))
+             # retry 1s: a queued message is due when the next service
+             # starts (its queue run at the start sends only what is due)
+             extra="[queue]\nretry = 1s\n[limits]\n"
+             "uid.%d = %d/hour, defer\n" % (c.WEB.pw_uid, LIMIT))
 RUNDIR = os.path.dirname(c.SUBMIT)
 os.makedirs(RUNDIR, exist_ok=True)
 os.chown(RUNDIR, c.QUEUE_UID, c.GID)
@@ -178,10 +181,21 @@ t.ok(tx.mail_from == "shop@store.example.com" and
      ("from userid %d)" % c.WEB.pw_uid).encode() in tx.data,
      "the envelope and the bytes, and the trace field names the web "
      "user's uid (SO_PEERCRED across the namespaces)", tx)
-qid = tx.data.decode(errors="replace").split(" id ", 1)[-1].split(";")[0]
+trace = re.search(r"\sid ([0-9A-F]+);",
+                  tx.data.decode(errors="replace")).group(1)
+
+
+def log_of(trace):
+    """The service's lines for the message whose trace field has id
+    trace: the line that names it gives the service's queue id."""
+    qids = [line.split(": ", 2)[1] for line in side.lines
+            if "trace id %s " % trace in line and ": " in line]
+    return [line for line in side.lines for q in qids if " %s: " % q in line]
+
+
 t.ok(wait_for(lambda: any(
-    qid in line and "uid=%d" % c.WEB.pw_uid in line and
-    "status=sent" in line for line in side.lines), 10),
+    "uid=%d" % c.WEB.pw_uid in line and "status=sent" in line
+    for line in log_of(trace)), 10),
      "the service's log line for it is on its own stderr (log = stderr)",
      side.log())
 
@@ -191,13 +205,14 @@ n1 = len(c.relay.transactions)
 p = php_mail("later@example.org", "Queued while the relay is down")
 t.ok(p.returncode == 0 and len(c.relay.transactions) == n1,
      "relay down: mail() succeeds, the message is queued", p)
+time.sleep(1.5)  # retry = 1s: due by the time the next service starts
 side.stop()
 del c.relay.script["greeting"]
 side = start_sidecar()
 t.ok(wait_for(lambda: any(x.rcpt_tos == ["later@example.org"]
                           for x in c.relay.transactions[n1:]), 30),
      "the next service sends it at its start (the queue run of -q)",
-     side.log())
+     (side.log(), c.as_root([c.MAILQ])))
 
 # ---- [limits] count the app's uid ----
 if time.time() % 3600 > 3600 - 20:  # the rest within one clock hour
