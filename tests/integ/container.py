@@ -402,5 +402,85 @@ t.ok(p.returncode == 75 and len(lines) == 1 and
      "/run/safemail/submit" in lines[0],
      "an app container without the socket: exit 75, one line naming "
      "/run/safemail/submit", p)
+
+# ---- contrib/kubernetes/shop.yaml's pod, run by podman ----
+# Its containers with their commands, users, fsGroup, mounts and security
+# context, the volumes made as the kubelet makes them: an emptyDir 2777
+# root:fsGroup, the Secret's file (subPath) root:fsGroup with defaultMode.
+with open(os.path.join(TOP, "contrib", "kubernetes", "shop.yaml")) as f:
+    pod = [d for d in yaml.safe_load_all(f)
+           if d and d["kind"] == "Deployment"][0]["spec"]["template"]["spec"]
+FSGROUP = pod["securityContext"]["fsGroup"]
+KUBE_IMAGES = {services[n]["image"]: IMAGES[services[n]["image"]]
+               for n in services}
+VOLDIR = os.path.join(WORK, "pod")
+os.mkdir(VOLDIR)
+volumes = {}
+for v in pod["volumes"]:
+    d = os.path.join(VOLDIR, v["name"])
+    os.mkdir(d)
+    if "emptyDir" in v:
+        os.chown(d, 0, FSGROUP)
+        os.chmod(d, 0o2777)
+    elif "secret" in v:
+        shutil.copy(INI, os.path.join(d, "safemail.ini"))
+        os.chown(os.path.join(d, "safemail.ini"), 0, FSGROUP)
+        os.chmod(os.path.join(d, "safemail.ini"), v["secret"]["defaultMode"])
+    volumes[v["name"]] = d
+
+
+def pod_args(c, hostname):
+    sc = c["securityContext"]
+    args = ["--hostname", hostname, "--user",
+            "%d:%d" % (sc["runAsUser"], sc["runAsGroup"]),
+            "--group-add", str(FSGROUP)]
+    if sc.get("readOnlyRootFilesystem"):
+        args.append("--read-only")
+    if sc.get("allowPrivilegeEscalation") is False:
+        args += ["--security-opt", "no-new-privileges"]
+    for cap in sc["capabilities"]["drop"]:
+        args += ["--cap-drop", cap]
+    for m in c.get("volumeMounts", []):
+        src = os.path.join(volumes[m["name"]], m.get("subPath", ""))
+        args += ["-v", "%s:%s%s" % (src.rstrip("/"), m["mountPath"],
+                                    ":ro" if m.get("readOnly") else "")]
+    if "command" in c:
+        args += ["--entrypoint", c["command"][0]]
+    args.append(KUBE_IMAGES[c["image"]])
+    args += c.get("command", [])[1:] + c.get("args", [])
+    return args
+
+
+podman("rm", "-f", "-t", "0", "%s-safemail" % TAG, APPC)
+KSOCK = os.path.join(volumes["safemail-run"], "submit")
+ok = True
+for c in pod["initContainers"]:
+    if c.get("restartPolicy") == "Always":  # a native sidecar
+        p = podman("run", "-d", "--name", "%s-safemail" % TAG, "--network",
+                   "host", *pod_args(c, "shop-mailer"))
+        ok = ok and p.returncode == 0 and wait_for(
+            lambda: os.path.exists(KSOCK), 10)
+    else:
+        p = podman("run", "--rm", "--network", "none",
+                   *pod_args(c, "shop-init"))
+        ok = ok and p.returncode == 0
+    if not ok:
+        break
+t.ok(ok, "shop.yaml's init containers: the spool made in the emptyDir, "
+     "the sidecar listening in the shared emptyDir", (p, sidecar_logs()))
+app_c = pod["containers"][0]
+p = podman("run", "-d", "--name", APPC, "--network", "none",
+           *pod_args(app_c, "shop-app"))
+n3 = len(relay.transactions)
+m = php_mail("k8s@example.org", "From the pod")
+t.ok(p.returncode == 0 and m.returncode == 0 and wait_for(
+    lambda: any(x.rcpt_tos == ["k8s@example.org"]
+                for x in relay.transactions[n3:])),
+     "shop.yaml's app container: PHP's mail() reaches the relay through "
+     "the sidecar (Secret root:%d 0%o, spool and socket in emptyDirs)"
+     % (FSGROUP, [v["secret"]["defaultMode"] for v in pod["volumes"]
+                  if "secret" in v][0]),
+     (p, m, sidecar_logs()))
+
 print("# container.py took %.0f s" % (time.monotonic() - started))
 t.done()
