@@ -147,6 +147,8 @@ LIMIT = 4
 SECRET_DIR = os.path.join(WORK, "secret")
 os.mkdir(SECRET_DIR, 0o755)
 INI = os.path.join(SECRET_DIR, "safemail.ini")
+# retry 1s: a queued message is due when the next sidecar starts (its
+# queue run at the start sends what is due)
 with open(INI, "w") as f:
     f.write("[mail]\ndomain = store.example.com\n"
             "default_sender = shop@store.example.com\nreturn_path = no\n"
@@ -156,8 +158,6 @@ with open(INI, "w") as f:
             "[queue]\nretry = 1s\n"
             "[limits]\nuid.1000 = %d/hour, defer\n"
             % (relay.port, USER, SECRET, LIMIT))
-# (retry 1s: a queued message is due when the next sidecar starts, whose
-# queue run at the start sends only what is due)
 # what compose.yaml says the host's file must be: root:990, 0640
 os.chown(INI, 0, 990)
 os.chmod(INI, 0o640)
