@@ -47,6 +47,8 @@ struct conf {
 	unsigned bs_idle_timeout;             /* -bs: seconds of silence */
 	bool header_from_envelope; /* the From: address becomes the envelope
 				    * sender (else it is kept) */
+	bool sandbox; /* the gate and the relay client lock themselves down
+		       * (sandbox.h); off only for an admin who must debug */
 	/* [smtp] */
 	char host[ADDR_BUFSZ]; /* the first relay of host's list */
 	unsigned port;

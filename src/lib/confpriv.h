@@ -84,6 +84,7 @@ enum key_id {
 	K_HEADER_FROM,
 	K_SUBMIT_USERS,
 	K_SUBMIT_GROUPS,
+	K_SANDBOX,
 	K_COUNT
 };
 
