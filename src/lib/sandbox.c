@@ -586,7 +586,7 @@ sandbox_describe(const struct sandbox_policy *p,
 		return;
 	out[0] = '\0';
 	if (s->off) {
-		put(&b, "sandbox off (sandbox = off): nothing enforced");
+		put(&b, "off (sandbox = no): nothing enforced");
 		return;
 	}
 	put(&b, "NoNewPrivs %s; seccomp %s", s->nnp ? "yes" : "no",
@@ -596,6 +596,17 @@ sandbox_describe(const struct sandbox_policy *p,
 		    s->calls);
 	put(&b, "; ");
 	describe_landlock(p, s, &b);
+}
+
+void
+sandbox_print_check(const struct sandbox_policy *p, FILE *out)
+{
+	struct sandbox_state s;
+	char line[2048];
+
+	sandbox_plan(p, &s);
+	sandbox_describe(p, &s, line, sizeof(line));
+	(void)fprintf(out, "sandbox of %s: %s\n", p->program, line);
 }
 
 /* ---- the self-test (test builds) ---- */

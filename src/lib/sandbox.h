@@ -10,6 +10,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "fail.h"
 
@@ -125,9 +126,15 @@ void sandbox_plan(const struct sandbox_policy *p, struct sandbox_state *out);
  *   "NoNewPrivs yes; seccomp yes (131 calls, the rest kill the process);
  *    Landlock ABI 7: /var/spool/safemail/q read,write,create, ...;
  *    TCP connect 587"
- * or "... Landlock: not offered by this kernel". */
+ * or "... Landlock: not offered by this kernel (...)", or
+ * "off (sandbox = no): nothing enforced". */
 void sandbox_describe(const struct sandbox_policy *p,
     const struct sandbox_state *s, char *out, size_t outsz);
+
+/* sandbox_print_check - safemail --check's line for p's program, what
+ * sandbox_plan finds on this kernel:
+ *   "sandbox of PROGRAM: " and sandbox_describe's line. */
+void sandbox_print_check(const struct sandbox_policy *p, FILE *out);
 
 /* sandbox_self_test - test builds (p->test == SANDBOX_TEST_PROBE), right
  * after sandbox_apply: tries what the policy forbids (opening /etc/passwd
