@@ -152,6 +152,8 @@ exec_relay(const struct startup *st, bool die, const char *const *args,
 	}
 	(void)handoff_exec(st, handoff_relay_path(st, path, sizeof(path)),
 	    args, at[3], at[4], at[5], &f);
+	/* as the gate would have said it, had it exec'd the relay itself */
+	(void)dprintf(2, "safemail: %s\n", f.msg);
 	log_emit(LOG_ERR, "%s", f.msg);
 	_exit(71);
 }
@@ -317,6 +319,7 @@ spawner_start(const struct startup *st, bool die_with_gate,
 		     fd++)
 			if (fd != sv[1])
 				(void)close(fd);
+		log_reopen(); /* its descriptors went with the rest */
 		serve(sv[1], st, die_with_gate);
 	}
 	(void)close(sv[1]);
