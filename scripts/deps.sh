@@ -2,7 +2,7 @@
 # Sourced by scripts/check and scripts/demo; needs root when something is
 # missing.
 SAFEMAIL_PACKAGES="gcc make autoconf automake pkg-config libcurl4-openssl-dev
-libssl-dev libinih-dev libjson-c-dev mandoc python3 util-linux"
+libssl-dev libinih-dev libjson-c-dev libseccomp-dev mandoc python3 util-linux"
 # What the tests run against (the scripted relay on aiosmtpd, a test CA
 # made with openssl, a real MTA, real callers): each test file names its
 # packages on a line "# debian: PKG ..." and this is their union

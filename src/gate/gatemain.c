@@ -52,7 +52,9 @@
 #include "msgfile.h"
 #include "report.h"
 #include "rundir.h"
+#include "sandbox_gate.h"
 #include "sender.h"
+#include "spawner.h"
 #include "spool.h"
 #include "startup.h"
 #include "text.h"
@@ -156,7 +158,22 @@ static int
 run_relay(const char *const *args, int envfd, int msgfd)
 {
 	int ws = 0;
-	pid_t pid = fork();
+	pid_t pid;
+
+	if (spawner_on()) {
+		/* locked down: the spawner starts it (spawner.h) */
+		const int at[SPAWNER_FDS] = {0, 1, 2, envfd, msgfd, -1};
+		struct failure f = {FAIL_NONE, ""};
+		int rc;
+
+		if ((pid = spawner_run(args, at, &f)) < 0)
+			return report(caller_self(), &f, false);
+		if ((rc = spawner_wait(pid)) >= 0)
+			return rc;
+		fail_set(&f, FAIL_SOFTWARE, "safemail-relay died");
+		return report(caller_self(), &f, false);
+	}
+	pid = fork();
 
 	if (pid < 0) {
 		struct failure f;
@@ -227,6 +244,16 @@ detached(const char *qid)
 		log_emit(LOG_INFO, "%s: uid %u has %d background attempts "
 				   "running: the next queue run sends it",
 		    qid, (unsigned)submitter(), BACKGROUND_MAX_PER_UID);
+		return;
+	}
+	if (spawner_on()) {
+		if (spawner_background(qid, slot) != 0)
+			log_emit(LOG_WARNING, "%s: cannot start the background "
+					      "attempt; the next queue run "
+					      "sends it",
+			    qid);
+		if (slot >= 0)
+			(void)close(slot);
 		return;
 	}
 	pid = fork();
@@ -603,6 +630,33 @@ hold_message(const int fds[2], struct spool_env *e, const char *why,
 /* [limits]: 0 go on; 1 held (queued); -1 over (defer, refuse) or the
  * counts cannot be kept, with f set. Counted here, by the gate, whatever
  * the caller sent. */
+/* The caller's groups for [limits] (limitstate.h): the set-ID gate runs
+ * with them; the service's caller has the connection's. */
+static struct limit_groups caller_groups;
+
+static void
+load_caller_groups(void)
+{
+	struct limit_groups *g = &caller_groups;
+	size_t room = sizeof(g->gid) / sizeof(g->gid[0]) - 1;
+	int n;
+
+	g->n = 0;
+	if (service) {
+		socklen_t len = (socklen_t)(room * sizeof(gid_t));
+
+		g->gid[g->n++] = peer_gid;
+		if (getsockopt(HANDOFF_CHANNEL_FD, SOL_SOCKET, SO_PEERGROUPS,
+			g->gid + 1, &len) == 0)
+			g->n += len / sizeof(gid_t);
+		return;
+	}
+	g->gid[g->n++] = getgid();
+	n = getgroups((int)room, g->gid + 1);
+	if (n > 0)
+		g->n += (size_t)n;
+}
+
 static int
 apply_limits(const int fds[2], struct spool_env *e, struct failure *f)
 {
@@ -620,7 +674,8 @@ apply_limits(const int fds[2], struct spool_env *e, struct failure *f)
 		if (conf.limit_rules[i].who == WHO_USER)
 			user = caller_self()->user;
 	now = limits_now();
-	if (limitstate_admit(&conf, submitter(), user, now, e->nrcpt, &lo, f) != 0)
+	if (limitstate_admit(&conf, submitter(), user, &caller_groups, now,
+		e->nrcpt, &lo, f) != 0)
 		return -1;
 	if (!lo.over)
 		return 0;
@@ -827,7 +882,17 @@ verdict(const struct handoff_req *r, bool verbose, const int fds[2],
 		(void)snprintf(line, sz, "451 4.3.0 pipe: %s", strerror(errno));
 		return;
 	}
-	pid = fork();
+	if (spawner_on()) {
+		const int at[SPAWNER_FDS] = {0, 1, 2, fds[0], fds[1], pipefd[1]};
+		struct failure f = {FAIL_NONE, ""};
+
+		pid = spawner_run(args, at, &f);
+		if (pid < 0)
+			log_emit(LOG_ERR, "%s", f.msg);
+		pid = pid < 0 ? -1 : -pid; /* the spawner's, waited there */
+	} else {
+		pid = fork();
+	}
 	if (pid == 0) {
 		struct failure f = {FAIL_NONE, ""};
 		char path[1100];
@@ -840,7 +905,7 @@ verdict(const struct handoff_req *r, bool verbose, const int fds[2],
 		_exit(71);
 	}
 	(void)close(pipefd[1]);
-	while (pid > 0 && got + 1 < sz) {
+	while ((pid > 0 || pid < -1) && got + 1 < sz) {
 		ssize_t n = read(pipefd[0], line + got, sz - 1 - got);
 
 		if (n < 0 && errno == EINTR)
@@ -852,7 +917,9 @@ verdict(const struct handoff_req *r, bool verbose, const int fds[2],
 	line[got] = '\0';
 	line[strcspn(line, "\r\n")] = '\0';
 	(void)close(pipefd[0]);
-	if (pid > 0) {
+	if (pid < -1) {
+		status = spawner_wait(-pid);
+	} else if (pid > 0) {
 		int ws = 0;
 
 		while (waitpid(pid, &ws, 0) < 0 && errno == EINTR)
@@ -870,6 +937,10 @@ reply(const char *line)
 	(void)send(HANDOFF_CHANNEL_FD, line, strlen(line), MSG_NOSIGNAL);
 }
 
+/* the standby client was started by the spawner (after the lock-down):
+ * waited for there */
+static bool standby_spawned;
+
 static void
 start_standby(bool verbose)
 {
@@ -878,6 +949,31 @@ start_standby(bool verbose)
 	struct failure f = {FAIL_NONE, ""};
 	char path[1100];
 
+	if (spawner_on()) {
+		int sv[2];
+
+		standby.pid = -1;
+		standby.sock = -1;
+		if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) !=
+		    0) {
+			log_emit(LOG_WARNING, "socketpair: %s", strerror(errno));
+			return;
+		}
+		{
+			const int at[SPAWNER_FDS] = {0, 1, 2, sv[1], -1, -1};
+
+			standby.pid = spawner_run(args, at, &f);
+		}
+		(void)close(sv[1]);
+		if (standby.pid < 0) {
+			log_emit(LOG_WARNING, "%s", f.msg);
+			(void)close(sv[0]);
+			return;
+		}
+		standby.sock = sv[0];
+		standby_spawned = true;
+		return;
+	}
 	if (handoff_spawn(&st, &standby,
 		handoff_relay_path(&st, path, sizeof(path)), args, false,
 		&f) != 0) {
@@ -923,7 +1019,13 @@ send_by_standby(const struct handoff_req *r, const int fds[2], bool verbose)
 		standby.sock = -1;
 		return -2;
 	}
-	rc = handoff_close(&standby);
+	if (standby_spawned) {
+		(void)close(standby.sock);
+		standby.sock = -1;
+		rc = spawner_wait(standby.pid);
+	} else {
+		rc = handoff_close(&standby);
+	}
 	if (rc < 0) {
 		fail_set(&f, FAIL_SOFTWARE, "safemail-relay died");
 		return report(caller_self(), &f, false);
@@ -966,6 +1068,14 @@ refresh_conf(struct failure *f)
 	if (have_loaded_id && conf_file_unchanged(config_path, &loaded_id))
 		return 0;
 	have_conf_id = false;
+	if (gate_locked()) {
+		/* the sandbox opens no file outside the spool: the next
+		 * connection reads it */
+		fail_set(f, FAIL_TEMP, "%s changed during this session: "
+				       "connect again",
+		    config_path);
+		return -1;
+	}
 	conf_free(&conf);
 	have_loaded_id = stat(config_path, &loaded_id) == 0;
 	trust_for(&trust);
@@ -974,7 +1084,7 @@ refresh_conf(struct failure *f)
 	conf_forget_secrets(&conf);
 	log_emit(LOG_INFO, "%s changed during a session: read again",
 	    config_path);
-	return 0;
+	return 1;
 }
 
 /* One request. Returns -1 to go on (-bs), else the exit code. */
@@ -984,16 +1094,20 @@ request(const struct handoff_req *r, bool verbose, int fds[2])
 	struct failure f = {FAIL_NONE, ""};
 	struct spool_env e;
 	char line[HANDOFF_VERDICT_MAX];
-	int q = 1;
+	int q = 1, rr;
 
-	origin_known = false;
+	if (!gate_locked())
+		origin_known = false; /* locked down: looked up before */
 	request_qid[0] = '\0';
 	/* set-ID: every area as make install made it, before anything is
 	 * counted, queued or sent; one that is missing or wrong is the
 	 * admin's to mend, never this caller's to make (area.h). A copy
 	 * that is not set-ID (a test's) may send without a spool, as
 	 * before, and checks an area when it uses one. */
-	if (refresh_conf(&f) != 0 || submit_permitted(&f) != 0 ||
+	/* who may submit was checked with the file as read: again only
+	 * when it was read again */
+	if ((rr = refresh_conf(&f)) < 0 ||
+	    (rr > 0 && submit_permitted(&f) != 0) ||
 	    (st.secure && spool_check(spool_path, &f) != 0)) {
 		if (!r->verdict)
 			return report(caller_self(), &f, false);
@@ -1085,8 +1199,9 @@ request(const struct handoff_req *r, bool verbose, int fds[2])
 
 		handoff_relay_args(args, started, "deliver", verbose,
 		    r->started);
-		return service ? run_relay(args, fds[0], fds[1])
-			       : exec_relay(args, fds[0], fds[1]);
+		return service || spawner_on()
+		    ? run_relay(args, fds[0], fds[1])
+		    : exec_relay(args, fds[0], fds[1]);
 	}
 }
 
@@ -1222,6 +1337,19 @@ serve(bool verbose, bool send_now, bool caller_stderr)
 	}
 	/* the relay reads them again, for itself: nothing here needs them */
 	conf_forget_secrets(&conf);
+	/* what needs a file is looked up now (sandbox_gate.c); then the
+	 * lock-down, before the first request is read */
+	(void)caller_self();
+	(void)origin();
+	(void)queue_user_uid();
+	load_caller_groups();
+	limitstate_resolve_groups(&conf);
+	if (gate_lockdown(&conf, &st, service, config_path, spool_path, &f) !=
+	    0) {
+		explicit_bzero(policy, len);
+		free(policy);
+		return report(caller_self(), &f, false);
+	}
 	rc = handoff_send_policy(HANDOFF_CHANNEL_FD, policy, len);
 	explicit_bzero(policy, len);
 	free(policy);
@@ -1509,6 +1637,26 @@ keep_relay(pid_t *pid)
 	return h.sock;
 }
 
+/* safemail --check: what the gate's sandbox enforces on this kernel
+ * (the relay client prints its own) */
+static void
+print_gate_sandbox(void)
+{
+	struct failure f = {FAIL_NONE, ""};
+	struct conf_trust trust;
+	struct conf c;
+	char *policy = NULL;
+	size_t len = 0;
+
+	trust_for(&trust);
+	if (conf_load_policy(config_path, &trust, &c, &policy, &len, &f) != 0)
+		return; /* the relay client's check says what is wrong */
+	free(policy);
+	gate_sandbox_print(&c, spool_path, stdout);
+	(void)fflush(stdout);
+	conf_free(&c);
+}
+
 /* A queue run of the service's (-q): safemail-relay queue, its child */
 static pid_t
 queue_run(void)
@@ -1701,6 +1849,8 @@ main(int argc, char **argv)
 		queue_limits();
 		if (repairing && (rc = repair()) != 0)
 			return rc;
+		if (strcmp(mode, "check") == 0 && !repairing)
+			print_gate_sandbox();
 		args[n++] = "safemail-relay";
 		for (int i = 1; i < (repairing ? 2 : argc); i++)
 			args[n++] = argv[i];

@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -38,21 +39,30 @@ limitstate_rule_gid(const struct limit_rule *r, gid_t *gid)
 	return true;
 }
 
+void
+limitstate_resolve_groups(struct conf *c)
+{
+	for (size_t i = 0; i < c->nlimit_rules; i++) {
+		struct limit_rule *r = &c->limit_rules[i];
+		gid_t gid;
+
+		if (r->who == WHO_GROUP && limitstate_rule_gid(r, &gid)) {
+			r->who = WHO_GID; /* matched the same (sendlimit.c) */
+			r->id = (unsigned)gid;
+		}
+	}
+}
+
 static bool
 in_group(const struct limit_rule *r, void *ctx)
 {
-	gid_t groups[256];
+	const struct limit_groups *g = ctx;
 	gid_t want;
-	int n;
 
-	(void)ctx;
 	if (!limitstate_rule_gid(r, &want))
 		return false;
-	if (getgid() == want)
-		return true;
-	n = getgroups((int)(sizeof(groups) / sizeof(*groups)), groups);
-	for (int i = 0; i < n; i++)
-		if (groups[i] == want)
+	for (size_t i = 0; i < g->n; i++)
+		if (g->gid[i] == want)
 			return true;
 	return false;
 }
@@ -163,8 +173,8 @@ write_counts(int fd, const char *name, const struct limit_record *old,
 
 int
 limitstate_admit(const struct conf *c, uid_t uid, const char *user,
-    long long now, size_t nrcpt, struct limit_outcome *out,
-    struct failure *f)
+    const struct limit_groups *groups, long long now, size_t nrcpt,
+    struct limit_outcome *out, struct failure *f)
 {
 	char name[32];
 	int dfd, fd, rc;
@@ -172,7 +182,7 @@ limitstate_admit(const struct conf *c, uid_t uid, const char *user,
 	memset(out, 0, sizeof(*out));
 	out->notice_fd = -1;
 	out->rule = sendlimit_pick(c->limit_rules, c->nlimit_rules, uid, user,
-	    in_group, NULL);
+	    in_group, (void *)(uintptr_t)groups);
 	if (out->rule == NULL)
 		return 0;
 	dfd = state_dir();

@@ -34,14 +34,28 @@ struct limit_outcome {
 	struct limit_record old;
 };
 
-/* limitstate_admit - count one message of nrcpt recipients for uid at
+/* The caller's groups, its primary one first (the set-ID path: the
+ * process's real ones; the service: the connection's, SO_PEERCRED and
+ * SO_PEERGROUPS), which group.NAME and gid.N rules match */
+struct limit_groups {
+	gid_t gid[257];
+	size_t n;
+};
+
+/* limitstate_resolve_groups - group.NAME rules named by gid from now on
+ * (a locked-down gate reads no /etc/group); a name that does not resolve
+ * stays, and matches nobody */
+void limitstate_resolve_groups(struct conf *c);
+
+/* limitstate_admit - count one message of nrcpt recipients for uid (in
+ * groups) at
  * now under its rule; over the limit nothing is counted. -1 (f set, a
  * temporary failure) when the counts cannot be kept. notice_due (only
  * with limit_notify set): the caller queues the notice and then calls
  * limitstate_noticed, whatever happened. */
 int limitstate_admit(const struct conf *c, uid_t uid, const char *user,
-    long long now, size_t nrcpt, struct limit_outcome *out,
-    struct failure *f);
+    const struct limit_groups *groups, long long now, size_t nrcpt,
+    struct limit_outcome *out, struct failure *f);
 
 /* limitstate_noticed - the period's notice marked sent when queued
  * (else not, and the next message over the limit tries again); the lock

@@ -172,7 +172,11 @@ caller_self(void)
 void
 caller_rebind(pid_t parent)
 {
-	/* identified again on first use, as the first time */
+	/* identified again on first use, as the first time; the same
+	 * parent again keeps what is known (a sandboxed relay client can
+	 * no longer read /etc/passwd or /proc) */
+	if (identified && parent == bound_parent)
+		return;
 	bound_parent = parent;
 	identified = false;
 }
@@ -183,4 +187,5 @@ caller_serve_peer(uid_t uid, pid_t pid)
 	peer_known = true;
 	peer_uid = uid;
 	caller_rebind(pid > 0 ? pid : -1);
+	identified = false; /* another uid, whatever the parent */
 }

@@ -21,7 +21,8 @@ const struct caller *caller_self(void);
 
 /* caller_rebind - the relay client the service keeps serves another
  * message: identify the caller again, with parent as the process that
- * called (0: the real parent) */
+ * called (0: the real parent); the same parent again keeps what is
+ * known */
 void caller_rebind(pid_t parent);
 
 /* caller_serve_peer - the submission service's connection: the caller

@@ -594,6 +594,7 @@ conf_defaults(struct conf *c)
 	c->ssl = SSL_NONE;
 	c->auth = AUTH_NONE;
 	c->tls_verify = true;
+	c->sandbox = true;
 	c->tls_min_version = TLS_V1_2;
 	c->connect_timeout = 30;
 	c->command_timeout = 60;

@@ -49,6 +49,8 @@ struct conf {
 	bool header_from_envelope; /* the From: address becomes the envelope
 				    * sender (else it is kept) */
 	enum log_target log_target; /* auto: syslog when /dev/log exists */
+	bool sandbox; /* the gate and the relay client lock themselves down
+		       * (sandbox.h); off only for an admin who must debug */
 	/* [smtp] */
 	char host[ADDR_BUFSZ]; /* the first relay of host's list */
 	unsigned port;

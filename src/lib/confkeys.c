@@ -635,6 +635,7 @@ const struct conf_key conf_keys[K_COUNT] = {
 	[K_LIMIT_NOTIFY] = ADDRESS("limit_notify", SEC_LIMITS, limit_notify),
 	[K_SCRIPT_UID_MUST_MATCH] =
 	    BOOL("script_uid_must_match", SEC_LIMITS, script_uid_must_match),
+	[K_SANDBOX] = BOOL("sandbox", SEC_MAIL, sandbox),
 };
 
 /* "none, tls or ssl" */

@@ -85,6 +85,7 @@ enum key_id {
 	K_LOG,
 	K_SUBMIT_USERS,
 	K_SUBMIT_GROUPS,
+	K_SANDBOX,
 	K_COUNT
 };
 

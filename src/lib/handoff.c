@@ -131,6 +131,7 @@ handoff_exec(const struct startup *st, const char *path,
 	    {"SAFEMAIL_QUEUE_USER", offsetof(struct startup, queue_user)},
 	    {"SAFEMAIL_TEST_NOW", offsetof(struct startup, test_now)},
 	    {"SAFEMAIL_SUBMIT_SOCKET", offsetof(struct startup, submit_socket)},
+	    {"SAFEMAIL_SANDBOX_TEST", offsetof(struct startup, sandbox_test)},
 	};
 	enum { NOVR = sizeof(overrides) / sizeof(overrides[0]) };
 	char env_path[] = "PATH=/usr/bin:/bin";

@@ -57,6 +57,20 @@ log_init(const char *test_socket)
 }
 
 void
+log_reopen(void)
+{
+	if (test_fd >= 0) {
+		(void)close(test_fd); /* gone already; nothing took its place */
+		test_fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	}
+	if (syslog_opened) {
+		closelog();
+		syslog_opened = false;
+		open_syslog();
+	}
+}
+
+void
 log_set_run_dir(const char *run_dir)
 {
 	memset(&service_addr, 0, sizeof(service_addr));

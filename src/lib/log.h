@@ -43,6 +43,10 @@ void log_service_drain(int fd);
 /* log_service_close - the listener ends: its socket's name removed */
 void log_service_close(int fd);
 
+/* log_reopen - after a process closed every descriptor it did not know
+ * (the log's among them): the log's opened again, where it went */
+void log_reopen(void);
+
 /* log_emit - format, escape control bytes, cap the length, send. Never
  * passes caller data as a format. */
 void log_emit(int prio, const char *fmt, ...)

@@ -114,6 +114,8 @@ startup_harden(struct startup *st, int keep_fds)
 		    sizeof(st->test_now));
 		take_override("SAFEMAIL_SUBMIT_SOCKET", st->submit_socket,
 		    sizeof(st->submit_socket));
+		take_override("SAFEMAIL_SANDBOX_TEST", st->sandbox_test,
+		    sizeof(st->sandbox_test));
 	}
 	/* clearenv() only drops the pointers: wipe the strings too, so that
 	 * nothing the caller passed stays readable in /proc/PID/environ. */

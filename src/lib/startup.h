@@ -17,6 +17,7 @@ struct startup {
 	char queue_user[64];    /* who a queue run started by root becomes */
 	char test_now[24];      /* the time [limits] counts at (tests) */
 	char submit_socket[108]; /* the submission service's socket */
+	char sandbox_test[8];   /* "trap" or "probe" (sandbox.h) */
 };
 
 /* startup_harden - fds 0-2 open (on /dev/null when closed), the next

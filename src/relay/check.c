@@ -8,6 +8,7 @@
 #include "check.h"
 #include "explain.h"
 #include "relay.h"
+#include "sandbox_relay.h"
 #include "text.h"
 #include "verdict.h"
 
@@ -257,13 +258,17 @@ check_relay(const struct conf *c, struct failure *f)
 }
 
 int
-check_run(const struct conf *c, const char *path, struct failure *f)
+check_run(const struct conf *c, const char *path, const char *spool_path,
+    struct failure *f)
 {
 	struct failure first = {FAIL_NONE, ""};
 	int rc = 0;
 
 	print_config(c, path);
 	print_policy(c);
+	/* what a delivery's relay client enforces (this one does not: it
+	 * reads the configuration's files to report on them) */
+	relay_sandbox_print(c, spool_path, stdout);
 	/* every relay section, each tried even when one before failed */
 	for (size_t i = 0; i <= c->nroutes; i++) {
 		if (check_relay(i == 0 ? c : c->routes[i - 1], f) != 0) {

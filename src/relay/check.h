@@ -8,6 +8,7 @@
 #include "conf.h"
 #include "fail.h"
 
-int check_run(const struct conf *c, const char *path, struct failure *f);
+int check_run(const struct conf *c, const char *path, const char *spool_path,
+    struct failure *f);
 
 #endif

@@ -34,6 +34,7 @@
 #include "addr.h"
 #include "clock.h"
 #include "relay.h"
+#include "sandbox_relay.h"
 #include "text.h"
 #include "token.h"
 
@@ -296,8 +297,16 @@ relay_set_trust(void *curl, const struct conf *c)
 {
 	CURL *h = curl;
 	CURLcode rc;
+	const struct curl_blob *blob = relay_ca_blob(c->tls_ca_file);
 
-	if (c->tls_ca_file != NULL) {
+	if (blob != NULL) {
+		/* read before the sandbox (sandbox_relay.c) */
+		rc = curl_easy_setopt(h, CURLOPT_CAINFO_BLOB, blob);
+		if (rc == CURLE_OK)
+			rc = curl_easy_setopt(h, CURLOPT_CAINFO, NULL);
+		if (rc == CURLE_OK)
+			rc = curl_easy_setopt(h, CURLOPT_CAPATH, NULL);
+	} else if (c->tls_ca_file != NULL) {
 		rc = curl_easy_setopt(h, CURLOPT_CAINFO, c->tls_ca_file);
 		if (rc == CURLE_OK)
 			rc = curl_easy_setopt(h, CURLOPT_CAPATH, NULL);
@@ -574,6 +583,7 @@ open_one(const struct conf *c, const struct relay_options *o,
 	struct relay *r;
 	CURLcode rc;
 	curl_socket_t sock = CURL_SOCKET_BAD;
+	char why[200];
 
 	memset(st, 0, sizeof(*st));
 	r = calloc(1, sizeof(*r));
@@ -594,6 +604,12 @@ open_one(const struct conf *c, const struct relay_options *o,
 	r->curl = curl_easy_init();
 	if (r->curl == NULL || setup(r, c, o, host, port, bearer) != 0)
 		goto internal;
+	if (relay_pin_name(r->curl, host, port, why, sizeof(why)) != 0) {
+		/* sandboxed: only names resolved before it */
+		set_status(st, RELAY_CONNECT, r, why);
+		relay_close(r, false);
+		return NULL;
+	}
 	r->started_ms = clock_ms();
 	rc = curl_easy_perform(r->curl);
 	if (rc != CURLE_OK) {

@@ -1,7 +1,8 @@
 /* relay.h - the session with the relay: connect, STARTTLS or implicit TLS,
  * certificate checks, EHLO, AUTH, done by libcurl (CONNECT_ONLY) but for
- * AUTH XOAUTH2, which is ours; then a byte transport for smtpc.c. With token.c (the OAuth2 endpoint) the
- * only modules that include curl.h. */
+ * AUTH XOAUTH2, which is ours; then a byte transport for smtpc.c. With token.c (the OAuth2 endpoint)
+ * and sandbox_relay.c (set-up before the lock-down) the only modules that
+ * include curl.h. */
 #ifndef SAFEMAIL_RELAY_H
 #define SAFEMAIL_RELAY_H
 

@@ -46,6 +46,7 @@
 #include "log.h"
 #include "queue.h"
 #include "report.h"
+#include "sandbox_relay.h"
 #include "spool.h"
 #include "startup.h"
 #include "rundir.h"
@@ -401,6 +402,15 @@ main(int argc, char **argv)
 		}
 		return report(caller_self(), &f, false);
 	}
+	/* set up, then locked down, before the first byte from the gate,
+	 * the spool or the network (sandbox_relay.c); check stays open */
+	if (strcmp(argv[1], "check") != 0 &&
+	    relay_lockdown(&conf, &st, argv[1], path, spool_path, &f) != 0) {
+		conf_free(&conf);
+		if (strcmp(argv[1], "standby") == 0 && standby_unwanted())
+			return exit_code(f.kind);
+		return report(caller_self(), &f, false);
+	}
 	if ((strcmp(argv[1], "deliver") == 0 ||
 		strcmp(argv[1], "verdict") == 0) &&
 	    i + 1 == argc) {
@@ -437,7 +447,7 @@ main(int argc, char **argv)
 			spool_close(&sp);
 		}
 	} else if (strcmp(argv[1], "check") == 0 && argc == 2) {
-		rc = check_run(&conf, path, &f) == 0
+		rc = check_run(&conf, path, spool_path, &f) == 0
 		    ? 0
 		    : report(caller_self(), &f, false);
 	} else {

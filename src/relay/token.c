@@ -16,6 +16,7 @@
 #include "log.h"
 #include "relay.h"
 #include "rundir.h"
+#include "sandbox_relay.h"
 #include "text.h"
 #include "token.h"
 
@@ -299,6 +300,8 @@ fetch(const struct conf *c, struct oauth2_token *tok, char *why, size_t whysz)
 		rc = CURLE_FAILED_INIT;
 	if (rc != CURLE_OK)
 		goto done;
+	if (relay_pin_url(h, c->oauth2.token_url, why, whysz) != 0)
+		goto done; /* sandboxed: its name did not resolve before */
 	rc = curl_easy_perform(h);
 	if (rc != CURLE_OK) {
 		out = b->too_long ? OAUTH2_TEMP : transport_outcome(rc);

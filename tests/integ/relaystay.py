@@ -45,7 +45,7 @@ threading.Thread(target=drain, daemon=True).start()
 environ = {"PATH": "/usr/bin:/bin", "SAFEMAIL_CONFIG": env.config,
            "SAFEMAIL_LIBEXEC": smtest.LIBEXEC, "SAFEMAIL_QUEUE_USER": "root",
            "SAFEMAIL_SPOOL": spool, "SAFEMAIL_SUBMIT_SOCKET": sock,
-           "SAFEMAIL_LOG_SOCKET": logsock}
+           "SAFEMAIL_LOG_SOCKET": logsock, "SAFEMAIL_SANDBOX_TEST": "trap"}
 for k in ("ASAN_OPTIONS", "UBSAN_OPTIONS", "LSAN_OPTIONS"):
     if k in os.environ:
         environ[k] = os.environ[k]

@@ -54,7 +54,8 @@ class Service:
              "SAFEMAIL_LIBEXEC": smtest.LIBEXEC,
              "SAFEMAIL_QUEUE_USER": "root", "SAFEMAIL_SPOOL": self.spool,
              "SAFEMAIL_SUBMIT_SOCKET": self.sock,
-             "SAFEMAIL_LOG_SOCKET": self.logsock}
+             "SAFEMAIL_LOG_SOCKET": self.logsock,
+             "SAFEMAIL_SANDBOX_TEST": "trap"}
         for k in ("ASAN_OPTIONS", "UBSAN_OPTIONS", "LSAN_OPTIONS"):
             if k in os.environ:
                 e[k] = os.environ[k]

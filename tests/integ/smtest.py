@@ -136,8 +136,12 @@ class Env:
         sock.bind(sock_path)
         # uninstalled, as root: queue runs stay root (installed, they
         # become the safemail user)
+        # SAFEMAIL_SANDBOX_TEST=trap: a system call outside a sandboxed
+        # program's allow-list is named (stderr, log) and exits 70
+        # instead of killing silently (src/lib/sandbox.h)
         e = {"PATH": "/usr/bin:/bin", "SAFEMAIL_LOG_SOCKET": sock_path,
-             "SAFEMAIL_LIBEXEC": LIBEXEC, "SAFEMAIL_QUEUE_USER": "root"}
+             "SAFEMAIL_LIBEXEC": LIBEXEC, "SAFEMAIL_QUEUE_USER": "root",
+             "SAFEMAIL_SANDBOX_TEST": "trap"}
         if config:
             e["SAFEMAIL_CONFIG"] = self.config
         for k in ("ASAN_OPTIONS", "UBSAN_OPTIONS", "LSAN_OPTIONS"):

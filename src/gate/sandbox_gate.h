@@ -1,0 +1,30 @@
+/* sandbox_gate.h - the gate's lock-down (sandbox_gate.c), on both paths
+ * (the service's connection child and the set-ID gate): after the caller
+ * is identified and the configuration read, before the first request. */
+#ifndef SAFEMAIL_SANDBOX_GATE_H
+#define SAFEMAIL_SANDBOX_GATE_H
+
+#include <stdbool.h>
+#include <stdio.h>
+
+#include "conf.h"
+#include "fail.h"
+#include "startup.h"
+
+/* gate_lockdown - start the spawner (spawner.h: the relay clients from
+ * now on), then no_new_privs, Landlock and the gate's seccomp list.
+ * c->sandbox off: nothing. -1 with f set (FAIL_TEMP) when the filter
+ * cannot be installed: the caller says so and ends, nothing queued. */
+int gate_lockdown(const struct conf *c, const struct startup *st,
+    bool service, const char *conf_path, const char *spool_path,
+    struct failure *f);
+
+/* gate_locked - the gate is locked down (no file outside the spool, no
+ * execve: relay clients through the spawner) */
+bool gate_locked(void);
+
+/* gate_sandbox_print - the line safemail --check prints for the gate */
+void gate_sandbox_print(const struct conf *c, const char *spool_path,
+    FILE *out);
+
+#endif

@@ -1,0 +1,436 @@
+/* spawner.c - relay clients for a locked-down gate (spawner.h) */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "handoff.h"
+#include "log.h"
+#include "spawner.h"
+#include "spool.h"
+
+#define ARGS_MAX 8
+#define PACKET_MAX 512
+
+static int chan = -1;
+
+bool
+spawner_on(void)
+{
+	return chan >= 0;
+}
+
+/* ---- the spawner's side ---- */
+
+/* One request: its bytes and the descriptors that came with it */
+struct request {
+	char buf[PACKET_MAX];
+	ssize_t len;
+	int fds[SPAWNER_FDS];
+	size_t nfds;
+};
+
+static ssize_t
+receive(int sock, struct request *r)
+{
+	union {
+		char buf[CMSG_SPACE(sizeof(int) * SPAWNER_FDS)];
+		struct cmsghdr align;
+	} u;
+	struct iovec iov = {r->buf, sizeof(r->buf) - 1};
+	struct msghdr m;
+	struct cmsghdr *c;
+
+	memset(&m, 0, sizeof(m));
+	m.msg_iov = &iov;
+	m.msg_iovlen = 1;
+	m.msg_control = u.buf;
+	m.msg_controllen = sizeof(u.buf);
+	r->nfds = 0;
+	do
+		r->len = recvmsg(sock, &m, MSG_CMSG_CLOEXEC);
+	while (r->len < 0 && errno == EINTR);
+	for (c = CMSG_FIRSTHDR(&m); c != NULL; c = CMSG_NXTHDR(&m, c)) {
+		size_t n;
+
+		if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS)
+			continue;
+		n = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+		for (size_t i = 0; i < n; i++) {
+			int fd;
+
+			memcpy(&fd, CMSG_DATA(c) + i * sizeof(int), sizeof(fd));
+			if (r->nfds < SPAWNER_FDS)
+				r->fds[r->nfds++] = fd;
+			else
+				(void)close(fd);
+		}
+	}
+	if (r->len >= 0)
+		r->buf[r->len] = '\0';
+	return r->len;
+}
+
+static void
+answer(int sock, char kind, const void *data, size_t len)
+{
+	char buf[PACKET_MAX];
+
+	buf[0] = kind;
+	if (len > sizeof(buf) - 1)
+		len = sizeof(buf) - 1;
+	memcpy(buf + 1, data, len);
+	(void)send(sock, buf, len + 1, MSG_NOSIGNAL);
+}
+
+static void
+answer_line(int sock, const char *line)
+{
+	answer(sock, 'e', line, strlen(line));
+}
+
+/* The modes a gate may ask for: what it started itself before */
+static bool
+allowed_args(const char *const *args, size_t n)
+{
+	static const char *const modes[] = {"deliver", "verdict", "standby",
+	    NULL};
+
+	if (n < 2 || strcmp(args[0], "safemail-relay") != 0)
+		return false;
+	for (size_t i = 0; modes[i] != NULL; i++)
+		if (strcmp(args[1], modes[i]) == 0)
+			goto mode_ok;
+	return false;
+mode_ok:
+	/* -v, a start time: short words of letters, digits, '.', '-' */
+	for (size_t i = 2; i < n; i++) {
+		size_t len = strlen(args[i]);
+
+		if (len == 0 || len > 40 ||
+		    strspn(args[i], "abcdefghijklmnopqrstuvwxyz0123456789.-") !=
+			len)
+			return false;
+	}
+	return true;
+}
+
+static void
+close_received(struct request *r)
+{
+	for (size_t i = 0; i < r->nfds; i++)
+		(void)close(r->fds[i]);
+	r->nfds = 0;
+}
+
+/* In the child: the descriptors on 0-2 (/dev/null where none came), then
+ * exec with the rest on 3-5 */
+static void
+exec_relay(const struct startup *st, bool die, const char *const *args,
+    const int at[SPAWNER_FDS])
+{
+	struct failure f = {FAIL_NONE, ""};
+	char path[1100];
+	int null = open("/dev/null", O_RDWR | O_CLOEXEC);
+
+	if (die)
+		(void)prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+	for (int i = 0; i < 3; i++) {
+		int from = at[i] >= 0 ? at[i] : null;
+
+		if (from < 0 || dup2(from, i) != i)
+			_exit(71);
+	}
+	(void)handoff_exec(st, handoff_relay_path(st, path, sizeof(path)),
+	    args, at[3], at[4], at[5], &f);
+	/* as the gate would have said it, had it exec'd the relay itself */
+	(void)dprintf(2, "safemail: %s\n", f.msg);
+	log_emit(LOG_ERR, "%s", f.msg);
+	_exit(71);
+}
+
+static void
+start(int sock, const struct startup *st, bool die, struct request *r)
+{
+	const char *args[ARGS_MAX + 1];
+	int at[SPAWNER_FDS];
+	unsigned mask = (unsigned char)r->buf[1];
+	size_t n = 0, k = 0;
+	int32_t id;
+	pid_t pid;
+
+	for (char *p = r->buf + 2; p < r->buf + r->len && n < ARGS_MAX;
+	     p += strlen(p) + 1)
+		args[n++] = p;
+	args[n] = NULL;
+	for (int i = 0; i < SPAWNER_FDS; i++)
+		at[i] = (mask & (1u << i)) && k < r->nfds ? r->fds[k++] : -1;
+	if (r->len < 3 || r->buf[r->len - 1] != '\0' || k != r->nfds ||
+	    (mask >> SPAWNER_FDS) != 0 || !allowed_args(args, n)) {
+		answer_line(sock, "the spawner refuses that request");
+		log_emit(LOG_ERR, "the gate's spawner refused a request it "
+				  "never makes (mode %.20s)",
+		    n > 1 ? args[1] : "?");
+		return;
+	}
+	pid = fork();
+	if (pid == 0)
+		exec_relay(st, die, args, at);
+	if (pid < 0) {
+		char line[100];
+
+		(void)snprintf(line, sizeof(line), "fork: %s", strerror(errno));
+		answer_line(sock, line);
+		return;
+	}
+	id = (int32_t)pid;
+	answer(sock, 'p', &id, sizeof(id));
+}
+
+static void
+wait_one(int sock, const struct request *r)
+{
+	int32_t id, status = -1;
+	int ws = 0;
+
+	if (r->len == 1 + (ssize_t)sizeof(id)) {
+		memcpy(&id, r->buf + 1, sizeof(id));
+		while (id > 0 && waitpid((pid_t)id, &ws, 0) < 0) {
+			if (errno != EINTR) {
+				ws = -1;
+				break;
+			}
+		}
+		if (id > 0 && ws != -1 && WIFEXITED(ws))
+			status = WEXITSTATUS(ws);
+	}
+	answer(sock, 's', &status, sizeof(status));
+}
+
+/* safemail-relay one QID in a session of its own: nobody waits for it;
+ * the slot, when one came, is held by the process that waits for it */
+static void
+background(int sock, const struct startup *st, struct request *r)
+{
+	int32_t zero = 0;
+	const char *qid = r->buf + 1;
+	int slot = r->nfds == 1 ? r->fds[0] : -1;
+	pid_t pid;
+
+	if (r->nfds > 1 || !spool_qid_ok(qid, strlen(qid))) {
+		answer_line(sock, "the spawner refuses that request");
+		return;
+	}
+	pid = fork();
+	if (pid == 0) {
+		int null = open("/dev/null", O_RDWR | O_CLOEXEC);
+		const char *const args[] = {"safemail-relay", "one", qid, NULL};
+		int at[SPAWNER_FDS] = {-1, -1, -1, -1, -1, -1};
+
+		(void)close(sock);
+		if (setsid() < 0 || fork() != 0)
+			_exit(0);
+		if (null < 0 || dup2(null, 0) < 0 || dup2(null, 1) < 0 ||
+		    dup2(null, 2) < 0)
+			_exit(0);
+		if (slot >= 0) {
+			pid_t relay = fork();
+
+			if (relay != 0) {
+				while (relay > 0 &&
+				    waitpid(relay, NULL, 0) < 0 &&
+				    errno == EINTR)
+					;
+				_exit(0);
+			}
+		}
+		exec_relay(st, false, args, at);
+	}
+	while (pid > 0 && waitpid(pid, NULL, 0) < 0 && errno == EINTR)
+		;
+	answer(sock, 's', &zero, sizeof(zero));
+}
+
+static void __attribute__((noreturn))
+serve(int sock, const struct startup *st, bool die)
+{
+	struct request r;
+
+	for (;;) {
+		if (receive(sock, &r) <= 0)
+			_exit(0); /* the gate ended */
+		switch (r.buf[0]) {
+		case 'x':
+			start(sock, st, die, &r);
+			break;
+		case 'w':
+			wait_one(sock, &r);
+			break;
+		case 'b':
+			background(sock, st, &r);
+			break;
+		default:
+			answer_line(sock, "the spawner refuses that request");
+			break;
+		}
+		close_received(&r);
+	}
+}
+
+/* ---- the gate's side ---- */
+
+int
+spawner_start(const struct startup *st, bool die_with_gate,
+    struct failure *f)
+{
+	int sv[2];
+	pid_t gate = getpid(), pid;
+
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) != 0) {
+		fail_set(f, FAIL_TEMP, "socketpair: %s", strerror(errno));
+		return -1;
+	}
+	pid = fork();
+	if (pid < 0) {
+		fail_set(f, FAIL_TEMP, "fork: %s", strerror(errno));
+		(void)close(sv[0]);
+		(void)close(sv[1]);
+		return -1;
+	}
+	if (pid == 0) {
+		long max = sysconf(_SC_OPEN_MAX);
+
+		if (die_with_gate &&
+		    (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) != 0 ||
+			getppid() != gate))
+			_exit(0);
+		/* nothing of the gate's but its standard streams: each
+		 * relay client gets what the gate hands over for it */
+		for (int fd = 3; fd < (max > 0 && max < 65536 ? max : 65536);
+		     fd++)
+			if (fd != sv[1])
+				(void)close(fd);
+		log_reopen(); /* its descriptors went with the rest */
+		serve(sv[1], st, die_with_gate);
+	}
+	(void)close(sv[1]);
+	chan = sv[0];
+	return 0;
+}
+
+static int
+request(const char *data, size_t len, const int *fds, size_t nfds,
+    char *reply, size_t cap)
+{
+	union {
+		char buf[CMSG_SPACE(sizeof(int) * SPAWNER_FDS)];
+		struct cmsghdr align;
+	} u;
+	struct iovec iov = {(void *)(uintptr_t)data, len};
+	struct msghdr m;
+	ssize_t n;
+
+	memset(&m, 0, sizeof(m));
+	m.msg_iov = &iov;
+	m.msg_iovlen = 1;
+	if (nfds > 0) {
+		struct cmsghdr *c;
+
+		memset(&u, 0, sizeof(u));
+		m.msg_control = u.buf;
+		m.msg_controllen = CMSG_SPACE(sizeof(int) * nfds);
+		c = CMSG_FIRSTHDR(&m);
+		c->cmsg_level = SOL_SOCKET;
+		c->cmsg_type = SCM_RIGHTS;
+		c->cmsg_len = CMSG_LEN(sizeof(int) * nfds);
+		memcpy(CMSG_DATA(c), fds, sizeof(int) * nfds);
+	}
+	do
+		n = sendmsg(chan, &m, MSG_NOSIGNAL);
+	while (n < 0 && errno == EINTR);
+	if (n != (ssize_t)len)
+		return -1;
+	do
+		n = recv(chan, reply, cap - 1, 0);
+	while (n < 0 && errno == EINTR);
+	if (n < 1)
+		return -1;
+	reply[n] = '\0';
+	return (int)n;
+}
+
+pid_t
+spawner_run(const char *const *args, const int fds[SPAWNER_FDS],
+    struct failure *f)
+{
+	char packet[PACKET_MAX], reply[PACKET_MAX];
+	int sent[SPAWNER_FDS];
+	size_t len = 2, nfds = 0;
+	unsigned mask = 0;
+	int32_t id;
+	int n;
+
+	for (int i = 0; i < SPAWNER_FDS; i++)
+		if (fds[i] >= 0) {
+			mask |= 1u << i;
+			sent[nfds++] = fds[i];
+		}
+	packet[0] = 'x';
+	packet[1] = (char)mask;
+	for (size_t i = 0; args[i] != NULL; i++) {
+		size_t a = strlen(args[i]) + 1;
+
+		if (len + a > sizeof(packet)) {
+			fail_set(f, FAIL_SOFTWARE, "too long a relay command");
+			return -1;
+		}
+		memcpy(packet + len, args[i], a);
+		len += a;
+	}
+	n = request(packet, len, sent, nfds, reply, sizeof(reply));
+	if (n == 1 + (int)sizeof(id) && reply[0] == 'p') {
+		memcpy(&id, reply + 1, sizeof(id));
+		return (pid_t)id;
+	}
+	fail_set(f, FAIL_TEMP, "cannot start safemail-relay: %s",
+	    n > 1 && reply[0] == 'e' ? reply + 1 : "the spawner is gone");
+	return -1;
+}
+
+int
+spawner_wait(pid_t pid)
+{
+	char packet[1 + sizeof(int32_t)], reply[16];
+	int32_t id = (int32_t)pid, status;
+
+	packet[0] = 'w';
+	memcpy(packet + 1, &id, sizeof(id));
+	if (request(packet, sizeof(packet), NULL, 0, reply, sizeof(reply)) !=
+		1 + (int)sizeof(status) ||
+	    reply[0] != 's')
+		return -1;
+	memcpy(&status, reply + 1, sizeof(status));
+	return status;
+}
+
+int
+spawner_background(const char *qid, int slot)
+{
+	char packet[64], reply[PACKET_MAX];
+	int n = snprintf(packet, sizeof(packet), "b%s", qid);
+
+	if (n < 0 || (size_t)n >= sizeof(packet))
+		return -1;
+	n = request(packet, (size_t)n + 1, &slot, slot >= 0 ? 1 : 0, reply,
+	    sizeof(reply));
+	return n >= 1 && reply[0] == 's' ? 0 : -1;
+}

@@ -1,0 +1,58 @@
+/* spawner.h - the gate's way to start relay clients once it is locked
+ * down (sandbox_gate.h).
+ *
+ * seccomp filters and Landlock domains pass to every child and through
+ * execve: a relay client started by a locked-down gate could neither
+ * load its libraries nor reach the network. So before the gate locks
+ * itself down it forks the spawner, which stays as it was (it reads no
+ * input but the gate's requests) and starts relay clients for it: only
+ * safemail-relay, in one of its modes (deliver, verdict, standby, one),
+ * with the descriptors the gate hands over, and says when each ended.
+ * A gate taken over by a hostile message gains nothing it did not have:
+ * it could start those before.
+ *
+ * The protocol (SOCK_SEQPACKET, one request and one answer at a time):
+ *   'x' MASK ARGS...   start a relay client; MASK says which of the
+ *                      descriptors 0-5 follow (SCM_RIGHTS, in order);
+ *                      answer 'p' PID, or 'e' LINE
+ *   'w' PID            wait for it; answer 's' STATUS (-1: not normally)
+ *   'b' QID            a background attempt (safemail-relay one QID) in
+ *                      a session of its own, holding the slot descriptor
+ *                      that may follow; answer 's' 0 */
+#ifndef SAFEMAIL_SPAWNER_H
+#define SAFEMAIL_SPAWNER_H
+
+#include <stdbool.h>
+#include <sys/types.h>
+
+#include "fail.h"
+#include "startup.h"
+
+#define SPAWNER_FDS 6
+
+/* spawner_start - fork the spawner (st: the relay's path and the
+ * environment it gets); die_with_gate: it and every relay client it
+ * starts end when the gate does (the service's connections). 0, or -1
+ * with f set. */
+int spawner_start(const struct startup *st, bool die_with_gate,
+    struct failure *f);
+
+/* spawner_on - the gate has one (it is locked down, or about to be) */
+bool spawner_on(void);
+
+/* spawner_run - start safemail-relay with args (args[0] its name), fds[i]
+ * on descriptor i (-1: none; 0-2 then /dev/null). Its pid, or -1 with f
+ * set. */
+pid_t spawner_run(const char *const *args, const int fds[SPAWNER_FDS],
+    struct failure *f);
+
+/* spawner_wait - its exit status once it ended; -1 when it did not exit
+ * normally or is unknown. */
+int spawner_wait(pid_t pid);
+
+/* spawner_background - safemail-relay one QID, detached (its own
+ * session, descriptors 0-2 on /dev/null), the slot (-1: none) held while
+ * it runs. 0, or -1. */
+int spawner_background(const char *qid, int slot);
+
+#endif

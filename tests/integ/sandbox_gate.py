@@ -1,0 +1,332 @@
+"""sandbox_gate - the gate locks itself down (src/gate/sandbox_gate.c on
+src/lib/sandbox.c), on both paths, after the caller is identified and the
+configuration read, before the first request:
+
+- The self-test (SAFEMAIL_SANDBOX_TEST=probe) of a real submission:
+  /etc/passwd, the configuration, execve, a netlink and a packet socket,
+  ptrace and process_vm_readv refused; the control (the spool) works.
+  With sandbox = no the same probes reach the kernel (negative control).
+- From outside: the service's connection child, held in a -bs session,
+  shows NoNewPrivs: 1 and Seccomp: 2; the relay clients it starts come
+  from its spawner (unsandboxed, so that they can load their libraries
+  and reach the network), and the message is sent.
+- [limits] group rules in the service match the connection's groups
+  (SO_PEERCRED, SO_PEERGROUPS), not the service user's.
+- A configuration changed during a session is not read by the locked
+  gate: the session's next message gets a temporary failure.
+- No seccomp filter: 75, one line naming it, nothing sent.
+- safemail --check prints the gate's sandbox line.
+Every submission here runs under SAFEMAIL_SANDBOX_TEST=trap (smtest.py):
+a call outside the gate's list is named and fails the test."""
+# debian: python3-aiosmtpd util-linux gcc
+import atexit
+import os
+import re
+import socket
+import subprocess
+import tempfile
+import threading
+import time
+
+import smtest
+import smtprelay
+
+t = smtest.Tap()
+if os.geteuid() != 0:
+    t.skip_all("needs root (setpriv, the service as root)")
+GATE = os.path.join(smtest.LIBEXEC, "safemail-gate")
+MSG = b"To: a@example.org\nSubject: gate sandbox\n\nhello\n"
+FORBIDDEN = ["open /etc/passwd", "open the configuration", "execve /bin/true",
+             "socket AF_NETLINK", "socket AF_PACKET", "ptrace",
+             "process_vm_readv"]
+
+
+def self_test(logs):
+    out = {}
+    for line in logs:
+        m = re.search(r"sandbox self-test: safemail-gate: (.*?): "
+                      r"((refused|allowed) .*)$", line)
+        if m:
+            out[m.group(1)] = m.group(2)
+    return out
+
+
+def probe(results, name):
+    for k, v in results.items():
+        if k.startswith(name):
+            return v
+    return None
+
+
+def trapped(logs):
+    return [l for l in logs if "which its seccomp policy does not" in l]
+
+
+def new_spool():
+    spool = tempfile.mkdtemp(prefix="safemail-gatebox-")
+    os.chmod(spool, 0o750)
+    return spool
+
+
+# ---- 1. the self-test on the gate's own path, and its negative control --
+relay = smtprelay.Relay()
+env = smtest.Env(smtest.relay_config(relay.port))
+spool = new_spool()
+r = env.run(["-t", "-i"], stdin=MSG,
+            env={"SAFEMAIL_SPOOL": spool, "SAFEMAIL_SANDBOX_TEST": "probe"})
+st = self_test(r.logs)
+t.ok(r.rc == 0 and len(relay.transactions) == 1,
+     "a submission with the gate's self-test: sent", r)
+for name in FORBIDDEN:
+    t.ok((probe(st, name) or "").startswith("refused"),
+         "gate, sandbox on: %s is refused" % name, (probe(st, name), st))
+t.ok(probe(st, "control: open") == "allowed (succeeded)",
+     "gate, sandbox on: the control (the spool) works", st)
+t.ok((probe(st, "open the configuration") or "").startswith(
+    "refused (EACCES"),
+     "the configuration (readable by the gate before): refused by "
+     "Landlock", st)
+
+env.write_config(smtest.relay_config(relay.port, mail="sandbox = no"))
+r = env.run(["-t", "-i"], stdin=MSG,
+            env={"SAFEMAIL_SPOOL": spool, "SAFEMAIL_SANDBOX_TEST": "probe"})
+st = self_test(r.logs)
+t.ok(r.rc == 0 and len(relay.transactions) == 2, "sandbox = no: sent", r)
+for name in FORBIDDEN:
+    t.ok((probe(st, name) or "").startswith("allowed"),
+         "gate, sandbox = no (negative control): %s reaches the kernel"
+         % name, (probe(st, name), st))
+
+# the other kinds of submission, each under the trap
+env.write_config(smtest.relay_config(relay.port))
+cases = [
+    ("-odq", ["-odq", "-t", "-i"], MSG),
+    ("-bs, two messages", ["-bs"],
+     b"HELO x\r\nMAIL FROM:<shop@store.example.com>\r\n"
+     b"RCPT TO:<a@example.org>\r\nDATA\r\nSubject: bs1\r\n\r\nhi\r\n.\r\n"
+     b"MAIL FROM:<shop@store.example.com>\r\nRCPT TO:<b@example.org>\r\n"
+     b"DATA\r\nSubject: bs2\r\n\r\nhi\r\n.\r\nQUIT\r\n"),
+    ("-v", ["-v", "-t", "-i"], MSG),
+]
+for name, args, stdin in cases:
+    r = env.run(args, stdin=stdin, env={"SAFEMAIL_SPOOL": spool})
+    t.ok(r.rc == 0 and not trapped(r.logs),
+         "%s through the locked gate: no call outside its list" % name,
+         trapped(r.logs) or r)
+env.write_config(smtest.relay_config(relay.port, mail="async = yes"))
+n = len(relay.transactions)
+r = env.run(["-t", "-i"], stdin=MSG, env={"SAFEMAIL_SPOOL": spool})
+deadline = time.time() + 20
+while len(relay.transactions) == n and time.time() < deadline:
+    time.sleep(0.1)
+t.ok(r.rc == 0 and not trapped(r.logs) and len(relay.transactions) == n + 1,
+     "async: the background attempt, started by the spawner, sends it",
+     trapped(r.logs) or r)
+env.write_config(smtest.relay_config(relay.port))
+
+
+# ---- 2. the service: its connection child, locked down, from outside ----
+class Service:
+    def __init__(self, conf_text, extra_env=None):
+        self.env = smtest.Env(conf_text)
+        self.spool = new_spool()
+        self.sock = os.path.join(self.env.dir, "run", "submit")
+        self.logsock = os.path.join(self.env.dir, "svc-log.sock")
+        self.logs = []
+        log = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+        log.bind(self.logsock)
+
+        def drain():
+            while True:
+                try:
+                    self.logs.append(log.recv(65536).decode())
+                except OSError:
+                    return
+        threading.Thread(target=drain, daemon=True).start()
+        e = {"PATH": "/usr/bin:/bin", "SAFEMAIL_CONFIG": self.env.config,
+             "SAFEMAIL_LIBEXEC": smtest.LIBEXEC,
+             "SAFEMAIL_QUEUE_USER": "root", "SAFEMAIL_SPOOL": self.spool,
+             "SAFEMAIL_SUBMIT_SOCKET": self.sock,
+             "SAFEMAIL_LOG_SOCKET": self.logsock,
+             "SAFEMAIL_SANDBOX_TEST": "trap"}
+        for k in ("ASAN_OPTIONS", "UBSAN_OPTIONS", "LSAN_OPTIONS"):
+            if k in os.environ:
+                e[k] = os.environ[k]
+        e.update(extra_env or {})
+        self.proc = subprocess.Popen([GATE, "listen", self.sock], env=e,
+                                     stdin=subprocess.DEVNULL,
+                                     stdout=subprocess.DEVNULL,
+                                     stderr=subprocess.DEVNULL)
+        atexit.register(self.stop)
+        for _ in range(200):
+            if os.path.exists(self.sock) or self.proc.poll() is not None:
+                break
+            time.sleep(0.025)
+
+    def stop(self):
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            self.proc.wait(timeout=10)
+
+    def send(self, args, stdin, preexec_fn=None, env=None):
+        e = {"SAFEMAIL_SPOOL": self.spool,
+             "SAFEMAIL_SUBMIT_SOCKET": self.sock}
+        e.update(env or {})
+        return self.env.run(args, stdin=stdin, env=e, preexec_fn=preexec_fn)
+
+
+def children(pid):
+    out = []
+    for p in os.listdir("/proc"):
+        if not p.isdigit():
+            continue
+        try:
+            with open("/proc/%s/stat" % p) as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+            if int(fields[1]) == pid:
+                out.append(int(p))
+        except (OSError, IndexError, ValueError):
+            pass
+    return out
+
+
+def status(pid):
+    try:
+        with open("/proc/%d/status" % pid) as f:
+            fields = dict(l.split(":", 1) for l in f.read().splitlines()
+                          if ":" in l)
+    except OSError:
+        return {}
+    return {k: fields.get(k, "").strip()
+            for k in ("NoNewPrivs", "Seccomp", "Name")}
+
+
+relay2 = smtprelay.Relay()
+svc = Service(smtest.relay_config(relay2.port))
+# a -bs session held open: the connection child waits for its next line
+bs = subprocess.Popen(
+    [smtest.SAFEMAIL, "-bs"], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+    stderr=subprocess.PIPE,
+    env={"PATH": "/usr/bin:/bin", "SAFEMAIL_SPOOL": svc.spool,
+         "SAFEMAIL_SUBMIT_SOCKET": svc.sock,
+         "SAFEMAIL_LIBEXEC": smtest.LIBEXEC,
+         "SAFEMAIL_LOG_SOCKET": svc.logsock,
+         "ASAN_OPTIONS": os.environ.get("ASAN_OPTIONS", "")})
+bs.stdin.write(b"HELO x\r\nMAIL FROM:<shop@store.example.com>\r\n"
+               b"RCPT TO:<a@example.org>\r\nDATA\r\nSubject: held\r\n\r\n"
+               b"hi\r\n.\r\n")
+bs.stdin.flush()
+found = {}
+deadline = time.time() + 15
+while time.time() < deadline and not (found.get("child") and
+                                      len(relay2.transactions) == 1):
+    for c in children(svc.proc.pid):
+        s = status(c)
+        if s.get("Name", "").startswith("safemail-gate"):
+            found["child"] = s
+            found["grandchildren"] = [status(g) for g in children(c)]
+    time.sleep(0.05)
+bs.stdin.write(b"QUIT\r\n")
+bs.stdin.close()
+out = bs.stdout.read()
+bs.wait(timeout=20)
+t.ok(found.get("child", {}).get("NoNewPrivs") == "1" and
+     found.get("child", {}).get("Seccomp") == "2",
+     "the service's connection child, mid-session: NoNewPrivs: 1, "
+     "Seccomp: 2", found)
+t.ok(any(g.get("Seccomp") == "0" and g.get("Name", "").startswith(
+    "safemail-gate") for g in found.get("grandchildren", [])),
+     "its spawner, forked before the lock-down, is not filtered (it "
+     "starts the relay clients)", found)
+t.ok(b"250 2.0.0" in out and len(relay2.transactions) == 1 and
+     not trapped(svc.logs),
+     "the message of that session is sent; no call outside the list",
+     (out, trapped(svc.logs)))
+
+# a configuration changed during a session: refused, not read
+bs = subprocess.Popen(
+    [smtest.SAFEMAIL, "-bs"], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+    stderr=subprocess.PIPE,
+    env={"PATH": "/usr/bin:/bin", "SAFEMAIL_SPOOL": svc.spool,
+         "SAFEMAIL_SUBMIT_SOCKET": svc.sock,
+         "SAFEMAIL_LIBEXEC": smtest.LIBEXEC,
+         "SAFEMAIL_LOG_SOCKET": svc.logsock,
+         "ASAN_OPTIONS": os.environ.get("ASAN_OPTIONS", "")})
+bs.stdin.write(b"HELO x\r\n")
+bs.stdin.flush()
+time.sleep(0.5)
+with open(svc.env.config, "a") as f:
+    f.write("\n; changed\n")
+bs.stdin.write(b"MAIL FROM:<shop@store.example.com>\r\nRCPT TO:<a@example.org>"
+               b"\r\nDATA\r\nSubject: after\r\n\r\nhi\r\n.\r\nQUIT\r\n")
+bs.stdin.close()
+out = bs.stdout.read().decode()
+bs.wait(timeout=20)
+t.ok(re.search(r"\r\n45\d [^\r]*changed during this session: connect again",
+               out) and len(relay2.transactions) == 1,
+     "a configuration changed mid-session: the locked gate does not read "
+     "it; the message gets a temporary failure", out)
+svc.stop()
+
+# ---- 3. [limits] group rules match the connection's groups ----
+relay3 = smtprelay.Relay()
+conf = smtest.relay_config(relay3.port).replace(
+    "[aliases]", "[limits]\ngid.4321 = 1/hour, refuse\n[aliases]")
+svc = Service(conf)
+os.chmod(svc.env.dir, 0o755)
+
+
+def as_member():
+    os.setgroups([4321])
+    os.setgid(1234)
+    os.setuid(1234)
+
+
+rs = [svc.send(["-t", "-i"], MSG, preexec_fn=as_member) for _ in range(2)]
+t.ok([r.rc for r in rs] == [0, 77] and len(relay3.transactions) == 1 and
+     "over the limit of gid.4321" in rs[1].err,
+     "the service: a caller in group 4321 (a supplementary group of the "
+     "connection) is counted by gid.4321: the second message refused",
+     rs)
+r = svc.send(["-t", "-i"], MSG)
+t.ok(r.rc == 0 and len(relay3.transactions) == 2,
+     "root (not in 4321) is not counted by it", r)
+svc.stop()
+
+# ---- 4. no seccomp filter: 75, one line, nothing sent ----
+SHIM = r"""
+#include <errno.h>
+#include <seccomp.h>
+int seccomp_load(const scmp_filter_ctx ctx) { (void)ctx; return -EINVAL; }
+"""
+shimdir = tempfile.mkdtemp(prefix="safemail-gatebox-shim-")
+with open(os.path.join(shimdir, "shim.c"), "w") as f:
+    f.write(SHIM)
+shim = os.path.join(shimdir, "shim.so")
+subprocess.run(["gcc", "-shared", "-fPIC", "-o", shim,
+                os.path.join(shimdir, "shim.c")], check=True)
+relay4 = smtprelay.Relay()
+asan = os.environ.get("ASAN_OPTIONS", "")
+svc = Service(smtest.relay_config(relay4.port),
+              extra_env={"LD_PRELOAD": shim, "ASAN_OPTIONS":
+                         (asan + ":verify_asan_link_order=0").lstrip(":")})
+r = svc.send(["-t", "-i"], MSG)
+t.ok(r.rc == 75 and "seccomp" in r.err and
+     len(r.err.strip().splitlines()) == 1 and not relay4.transactions,
+     "the gate cannot install its filter: 75, one line naming it, nothing "
+     "sent (the caller keeps its message)", r)
+t.ok(any("seccomp" in l and "safemail-gate" in l for l in svc.logs),
+     "and a log line", svc.logs)
+svc.stop()
+
+# ---- 5. safemail --check ----
+r = env.run(["--check"], argv0="safemail", env={"SAFEMAIL_SPOOL": spool})
+line = [l for l in r.out.splitlines()
+        if l.startswith("sandbox of safemail-gate: ")]
+t.ok(line and "NoNewPrivs yes; seccomp yes (" in line[0] and
+     re.search(r"Landlock (ABI \d+: %s read,write,create,mkdir|: not "
+               r"offered)" % re.escape(spool), line[0]) and
+     "execve none" in line[0],
+     "--check prints the gate's sandbox: no_new_privs, seccomp, Landlock's "
+     "ABI and rights", r.out)
+t.done()
