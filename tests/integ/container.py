@@ -351,6 +351,10 @@ t.ok(p.returncode == 1 and p.stdout == b"",
 p = in_app("sh", "-c", "ls -A /run/safemail; ls /var/spool/safemail")
 t.ok(text(p.stdout).split() == ["submit"],
      "its shared directory holds the socket only; no spool", p)
+p = in_app("sh", "-c", "cat /proc/[0-9]*/comm")
+t.ok(p.returncode == 0 and b"php" in p.stdout and
+     b"safemail-gate" not in p.stdout and b"safemail-relay" not in p.stdout,
+     "nor any process of the sidecar (a pid namespace of its own)", p)
 p = podman("exec", "%s-safemail" % TAG, "cat", "/etc/safemail.ini")
 t.ok(p.returncode == 0 and SECRET.encode() in p.stdout,
      "(the sidecar reads it: root:990 0640, mounted read-only)", p.stderr)
