@@ -211,7 +211,7 @@ def run_args(name, volumes=True, command=None):
 
 def cleanup():
     for name in services:
-        podman("rm", "-f", "-t", "0", "%s-%s" % (TAG, name))
+        podman("rm", "-f", "-v", "-t", "0", "%s-%s" % (TAG, name))
     for vol in VOLUMES.values():
         podman("volume", "rm", "-f", vol)
 
@@ -369,7 +369,7 @@ t.ok(p.returncode == 0 and p.stdout == b"sent\n" and
 p = podman("exec", "%s-safemail" % TAG, "mailq")
 t.ok(b"later@example.org" in p.stdout, "mailq in the sidecar shows it", p)
 time.sleep(1.5)  # retry = 1s: due by the time the next sidecar starts
-podman("rm", "-f", "-t", "10", "%s-safemail" % TAG)
+podman("rm", "-f", "-v", "-t", "10", "%s-safemail" % TAG)
 del relay.script["greeting"]
 s = start_sidecar()
 t.ok(s.returncode == 0 and wait_for(lambda: any(
@@ -455,7 +455,7 @@ def pod_args(c, hostname):
     return args
 
 
-podman("rm", "-f", "-t", "0", "%s-safemail" % TAG, APPC)
+podman("rm", "-f", "-v", "-t", "0", "%s-safemail" % TAG, APPC)
 KSOCK = os.path.join(volumes["safemail-run"], "submit")
 ok = True
 for c in pod["initContainers"]:
