@@ -163,6 +163,11 @@ t.ok(p.stdout == b"app\n",
      "the app side has a host name of its own and no configuration, "
      "spool or gate", p)
 
+p = app(["sh", "-c", "cat /proc/[0-9]*/comm"])
+t.ok(p.returncode == 0 and b"safemail-gate" not in p.stdout,
+     "nor does it see the service's processes (a pid namespace of its "
+     "own)", p)
+
 # ---- mail() through the socket ----
 n0 = len(c.relay.transactions)
 p = php_mail("customer@example.org", "Your order 1")
