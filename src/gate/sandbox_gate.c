@@ -57,8 +57,8 @@ static const struct sandbox_call gate_calls[] = {
     SANDBOX_ALLOW("fdatasync"), SANDBOX_ALLOW("ftruncate"),
     SANDBOX_ALLOW("flock"),
     /* memory files: a message queued, a relay client's lines for the
-     * caller */
-    SANDBOX_ALLOW("memfd_create"),
+     * caller; -bs: the verdict's pipe from its relay client */
+    SANDBOX_ALLOW("memfd_create"), SANDBOX_ALLOW("pipe2"),
     /* the spool and <spool>/run (Landlock decides which paths): files
      * made, linked in (an O_TMPFILE through /proc/self/fd), renamed,
      * removed; the queue counted; the free space checked */

@@ -305,17 +305,21 @@ with open(os.path.join(shimdir, "shim.c"), "w") as f:
 shim = os.path.join(shimdir, "shim.so")
 subprocess.run(["gcc", "-shared", "-fPIC", "-o", shim,
                 os.path.join(shimdir, "shim.c")], check=True)
+static_gate = b"static" in subprocess.run(
+    ["ldd", GATE], capture_output=True).stdout
 relay4 = smtprelay.Relay()
 asan = os.environ.get("ASAN_OPTIONS", "")
 svc = Service(smtest.relay_config(relay4.port),
               extra_env={"LD_PRELOAD": shim, "ASAN_OPTIONS":
                          (asan + ":verify_asan_link_order=0").lstrip(":")})
 r = svc.send(["-t", "-i"], MSG)
-t.ok(r.rc == 75 and "seccomp" in r.err and
+t.ok(static_gate or r.rc == 75 and "seccomp" in r.err and
      len(r.err.strip().splitlines()) == 1 and not relay4.transactions,
      "the gate cannot install its filter: 75, one line naming it, nothing "
-     "sent (the caller keeps its message)", r)
-t.ok(any("seccomp" in l and "safemail-gate" in l for l in svc.logs),
+     "sent (the caller keeps its message) (a dynamic gate: LD_PRELOAD "
+     "cannot reach a static one; CI's sanitizer build is dynamic)", r)
+t.ok(static_gate or any("seccomp" in l and "safemail-gate" in l
+                       for l in svc.logs),
      "and a log line", svc.logs)
 svc.stop()
 

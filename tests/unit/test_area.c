@@ -80,12 +80,14 @@ main(void)
 	    "missing, made by a process that is not set-ID: 0770");
 	if (fd >= 0)
 		(void)close(fd);
-	(void)fchmodat(top, "run", 0777, 0);
+	if (fchmodat(top, "run", 0777, 0) != 0)
+		perror("fchmodat");
 	fd = area_open(top, tmpl, "run", true, &f);
 	ok(fd < 0 && strstr(f.msg, "open to others (mode 0777"),
 	    "then 0777: refused: %s", f.msg);
 	(void)unlinkat(top, "run", AT_REMOVEDIR);
-	(void)symlinkat("/tmp", top, "run");
+	if (symlinkat("/tmp", top, "run") != 0)
+		perror("symlinkat");
 	fd = area_open(top, tmpl, "run", true, &f);
 	ok(fd < 0 && strstr(f.msg, "symbolic link"),
 	    "a link in its place: refused, not followed: %s", f.msg);
