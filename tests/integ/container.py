@@ -243,7 +243,7 @@ def start_sidecar():
     old = inode(SOCKET)
     p = podman("run", "-d", "--name", "%s-safemail" % TAG,
                *run_args("safemail"))
-    for _ in range(400):
+    for _ in range(1200):  # 30 s: a busy machine (make -j check)
         if inode(SOCKET) not in (None, old) or p.returncode != 0:
             break
         time.sleep(0.025)
@@ -463,7 +463,7 @@ for c in pod["initContainers"]:
         p = podman("run", "-d", "--name", "%s-safemail" % TAG, "--network",
                    "host", *pod_args(c, "shop-mailer"))
         ok = ok and p.returncode == 0 and wait_for(
-            lambda: os.path.exists(KSOCK), 10)
+            lambda: os.path.exists(KSOCK), 30)
     else:
         p = podman("run", "--rm", "--network", "none",
                    *pod_args(c, "shop-init"))

@@ -111,7 +111,7 @@ def inode(path):
 def start_sidecar():
     old = inode(c.SUBMIT)
     s = Sidecar()
-    for _ in range(400):
+    for _ in range(1200):  # 30 s: a busy machine (make -j check)
         if inode(c.SUBMIT) not in (None, old) or s.proc.poll() is not None:
             break
         time.sleep(0.025)
