@@ -18,7 +18,10 @@ the secret anywhere; [limits] count the app's uid; a message queued while
 the relay is down is delivered by a new sidecar container on the same
 spool volume (the queue run at start); the sidecar's per-message log
 lines are in podman logs; the app runs with NoNewPrivs 1; without the
-socket the front end exits 75 with one line naming it.
+socket the front end exits 75 with one line naming it. Then
+contrib/kubernetes/shop.yaml's pod the same way (its init containers, the
+native sidecar, the app; the volumes as the kubelet makes them): PHP's
+mail() reaches the relay there too.
 
 Podman needs, on these machines: runc and cgroupfs (crun refuses the
 hybrid cgroup layout) and no default ulimits (root lacks
