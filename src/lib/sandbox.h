@@ -18,7 +18,8 @@
  * Everything not granted is denied (for the rights the ABI handles). */
 #define SANDBOX_FS_READ 0x01u   /* read files, list directories */
 #define SANDBOX_FS_WRITE 0x02u  /* write (and, ABI 3, truncate) files */
-#define SANDBOX_FS_CREATE 0x04u /* make, remove, link and rename files */
+#define SANDBOX_FS_CREATE 0x04u /* make, remove, link and rename files
+				 * (links, fifos and sockets too) */
 #define SANDBOX_FS_MKDIR 0x08u  /* make and remove directories */
 #define SANDBOX_FS_EXEC 0x10u   /* execute files */
 

@@ -367,29 +367,22 @@ load_ca_file(const char *path)
 
 #define SYSTEM_CA_DIR "/etc/ssl/certs"
 
-static char area_paths[6][4200];
+static char spool_dir[4200];
 
-/* Landlock's paths for c: the spool (its areas; the top only read and
- * made areas in), the trust store, the client certificate, /dev/null
- * (the kept client's stderr between messages) */
+/* Landlock's paths for c: the spool (its areas, which one made after the
+ * lock-down is under too: a rule names a directory that exists), the
+ * trust store, the client certificate and key, /dev/null (the kept
+ * client's stderr between messages) */
 static void
 add_paths(struct sandbox_policy *pol, const struct conf *c,
     const char *spool_path)
 {
-	static const char *const areas[] = {"q", "tmp", "failed", "corrupt",
-	    "run"};
-	const unsigned rw = SANDBOX_FS_READ | SANDBOX_FS_WRITE |
-	    SANDBOX_FS_CREATE;
 	bool system_ca = false;
 
-	(void)snprintf(area_paths[0], sizeof(area_paths[0]), "%s", spool_path);
-	(void)sandbox_add_path(pol, area_paths[0],
-	    SANDBOX_FS_READ | SANDBOX_FS_MKDIR);
-	for (size_t i = 0; i < 5; i++) {
-		(void)snprintf(area_paths[i + 1], sizeof(area_paths[i + 1]),
-		    "%s/%s", spool_path, areas[i]);
-		(void)sandbox_add_path(pol, area_paths[i + 1], rw);
-	}
+	(void)snprintf(spool_dir, sizeof(spool_dir), "%s", spool_path);
+	(void)sandbox_add_path(pol, spool_dir,
+	    SANDBOX_FS_READ | SANDBOX_FS_WRITE | SANDBOX_FS_CREATE |
+		SANDBOX_FS_MKDIR);
 	for (size_t r = 0; r <= c->nroutes; r++) {
 		const struct conf *rc = r == 0 ? c : c->routes[r - 1];
 

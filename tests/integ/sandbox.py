@@ -85,7 +85,7 @@ t.ok(r.rc == 0 and len(relay.transactions) == 1,
      "a delivery with the self-test: sent", r)
 for name in FORBIDDEN:
     t.ok((probe(st, name) or "").startswith("refused"),
-         "sandbox on: %s is refused" % name, probe(st, name), st)
+         "sandbox on: %s is refused" % name, st)
 t.ok((probe(st, "control: open") or "") == "allowed (succeeded)",
      "sandbox on: the control (reading a spool area) works", st)
 t.ok(probe(st, "execve /bin/true") == "refused (seccomp)" and
@@ -102,7 +102,7 @@ t.ok(r.rc == 0 and len(relay.transactions) == 1,
 for name in FORBIDDEN:
     t.ok((probe(st, name) or "").startswith("allowed"),
          "sandbox = no (negative control): %s reaches the kernel" % name,
-         probe(st, name), st)
+         st)
 t.ok(probe(st, "open /etc/passwd") == "allowed (succeeded)" and
      probe(st, "socket AF_NETLINK") == "allowed (succeeded)" and
      probe(st, "execve /bin/true") ==
@@ -129,14 +129,14 @@ def relay_clients():
 
 def status_while_held(mail=""):
     """NoNewPrivs and Seccomp of the relay client, read last while the
-    relay holds its DATA command for 3 s (after the lock-down)"""
+    relay holds its DATA command for 2 s (after the lock-down)"""
     before = set(relay_clients())
     last = {}
     box = {}
 
     def send():
         box["r"] = deliver(mail=mail, relay_kw={"script": {"DATA":
-                                                          "delay:3"}})
+                                                          "delay:2"}})
 
     th = threading.Thread(target=send)
     th.start()
@@ -205,7 +205,7 @@ relay.stop()
 rcpts = sorted(a for tx in relay.transactions for a in tx.rcpt_tos)
 t.ok(r1.rc == 0 and r2.rc == 0 and not trapped(r2) and
      "a@example.org" in rcpts and
-     any(tx.mail_from == "" for tx in relay.transactions),
+     any(tx.mail_from in ("", "<>") for tx in relay.transactions),
      "a queue run with a bounce: sent, bounced, no call outside the list",
      trapped(r2) or (r1, r2, relay.transactions))
 
@@ -256,7 +256,7 @@ line = [l for l in r.out.splitlines() if l.startswith(
 t.ok(r.rc == 0 and line and "NoNewPrivs yes; seccomp yes (" in line[0] and
      "any other call kills the process" in line[0],
      "--check: the relay client's line: no_new_privs, seccomp", r.out)
-t.ok(line and re.search(r"Landlock (ABI \d+: .*%s/q read,write,create|"
+t.ok(line and re.search(r"Landlock (ABI \d+: .*%s read,write,create,mkdir|"
                         r": not offered by this kernel)" % re.escape(spool),
                         line[0]),
      "--check: Landlock's ABI and the rights per path (or not offered)",
