@@ -58,6 +58,9 @@
 
 /* ---- the seccomp allow-list ---- */
 
+/* socket(2)'s type without SOCK_NONBLOCK and SOCK_CLOEXEC */
+#define SOCK_TYPE_MASK 0xf
+
 static const struct sandbox_call relay_calls[] = {
     /* glibc >= 2.34 tries clone3 first and falls back to clone */
     SANDBOX_ERRNO("clone3", ENOSYS),
@@ -96,10 +99,13 @@ static const struct sandbox_call relay_calls[] = {
     SANDBOX_ALLOW("clock_nanosleep"), SANDBOX_ALLOW("poll"),
     SANDBOX_ALLOW("ppoll"), SANDBOX_ALLOW("select"),
     SANDBOX_ALLOW("pselect6"),
-    /* sockets: TCP (IPv4, IPv6) to the relay and the token endpoint,
-     * Unix for syslog and the gate; any other family kills */
-    SANDBOX_ALLOW_ARG("socket", 0, AF_INET),
-    SANDBOX_ALLOW_ARG("socket", 0, AF_INET6),
+    /* sockets: TCP (IPv4, IPv6: stream sockets, not UDP) to the relay
+     * and the token endpoint, Unix for syslog and the gate; any other
+     * family or type kills */
+    SANDBOX_ALLOW_ARG_BITS("socket", 0, AF_INET, 1, SOCK_TYPE_MASK,
+	SOCK_STREAM),
+    SANDBOX_ALLOW_ARG_BITS("socket", 0, AF_INET6, 1, SOCK_TYPE_MASK,
+	SOCK_STREAM),
     SANDBOX_ALLOW_ARG("socket", 0, AF_UNIX),
     SANDBOX_ALLOW_ARG("socketpair", 0, AF_UNIX),
     SANDBOX_ALLOW("connect"), SANDBOX_ALLOW("getsockopt"),

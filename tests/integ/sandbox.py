@@ -15,7 +15,8 @@ on src/lib/sandbox.c): no_new_privs, Landlock, a seccomp allow-list.
   call outside the list is named in the log and stderr, and the test
   fails saying which.
 - A relay client that cannot install its seccomp filter refuses: 75, its
-  one line, a log line, the message kept.
+  one line, a log line, the message kept; one on a kernel without
+  Landlock sends under seccomp alone and says so in one log line.
 - safemail --check prints the relay client's sandbox."""
 # debian: python3-aiosmtpd openssl gcc
 import os
@@ -245,6 +246,58 @@ r3 = e.run_program(["safemail-relay", "queue"], RELAY_BIN, env=env,
 relay.stop()
 t.ok(r3.rc == 0 and len(relay.transactions) == 1,
      "sandbox = no (to debug): the same run sends it", r3)
+
+# ---- 4b. A kernel without Landlock (ENOSYS, as older container runtimes
+# answer): seccomp alone, one log line, delivered ----
+NOLL = r"""
+#define _GNU_SOURCE
+#include <dlfcn.h>
+#include <errno.h>
+#include <stdarg.h>
+long syscall(long nr, ...)
+{
+	static long (*real)(long, ...);
+	va_list ap;
+	long a[6];
+
+	if (nr == 444) { /* landlock_create_ruleset */
+		errno = ENOSYS;
+		return -1;
+	}
+	va_start(ap, nr);
+	for (int i = 0; i < 6; i++)
+		a[i] = va_arg(ap, long);
+	va_end(ap);
+	if (real == 0)
+		real = (long (*)(long, ...))dlsym(RTLD_NEXT, "syscall");
+	return real(nr, a[0], a[1], a[2], a[3], a[4], a[5]);
+}
+"""
+with open(os.path.join(shimdir, "noll.c"), "w") as f:
+    f.write(NOLL)
+noll = os.path.join(shimdir, "noll.so")
+subprocess.run(["gcc", "-shared", "-fPIC", "-o", noll,
+                os.path.join(shimdir, "noll.c"), "-ldl"], check=True)
+spool = new_spool()
+relay = smtprelay.Relay()
+e = smtest.Env(smtest.relay_config(relay.port))
+r1 = e.run(["-odq", "a@example.org"], stdin=MSG,
+           env={"SAFEMAIL_SPOOL": spool}, timeout=60)
+env = dict(asan, LD_PRELOAD=noll, SAFEMAIL_SPOOL=spool,
+           SAFEMAIL_SANDBOX_TEST="trap")
+r2 = e.run_program(["safemail-relay", "queue"], RELAY_BIN, env=env,
+                   timeout=60)
+relay.stop()
+noland = [l for l in r2.logs if "runs without Landlock" in l]
+t.ok(r2.rc == 0 and len(relay.transactions) == 1 and not trapped(r2),
+     "no Landlock: the queue run sends under seccomp alone", r2)
+t.ok(len(noland) == 1 and "not offered by this kernel" in noland[0],
+     "and says so in one log line", r2.logs)
+r = e.run_program(["safemail-relay", "check"], RELAY_BIN,
+                  env=dict(asan, LD_PRELOAD=noll, SAFEMAIL_SPOOL=spool),
+                  timeout=60)
+t.ok("; Landlock: not offered by this kernel (" in r.out,
+     "--check says Landlock is not offered", r.out)
 
 # ---- 5. safemail --check prints what the relay client enforces ----
 relay = smtprelay.Relay()
