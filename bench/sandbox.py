@@ -125,15 +125,33 @@ for r in range(ROUNDS):
 
 print("Synchronous sending, 1 KiB, %d interleaved rounds (ms, median "
       "[min-max])" % ROUNDS)
-print("| path | sandbox = yes | sandbox = no | yes / no (median of "
-      "rounds) |")
-print("|---|---|---|---|")
+print("| path | sandbox = yes | sandbox = no | yes / no (medians) | "
+      "yes / no (median of rounds) |")
+print("|---|---|---|---|---|")
 for n in names:
     on, off = times[(n, "yes")], times[(n, "no")]
-    print("| %s | %.2f [%.2f-%.2f] | %.2f [%.2f-%.2f] | %.3f |" % (
+    print("| %s | %.2f [%.2f-%.2f] | %.2f [%.2f-%.2f] | %.3f | %.3f |" % (
         n, statistics.median(on), min(on), max(on), statistics.median(off),
-        min(off), max(off),
+        min(off), max(off), statistics.median(on) / statistics.median(off),
         statistics.median(a / b for a, b in zip(on, off))))
+
+# ---- the relay client's own start, set-up and lock-down included: a
+# queue run of an empty queue, started directly, alternately ----
+RELAY = [os.path.join(os.path.dirname(SAFEMAIL), "safemail-relay"), "queue"]
+starts = {"yes": [], "no": []}
+for r in range(ROUNDS * 4):
+    for sb in (("yes", "no") if r % 2 == 0 else ("no", "yes")):
+        starts[sb].append(call(RELAY, rows[("set-ID path, plain", sb)], b""))
+on, off = starts["yes"], starts["no"]
+print()
+print("The relay client alone (safemail-relay queue, empty queue: start, "
+      "configuration, set-up, lock-down, exit), %d alternated rounds (ms)"
+      % (ROUNDS * 4))
+print("| sandbox = yes | sandbox = no | difference of medians |")
+print("|---|---|---|")
+print("| %.3f [%.3f-%.3f] | %.3f [%.3f-%.3f] | %.3f |" % (
+    statistics.median(on), min(on), max(on), statistics.median(off),
+    min(off), max(off), statistics.median(on) - statistics.median(off)))
 
 # ---- a queue run: QUEUED messages, 8 connections, alternately ----
 qrows = {sb: env(config("queue", plain.port, sb), spool("queue-" + sb))
