@@ -98,7 +98,7 @@ describe_lines(void)
 
 /* In a child: lock down to few[] and the directory dir, then try.
  * Its exit code says what happened. */
-static int
+static int __attribute__((unused))
 child(const char *dir, const char *granted, int what)
 {
 	pid_t pid = fork();
@@ -133,7 +133,7 @@ child(const char *dir, const char *granted, int what)
 	return WIFSIGNALED(ws) ? 1000 + WTERMSIG(ws) : WEXITSTATUS(ws);
 }
 
-static void
+static void __attribute__((unused))
 lock_down(void)
 {
 	char dir[] = "/tmp/test_sandbox.XXXXXX", file[64];
