@@ -375,9 +375,13 @@ apply_seccomp(const struct sandbox_policy *p, struct sandbox_state *s,
 		fail_set(f, FAIL_TEMP, "cannot set up the seccomp filter");
 		return -1;
 	}
+	/* a binary tree of the calls: fewer instructions per call, and
+	 * built faster than the default list (a relay client builds its
+	 * filter for every message on the set-ID path) */
 	if (seccomp_attr_set(ctx, SCMP_FLTATR_ACT_BADARCH,
 		SCMP_ACT_KILL_PROCESS) != 0 ||
-	    seccomp_attr_set(ctx, SCMP_FLTATR_CTL_TSYNC, 1) != 0) {
+	    seccomp_attr_set(ctx, SCMP_FLTATR_CTL_TSYNC, 1) != 0 ||
+	    seccomp_attr_set(ctx, SCMP_FLTATR_CTL_OPTIMIZE, 2) != 0) {
 		fail_set(f, FAIL_TEMP, "cannot set up the seccomp filter");
 		rc = -1;
 	}
