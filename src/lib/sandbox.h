@@ -18,7 +18,8 @@
  * Everything not granted is denied (for the rights the ABI handles). */
 #define SANDBOX_FS_READ 0x01u   /* read files, list directories */
 #define SANDBOX_FS_WRITE 0x02u  /* write (and, ABI 3, truncate) files */
-#define SANDBOX_FS_CREATE 0x04u /* make, remove, link and rename files */
+#define SANDBOX_FS_CREATE 0x04u /* make, remove, link and rename files
+				 * (links, fifos and sockets too) */
 #define SANDBOX_FS_MKDIR 0x08u  /* make and remove directories */
 #define SANDBOX_FS_EXEC 0x10u   /* execute files */
 
@@ -50,6 +51,10 @@ struct sandbox_call {
 #define SANDBOX_ALLOW_NOT_BITS(n, i, m) {n, 0, 1, {{i, m, 0}, {0, 0, 0}}}
 /* allowed when argument i has all the bits of m */
 #define SANDBOX_ALLOW_BITS(n, i, m) {n, 0, 1, {{i, m, m}, {0, 0, 0}}}
+/* allowed when argument i is v and argument j has, of the bits of m,
+ * those of w */
+#define SANDBOX_ALLOW_ARG_BITS(n, i, v, j, m, w)                               \
+	{n, 0, 2, {{i, UINT64_MAX, v}, {j, m, w}}}
 /* answered with errno e when argument i is v */
 #define SANDBOX_ERRNO_ARG(n, e, i, v) {n, e, 1, {{i, UINT64_MAX, v}, {0, 0, 0}}}
 

@@ -3,8 +3,10 @@
 src/front (the message parser, the command line, -bs) or src/relay (the
 SMTP client, OAuth2), no libcurl, OpenSSL or json-c symbol, and needs
 none of those libraries; the front end holds nothing of src/relay and
-needs no libcurl either. Read off the built programs with nm and
-readelf, so a link that pulls in the wrong code fails here."""
+needs no libcurl either; the relay client holds the sandbox (issue 29:
+src/lib/sandbox.c, libseccomp) and the front end, which runs as its
+caller and locks nothing down, neither. Read off the built programs with
+nm and readelf, so a link that pulls in the wrong code fails here."""
 # debian: binutils
 import os
 import subprocess
@@ -65,4 +67,15 @@ t.ok("main" in fe and not (fe & relay) and not (fe & gate_lib) and
              for lib in needed(FRONT)),
      "the front end holds nothing of src/relay or src/gate and needs no "
      "libcurl or OpenSSL", sorted(fe & relay)[:10])
+RELAY = os.path.join(B, "src", "safemail-relay")
+rl = defined(RELAY)
+t.ok("sandbox_apply" in rl and "relay_lockdown" in rl and
+     ("seccomp_init" in rl or
+      any(lib.startswith("libseccomp") for lib in needed(RELAY))),
+     "the relay client holds the sandbox and links libseccomp",
+     needed(RELAY))
+t.ok(not any(s.startswith(("sandbox_", "seccomp_")) for s in fe) and
+     not any(lib.startswith("libseccomp") for lib in needed(FRONT)),
+     "the front end holds no sandbox code and needs no libseccomp",
+     sorted(s for s in fe if s.startswith(("sandbox_", "seccomp_"))))
 t.done()

@@ -15,7 +15,8 @@ on src/lib/sandbox.c): no_new_privs, Landlock, a seccomp allow-list.
   call outside the list is named in the log and stderr, and the test
   fails saying which.
 - A relay client that cannot install its seccomp filter refuses: 75, its
-  one line, a log line, the message kept.
+  one line, a log line, the message kept; one on a kernel without
+  Landlock sends under seccomp alone and says so in one log line.
 - safemail --check prints the relay client's sandbox."""
 # debian: python3-aiosmtpd openssl gcc
 import os
@@ -85,7 +86,7 @@ t.ok(r.rc == 0 and len(relay.transactions) == 1,
      "a delivery with the self-test: sent", r)
 for name in FORBIDDEN:
     t.ok((probe(st, name) or "").startswith("refused"),
-         "sandbox on: %s is refused" % name, probe(st, name), st)
+         "sandbox on: %s is refused" % name, st)
 t.ok((probe(st, "control: open") or "") == "allowed (succeeded)",
      "sandbox on: the control (reading a spool area) works", st)
 t.ok(probe(st, "execve /bin/true") == "refused (seccomp)" and
@@ -102,7 +103,7 @@ t.ok(r.rc == 0 and len(relay.transactions) == 1,
 for name in FORBIDDEN:
     t.ok((probe(st, name) or "").startswith("allowed"),
          "sandbox = no (negative control): %s reaches the kernel" % name,
-         probe(st, name), st)
+         st)
 t.ok(probe(st, "open /etc/passwd") == "allowed (succeeded)" and
      probe(st, "socket AF_NETLINK") == "allowed (succeeded)" and
      probe(st, "execve /bin/true") ==
@@ -129,14 +130,14 @@ def relay_clients():
 
 def status_while_held(mail=""):
     """NoNewPrivs and Seccomp of the relay client, read last while the
-    relay holds its DATA command for 3 s (after the lock-down)"""
+    relay holds its DATA command for 2 s (after the lock-down)"""
     before = set(relay_clients())
     last = {}
     box = {}
 
     def send():
         box["r"] = deliver(mail=mail, relay_kw={"script": {"DATA":
-                                                          "delay:3"}})
+                                                          "delay:2"}})
 
     th = threading.Thread(target=send)
     th.start()
@@ -205,7 +206,7 @@ relay.stop()
 rcpts = sorted(a for tx in relay.transactions for a in tx.rcpt_tos)
 t.ok(r1.rc == 0 and r2.rc == 0 and not trapped(r2) and
      "a@example.org" in rcpts and
-     any(tx.mail_from == "" for tx in relay.transactions),
+     any(tx.mail_from in ("", "<>") for tx in relay.transactions),
      "a queue run with a bounce: sent, bounced, no call outside the list",
      trapped(r2) or (r1, r2, relay.transactions))
 
@@ -246,6 +247,58 @@ relay.stop()
 t.ok(r3.rc == 0 and len(relay.transactions) == 1,
      "sandbox = no (to debug): the same run sends it", r3)
 
+# ---- 4b. A kernel without Landlock (ENOSYS, as older container runtimes
+# answer): seccomp alone, one log line, delivered ----
+NOLL = r"""
+#define _GNU_SOURCE
+#include <dlfcn.h>
+#include <errno.h>
+#include <stdarg.h>
+long syscall(long nr, ...)
+{
+	static long (*real)(long, ...);
+	va_list ap;
+	long a[6];
+
+	if (nr == 444) { /* landlock_create_ruleset */
+		errno = ENOSYS;
+		return -1;
+	}
+	va_start(ap, nr);
+	for (int i = 0; i < 6; i++)
+		a[i] = va_arg(ap, long);
+	va_end(ap);
+	if (real == 0)
+		real = (long (*)(long, ...))dlsym(RTLD_NEXT, "syscall");
+	return real(nr, a[0], a[1], a[2], a[3], a[4], a[5]);
+}
+"""
+with open(os.path.join(shimdir, "noll.c"), "w") as f:
+    f.write(NOLL)
+noll = os.path.join(shimdir, "noll.so")
+subprocess.run(["gcc", "-shared", "-fPIC", "-o", noll,
+                os.path.join(shimdir, "noll.c"), "-ldl"], check=True)
+spool = new_spool()
+relay = smtprelay.Relay()
+e = smtest.Env(smtest.relay_config(relay.port))
+r1 = e.run(["-odq", "a@example.org"], stdin=MSG,
+           env={"SAFEMAIL_SPOOL": spool}, timeout=60)
+env = dict(asan, LD_PRELOAD=noll, SAFEMAIL_SPOOL=spool,
+           SAFEMAIL_SANDBOX_TEST="trap")
+r2 = e.run_program(["safemail-relay", "queue"], RELAY_BIN, env=env,
+                   timeout=60)
+relay.stop()
+noland = [l for l in r2.logs if "runs without Landlock" in l]
+t.ok(r2.rc == 0 and len(relay.transactions) == 1 and not trapped(r2),
+     "no Landlock: the queue run sends under seccomp alone", r2)
+t.ok(len(noland) == 1 and "not offered by this kernel" in noland[0],
+     "and says so in one log line", r2.logs)
+r = e.run_program(["safemail-relay", "check"], RELAY_BIN,
+                  env=dict(asan, LD_PRELOAD=noll, SAFEMAIL_SPOOL=spool),
+                  timeout=60)
+t.ok("; Landlock: not offered by this kernel (" in r.out,
+     "--check says Landlock is not offered", r.out)
+
 # ---- 5. safemail --check prints what the relay client enforces ----
 relay = smtprelay.Relay()
 e = smtest.Env(smtest.relay_config(relay.port))
@@ -256,15 +309,16 @@ line = [l for l in r.out.splitlines() if l.startswith(
 t.ok(r.rc == 0 and line and "NoNewPrivs yes; seccomp yes (" in line[0] and
      "any other call kills the process" in line[0],
      "--check: the relay client's line: no_new_privs, seccomp", r.out)
-t.ok(line and re.search(r"Landlock (ABI \d+: .*%s/q read,write,create|"
+t.ok(line and re.search(r"Landlock (ABI \d+: .*%s read,write,create,mkdir|"
                         r": not offered by this kernel)" % re.escape(spool),
                         line[0]),
      "--check: Landlock's ABI and the rights per path (or not offered)",
      line)
-e.write_config(smtest.relay_config(relay.port, mail="sandbox = no"))
+# "off" is taken as "no" (safemail.ini(5))
+e.write_config(smtest.relay_config(relay.port, mail="sandbox = off"))
 r = e.run(["--check"], argv0="safemail", env={"SAFEMAIL_SPOOL": spool})
 relay.stop()
 t.ok("sandbox of safemail-relay: off (sandbox = no): nothing enforced"
      in r.out,
-     "--check, sandbox = no: says nothing is enforced", r.out)
+     "--check, sandbox = off: says nothing is enforced", r.out)
 t.done()
