@@ -212,7 +212,7 @@ static const char *const every_key[] = {
 	"allowed_senders = *@example.com\ndomain = example.com\n"
 	"allow_null_sender = yes\nmax_recipients = 50\n"
 	"max_message_size = 1000000\nlong_lines = refuse\n"
-	"bs_idle_timeout = 60\nheader_from = envelope\n"
+	"bs_idle_timeout = 60\nheader_from = envelope\nsandbox = yes\n"
 	"[smtp]\nhost = a.example:587, b.example\nport = 2525\nssl = tls\n"
 	"auth = plain\nusername = V-USERNAME\npassword = V-PASSWORD\n"
 	"tls_verify = yes\ntls_ca_file = /V-CA\ntls_min_version = 1.3\n"
