@@ -431,8 +431,12 @@ sandbox_test_mode(const char *override)
 int
 sandbox_add_path(struct sandbox_policy *p, const char *path, unsigned rights)
 {
-	if (p->npaths >= SANDBOX_MAX_PATHS || path == NULL || path[0] != '/')
+	if (path == NULL || path[0] != '/')
 		return -1;
+	if (p->npaths >= SANDBOX_MAX_PATHS) {
+		p->overflow = true;
+		return -1;
+	}
 	p->paths[p->npaths].path = path;
 	p->paths[p->npaths].rights = rights;
 	p->npaths++;
@@ -447,8 +451,10 @@ sandbox_add_port(struct sandbox_policy *p, unsigned port)
 	for (size_t i = 0; i < p->nports; i++)
 		if (p->tcp_ports[i] == port)
 			return 0;
-	if (p->nports >= SANDBOX_MAX_PORTS)
+	if (p->nports >= SANDBOX_MAX_PORTS) {
+		p->overflow = true;
 		return -1;
+	}
 	p->tcp_ports[p->nports++] = (uint16_t)port;
 	return 0;
 }
@@ -473,6 +479,13 @@ sandbox_apply(const struct sandbox_policy *p, struct sandbox_state *s,
 	if (p->off) {
 		s->off = true;
 		return 0;
+	}
+	if (p->overflow) {
+		/* a rule left out would deny what the program needs */
+		fail_set(f, FAIL_SOFTWARE, "the sandbox policy of %s has more "
+					   "paths or ports than its room",
+		    p->program);
+		return -1;
 	}
 	load_lazy_files();
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) {

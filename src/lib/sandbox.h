@@ -94,10 +94,12 @@ struct sandbox_policy {
 	 * processes outside the domain */
 	bool scope_signals;
 	bool scope_abstract_unix;
+	bool overflow; /* set by sandbox_add_*: more than the room */
 };
 
-/* Add a path (rights SANDBOX_FS_*) or a TCP port to a policy; past the
- * room (SANDBOX_MAX_*): -1, which sandbox_apply then refuses. */
+/* Add a path (rights SANDBOX_FS_*, an absolute path) or a TCP port
+ * (1-65535) to a policy; -1 when it is not one; past the room
+ * (SANDBOX_MAX_*) also p->overflow, which sandbox_apply then refuses. */
 int sandbox_add_path(struct sandbox_policy *p, const char *path,
     unsigned rights);
 int sandbox_add_port(struct sandbox_policy *p, unsigned port);
@@ -111,7 +113,7 @@ struct sandbox_state {
 	int landlock_abi; /* 0: the kernel offers none */
 	bool landlock;   /* the domain is enforced */
 	char landlock_why[160]; /* when not: why */
-	bool overflow;   /* the policy had more than its room */
+	bool overflow; /* kept for compatibility: see sandbox_policy */
 };
 
 /* sandbox_apply - lock the process down by p: no_new_privs, Landlock

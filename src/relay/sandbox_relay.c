@@ -29,8 +29,9 @@
  *     store stays the hashed directory /etc/ssl/certs, read per issuer
  *     (loading the whole bundle costs 45 ms a client), which Landlock
  *     opens for reading only;
- *   - the time zone (syslog's stamps, certificate times) and who called
- *     (log lines) are looked up.
+ *   - the time zone (syslog's stamps, certificate times), who called
+ *     (log lines) and the queue user's uid (the owner of an area a queue
+ *     run made) are looked up.
  *
  * safemail-relay check stays unsandboxed: run by an admin, it reads the
  * configuration's files to report on them; it prints this policy. */
@@ -51,6 +52,7 @@
 #include <syslog.h>
 #include <unistd.h>
 
+#include "area.h"
 #include "caller.h"
 #include "log.h"
 #include "sandbox.h"
@@ -67,9 +69,10 @@ static const struct sandbox_call relay_calls[] = {
     /* glibc >= 2.35 registers each thread with the kernel */
     SANDBOX_ALLOW("rseq"), SANDBOX_ALLOW("set_robust_list"),
     /* reading and writing what is open: the gate's memfds and socket,
-     * spool files, the relay's socket, stderr */
+     * spool files, <spool>/run's state (written in place: pwrite), the
+     * relay's socket, stderr */
     SANDBOX_ALLOW("read"), SANDBOX_ALLOW("pread64"), SANDBOX_ALLOW("write"),
-    SANDBOX_ALLOW("writev"), SANDBOX_ALLOW("lseek"),
+    SANDBOX_ALLOW("pwrite64"), SANDBOX_ALLOW("writev"), SANDBOX_ALLOW("lseek"),
     SANDBOX_ALLOW("close"), SANDBOX_ALLOW("fcntl"), SANDBOX_ALLOW("dup"),
     SANDBOX_ALLOW("dup2"), SANDBOX_ALLOW("dup3"),
     SANDBOX_ALLOW("fsync"), SANDBOX_ALLOW("fdatasync"),
@@ -443,7 +446,9 @@ set_up(const struct conf *c, struct failure *f)
 		pin_conf(rc, NULL, true);
 		load_ca_file(rc->tls_ca_file);
 	}
+	/* user names are looked up now: /etc/passwd is closed after */
 	(void)caller_self();
+	(void)area_queue_uid(); /* the owner an area made by a queue run has */
 	return 0;
 }
 

@@ -52,6 +52,22 @@ describe_lines(void)
 		sandbox_add_port(&p, 65536) == -1,
 	    "ports: once each, 1-65535");
 
+	{
+		struct sandbox_policy full;
+		struct sandbox_state st;
+		struct failure f = {FAIL_NONE, ""};
+		int added = 0;
+
+		policy(&full);
+		for (int i = 0; i < SANDBOX_MAX_PATHS + 1; i++)
+			added += sandbox_add_path(&full, "/tmp", 0) == 0;
+		ok(added == SANDBOX_MAX_PATHS && full.overflow &&
+			sandbox_apply(&full, &st, &f) == -1 &&
+			f.kind == FAIL_SOFTWARE && !st.seccomp,
+		    "a policy past its room is refused, nothing applied: %s",
+		    f.msg);
+	}
+
 	memset(&s, 0, sizeof(s));
 	s.off = true;
 	sandbox_describe(&p, &s, line, sizeof(line));
