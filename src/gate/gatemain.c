@@ -1684,12 +1684,15 @@ listener_log(void)
 	size_t len = 0;
 	int fd, dfd;
 
+	log_own_stderr();
 	service = true;
 	trust_for(&trust);
 	if (conf_load_policy(config_path, &trust, &conf, &policy, &len, &f) ==
 	    0) {
 		explicit_bzero(policy, len);
 		free(policy);
+		/* the children's seccomp filter, built once here */
+		gate_sandbox_precompile(&conf, &st, spool_path);
 		conf_free(&conf);
 	} else {
 		log_emit(LOG_ERR, "%s (each caller is refused until it is "

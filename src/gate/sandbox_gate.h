@@ -19,6 +19,12 @@ int gate_lockdown(const struct conf *c, const struct startup *st,
     bool service, const char *conf_path, const char *spool_path,
     struct failure *f);
 
+/* gate_sandbox_precompile - the service's listener: its children's
+ * seccomp filter built now, once (each then loads it: some 0.3 ms less a
+ * connection); nothing when it cannot be */
+void gate_sandbox_precompile(const struct conf *c, const struct startup *st,
+    const char *spool_path);
+
 /* gate_locked - the gate is locked down (no file outside the spool, no
  * execve: relay clients through the spawner) */
 bool gate_locked(void);

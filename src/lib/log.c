@@ -121,13 +121,20 @@ log_service_open(void)
 		errno = e;
 		return -1;
 	}
+	return fd;
+}
+
+void
+log_own_stderr(void)
+{
+	if (own_fd >= 0)
+		return;
 	own_fd = fcntl(2, F_DUPFD_CLOEXEC, 10);
 	own_pid = getpid();
 	/* a reader that stalls costs lines, never the service */
 	if (own_fd >= 0)
 		(void)fcntl(own_fd, F_SETFL,
 		    fcntl(own_fd, F_GETFL) | O_NONBLOCK);
-	return fd;
 }
 
 /* One line out on the listener's standard error, escaped and capped */

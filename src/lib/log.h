@@ -30,10 +30,14 @@ void log_use(enum log_target t);
 /* log_to_stderr - lines go to the service's standard error */
 int log_to_stderr(void);
 
-/* log_service_open - the listener: from now on its own lines go to its
- * standard error, and it binds <run>/log (0700: the service user's) for
- * the lines of the processes below it. The socket, nonblocking, or -1
- * (errno). */
+/* log_own_stderr - the listener: its own lines, when they go to stderr,
+ * are written on its standard error itself (from its start: a
+ * configuration it cannot read is said there too) */
+void log_own_stderr(void);
+
+/* log_service_open - the listener: it binds <run>/log (0700: the
+ * service user's) for the lines of the processes below it. The socket,
+ * nonblocking, or -1 (errno). */
 int log_service_open(void);
 
 /* log_service_drain - the listener: the lines waiting on its log

@@ -8,13 +8,17 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/filter.h>
 #include <linux/landlock.h>
+#include <linux/seccomp.h>
 #include <seccomp.h>
 #include <setjmp.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/ptrace.h>
 #include <sys/socket.h>
@@ -362,8 +366,9 @@ on_sigsys(int sig, siginfo_t *info, void *ctx)
 	_exit(70);
 }
 
-static int
-apply_seccomp(const struct sandbox_policy *p, struct sandbox_state *s,
+/* p's filter in a libseccomp context, or NULL with f set */
+static scmp_filter_ctx
+build_filter(const struct sandbox_policy *p, unsigned *calls,
     struct failure *f)
 {
 	uint32_t dflt = p->test != SANDBOX_TEST_NONE ? SCMP_ACT_TRAP
@@ -373,7 +378,7 @@ apply_seccomp(const struct sandbox_policy *p, struct sandbox_state *s,
 
 	if (ctx == NULL) {
 		fail_set(f, FAIL_TEMP, "cannot set up the seccomp filter");
-		return -1;
+		return NULL;
 	}
 	/* a binary tree of the calls: fewer instructions per call, and
 	 * built faster than the default list (a relay client builds its
@@ -386,15 +391,80 @@ apply_seccomp(const struct sandbox_policy *p, struct sandbox_state *s,
 		rc = -1;
 	}
 	for (size_t t = 0; rc == 0 && t < p->ntables; t++)
-		rc = add_table(ctx, p->tables[t].v, p->tables[t].n, &s->calls,
-		    f);
+		rc = add_table(ctx, p->tables[t].v, p->tables[t].n, calls, f);
 #ifdef SAFEMAIL_SANITIZER_LOG
 	if (rc == 0)
 		rc = add_table(ctx, sanitizer_calls,
-		    sizeof(sanitizer_calls) / sizeof(sanitizer_calls[0]),
-		    &s->calls, f);
+		    sizeof(sanitizer_calls) / sizeof(sanitizer_calls[0]), calls,
+		    f);
 #endif
-	if (rc == 0 && p->test != SANDBOX_TEST_NONE) {
+	if (rc != 0) {
+		seccomp_release(ctx);
+		return NULL;
+	}
+	return ctx;
+}
+
+int
+sandbox_compile(const struct sandbox_policy *p, struct sandbox_bpf *out)
+{
+	struct failure f = {FAIL_NONE, ""};
+	scmp_filter_ctx ctx;
+	int fd = -1, rc = -1;
+	off_t len;
+
+	memset(out, 0, sizeof(*out));
+	out->test = (int)p->test;
+	if ((ctx = build_filter(p, &out->calls, &f)) == NULL)
+		return -1;
+	fd = memfd_create("safemail-bpf", MFD_CLOEXEC);
+	if (fd >= 0 && seccomp_export_bpf(ctx, fd) == 0 &&
+	    (len = lseek(fd, 0, SEEK_END)) > 0 &&
+	    len % (off_t)sizeof(struct sock_filter) == 0 &&
+	    len / (off_t)sizeof(struct sock_filter) <= BPF_MAXINSNS &&
+	    (out->insns = malloc((size_t)len)) != NULL &&
+	    pread(fd, out->insns, (size_t)len, 0) == (ssize_t)len) {
+		out->len = (size_t)len;
+		rc = 0;
+	}
+	if (rc != 0) {
+		free(out->insns);
+		out->insns = NULL;
+	}
+	if (fd >= 0)
+		(void)close(fd);
+	seccomp_release(ctx);
+	return rc;
+}
+
+/* The filter built before (sandbox_compile), loaded as it is */
+static int
+load_compiled(const struct sandbox_bpf *b)
+{
+	struct sock_fprog prog;
+
+	prog.len = (unsigned short)(b->len / sizeof(struct sock_filter));
+	prog.filter = b->insns;
+	return syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER,
+		   SECCOMP_FILTER_FLAG_TSYNC, &prog) == 0
+	    ? 0
+	    : -errno;
+}
+
+static int
+apply_seccomp(const struct sandbox_policy *p, struct sandbox_state *s,
+    struct failure *f)
+{
+	const struct sandbox_bpf *b = p->compiled;
+	bool prebuilt = b != NULL && b->insns != NULL && b->test == (int)p->test;
+	scmp_filter_ctx ctx = NULL;
+	int rc = 0;
+
+	if (prebuilt)
+		s->calls = b->calls;
+	else if ((ctx = build_filter(p, &s->calls, f)) == NULL)
+		return -1;
+	if (p->test != SANDBOX_TEST_NONE) {
 		struct sigaction sa;
 
 		memset(&sa, 0, sizeof(sa));
@@ -404,12 +474,14 @@ apply_seccomp(const struct sandbox_policy *p, struct sandbox_state *s,
 		trap_program = p->program;
 		(void)sigaction(SIGSYS, &sa, NULL);
 	}
-	if (rc == 0 && (rc = seccomp_load(ctx)) != 0) {
+	rc = prebuilt ? load_compiled(b) : seccomp_load(ctx);
+	if (rc != 0) {
 		fail_set(f, FAIL_TEMP, "cannot install the seccomp filter: %s",
 		    strerror(-rc));
 		rc = -1;
 	}
-	seccomp_release(ctx);
+	if (ctx != NULL)
+		seccomp_release(ctx);
 	s->seccomp = rc == 0;
 	return rc;
 }

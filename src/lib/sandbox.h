@@ -76,8 +76,20 @@ enum sandbox_test {
 };
 enum sandbox_test sandbox_test_mode(const char *override);
 
+/* A policy's seccomp filter built once (sandbox_compile), for processes
+ * that lock down with the same policy later: the service's children load
+ * it instead of building it again (libseccomp takes some 0.3 ms). */
+struct sandbox_bpf {
+	void *insns;  /* struct sock_filter[], len bytes */
+	size_t len;
+	unsigned calls;
+	int test; /* the enum sandbox_test it was built for */
+};
+
 struct sandbox_policy {
 	const char *program; /* for the log and --check */
+	/* the filter built before for this policy, or NULL */
+	const struct sandbox_bpf *compiled;
 	bool off;            /* [mail] sandbox = off: nothing is applied */
 	enum sandbox_test test;
 	/* seccomp: every call not in these tables kills the process */
@@ -124,6 +136,11 @@ struct sandbox_state {
  * nothing is done, out says so, 0. */
 int sandbox_apply(const struct sandbox_policy *p, struct sandbox_state *out,
     struct failure *f);
+
+/* sandbox_compile - p's seccomp filter as a BPF program, for
+ * p->compiled of a policy applied later (the same tables and test mode);
+ * -1 when it cannot be built (then each applies its own). */
+int sandbox_compile(const struct sandbox_policy *p, struct sandbox_bpf *out);
 
 /* sandbox_plan - what sandbox_apply would enforce on this kernel,
  * without applying anything (--check). */

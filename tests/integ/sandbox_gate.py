@@ -202,7 +202,10 @@ def status(pid):
 
 
 relay2 = smtprelay.Relay()
-svc = Service(smtest.relay_config(relay2.port))
+# probe: the self-test in each connection child, which loads the filter
+# the listener built once (sandbox_compile)
+svc = Service(smtest.relay_config(relay2.port),
+              extra_env={"SAFEMAIL_SANDBOX_TEST": "probe"})
 # a -bs session held open: the connection child waits for its next line
 bs = subprocess.Popen(
     [smtest.SAFEMAIL, "-bs"], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
@@ -242,6 +245,11 @@ t.ok(b"250 2.0.0" in out and len(relay2.transactions) == 1 and
      not trapped(svc.logs),
      "the message of that session is sent; no call outside the list",
      (out, trapped(svc.logs)))
+st = self_test(svc.logs)
+t.ok(all((probe(st, n) or "").startswith("refused") for n in FORBIDDEN) and
+     probe(st, "control: open") == "allowed (succeeded)",
+     "the service's child, with the filter its listener built once: every "
+     "forbidden probe refused, the control works", st)
 
 # a configuration changed during a session: refused, not read
 bs = subprocess.Popen(
@@ -298,6 +306,9 @@ SHIM = r"""
 #include <errno.h>
 #include <seccomp.h>
 int seccomp_load(const scmp_filter_ctx ctx) { (void)ctx; return -EINVAL; }
+/* and no filter built before by the listener for its children */
+int seccomp_export_bpf(const scmp_filter_ctx ctx, int fd)
+{ (void)ctx; (void)fd; return -EINVAL; }
 """
 shimdir = tempfile.mkdtemp(prefix="safemail-gatebox-shim-")
 with open(os.path.join(shimdir, "shim.c"), "w") as f:
