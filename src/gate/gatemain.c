@@ -237,23 +237,24 @@ background_slot(const char *qid)
 static void
 detached(const char *qid)
 {
-	int slot = service ? background_slot(qid) : -1;
+	int slot;
 	pid_t pid;
 
+	if (spawner_on()) {
+		/* locked down: the spawner starts it, and takes the slot */
+		char why[200];
+
+		if (spawner_background(qid, why, sizeof(why)) != 0)
+			log_emit(LOG_INFO, "%s: uid %u: no background attempt "
+					   "(%s): the next queue run sends it",
+			    qid, (unsigned)submitter(), why);
+		return;
+	}
+	slot = service ? background_slot(qid) : -1;
 	if (service && slot < 0) {
 		log_emit(LOG_INFO, "%s: uid %u has %d background attempts "
 				   "running: the next queue run sends it",
 		    qid, (unsigned)submitter(), BACKGROUND_MAX_PER_UID);
-		return;
-	}
-	if (spawner_on()) {
-		if (spawner_background(qid, slot) != 0)
-			log_emit(LOG_WARNING, "%s: cannot start the background "
-					      "attempt; the next queue run "
-					      "sends it",
-			    qid);
-		if (slot >= 0)
-			(void)close(slot);
 		return;
 	}
 	pid = fork();
@@ -1344,8 +1345,8 @@ serve(bool verbose, bool send_now, bool caller_stderr)
 	(void)queue_user_uid();
 	load_caller_groups();
 	limitstate_resolve_groups(&conf);
-	if (gate_lockdown(&conf, &st, service, config_path, spool_path, &f) !=
-	    0) {
+	if (gate_lockdown(&conf, &st, service, service ? background_slot : NULL,
+		config_path, spool_path, &f) != 0) {
 		explicit_bzero(policy, len);
 		free(policy);
 		return report(caller_self(), &f, false);

@@ -46,10 +46,13 @@ limitstate_resolve_groups(struct conf *c)
 		struct limit_rule *r = &c->limit_rules[i];
 		gid_t gid;
 
-		if (r->who == WHO_GROUP && limitstate_rule_gid(r, &gid)) {
-			r->who = WHO_GID; /* matched the same (sendlimit.c) */
-			r->id = (unsigned)gid;
-		}
+		if (r->who != WHO_GROUP)
+			continue;
+		/* matched as a gid (sendlimit.c); a name that does not
+		 * resolve, by no caller: (gid_t)-1 is nobody's group */
+		r->id = limitstate_rule_gid(r, &gid) ? (unsigned)gid
+						     : (unsigned)(gid_t)-1;
+		r->who = WHO_GID;
 	}
 }
 

@@ -361,6 +361,7 @@ take(int conn, int lfd, int sfd, listen_session session,
 		(void)close(sfd);
 		if (log_sock >= 0)
 			(void)close(log_sock);
+		log_forget_own();
 		if (kept.sock >= 0 && p.relay < 0)
 			(void)close(kept.sock); /* another's */
 		(void)prctl(PR_SET_CHILD_SUBREAPER, 0, 0, 0, 0);

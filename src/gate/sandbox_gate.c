@@ -158,7 +158,8 @@ gate_locked(void)
 
 int
 gate_lockdown(const struct conf *c, const struct startup *st, bool service,
-    const char *conf_path, const char *spool_path, struct failure *f)
+    spawner_slot_fn slot, const char *conf_path, const char *spool_path,
+    struct failure *f)
 {
 	struct sandbox_policy p;
 	struct sandbox_state s;
@@ -169,7 +170,7 @@ gate_lockdown(const struct conf *c, const struct startup *st, bool service,
 		sandbox_self_test(&p, conf_path, spool_path);
 		return 0;
 	}
-	if (spawner_start(st, service, f) != 0)
+	if (spawner_start(st, service, slot, f) != 0)
 		return -1;
 	if (sandbox_apply(&p, &s, f) != 0) {
 		log_emit(LOG_ERR, "sandbox: safemail-gate cannot lock itself "

@@ -9,6 +9,7 @@
 
 #include "conf.h"
 #include "fail.h"
+#include "spawner.h"
 #include "startup.h"
 
 /* gate_lockdown - start the spawner (spawner.h: the relay clients from
@@ -16,8 +17,8 @@
  * c->sandbox off: nothing. -1 with f set (FAIL_TEMP) when the filter
  * cannot be installed: the caller says so and ends, nothing queued. */
 int gate_lockdown(const struct conf *c, const struct startup *st,
-    bool service, const char *conf_path, const char *spool_path,
-    struct failure *f);
+    bool service, spawner_slot_fn slot, const char *conf_path,
+    const char *spool_path, struct failure *f);
 
 /* gate_sandbox_precompile - the service's listener: its children's
  * seccomp filter built now, once (each then loads it: some 0.3 ms less a

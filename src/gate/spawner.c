@@ -25,11 +25,23 @@
 #define PACKET_MAX 512
 
 static int chan = -1;
+/* the spawner's: the service's background slots (spawner_start), and
+ * its own pid, which its children check after PR_SET_PDEATHSIG */
+static spawner_slot_fn take_slot;
+static pid_t spawner_pid;
 
 bool
 spawner_on(void)
 {
 	return chan >= 0;
+}
+
+void
+spawner_end(void)
+{
+	if (chan >= 0)
+		(void)close(chan);
+	chan = -1;
 }
 
 /* ---- the spawner's side ---- */
@@ -54,6 +66,7 @@ receive(int sock, struct request *r)
 	struct cmsghdr *c;
 
 	memset(&m, 0, sizeof(m));
+	memset(&u, 0, sizeof(u));
 	m.msg_iov = &iov;
 	m.msg_iovlen = 1;
 	m.msg_control = u.buf;
@@ -62,6 +75,8 @@ receive(int sock, struct request *r)
 	do
 		r->len = recvmsg(sock, &m, MSG_CMSG_CLOEXEC);
 	while (r->len < 0 && errno == EINTR);
+	if (r->len < 0)
+		return r->len;
 	for (c = CMSG_FIRSTHDR(&m); c != NULL; c = CMSG_NXTHDR(&m, c)) {
 		size_t n;
 
@@ -78,8 +93,10 @@ receive(int sock, struct request *r)
 				(void)close(fd);
 		}
 	}
-	if (r->len >= 0)
-		r->buf[r->len] = '\0';
+	r->buf[r->len] = '\0';
+	/* a cut packet or cut descriptors: no request of the gate's */
+	if (m.msg_flags & (MSG_TRUNC | MSG_CTRUNC))
+		r->buf[0] = '?';
 	return r->len;
 }
 
@@ -101,30 +118,76 @@ answer_line(int sock, const char *line)
 	answer(sock, 'e', line, strlen(line));
 }
 
-/* The modes a gate may ask for: what it started itself before */
+/* The commands a gate may ask for, exactly as it wrote them before:
+ * deliver|verdict [-v] TIME, standby [-v] */
 static bool
 allowed_args(const char *const *args, size_t n)
 {
-	static const char *const modes[] = {"deliver", "verdict", "standby",
-	    NULL};
+	size_t i = 2;
 
 	if (n < 2 || strcmp(args[0], "safemail-relay") != 0)
 		return false;
-	for (size_t i = 0; modes[i] != NULL; i++)
-		if (strcmp(args[1], modes[i]) == 0)
-			goto mode_ok;
-	return false;
-mode_ok:
-	/* -v, a start time: short words of letters, digits, '.', '-' */
-	for (size_t i = 2; i < n; i++) {
-		size_t len = strlen(args[i]);
+	if (i < n && strcmp(args[i], "-v") == 0)
+		i++;
+	if (strcmp(args[1], "standby") == 0)
+		return i == n;
+	if (strcmp(args[1], "deliver") != 0 && strcmp(args[1], "verdict") != 0)
+		return false;
+	/* the start time: digits and one '.' */
+	return i + 1 == n && args[i][0] != '\0' && strlen(args[i]) <= 64 &&
+	    strspn(args[i], "0123456789.") == strlen(args[i]);
+}
 
-		if (len == 0 || len > 40 ||
-		    strspn(args[i], "abcdefghijklmnopqrstuvwxyz0123456789.-") !=
-			len)
-			return false;
+/* The relay clients started and not yet waited for by the gate: their
+ * end seen here first is kept for its 'w'. A gate does one thing at a
+ * time (a standby client and one more at most): a gate taken over by a
+ * message gets no more than SPAWNER_RUNNING_MAX at once. */
+#define SPAWNER_TABLE 16
+static struct child {
+	pid_t pid;
+	bool ended;
+	int status;
+} children[SPAWNER_TABLE];
+
+static void
+note_ended(struct child *c, int ws)
+{
+	c->ended = true;
+	c->status = WIFEXITED(ws) ? WEXITSTATUS(ws) : -1;
+}
+
+/* The ones that ended, noted; how many still run */
+static size_t
+running(void)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < SPAWNER_TABLE; i++) {
+		struct child *c = &children[i];
+		int ws;
+
+		if (c->pid <= 0 || c->ended)
+			continue;
+		if (waitpid(c->pid, &ws, WNOHANG) == c->pid)
+			note_ended(c, ws);
+		else
+			n++;
 	}
-	return true;
+	return n;
+}
+
+/* A place for a new one: a free entry, else the oldest that ended and
+ * was never asked for */
+static struct child *
+place_for(void)
+{
+	for (size_t i = 0; i < SPAWNER_TABLE; i++)
+		if (children[i].pid <= 0)
+			return &children[i];
+	for (size_t i = 0; i < SPAWNER_TABLE; i++)
+		if (children[i].ended)
+			return &children[i];
+	return NULL;
 }
 
 static void
@@ -145,8 +208,9 @@ exec_relay(const struct startup *st, bool die, const char *const *args,
 	char path[1100];
 	int null = open("/dev/null", O_RDWR | O_CLOEXEC);
 
-	if (die)
-		(void)prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+	if (die && (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) != 0 ||
+		       getppid() != spawner_pid))
+		_exit(71);
 	for (int i = 0; i < 3; i++) {
 		int from = at[i] >= 0 ? at[i] : null;
 
@@ -168,6 +232,7 @@ start(int sock, const struct startup *st, bool die, struct request *r)
 	int at[SPAWNER_FDS];
 	unsigned mask = (unsigned char)r->buf[1];
 	size_t n = 0, k = 0;
+	struct child *slot;
 	int32_t id;
 	pid_t pid;
 
@@ -178,11 +243,19 @@ start(int sock, const struct startup *st, bool die, struct request *r)
 	for (int i = 0; i < SPAWNER_FDS; i++)
 		at[i] = (mask & (1u << i)) && k < r->nfds ? r->fds[k++] : -1;
 	if (r->len < 3 || r->buf[r->len - 1] != '\0' || k != r->nfds ||
+	    (size_t)__builtin_popcount(mask) != r->nfds ||
 	    (mask >> SPAWNER_FDS) != 0 || !allowed_args(args, n)) {
 		answer_line(sock, "the spawner refuses that request");
 		log_emit(LOG_ERR, "the gate's spawner refused a request it "
 				  "never makes (mode %.20s)",
 		    n > 1 ? args[1] : "?");
+		return;
+	}
+	if (running() >= SPAWNER_RUNNING_MAX || (slot = place_for()) == NULL) {
+		answer_line(sock, "too many relay clients at once");
+		log_emit(LOG_WARNING, "the gate's spawner refused a relay client: "
+				      "%d run already",
+		    SPAWNER_RUNNING_MAX);
 		return;
 	}
 	pid = fork();
@@ -195,6 +268,8 @@ start(int sock, const struct startup *st, bool die, struct request *r)
 		answer_line(sock, line);
 		return;
 	}
+	slot->pid = pid;
+	slot->ended = false;
 	id = (int32_t)pid;
 	answer(sock, 'p', &id, sizeof(id));
 }
@@ -207,14 +282,23 @@ wait_one(int sock, const struct request *r)
 
 	if (r->len == 1 + (ssize_t)sizeof(id)) {
 		memcpy(&id, r->buf + 1, sizeof(id));
-		while (id > 0 && waitpid((pid_t)id, &ws, 0) < 0) {
-			if (errno != EINTR) {
-				ws = -1;
-				break;
+		for (size_t i = 0; id > 0 && i < SPAWNER_TABLE; i++) {
+			struct child *c = &children[i];
+
+			if (c->pid != (pid_t)id)
+				continue;
+			while (!c->ended) {
+				if (waitpid(c->pid, &ws, 0) == c->pid)
+					note_ended(c, ws);
+				else if (errno != EINTR)
+					break;
 			}
+			if (c->ended)
+				status = c->status;
+			c->pid = 0;
+			c->ended = false;
+			break;
 		}
-		if (id > 0 && ws != -1 && WIFEXITED(ws))
-			status = WEXITSTATUS(ws);
 	}
 	answer(sock, 's', &status, sizeof(status));
 }
@@ -226,11 +310,18 @@ background(int sock, const struct startup *st, struct request *r)
 {
 	int32_t zero = 0;
 	const char *qid = r->buf + 1;
-	int slot = r->nfds == 1 ? r->fds[0] : -1;
+	int slot = -1;
 	pid_t pid;
 
-	if (r->nfds > 1 || !spool_qid_ok(qid, strlen(qid))) {
+	if (r->nfds != 0 || !spool_qid_ok(qid, strlen(qid))) {
 		answer_line(sock, "the spawner refuses that request");
+		return;
+	}
+	/* the service's caller's slots are counted here, not by the gate,
+	 * which a hostile message may have taken over */
+	if (take_slot != NULL && (slot = take_slot(qid)) < 0) {
+		answer_line(sock, "every background slot of this user is "
+				  "taken");
 		return;
 	}
 	pid = fork();
@@ -258,7 +349,13 @@ background(int sock, const struct startup *st, struct request *r)
 		}
 		exec_relay(st, false, args, at);
 	}
-	while (pid > 0 && waitpid(pid, NULL, 0) < 0 && errno == EINTR)
+	if (slot >= 0)
+		(void)close(slot); /* held by the process that waits */
+	if (pid < 0) {
+		answer_line(sock, "fork failed");
+		return;
+	}
+	while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
 		;
 	answer(sock, 's', &zero, sizeof(zero));
 }
@@ -311,7 +408,7 @@ close_from(int first)
 
 int
 spawner_start(const struct startup *st, bool die_with_gate,
-    struct failure *f)
+    spawner_slot_fn slot, struct failure *f)
 {
 	int sv[2];
 	pid_t gate = getpid(), pid;
@@ -336,9 +433,13 @@ spawner_start(const struct startup *st, bool die_with_gate,
 		 * relay client gets what the gate hands over for it. One
 		 * call: the limit of open files may be a million, and a
 		 * close() each costs milliseconds (bench/sandbox.sh) */
-		if (dup2(sv[1], CHANNEL_FD) != CHANNEL_FD)
+		/* close-on-exec: a relay client never holds it */
+		if (sv[1] != CHANNEL_FD &&
+		    dup3(sv[1], CHANNEL_FD, O_CLOEXEC) != CHANNEL_FD)
 			_exit(0);
 		close_from(CHANNEL_FD + 1);
+		take_slot = slot;
+		spawner_pid = getpid();
 		log_reopen(); /* its descriptors went with the rest */
 		serve(CHANNEL_FD, st, die_with_gate);
 	}
@@ -409,7 +510,7 @@ spawner_run(const char *const *args, const int fds[SPAWNER_FDS],
 	for (size_t i = 0; args[i] != NULL; i++) {
 		size_t a = strlen(args[i]) + 1;
 
-		if (len + a > sizeof(packet)) {
+		if (len + a >= sizeof(packet)) {
 			fail_set(f, FAIL_SOFTWARE, "too long a relay command");
 			return -1;
 		}
@@ -443,14 +544,17 @@ spawner_wait(pid_t pid)
 }
 
 int
-spawner_background(const char *qid, int slot)
+spawner_background(const char *qid, char *why, size_t whysz)
 {
 	char packet[64], reply[PACKET_MAX];
 	int n = snprintf(packet, sizeof(packet), "b%s", qid);
 
 	if (n < 0 || (size_t)n >= sizeof(packet))
 		return -1;
-	n = request(packet, (size_t)n + 1, &slot, slot >= 0 ? 1 : 0, reply,
-	    sizeof(reply));
-	return n >= 1 && reply[0] == 's' ? 0 : -1;
+	n = request(packet, (size_t)n + 1, NULL, 0, reply, sizeof(reply));
+	if (n >= 1 && reply[0] == 's')
+		return 0;
+	(void)snprintf(why, whysz, "%s",
+	    n > 1 && reply[0] == 'e' ? reply + 1 : "the spawner is gone");
+	return -1;
 }

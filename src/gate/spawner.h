@@ -17,25 +17,40 @@
  *                      answer 'p' PID, or 'e' LINE
  *   'w' PID            wait for it; answer 's' STATUS (-1: not normally)
  *   'b' QID            a background attempt (safemail-relay one QID) in
- *                      a session of its own, holding the slot descriptor
- *                      that may follow; answer 's' 0 */
+ *                      a session of its own, holding the slot the spawner
+ *                      takes (the service); answer 's' 0, or 'e' LINE
+ * A gate taken over by a message is held to what it did before: at most
+ * SPAWNER_RUNNING_MAX relay clients at once, the caller's background
+ * slots counted by the spawner. */
 #ifndef SAFEMAIL_SPAWNER_H
 #define SAFEMAIL_SPAWNER_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <sys/types.h>
 
 #include "fail.h"
 #include "startup.h"
 
 #define SPAWNER_FDS 6
+/* relay clients one gate may have running at once */
+#define SPAWNER_RUNNING_MAX 4
+
+/* A background attempt's slot for qid (the service's caller's, held
+ * while it runs), or -1 when every one is taken */
+typedef int (*spawner_slot_fn)(const char *qid);
 
 /* spawner_start - fork the spawner (st: the relay's path and the
  * environment it gets); die_with_gate: it and every relay client it
- * starts end when the gate does (the service's connections). 0, or -1
- * with f set. */
+ * starts end when the gate does (the service's connections); slot: the
+ * spawner takes a background attempt's slot itself (the service), or
+ * NULL (the set-ID path's attempts are its caller's own processes). 0,
+ * or -1 with f set. */
 int spawner_start(const struct startup *st, bool die_with_gate,
-    struct failure *f);
+    spawner_slot_fn slot, struct failure *f);
+
+/* spawner_end - the channel closed: the spawner ends (tests) */
+void spawner_end(void);
 
 /* spawner_on - the gate has one (it is locked down, or about to be) */
 bool spawner_on(void);
@@ -51,8 +66,8 @@ pid_t spawner_run(const char *const *args, const int fds[SPAWNER_FDS],
 int spawner_wait(pid_t pid);
 
 /* spawner_background - safemail-relay one QID, detached (its own
- * session, descriptors 0-2 on /dev/null), the slot (-1: none) held while
- * it runs. 0, or -1. */
-int spawner_background(const char *qid, int slot);
+ * session, descriptors 0-2 on /dev/null), holding the slot the spawner
+ * took while it runs. 0, or -1 with why. */
+int spawner_background(const char *qid, char *why, size_t whysz);
 
 #endif

@@ -8,11 +8,13 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/time.h>
 #include <sys/un.h>
 #include <unistd.h>
@@ -32,6 +34,8 @@ static struct sockaddr_un service_addr;
  * children put a caller's stream on their descriptor 2) */
 static int own_fd = -1;
 static pid_t own_pid;
+/* the log socket this listener bound */
+static struct stat bound;
 
 static void
 open_syslog(void)
@@ -109,6 +113,17 @@ log_service_open(void)
 	fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
 	if (fd < 0)
 		return -1;
+	/* a live one is another service's: not taken over */
+	if (connect(fd, (const struct sockaddr *)&service_addr,
+		sizeof(service_addr)) == 0) {
+		(void)close(fd);
+		errno = EADDRINUSE;
+		return -1;
+	}
+	(void)close(fd);
+	fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (fd < 0)
+		return -1;
 	/* a socket left by a service that ended: nobody reads it */
 	(void)unlink(service_addr.sun_path);
 	/* the umask (077) leaves 0700: only the service user (and root)
@@ -121,6 +136,8 @@ log_service_open(void)
 		errno = e;
 		return -1;
 	}
+	if (stat(service_addr.sun_path, &bound) != 0)
+		memset(&bound, 0, sizeof(bound));
 	return fd;
 }
 
@@ -131,10 +148,14 @@ log_own_stderr(void)
 		return;
 	own_fd = fcntl(2, F_DUPFD_CLOEXEC, 10);
 	own_pid = getpid();
-	/* a reader that stalls costs lines, never the service */
+}
+
+void
+log_forget_own(void)
+{
 	if (own_fd >= 0)
-		(void)fcntl(own_fd, F_SETFL,
-		    fcntl(own_fd, F_GETFL) | O_NONBLOCK);
+		(void)close(own_fd);
+	own_fd = -1;
 }
 
 /* One line out on the listener's standard error, escaped and capped */
@@ -150,7 +171,10 @@ own_line(const char *s, size_t n)
 		out[k++] = c < 0x20 || c >= 0x7f ? '?' : (char)c;
 	}
 	out[k++] = '\n';
-	(void)!write(own_fd, out, k);
+	/* a reader that stalls costs lines, never the service (the stream
+	 * is shared: it is not made nonblocking for everyone) */
+	if (poll(&(struct pollfd){own_fd, POLLOUT, 0}, 1, 0) == 1)
+		(void)!write(own_fd, out, k);
 }
 
 void
@@ -159,18 +183,30 @@ log_service_drain(int fd)
 	char dgram[LOG_LINE_MAX + 80];
 	ssize_t n;
 
-	while ((n = recv(fd, dgram, sizeof(dgram), MSG_DONTWAIT)) >= 0 ||
-	    errno == EINTR)
+	/* a bounded number a turn: a flood of lines must not keep the
+	 * listener from its callers */
+	for (int i = 0; i < 128; i++) {
+		n = recv(fd, dgram, sizeof(dgram), MSG_DONTWAIT);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			break;
 		if (n > 0 && own_fd >= 0)
 			own_line(dgram, (size_t)n);
+	}
 }
 
 void
 log_service_close(int fd)
 {
+	struct stat now;
+
 	if (fd < 0)
 		return;
-	(void)unlink(service_addr.sun_path);
+	/* only while it is still ours */
+	if (stat(service_addr.sun_path, &now) == 0 &&
+	    now.st_dev == bound.st_dev && now.st_ino == bound.st_ino)
+		(void)unlink(service_addr.sun_path);
 	(void)close(fd);
 }
 

@@ -35,6 +35,10 @@ int log_to_stderr(void);
  * configuration it cannot read is said there too) */
 void log_own_stderr(void);
 
+/* log_forget_own - a child of the listener that stays (a connection's):
+ * the listener's stream is not its to write */
+void log_forget_own(void);
+
 /* log_service_open - the listener: it binds <run>/log (0700: the
  * service user's) for the lines of the processes below it. The socket,
  * nonblocking, or -1 (errno). */

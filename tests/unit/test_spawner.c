@@ -1,0 +1,166 @@
+/* test_spawner - what the spawner (src/gate/spawner.c) does for a gate,
+ * and what it refuses a gate a hostile message took over: commands other
+ * than the gate's own, more than SPAWNER_RUNNING_MAX relay clients at
+ * once, a background attempt without one of the caller's slots. A fake
+ * safemail-relay (a shell script) stands in for the real one. */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "spawner.h"
+#include "tap.h"
+
+static char dir[] = "/tmp/safemail-spawner-XXXXXX";
+
+static int
+no_slot(const char *qid)
+{
+	(void)qid;
+	return -1;
+}
+
+static int
+a_slot(const char *qid)
+{
+	(void)qid;
+	return open("/dev/null", O_RDONLY | O_CLOEXEC);
+}
+
+static pid_t
+run(const char *const *args, struct failure *f)
+{
+	const int at[SPAWNER_FDS] = {-1, -1, -1, -1, -1, -1};
+
+	return spawner_run(args, at, f);
+}
+
+int
+main(void)
+{
+	struct startup st;
+	struct failure f = {FAIL_NONE, ""};
+	char path[200], mark[200];
+	FILE *script;
+	pid_t held[SPAWNER_RUNNING_MAX], pid;
+	int started = 0;
+
+	if (mkdtemp(dir) == NULL)
+		return 99;
+	(void)snprintf(path, sizeof(path), "%s/safemail-relay", dir);
+	script = fopen(path, "w");
+	if (script == NULL)
+		return 99;
+	/* deliver: exit 7; standby: stay a while; one QID: leave a mark */
+	(void)fprintf(script, "#!/bin/sh\ncase \"$1\" in\n"
+			      "deliver) exit 7 ;;\n"
+			      "standby) exec sleep 3 ;;\n"
+			      "one) : > %s/one-\"$2\" ;;\nesac\n",
+	    dir);
+	(void)fclose(script);
+	(void)chmod(path, 0755);
+	memset(&st, 0, sizeof(st));
+	(void)snprintf(st.libexec_dir, sizeof(st.libexec_dir), "%s", dir);
+
+	ok(spawner_start(&st, false, NULL, &f) == 0 && spawner_on(),
+	    "the spawner starts");
+	{
+		const char *deliver[] = {"safemail-relay", "deliver",
+		    "1.500000", NULL};
+
+		pid = run(deliver, &f);
+		ok(pid > 0 && spawner_wait(pid) == 7,
+		    "deliver TIME: started, its exit status (7) reported");
+		ok(spawner_wait(pid) == -1,
+		    "a pid waited for once is not the gate's any more");
+	}
+	{
+		static const char *const refused[][6] = {
+		    {"safemail-relay", "one", "AAAAAAAAAAAA", NULL},
+		    {"safemail-relay", "standby", "stay", NULL},
+		    {"safemail-relay", "queue", NULL},
+		    {"/bin/sh", "deliver", "1.0", NULL},
+		    {"safemail-relay", "deliver", "-v", "1.0", "x", NULL},
+		    {"safemail-relay", "deliver", "/etc/passwd", NULL},
+		    {"safemail-relay", "deliver", NULL},
+		};
+
+		for (size_t i = 0; i < sizeof(refused) / sizeof(refused[0]);
+		     i++) {
+			pid = run(refused[i], &f);
+			ok(pid < 0 && strstr(f.msg, "refuses"),
+			    "not a command of the gate's: refused (%s %s): %s",
+			    refused[i][1], refused[i][2] ? refused[i][2] : "",
+			    f.msg);
+		}
+	}
+	{
+		const char *standby[] = {"safemail-relay", "standby", NULL};
+
+		for (int i = 0; i < SPAWNER_RUNNING_MAX; i++)
+			if ((held[i] = run(standby, &f)) > 0)
+				started++;
+		ok(started == SPAWNER_RUNNING_MAX,
+		    "%d relay clients at once: started", started);
+		pid = run(standby, &f);
+		ok(pid < 0 && strstr(f.msg, "too many"),
+		    "one more while they run: refused (%s)", f.msg);
+		for (int i = 0; i < started; i++)
+			(void)spawner_wait(held[i]);
+		pid = run(standby, &f);
+		ok(pid > 0, "once they ended: started again");
+		if (pid > 0)
+			(void)spawner_wait(pid);
+	}
+	{
+		char why[200] = "";
+
+		ok(spawner_background("AAAAAAAAAAAA", why, sizeof(why)) == 0,
+		    "the set-ID path's background attempt (no slots): started");
+		ok(spawner_background("../etc/passw", why, sizeof(why)) != 0,
+		    "a background attempt for what is no queue id: refused");
+	}
+	spawner_end();
+	ok(spawner_start(&st, false, no_slot, &f) == 0,
+	    "a service's spawner (its caller's slots)");
+	{
+		char why[200] = "";
+
+		ok(spawner_background("BBBBBBBBBBBB", why, sizeof(why)) != 0 &&
+			strstr(why, "slot"),
+		    "every slot taken: no background attempt (%s)", why);
+	}
+	spawner_end();
+	ok(spawner_start(&st, false, a_slot, &f) == 0, "and with a slot free");
+	{
+		char why[200] = "";
+
+		ok(spawner_background("CCCCCCCCCCCC", why, sizeof(why)) == 0,
+		    "a slot free: the background attempt runs");
+	}
+	spawner_end();
+	for (int i = 0; i < 50; i++) {
+		struct stat s;
+
+		(void)snprintf(mark, sizeof(mark), "%s/one-CCCCCCCCCCCC", dir);
+		if (stat(mark, &s) == 0)
+			break;
+		usleep(100000);
+	}
+	{
+		struct stat s;
+		char other[200];
+
+		(void)snprintf(other, sizeof(other), "%s/one-BBBBBBBBBBBB", dir);
+		ok(stat(mark, &s) == 0 && stat(other, &s) != 0,
+		    "the one with a slot ran, the one without did not");
+	}
+	printf("1..%d\n", tap_n);
+	return tap_failed ? 1 : 0;
+}
