@@ -264,6 +264,15 @@ class Copy:
     def logs_since(self, n):
         return "\n".join(self.LOGS[n:])
 
+    def logs_until(self, n, text, timeout=3.0):
+        """The log lines since n, once one holds text (or the timeout
+        passed): a program's datagram may reach the log's reader thread
+        a moment after the program ended."""
+        end = time.time() + timeout
+        while text not in self.logs_since(n) and time.time() < end:
+            time.sleep(0.02)
+        return self.logs_since(n)
+
 
 def install(t, relay_kw=None):
     return Copy(t, relay_kw)
