@@ -187,13 +187,8 @@ void
 gate_sandbox_print(const struct conf *c, const char *spool_path, FILE *out)
 {
 	struct sandbox_policy p;
-	struct sandbox_state s;
-	char line[2048];
 
 	gate_policy(c, NULL, spool_path, &p);
-	sandbox_plan(&p, &s);
-	sandbox_describe(&p, &s, line, sizeof(line));
-	(void)fprintf(out, "sandbox of safemail-gate: %s; execve none "
-			   "(relay clients through its spawner)\n",
-	    line);
+	sandbox_print_check(&p,
+	    "execve none (relay clients through its spawner)", out);
 }

@@ -692,14 +692,17 @@ sandbox_describe(const struct sandbox_policy *p,
 }
 
 void
-sandbox_print_check(const struct sandbox_policy *p, FILE *out)
+sandbox_print_check(const struct sandbox_policy *p, const char *note,
+    FILE *out)
 {
 	struct sandbox_state s;
 	char line[2048];
 
 	sandbox_plan(p, &s);
 	sandbox_describe(p, &s, line, sizeof(line));
-	(void)fprintf(out, "sandbox of %s: %s\n", p->program, line);
+	(void)fprintf(out, "sandbox of %s: %s%s%s\n", p->program, line,
+	    note != NULL && !s.off ? "; " : "",
+	    note != NULL && !s.off ? note : "");
 }
 
 /* ---- the self-test (test builds) ---- */

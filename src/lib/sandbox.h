@@ -157,8 +157,10 @@ void sandbox_describe(const struct sandbox_policy *p,
 
 /* sandbox_print_check - safemail --check's line for p's program, what
  * sandbox_plan finds on this kernel:
- *   "sandbox of PROGRAM: " and sandbox_describe's line. */
-void sandbox_print_check(const struct sandbox_policy *p, FILE *out);
+ *   "sandbox of PROGRAM: " and sandbox_describe's line, then "; " and
+ *   note when there is one and the sandbox is on. */
+void sandbox_print_check(const struct sandbox_policy *p, const char *note,
+    FILE *out);
 
 /* sandbox_self_test - test builds (p->test == SANDBOX_TEST_PROBE), right
  * after sandbox_apply: tries what the policy forbids (opening /etc/passwd

@@ -490,5 +490,5 @@ relay_sandbox_print(const struct conf *c, const char *spool_path, FILE *out)
 	struct sandbox_policy pol;
 
 	build_policy(&pol, c, "deliver", spool_path, SANDBOX_TEST_NONE);
-	sandbox_print_check(&pol, out);
+	sandbox_print_check(&pol, NULL, out);
 }

@@ -33,9 +33,8 @@ t = smtest.Tap()
 ca = smtprelay.TestCA()
 MSG = b"To: a@example.org\nSubject: sandboxed\n\nhello\n"
 RELAY_BIN = os.path.join(smtest.LIBEXEC, "safemail-relay")
-FORBIDDEN = ["open /etc/passwd", "open the configuration", "execve /bin/true",
-             "socket AF_NETLINK", "socket AF_PACKET", "ptrace",
-             "process_vm_readv"]
+FORBIDDEN = smtest.SANDBOX_FORBIDDEN
+probe = smtest.sandbox_probe
 
 
 def new_spool():
@@ -59,24 +58,11 @@ def deliver(mail="", smtp="", relay_kw=None, env=None, args=("-t",),
 
 def self_test(res):
     """{probe: line} from the relay client's self-test log lines"""
-    out = {}
-    for line in res.logs:
-        m = re.search(r"sandbox self-test: safemail-relay: (.*?): "
-                      r"((refused|allowed) .*)$", line)
-        if m:
-            out[m.group(1)] = m.group(2)
-    return out
-
-
-def probe(results, name):
-    for k, v in results.items():
-        if k.startswith(name):
-            return v
-    return None
+    return smtest.sandbox_self_test(res.logs, "safemail-relay")
 
 
 def trapped(res):
-    return [l for l in res.logs if "which its seccomp policy does not" in l]
+    return smtest.sandbox_trapped(res.logs)
 
 
 # ---- 1. The self-test after the lock-down, and its negative control ----

@@ -36,30 +36,13 @@ if os.geteuid() != 0:
     t.skip_all("needs root (setpriv, the service as root)")
 GATE = os.path.join(smtest.LIBEXEC, "safemail-gate")
 MSG = b"To: a@example.org\nSubject: gate sandbox\n\nhello\n"
-FORBIDDEN = ["open /etc/passwd", "open the configuration", "execve /bin/true",
-             "socket AF_NETLINK", "socket AF_PACKET", "ptrace",
-             "process_vm_readv"]
+FORBIDDEN = smtest.SANDBOX_FORBIDDEN
+probe = smtest.sandbox_probe
+trapped = smtest.sandbox_trapped
 
 
 def self_test(logs):
-    out = {}
-    for line in logs:
-        m = re.search(r"sandbox self-test: safemail-gate: (.*?): "
-                      r"((refused|allowed) .*)$", line)
-        if m:
-            out[m.group(1)] = m.group(2)
-    return out
-
-
-def probe(results, name):
-    for k, v in results.items():
-        if k.startswith(name):
-            return v
-    return None
-
-
-def trapped(logs):
-    return [l for l in logs if "which its seccomp policy does not" in l]
+    return smtest.sandbox_self_test(logs, "safemail-gate")
 
 
 def new_spool():
@@ -168,6 +151,17 @@ class Service:
             self.proc.terminate()
             self.proc.wait(timeout=10)
 
+    def bs_session(self):
+        """A -bs front end on this service, its lines written by hand"""
+        return subprocess.Popen(
+            [smtest.SAFEMAIL, "-bs"], stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+            env={"PATH": "/usr/bin:/bin", "SAFEMAIL_SPOOL": self.spool,
+                 "SAFEMAIL_SUBMIT_SOCKET": self.sock,
+                 "SAFEMAIL_LIBEXEC": smtest.LIBEXEC,
+                 "SAFEMAIL_LOG_SOCKET": self.logsock,
+                 "ASAN_OPTIONS": os.environ.get("ASAN_OPTIONS", "")})
+
     def send(self, args, stdin, preexec_fn=None, env=None):
         e = {"SAFEMAIL_SPOOL": self.spool,
              "SAFEMAIL_SUBMIT_SOCKET": self.sock}
@@ -207,14 +201,7 @@ relay2 = smtprelay.Relay()
 svc = Service(smtest.relay_config(relay2.port),
               extra_env={"SAFEMAIL_SANDBOX_TEST": "probe"})
 # a -bs session held open: the connection child waits for its next line
-bs = subprocess.Popen(
-    [smtest.SAFEMAIL, "-bs"], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-    stderr=subprocess.PIPE,
-    env={"PATH": "/usr/bin:/bin", "SAFEMAIL_SPOOL": svc.spool,
-         "SAFEMAIL_SUBMIT_SOCKET": svc.sock,
-         "SAFEMAIL_LIBEXEC": smtest.LIBEXEC,
-         "SAFEMAIL_LOG_SOCKET": svc.logsock,
-         "ASAN_OPTIONS": os.environ.get("ASAN_OPTIONS", "")})
+bs = svc.bs_session()
 bs.stdin.write(b"HELO x\r\nMAIL FROM:<shop@store.example.com>\r\n"
                b"RCPT TO:<a@example.org>\r\nDATA\r\nSubject: held\r\n\r\n"
                b"hi\r\n.\r\n")
@@ -252,14 +239,7 @@ t.ok(all((probe(st, n) or "").startswith("refused") for n in FORBIDDEN) and
      "forbidden probe refused, the control works", st)
 
 # a configuration changed during a session: refused, not read
-bs = subprocess.Popen(
-    [smtest.SAFEMAIL, "-bs"], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-    stderr=subprocess.PIPE,
-    env={"PATH": "/usr/bin:/bin", "SAFEMAIL_SPOOL": svc.spool,
-         "SAFEMAIL_SUBMIT_SOCKET": svc.sock,
-         "SAFEMAIL_LIBEXEC": smtest.LIBEXEC,
-         "SAFEMAIL_LOG_SOCKET": svc.logsock,
-         "ASAN_OPTIONS": os.environ.get("ASAN_OPTIONS", "")})
+bs = svc.bs_session()
 bs.stdin.write(b"HELO x\r\n")
 bs.stdin.flush()
 time.sleep(0.5)

@@ -6,6 +6,7 @@ syslog socket (SAFEMAIL_LOG_SOCKET) drained after the process exits, so
 the log lines a run produced are known exactly.
 """
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -239,3 +240,35 @@ def corpus_rows():
             cols = line.split("\t")
             rows.append(dict(zip(header, cols)))
     return rows
+
+
+# ---- the sandbox's self-test (SAFEMAIL_SANDBOX_TEST=probe) and trap ----
+# What the self-test tries after a lock-down (src/lib/sandbox.c)
+SANDBOX_FORBIDDEN = ["open /etc/passwd", "open the configuration",
+                     "execve /bin/true", "socket AF_NETLINK",
+                     "socket AF_PACKET", "ptrace", "process_vm_readv"]
+
+
+def sandbox_self_test(logs, program):
+    """{probe: "refused (...)" or "allowed (...)"} from program's
+    self-test log lines"""
+    out = {}
+    for line in logs:
+        m = re.search(r"sandbox self-test: %s: (.*?): "
+                      r"((refused|allowed) .*)$" % re.escape(program), line)
+        if m:
+            out[m.group(1)] = m.group(2)
+    return out
+
+
+def sandbox_probe(results, name):
+    """The result of the probe whose name starts with name, or None"""
+    for k, v in results.items():
+        if k.startswith(name):
+            return v
+    return None
+
+
+def sandbox_trapped(logs):
+    """The log lines naming a call outside a seccomp list (trap mode)"""
+    return [l for l in logs if "which its seccomp policy does not" in l]
