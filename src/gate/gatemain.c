@@ -91,6 +91,9 @@ static gid_t peer_gid;
 static char claim[HANDOFF_CLAIM_MAX];
 /* the policy went out: from then on the caller's stderr is ours */
 static bool policy_sent;
+/* the service's connection: its channel to the listener, which starts a
+ * spawner for it when it first needs one (spawner_via) */
+static int listener_channel = -1;
 
 /* Whose message this is: the set-ID gate's real uid, the service's peer */
 static uid_t
@@ -214,7 +217,7 @@ run_relay(const char *const *args, int envfd, int msgfd)
  * (or the area cannot be used). The set-ID path's attempts are its
  * caller's own processes, and need none. */
 static int
-background_slot(const char *qid)
+background_slot(uid_t uid, const char *qid)
 {
 	unsigned start = (unsigned char)qid[0] + (unsigned char)qid[1];
 	int dfd = rundir_open(), fd = -1;
@@ -225,7 +228,7 @@ background_slot(const char *qid)
 		char name[40];
 
 		(void)snprintf(name, sizeof(name), "bg-%u.%u",
-		    (unsigned)submitter(), (start + i) % BACKGROUND_MAX_PER_UID);
+		    (unsigned)uid, (start + i) % BACKGROUND_MAX_PER_UID);
 		fd = rundir_lock_file(dfd, name, 0);
 	}
 	(void)close(dfd);
@@ -250,7 +253,7 @@ detached(const char *qid)
 			    qid, (unsigned)submitter(), why);
 		return;
 	}
-	slot = service ? background_slot(qid) : -1;
+	slot = service ? background_slot(submitter(), qid) : -1;
 	if (service && slot < 0) {
 		log_emit(LOG_INFO, "%s: uid %u has %d background attempts "
 				   "running: the next queue run sends it",
@@ -1345,7 +1348,7 @@ serve(bool verbose, bool send_now, bool caller_stderr)
 	(void)queue_user_uid();
 	load_caller_groups();
 	limitstate_resolve_groups(&conf);
-	if (gate_lockdown(&conf, &st, service, service ? background_slot : NULL,
+	if (gate_lockdown(&conf, &st, service ? listener_channel : -1,
 		config_path, spool_path, &f) != 0) {
 		explicit_bzero(policy, len);
 		free(policy);
@@ -1580,6 +1583,7 @@ serve_peer(const struct listen_peer *peer)
 	service = true;
 	peer_gid = peer->gid;
 	lent = peer->relay;
+	listener_channel = peer->spawner;
 	handoff_children_die_with_parent();
 	/* bounded from the start, the listing ('L') too (a caller's output
 	 * that never drains) */
@@ -1636,6 +1640,22 @@ keep_relay(pid_t *pid)
 	}
 	*pid = h.pid;
 	return h.sock;
+}
+
+/* A spawner for one of the service's connections (listen.h): the
+ * listener's child, not locked down, serving that connection's gate;
+ * the caller's background slots are counted there. */
+static pid_t
+spawner_for(const struct listen_peer *peer, int *gate_end)
+{
+	struct failure f = {FAIL_NONE, ""};
+	pid_t pid = spawner_fork(&st, true, background_slot, peer->uid,
+	    gate_end, &f);
+
+	if (pid < 0)
+		log_emit(LOG_WARNING, "no spawner for uid %u's connection: %s",
+		    (unsigned)peer->uid, f.msg);
+	return pid;
 }
 
 /* safemail --check: what the gate's sandbox enforces on this kernel
@@ -1767,6 +1787,7 @@ listen_mode(int argc, char **argv, int activated)
 	o.log_fd = listener_log();
 	o.session = serve_peer;
 	o.keep = keep_relay;
+	o.spawner = spawner_for;
 	o.queue = queue_run;
 	rc = listen_run(&o, &f);
 	log_service_close(o.log_fd);

@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "clock.h"
+#include "fdpass.h"
 #include "handoff.h"
 #include "listen.h"
 #include "log.h"
@@ -198,10 +199,16 @@ static double queue_due;
 /* the log socket (log.h): the listener's alone */
 static int log_sock = -1;
 
-/* The children serving connections, with whose they are */
+/* The children serving connections, with whose they are, the channel
+ * on which each may ask for a spawner (-1: closed), and the spawner it
+ * got (0: none yet) */
 struct slot {
 	pid_t pid;
 	uid_t uid;
+	gid_t gid;
+	pid_t peer_pid;
+	int ctl;
+	pid_t spawner;
 };
 static struct slot slots[LISTEN_MAX_TOTAL];
 static size_t busy;
@@ -236,13 +243,57 @@ reap(void)
 			continue;
 		}
 		give_back(pid, status);
-		for (size_t i = 0; i < LISTEN_MAX_TOTAL; i++)
-			if (slots[i].pid == pid) {
-				slots[i].pid = 0;
-				busy--;
-				break;
-			}
+		for (size_t i = 0; i < LISTEN_MAX_TOTAL; i++) {
+			struct slot *s = &slots[i];
+
+			if (s->spawner == pid)
+				s->spawner = 0;
+			if (s->pid != pid)
+				continue;
+			/* its spawner, and the relay clients that spawner
+			 * started (they die with it), end with it; not
+			 * reaped yet, the pid is still its */
+			if (s->spawner > 0)
+				(void)kill(s->spawner, SIGKILL);
+			if (s->ctl >= 0)
+				(void)close(s->ctl);
+			s->ctl = -1;
+			s->spawner = 0;
+			s->pid = 0;
+			busy--;
+		}
 	}
+}
+
+/* A connection's child asked for a spawner (listen.h): one, forked now,
+ * its channel handed over; the channel is closed after (one spawner a
+ * connection), and for anything else its gate never asks. */
+static void
+spawner_asked(struct slot *s, listen_start_spawner start)
+{
+	char req[8];
+	ssize_t n = recv(s->ctl, req, sizeof(req), MSG_DONTWAIT);
+
+	if (n < 0 && (errno == EAGAIN || errno == EINTR))
+		return;
+	if (n == 1 && req[0] == 'S' && s->spawner == 0 && start != NULL) {
+		struct listen_peer p = {s->uid, s->gid, s->peer_pid, -1, -1};
+		int end = -1;
+		pid_t pid = start(&p, &end);
+
+		if (pid > 0) {
+			s->spawner = pid;
+			(void)fdpass_send(s->ctl, "k", 1, &end, 1);
+			(void)close(end);
+		}
+	} else if (n > 0) {
+		log_emit(LOG_WARNING, "the connection of uid %u asked the "
+				      "listener for what its gate never asks: "
+				      "no spawner for it",
+		    (unsigned)s->uid);
+	}
+	(void)close(s->ctl);
+	s->ctl = -1;
 }
 
 /* Refusals are logged one by one up to REFUSALS_LOGGED_PER_S a second,
@@ -317,6 +368,7 @@ take(int conn, int lfd, int sfd, listen_session session,
 	struct listen_peer p;
 	struct ucred cr;
 	socklen_t len = sizeof(cr);
+	int ctl[2];
 	size_t i;
 	pid_t pid;
 
@@ -346,10 +398,17 @@ take(int conn, int lfd, int sfd, listen_session session,
 	}
 	for (i = 0; slots[i].pid > 0; i++)
 		;
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, ctl) != 0) {
+		turn_away(conn, &p, "cannot make a channel: try again later");
+		return;
+	}
 	keep_one(keep);
 	p.relay = kept.sock >= 0 && kept.borrower == 0 ? kept.sock : -1;
+	p.spawner = ctl[1];
 	pid = fork();
 	if (pid < 0) {
+		(void)close(ctl[0]);
+		(void)close(ctl[1]);
 		turn_away(conn, &p, "cannot fork: try again later");
 		return;
 	}
@@ -359,6 +418,12 @@ take(int conn, int lfd, int sfd, listen_session session,
 
 		(void)close(lfd);
 		(void)close(sfd);
+		(void)close(ctl[0]);
+		/* the other connections' channels: a spawner asked for on
+		 * one would count that caller's slots */
+		for (size_t k = 0; k < LISTEN_MAX_TOTAL; k++)
+			if (slots[k].pid > 0 && slots[k].ctl >= 0)
+				(void)close(slots[k].ctl);
 		if (log_sock >= 0)
 			(void)close(log_sock);
 		log_forget_own();
@@ -375,10 +440,15 @@ take(int conn, int lfd, int sfd, listen_session session,
 		_exit(session(&p) & 0xff);
 	}
 	(void)close(conn);
+	(void)close(ctl[1]);
 	if (p.relay >= 0)
 		kept.borrower = pid;
 	slots[i].pid = pid;
 	slots[i].uid = p.uid;
+	slots[i].gid = p.gid;
+	slots[i].peer_pid = p.pid;
+	slots[i].ctl = ctl[0];
+	slots[i].spawner = 0;
 	busy++;
 }
 
@@ -440,10 +510,21 @@ listen_run(const struct listen_opts *o, struct failure *f)
 	for (bool stop = false; !stop;) {
 		/* a kept client that is free says nothing: anything from it
 		 * (its end) lets it go */
-		struct pollfd pf[4] = {{lfd, POLLIN, 0}, {sfd, POLLIN, 0},
+		struct pollfd pf[4 + LISTEN_MAX_TOTAL] = {{lfd, POLLIN, 0},
+		    {sfd, POLLIN, 0},
 		    {kept.borrower == 0 ? kept.sock : -1, POLLIN, 0},
 		    {o->log_fd, POLLIN, 0}};
+		/* the connections' channels to the listener, and whose */
+		size_t of[LISTEN_MAX_TOTAL], nfds = 4;
 		int wait_ms = -1, queue_ms;
+
+		for (size_t i = 0; i < LISTEN_MAX_TOTAL; i++)
+			if (slots[i].pid > 0 && slots[i].ctl >= 0) {
+				of[nfds - 4] = i;
+				pf[nfds].fd = slots[i].ctl;
+				pf[nfds].events = POLLIN;
+				pf[nfds++].revents = 0;
+			}
 
 		if (idle_exit > 0 && busy == 0) {
 			double left = last + idle_exit - clock_seconds();
@@ -464,7 +545,7 @@ listen_run(const struct listen_opts *o, struct failure *f)
 		queue_ms = stop ? -1 : queue_when_due(o);
 		if (queue_ms >= 0 && (wait_ms < 0 || wait_ms > queue_ms))
 			wait_ms = queue_ms;
-		if (poll(pf, 4, wait_ms) < 0) {
+		if (poll(pf, nfds, wait_ms) < 0) {
 			if (errno == EINTR)
 				continue;
 			fail_set(f, FAIL_OSERR, "poll: %s", strerror(errno));
@@ -473,6 +554,10 @@ listen_run(const struct listen_opts *o, struct failure *f)
 		}
 		if (o->log_fd >= 0 && (pf[3].revents & POLLIN))
 			log_service_drain(o->log_fd);
+		for (size_t k = 4; k < nfds; k++)
+			if (pf[k].revents != 0 &&
+			    slots[of[k - 4]].ctl == pf[k].fd)
+				spawner_asked(&slots[of[k - 4]], o->spawner);
 		if (pf[1].revents & POLLIN) {
 			struct signalfd_siginfo si;
 

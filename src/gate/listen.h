@@ -13,7 +13,13 @@
  * socketpair: lent to one connection at a time (the child inherits the
  * socket), back when that child ends normally (a child that died may
  * have left it half-way: it is let go, and ends). A new one is started
- * when a connection comes and none is kept, at most once a second. A crash, a parse error or a
+ * when a connection comes and none is kept, at most once a second.
+ *
+ * A connection's child locks itself down (sandbox_gate.h) and can start
+ * no program: when it needs a relay client of its own (none kept is
+ * free, -v, a background attempt) it asks the listener, once, on a
+ * channel of its own, for a spawner, which the listener forks and kills
+ * when that child ends. A crash, a parse error or a
  * stall in one connection is that child's alone; the caller runs as
  * another uid and can neither signal, trace nor limit any of them.
  *
@@ -40,13 +46,16 @@
 #define LISTEN_OVERFLOW_UID 65534
 
 /* Who connected, as the kernel says (pid: 0 across pid namespaces),
- * and the relay client the service keeps, lent to this connection
- * (relay: its socket, -1: none free) */
+ * the relay client the service keeps, lent to this connection (relay:
+ * its socket, -1: none free), and the connection's channel to the
+ * listener (spawner: the child's end), on which it may ask once for a
+ * spawner of its own (spawner.h, spawner_via) */
 struct listen_peer {
 	uid_t uid;
 	gid_t gid;
 	pid_t pid;
 	int relay;
+	int spawner;
 };
 
 /* Start the relay client the service keeps loaded (safemail-relay
@@ -67,6 +76,12 @@ int listen_activated(void);
  * cannot. */
 typedef pid_t (*listen_queue_run)(void);
 
+/* Fork a spawner for peer's connection (the listener's child, killed
+ * when that connection's child ends): its pid and, in *gate_end, the
+ * descriptor the connection's child gets; -1 when it cannot. */
+typedef pid_t (*listen_start_spawner)(const struct listen_peer *peer,
+    int *gate_end);
+
 struct listen_opts {
 	const char *path;      /* the socket's, unless activated */
 	int activated;         /* systemd's socket, or -1 */
@@ -76,6 +91,7 @@ struct listen_opts {
 	listen_session session;
 	listen_keep_relay keep;
 	listen_queue_run queue;
+	listen_start_spawner spawner;
 };
 
 /* listen_run - serve o->path (or the activated socket) until SIGTERM,

@@ -7,7 +7,9 @@
  *
  *   the spawner first (spawner.h): seccomp and Landlock pass through
  *     execve, so relay clients are started from then on by a process
- *     forked before the lock-down, which runs nothing but safemail-relay;
+ *     that is not locked down and runs nothing but safemail-relay: the
+ *     set-ID gate forks it before the lock-down, the service's listener
+ *     when its connection first needs one;
  *   no_new_privs;
  *   Landlock: the spool (its areas and <spool>/run) and /dev/null, no
  *     other file (not the configuration, not /etc/passwd), no execute
@@ -157,8 +159,8 @@ gate_locked(void)
 }
 
 int
-gate_lockdown(const struct conf *c, const struct startup *st, bool service,
-    spawner_slot_fn slot, const char *conf_path, const char *spool_path,
+gate_lockdown(const struct conf *c, const struct startup *st,
+    int listener_channel, const char *conf_path, const char *spool_path,
     struct failure *f)
 {
 	struct sandbox_policy p;
@@ -170,7 +172,9 @@ gate_lockdown(const struct conf *c, const struct startup *st, bool service,
 		sandbox_self_test(&p, conf_path, spool_path);
 		return 0;
 	}
-	if (spawner_start(st, service, slot, f) != 0)
+	if (listener_channel >= 0)
+		spawner_via(listener_channel);
+	else if (spawner_start(st, f) != 0)
 		return -1;
 	if (sandbox_apply(&p, &s, f) != 0) {
 		log_emit(LOG_ERR, "sandbox: safemail-gate cannot lock itself "

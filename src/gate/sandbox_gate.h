@@ -12,13 +12,15 @@
 #include "spawner.h"
 #include "startup.h"
 
-/* gate_lockdown - start the spawner (spawner.h: the relay clients from
- * now on), then no_new_privs, Landlock and the gate's seccomp list.
- * c->sandbox off: nothing. -1 with f set (FAIL_TEMP) when the filter
- * cannot be installed: the caller says so and ends, nothing queued. */
+/* gate_lockdown - the spawner (spawner.h: the relay clients from now
+ * on): the listener's, asked for on listener_channel (the service's
+ * connection), or, -1, one forked now (the set-ID gate); then
+ * no_new_privs, Landlock and the gate's seccomp list. c->sandbox off:
+ * nothing. -1 with f set (FAIL_TEMP) when the filter cannot be
+ * installed: the caller says so and ends, nothing queued. */
 int gate_lockdown(const struct conf *c, const struct startup *st,
-    bool service, spawner_slot_fn slot, const char *conf_path,
-    const char *spool_path, struct failure *f);
+    int listener_channel, const char *conf_path, const char *spool_path,
+    struct failure *f);
 
 /* gate_sandbox_precompile - the service's listener: its children's
  * seccomp filter built now, once (each then loads it: some 0.3 ms less a

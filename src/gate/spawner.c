@@ -16,6 +16,7 @@
 #include <linux/close_range.h>
 #endif
 
+#include "fdpass.h"
 #include "handoff.h"
 #include "log.h"
 #include "spawner.h"
@@ -25,15 +26,20 @@
 #define PACKET_MAX 512
 
 static int chan = -1;
-/* the spawner's: the service's background slots (spawner_start), and
- * its own pid, which its children check after PR_SET_PDEATHSIG */
+/* the service's connection: the listener's channel, on which the first
+ * request asks for a spawner (spawner_via) */
+static int via = -1;
+/* the spawner's: the service's background slots (spawner_start), whose
+ * caller they are, and its own pid, which its children check after
+ * PR_SET_PDEATHSIG */
 static spawner_slot_fn take_slot;
+static uid_t slot_uid;
 static pid_t spawner_pid;
 
 bool
 spawner_on(void)
 {
-	return chan >= 0;
+	return chan >= 0 || via >= 0;
 }
 
 void
@@ -41,7 +47,10 @@ spawner_end(void)
 {
 	if (chan >= 0)
 		(void)close(chan);
+	if (via >= 0)
+		(void)close(via);
 	chan = -1;
+	via = -1;
 }
 
 /* ---- the spawner's side ---- */
@@ -319,7 +328,7 @@ background(int sock, const struct startup *st, struct request *r)
 	}
 	/* the service's caller's slots are counted here, not by the gate,
 	 * which a hostile message may have taken over */
-	if (take_slot != NULL && (slot = take_slot(qid)) < 0) {
+	if (take_slot != NULL && (slot = take_slot(slot_uid, qid)) < 0) {
 		answer_line(sock, "every background slot of this user is "
 				  "taken");
 		return;
@@ -406,12 +415,12 @@ close_from(int first)
 		(void)close(fd);
 }
 
-int
-spawner_start(const struct startup *st, bool die_with_gate,
-    spawner_slot_fn slot, struct failure *f)
+pid_t
+spawner_fork(const struct startup *st, bool die_with_parent,
+    spawner_slot_fn slot, uid_t uid, int *gate_end, struct failure *f)
 {
 	int sv[2];
-	pid_t gate = getpid(), pid;
+	pid_t parent = getpid(), pid;
 
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) != 0) {
 		fail_set(f, FAIL_TEMP, "socketpair: %s", strerror(errno));
@@ -425,11 +434,21 @@ spawner_start(const struct startup *st, bool die_with_gate,
 		return -1;
 	}
 	if (pid == 0) {
-		if (die_with_gate &&
+		sigset_t none;
+
+		/* the service's: it ends with the listener, and every
+		 * relay client it started with it (exec_relay) */
+		if (die_with_parent &&
 		    (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) != 0 ||
-			getppid() != gate))
+			getppid() != parent))
 			_exit(0);
-		/* nothing of the gate's but its standard streams: each
+		/* the listener's state is not passed on: relay clients
+		 * get an empty signal mask, and adopt nobody */
+		sigemptyset(&none);
+		(void)sigprocmask(SIG_SETMASK, &none, NULL);
+		(void)signal(SIGTERM, SIG_DFL);
+		(void)prctl(PR_SET_CHILD_SUBREAPER, 0, 0, 0, 0);
+		/* nothing of its parent's but the standard streams: each
 		 * relay client gets what the gate hands over for it. One
 		 * call: the limit of open files may be a million, and a
 		 * close() each costs milliseconds (bench/sandbox.sh) */
@@ -437,15 +456,58 @@ spawner_start(const struct startup *st, bool die_with_gate,
 		if (sv[1] != CHANNEL_FD &&
 		    dup3(sv[1], CHANNEL_FD, O_CLOEXEC) != CHANNEL_FD)
 			_exit(0);
+		log_forget_own(); /* the listener's stderr, if it was */
 		close_from(CHANNEL_FD + 1);
 		take_slot = slot;
+		slot_uid = uid;
 		spawner_pid = getpid();
 		log_reopen(); /* its descriptors went with the rest */
-		serve(CHANNEL_FD, st, die_with_gate);
+		serve(CHANNEL_FD, st, die_with_parent);
 	}
 	(void)close(sv[1]);
-	chan = sv[0];
+	*gate_end = sv[0];
+	return pid;
+}
+
+int
+spawner_start(const struct startup *st, struct failure *f)
+{
+	int end;
+
+	/* the set-ID gate's: a relay client its caller's own, which
+	 * finishes its message when the gate is killed */
+	if (spawner_fork(st, false, NULL, (uid_t)-1, &end, f) < 0)
+		return -1;
+	chan = end;
 	return 0;
+}
+
+void
+spawner_via(int listener)
+{
+	via = listener;
+}
+
+/* The service's connection: its spawner from the listener, asked for
+ * when first needed (most connections need none: the kept relay client
+ * serves them) */
+static int
+channel(void)
+{
+	char answer[4];
+	int fd = -1;
+
+	if (chan >= 0 || via < 0)
+		return chan;
+	if (send(via, "S", 1, MSG_NOSIGNAL) == 1 &&
+	    fdpass_receive(via, answer, sizeof(answer), &fd, 1) == 1 &&
+	    answer[0] == 'k')
+		chan = fd;
+	else if (fd >= 0)
+		(void)close(fd);
+	(void)close(via); /* one spawner a connection */
+	via = -1;
+	return chan;
 }
 
 static int
@@ -460,6 +522,8 @@ request(const char *data, size_t len, const int *fds, size_t nfds,
 	struct msghdr m;
 	ssize_t n;
 
+	if (channel() < 0)
+		return -1;
 	memset(&m, 0, sizeof(m));
 	m.msg_iov = &iov;
 	m.msg_iovlen = 1;

@@ -36,18 +36,30 @@
 /* relay clients one gate may have running at once */
 #define SPAWNER_RUNNING_MAX 4
 
-/* A background attempt's slot for qid (the service's caller's, held
+/* A background attempt's slot for qid, of the service's caller uid (held
  * while it runs), or -1 when every one is taken */
-typedef int (*spawner_slot_fn)(const char *qid);
+typedef int (*spawner_slot_fn)(uid_t uid, const char *qid);
 
-/* spawner_start - fork the spawner (st: the relay's path and the
- * environment it gets); die_with_gate: it and every relay client it
- * starts end when the gate does (the service's connections); slot: the
- * spawner takes a background attempt's slot itself (the service), or
- * NULL (the set-ID path's attempts are its caller's own processes). 0,
- * or -1 with f set. */
-int spawner_start(const struct startup *st, bool die_with_gate,
-    spawner_slot_fn slot, struct failure *f);
+/* spawner_fork - fork a spawner (st: the relay's path and the
+ * environment it gets) and give the gate's end of its channel in
+ * *gate_end. die_with_parent: it ends when the process that forked it
+ * does, and every relay client it starts when it ends (the service's);
+ * slot: the spawner takes a background attempt's slot itself, uid's (the
+ * service), or NULL (the set-ID path's attempts are its caller's own
+ * processes). Its pid, or -1 with f set. */
+pid_t spawner_fork(const struct startup *st, bool die_with_parent,
+    spawner_slot_fn slot, uid_t uid, int *gate_end, struct failure *f);
+
+/* spawner_start - the set-ID gate's: its own spawner, forked now. 0, or
+ * -1 with f set. */
+int spawner_start(const struct startup *st, struct failure *f);
+
+/* spawner_via - the service's connection: its spawner comes from the
+ * listener (listen.h), asked for on this channel when first needed, so
+ * that a connection the kept relay client serves forks none. The
+ * protocol: 'S', answered by 'k' with the gate's end of a new spawner's
+ * channel (SCM_RIGHTS); one a connection. */
+void spawner_via(int listener);
 
 /* spawner_end - the channel closed: the spawner ends (tests) */
 void spawner_end(void);

@@ -7,9 +7,11 @@ configuration read, before the first request:
   ptrace and process_vm_readv refused; the control (the spool) works.
   With sandbox = no the same probes reach the kernel (negative control).
 - From outside: the service's connection child, held in a -bs session,
-  shows NoNewPrivs: 1 and Seccomp: 2; the relay clients it starts come
-  from its spawner (unsandboxed, so that they can load their libraries
-  and reach the network), and the message is sent.
+  shows NoNewPrivs: 1 and Seccomp: 2; served by the kept relay client it
+  has no spawner at all; with -v its relay clients come from the spawner
+  the listener forked for it on its first need (unsandboxed, so that
+  they can load their libraries and reach the network), which ends with
+  the connection; the message is sent either way.
 - [limits] group rules in the service match the connection's groups
   (SO_PEERCRED, SO_PEERGROUPS), not the service user's.
 - A configuration changed during a session is not read by the locked
@@ -151,10 +153,10 @@ class Service:
             self.proc.terminate()
             self.proc.wait(timeout=10)
 
-    def bs_session(self):
+    def bs_session(self, args=()):
         """A -bs front end on this service, its lines written by hand"""
         return subprocess.Popen(
-            [smtest.SAFEMAIL, "-bs"], stdin=subprocess.PIPE,
+            [smtest.SAFEMAIL, "-bs"] + list(args), stdin=subprocess.PIPE,
             stdout=subprocess.PIPE, stderr=subprocess.PIPE,
             env={"PATH": "/usr/bin:/bin", "SAFEMAIL_SPOOL": self.spool,
                  "SAFEMAIL_SUBMIT_SOCKET": self.sock,
@@ -195,43 +197,84 @@ def status(pid):
             for k in ("NoNewPrivs", "Seccomp", "Name")}
 
 
+def held_session(svc, args, relay, want):
+    """A -bs session on svc, held open after its message: the listener's
+    children and their children, seen from outside while it waits"""
+    bs = svc.bs_session(args)
+    bs.stdin.write(b"HELO x\r\nMAIL FROM:<shop@store.example.com>\r\n"
+                   b"RCPT TO:<a@example.org>\r\nDATA\r\nSubject: held\r\n"
+                   b"\r\nhi\r\n.\r\n")
+    bs.stdin.flush()
+    seen = {}
+    deadline = time.time() + 15
+    while time.time() < deadline and not (seen.get("child") and
+                                          len(relay.transactions) == want):
+        seen["listener's"] = []
+        for c in children(svc.proc.pid):
+            s = status(c)
+            if s.get("Seccomp") == "2" and s.get("Name", "").startswith(
+                    "safemail-gate"):
+                seen["child"] = s
+                seen["grandchildren"] = [status(g) for g in children(c)]
+            else:
+                seen["listener's"].append(s)
+        time.sleep(0.05)
+    time.sleep(0.3)
+    bs.stdin.write(b"QUIT\r\n")
+    bs.stdin.close()
+    out = bs.stdout.read()
+    bs.wait(timeout=20)
+    return seen, out
+
+
+def spawners(seen):
+    """the listener's children that are spawners: the gate's program,
+    not filtered"""
+    return [s for s in seen.get("listener's", [])
+            if s.get("Name", "").startswith("safemail-gate") and
+            s.get("Seccomp") == "0"]
+
+
 relay2 = smtprelay.Relay()
 # probe: the self-test in each connection child, which loads the filter
 # the listener built once (sandbox_compile)
 svc = Service(smtest.relay_config(relay2.port),
               extra_env={"SAFEMAIL_SANDBOX_TEST": "probe"})
 # a -bs session held open: the connection child waits for its next line
-bs = svc.bs_session()
-bs.stdin.write(b"HELO x\r\nMAIL FROM:<shop@store.example.com>\r\n"
-               b"RCPT TO:<a@example.org>\r\nDATA\r\nSubject: held\r\n\r\n"
-               b"hi\r\n.\r\n")
-bs.stdin.flush()
-found = {}
-deadline = time.time() + 15
-while time.time() < deadline and not (found.get("child") and
-                                      len(relay2.transactions) == 1):
-    for c in children(svc.proc.pid):
-        s = status(c)
-        if s.get("Name", "").startswith("safemail-gate"):
-            found["child"] = s
-            found["grandchildren"] = [status(g) for g in children(c)]
-    time.sleep(0.05)
-bs.stdin.write(b"QUIT\r\n")
-bs.stdin.close()
-out = bs.stdout.read()
-bs.wait(timeout=20)
+found, out = held_session(svc, [], relay2, 1)
 t.ok(found.get("child", {}).get("NoNewPrivs") == "1" and
      found.get("child", {}).get("Seccomp") == "2",
      "the service's connection child, mid-session: NoNewPrivs: 1, "
      "Seccomp: 2", found)
-t.ok(any(g.get("Seccomp") == "0" and g.get("Name", "").startswith(
-    "safemail-gate") for g in found.get("grandchildren", [])),
-     "its spawner, forked before the lock-down, is not filtered (it "
-     "starts the relay clients)", found)
+t.ok(found.get("grandchildren") == [] and not spawners(found),
+     "served by the relay client the service keeps: no spawner forked for "
+     "it, by itself or by the listener", found)
 t.ok(b"250 2.0.0" in out and len(relay2.transactions) == 1 and
      not trapped(svc.logs),
      "the message of that session is sent; no call outside the list",
      (out, trapped(svc.logs)))
+# -v: a relay client of its own (not the kept one), which only a spawner
+# can start for a locked-down gate
+found, out = held_session(svc, ["-v"], relay2, 2)
+t.ok(found.get("child", {}).get("Seccomp") == "2" and
+     found.get("grandchildren") == [] and len(spawners(found)) == 1,
+     "-v: the listener forked one spawner for that connection, not "
+     "filtered (it starts the relay clients); the locked child forked "
+     "nothing", found)
+t.ok(b"250 2.0.0" in out and len(relay2.transactions) == 2 and
+     not trapped(svc.logs),
+     "-v: the message of that session is sent through the spawner's relay "
+     "client; no call outside the list", (out, trapped(svc.logs)))
+deadline = time.time() + 10
+while time.time() < deadline and any(
+        status(c).get("Seccomp") == "0" and
+        status(c).get("Name", "").startswith("safemail-gate")
+        for c in children(svc.proc.pid)):
+    time.sleep(0.05)
+t.ok(not any(status(c).get("Seccomp") == "0" and
+             status(c).get("Name", "").startswith("safemail-gate")
+             for c in children(svc.proc.pid)),
+     "the connection ended: its spawner ended with it")
 st = self_test(svc.logs)
 t.ok(all((probe(st, n) or "").startswith("refused") for n in FORBIDDEN) and
      probe(st, "control: open") == "allowed (succeeded)",
@@ -251,7 +294,7 @@ bs.stdin.close()
 out = bs.stdout.read().decode()
 bs.wait(timeout=20)
 t.ok(re.search(r"\r\n45\d [^\r]*changed during this session: connect again",
-               out) and len(relay2.transactions) == 1,
+               out) and len(relay2.transactions) == 2,
      "a configuration changed mid-session: the locked gate does not read "
      "it; the message gets a temporary failure", out)
 svc.stop()

@@ -1,7 +1,8 @@
 /* test_spawner - what the spawner (src/gate/spawner.c) does for a gate,
  * and what it refuses a gate a hostile message took over: commands other
  * than the gate's own, more than SPAWNER_RUNNING_MAX relay clients at
- * once, a background attempt without one of the caller's slots. A fake
+ * once, a background attempt without one of the caller's slots; the
+ * service's way, a spawner asked for once from the listener. A fake
  * safemail-relay (a shell script) stands in for the real one. */
 #include "config.h"
 
@@ -14,23 +15,59 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "fdpass.h"
 #include "spawner.h"
 #include "tap.h"
 
 static char dir[] = "/tmp/safemail-spawner-XXXXXX";
 
+/* The spawner (another process) asked for a slot of uid's: a mark */
+static void
+slot_asked(uid_t uid)
+{
+	char mark[200];
+	int fd;
+
+	(void)snprintf(mark, sizeof(mark), "%s/slot-%u", dir, (unsigned)uid);
+	if ((fd = open(mark, O_WRONLY | O_CREAT | O_CLOEXEC, 0600)) >= 0)
+		(void)close(fd);
+}
+
 static int
-no_slot(const char *qid)
+no_slot(uid_t uid, const char *qid)
 {
 	(void)qid;
+	slot_asked(uid);
 	return -1;
 }
 
 static int
-a_slot(const char *qid)
+a_slot(uid_t uid, const char *qid)
 {
 	(void)qid;
+	slot_asked(uid);
 	return open("/dev/null", O_RDONLY | O_CLOEXEC);
+}
+
+/* As the service's listener does (listen.c): a spawner forked for one
+ * connection's uid, its channel handed to the gate when it asks; the
+ * answer is queued before the question (a SOCK_SEQPACKET pair). The
+ * listener's end, or -1. */
+static int
+service_spawner(const struct startup *st, spawner_slot_fn slot, uid_t uid,
+    struct failure *f)
+{
+	int sv[2], end;
+
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) != 0)
+		return -1;
+	if (spawner_fork(st, true, slot, uid, &end, f) < 0)
+		return -1;
+	if (fdpass_send(sv[0], "k", 1, &end, 1) != 1)
+		return -1;
+	(void)close(end);
+	spawner_via(sv[1]);
+	return sv[0];
 }
 
 static pid_t
@@ -49,7 +86,7 @@ main(void)
 	char path[200], mark[200];
 	FILE *script;
 	pid_t held[SPAWNER_RUNNING_MAX], pid;
-	int started = 0;
+	int started = 0, listener;
 
 	if (mkdtemp(dir) == NULL)
 		return 99;
@@ -68,7 +105,7 @@ main(void)
 	memset(&st, 0, sizeof(st));
 	(void)snprintf(st.libexec_dir, sizeof(st.libexec_dir), "%s", dir);
 
-	ok(spawner_start(&st, false, NULL, &f) == 0 && spawner_on(),
+	ok(spawner_start(&st, &f) == 0 && spawner_on(),
 	    "the spawner starts");
 	{
 		const char *deliver[] = {"safemail-relay", "deliver",
@@ -127,24 +164,55 @@ main(void)
 		    "a background attempt for what is no queue id: refused");
 	}
 	spawner_end();
-	ok(spawner_start(&st, false, no_slot, &f) == 0,
-	    "a service's spawner (its caller's slots)");
+	listener = service_spawner(&st, no_slot, 1234, &f);
+	ok(listener >= 0 && spawner_on(),
+	    "a service's spawner, from its listener (its caller's slots)");
 	{
-		char why[200] = "";
+		char why[200] = "", asked[8];
 
 		ok(spawner_background("BBBBBBBBBBBB", why, sizeof(why)) != 0 &&
 			strstr(why, "slot"),
 		    "every slot taken: no background attempt (%s)", why);
+		struct stat sb;
+
+		(void)snprintf(mark, sizeof(mark), "%s/slot-1234", dir);
+		ok(stat(mark, &sb) == 0,
+		    "the slot asked for is the connection's uid's (1234)");
+		ok(recv(listener, asked, sizeof(asked), MSG_DONTWAIT) == 1 &&
+			asked[0] == 'S' &&
+			recv(listener, asked, sizeof(asked), MSG_DONTWAIT) == 0,
+		    "the gate asked its listener for a spawner once, on its "
+		    "first request, and closed the channel after");
+		(void)close(listener);
 	}
 	spawner_end();
-	ok(spawner_start(&st, false, a_slot, &f) == 0, "and with a slot free");
+	listener = service_spawner(&st, a_slot, 1234, &f);
+	ok(listener >= 0, "and with a slot free");
 	{
 		char why[200] = "";
 
 		ok(spawner_background("CCCCCCCCCCCC", why, sizeof(why)) == 0,
 		    "a slot free: the background attempt runs");
+		(void)close(listener);
 	}
 	spawner_end();
+	{
+		int sv[2];
+		char why[200] = "";
+
+		/* a listener that forks none (it cannot, or refuses) */
+		ok(socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) ==
+			    0 &&
+			send(sv[0], "no", 2, 0) == 2,
+		    "a listener that answers with no spawner");
+		spawner_via(sv[1]);
+		ok(spawner_background("DDDDDDDDDDDD", why, sizeof(why)) != 0 &&
+			strstr(why, "gone") != NULL,
+		    "no spawner from the listener: no relay client, said (%s)",
+		    why);
+		(void)close(sv[0]);
+		spawner_end();
+	}
 	for (int i = 0; i < 50; i++) {
 		struct stat s;
 
