@@ -3,7 +3,11 @@
  * its headers know ABI 2 at most, the rest is defined here), the ABI
  * asked for at run time and the highest one used; seccomp through
  * libseccomp, an allow-list that kills the process on anything else
- * (OpenSSH's sandbox-seccomp-filter.c is the model). */
+ * (OpenSSH's sandbox-seccomp-filter.c is the model). libseccomp builds
+ * each program's filters at build time (src/tools/sandbox-bpf.c); a
+ * process loads the one whose fingerprint is its policy's with
+ * seccomp(2), and builds its own only when none is (a cross build, a
+ * table changed since). */
 #include "config.h"
 
 #include <errno.h>
