@@ -196,7 +196,10 @@ void sandbox_print_check(const struct sandbox_policy *p, const char *note,
  * ptrace and process_vm_readv) and, as the positive control, opening
  * granted_file for reading; one log line each:
  *   "sandbox self-test: PROGRAM: PROBE: refused (HOW)" or
- *   "sandbox self-test: PROGRAM: PROBE: allowed (RESULT)".
+ *   "sandbox self-test: PROGRAM: PROBE: allowed (RESULT)",
+ * after one saying where the filter this process loaded came from:
+ *   "sandbox self-test: PROGRAM: seccomp filter: built with the program"
+ *   (or "built at run time").
  * Nothing is left changed. A no-op outside SANDBOX_TEST_PROBE. */
 void sandbox_self_test(const struct sandbox_policy *p,
     const char *forbidden_file, const char *granted_file);
