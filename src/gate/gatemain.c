@@ -1712,8 +1712,6 @@ listener_log(void)
 	    0) {
 		explicit_bzero(policy, len);
 		free(policy);
-		/* the children's seccomp filter, built once here */
-		gate_sandbox_precompile(&conf, &st, spool_path);
 		conf_free(&conf);
 	} else {
 		log_emit(LOG_ERR, "%s (each caller is refused until it is "

@@ -115,8 +115,12 @@ static const struct sandbox_call gate_calls[] = {
     SANDBOX_ALLOW("exit"), SANDBOX_ALLOW("exit_group"),
 };
 
-/* the service's filter, built once by the listener for its children */
-static struct sandbox_bpf compiled;
+void
+gate_sandbox_calls(struct sandbox_policy *p)
+{
+	p->tables[p->ntables++] =
+	    (struct sandbox_calls)SANDBOX_TABLE(gate_calls);
+}
 
 static void
 gate_policy(const struct conf *c, const struct startup *st,
@@ -124,11 +128,9 @@ gate_policy(const struct conf *c, const struct startup *st,
 {
 	memset(p, 0, sizeof(*p));
 	p->program = "safemail-gate";
-	p->compiled = compiled.insns != NULL ? &compiled : NULL;
 	p->off = !c->sandbox;
 	p->test = sandbox_test_mode(st != NULL ? st->sandbox_test : NULL);
-	p->tables[p->ntables++] =
-	    (struct sandbox_calls)SANDBOX_TABLE(gate_calls);
+	gate_sandbox_calls(p);
 	(void)sandbox_add_path(p, spool_path,
 	    SANDBOX_FS_READ | SANDBOX_FS_WRITE | SANDBOX_FS_CREATE |
 		SANDBOX_FS_MKDIR);
@@ -140,17 +142,6 @@ gate_policy(const struct conf *c, const struct startup *st,
 }
 
 static bool locked;
-
-void
-gate_sandbox_precompile(const struct conf *c, const struct startup *st,
-    const char *spool_path)
-{
-	struct sandbox_policy p;
-
-	gate_policy(c, st, spool_path, &p);
-	p.compiled = NULL;
-	(void)sandbox_compile(&p, &compiled);
-}
 
 bool
 gate_locked(void)

@@ -9,6 +9,7 @@
 
 #include "conf.h"
 #include "fail.h"
+#include "sandbox.h"
 #include "spawner.h"
 #include "startup.h"
 
@@ -22,11 +23,10 @@ int gate_lockdown(const struct conf *c, const struct startup *st,
     int listener_channel, const char *conf_path, const char *spool_path,
     struct failure *f);
 
-/* gate_sandbox_precompile - the service's listener: its children's
- * seccomp filter built now, once (each then loads it: some 0.3 ms less a
- * connection); nothing when it cannot be */
-void gate_sandbox_precompile(const struct conf *c, const struct startup *st,
-    const char *spool_path);
+/* gate_sandbox_calls - the gate's seccomp list added to p's tables:
+ * its policy's, and the generator's of the filters built with the
+ * programs (src/tools/sandbox-bpf.c) */
+void gate_sandbox_calls(struct sandbox_policy *p);
 
 /* gate_locked - the gate is locked down (no file outside the spool, no
  * execve: relay clients through the spawner) */

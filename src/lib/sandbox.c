@@ -3,7 +3,11 @@
  * its headers know ABI 2 at most, the rest is defined here), the ABI
  * asked for at run time and the highest one used; seccomp through
  * libseccomp, an allow-list that kills the process on anything else
- * (OpenSSH's sandbox-seccomp-filter.c is the model). */
+ * (OpenSSH's sandbox-seccomp-filter.c is the model). libseccomp builds
+ * each program's filters at build time (src/tools/sandbox-bpf.c); a
+ * process loads the one whose fingerprint is its policy's with
+ * seccomp(2), and builds its own only when none is (a cross build, a
+ * table changed since). */
 #include "config.h"
 
 #include <errno.h>
@@ -414,7 +418,7 @@ sandbox_compile(const struct sandbox_policy *p, struct sandbox_bpf *out)
 	off_t len;
 
 	memset(out, 0, sizeof(*out));
-	out->test = (int)p->test;
+	out->fingerprint = sandbox_fingerprint(p);
 	if ((ctx = build_filter(p, &out->calls, &f)) == NULL)
 		return -1;
 	fd = memfd_create("safemail-bpf", MFD_CLOEXEC);
@@ -437,30 +441,108 @@ sandbox_compile(const struct sandbox_policy *p, struct sandbox_bpf *out)
 	return rc;
 }
 
-/* The filter built before (sandbox_compile), loaded as it is */
+/* ---- the filters built with the program ---- */
+
+/* FNV-1a, 64 bits: the fingerprint's hash */
+#define FNV_OFFSET UINT64_C(0xcbf29ce484222325)
+#define FNV_PRIME UINT64_C(0x100000001b3)
+
+static uint64_t
+fnv_bytes(uint64_t h, const void *data, size_t n)
+{
+	const unsigned char *b = data;
+
+	for (size_t i = 0; i < n; i++)
+		h = (h ^ b[i]) * FNV_PRIME;
+	return h;
+}
+
+/* a number as 8 bytes, low first: the same on every compiler */
+static uint64_t
+fnv_u64(uint64_t h, uint64_t v)
+{
+	for (int i = 0; i < 8; i++)
+		h = (h ^ ((v >> (8 * i)) & 0xff)) * FNV_PRIME;
+	return h;
+}
+
+/* a table's entries, each field as build_filter reads it */
+static uint64_t
+fnv_table(uint64_t h, const struct sandbox_call *v, size_t n)
+{
+	h = fnv_u64(h, n);
+	for (size_t i = 0; i < n; i++) {
+		h = fnv_bytes(h, v[i].name, strlen(v[i].name) + 1);
+		h = fnv_u64(h, (uint64_t)(int64_t)v[i].err);
+		h = fnv_u64(h, v[i].nargs);
+		for (unsigned a = 0; a < v[i].nargs && a < 2; a++) {
+			h = fnv_u64(h, v[i].arg[a].index);
+			h = fnv_u64(h, v[i].arg[a].mask);
+			h = fnv_u64(h, v[i].arg[a].value);
+		}
+	}
+	return h;
+}
+
+uint64_t
+sandbox_fingerprint(const struct sandbox_policy *p)
+{
+	/* the default action: trap (test builds' modes) or kill */
+	uint64_t h = fnv_u64(FNV_OFFSET, p->test != SANDBOX_TEST_NONE);
+
+	h = fnv_u64(h, p->ntables);
+	for (size_t t = 0; t < p->ntables; t++)
+		h = fnv_table(h, p->tables[t].v, p->tables[t].n);
+#ifdef SAFEMAIL_SANITIZER_LOG
+	h = fnv_table(h, sanitizer_calls,
+	    sizeof(sanitizer_calls) / sizeof(sanitizer_calls[0]));
+#endif
+	return h;
+}
+
+const struct sandbox_prebuilt *
+sandbox_prebuilt_find(const struct sandbox_policy *p)
+{
+	size_t n = 0;
+	const struct sandbox_prebuilt *v = sandbox_prebuilt_list(&n);
+	uint64_t fp = sandbox_fingerprint(p);
+
+	for (size_t i = 0; i < n; i++)
+		if (v[i].fingerprint == fp && v[i].len > 0 &&
+		    v[i].len % sizeof(struct sock_filter) == 0 &&
+		    v[i].len / sizeof(struct sock_filter) <= BPF_MAXINSNS)
+			return &v[i];
+	return NULL;
+}
+
+/* the filter built with the program, loaded as it is; -errno */
 static int
-load_compiled(const struct sandbox_bpf *b)
+load_prebuilt(const struct sandbox_prebuilt *b)
 {
 	struct sock_fprog prog;
 
 	prog.len = (unsigned short)(b->len / sizeof(struct sock_filter));
-	prog.filter = b->insns;
+	/* the kernel only reads it */
+	prog.filter = (struct sock_filter *)(uintptr_t)b->insns;
 	return syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER,
 		   SECCOMP_FILTER_FLAG_TSYNC, &prog) == 0
 	    ? 0
 	    : -errno;
 }
 
+/* what this process loaded, for the self-test's line: 0 nothing, 1
+ * the prebuilt filter, 2 one built at run time */
+static int loaded_filter;
+
 static int
 apply_seccomp(const struct sandbox_policy *p, struct sandbox_state *s,
     struct failure *f)
 {
-	const struct sandbox_bpf *b = p->compiled;
-	bool prebuilt = b != NULL && b->insns != NULL && b->test == (int)p->test;
+	const struct sandbox_prebuilt *b = sandbox_prebuilt_find(p);
 	scmp_filter_ctx ctx = NULL;
 	int rc = 0;
 
-	if (prebuilt)
+	if (b != NULL)
 		s->calls = b->calls;
 	else if ((ctx = build_filter(p, &s->calls, f)) == NULL)
 		return -1;
@@ -474,7 +556,7 @@ apply_seccomp(const struct sandbox_policy *p, struct sandbox_state *s,
 		trap_program = p->program;
 		(void)sigaction(SIGSYS, &sa, NULL);
 	}
-	rc = prebuilt ? load_compiled(b) : seccomp_load(ctx);
+	rc = b != NULL ? load_prebuilt(b) : seccomp_load(ctx);
 	if (rc != 0) {
 		fail_set(f, FAIL_TEMP, "cannot install the seccomp filter: %s",
 		    strerror(-rc));
@@ -483,6 +565,9 @@ apply_seccomp(const struct sandbox_policy *p, struct sandbox_state *s,
 	if (ctx != NULL)
 		seccomp_release(ctx);
 	s->seccomp = rc == 0;
+	s->prebuilt = rc == 0 && b != NULL;
+	if (rc == 0)
+		loaded_filter = b != NULL ? 1 : 2;
 	return rc;
 }
 
@@ -592,6 +677,7 @@ sandbox_plan(const struct sandbox_policy *p, struct sandbox_state *s)
 			if (nr != __NR_SCMP_ERROR && nr >= 0)
 				s->calls++;
 		}
+	s->prebuilt = sandbox_prebuilt_find(p) != NULL;
 	s->landlock = landlock_usable(p, &s->landlock_abi, s->landlock_why,
 			  sizeof(s->landlock_why)) == 0;
 }
@@ -685,8 +771,9 @@ sandbox_describe(const struct sandbox_policy *p,
 	put(&b, "NoNewPrivs %s; seccomp %s", s->nnp ? "yes" : "no",
 	    s->seccomp ? "yes" : "no");
 	if (s->seccomp)
-		put(&b, " (%u rules, any other call kills the process)",
-		    s->calls);
+		put(&b, " (%u rules, %s; any other call kills the process)",
+		    s->calls,
+		    s->prebuilt ? "built with the program" : "built at run time");
 	put(&b, "; ");
 	describe_landlock(p, s, &b);
 }
@@ -810,6 +897,10 @@ sandbox_self_test(const struct sandbox_policy *p, const char *forbidden_file,
 
 	if (p->test != SANDBOX_TEST_PROBE)
 		return;
+	if (loaded_filter != 0)
+		log_emit(LOG_INFO, "sandbox self-test: %s: seccomp filter: %s",
+		    p->program, loaded_filter == 1 ? "built with the program"
+						   : "built at run time");
 	report_probe(p, "open /etc/passwd", try_open, "/etc/passwd");
 	(void)snprintf(what, sizeof(what), "open the configuration %s",
 	    forbidden_file);

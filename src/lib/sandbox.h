@@ -76,20 +76,35 @@ enum sandbox_test {
 };
 enum sandbox_test sandbox_test_mode(const char *override);
 
-/* A policy's seccomp filter built once (sandbox_compile), for processes
- * that lock down with the same policy later: the service's children load
- * it instead of building it again (libseccomp takes some 0.3 ms). */
+/* A policy's seccomp filter as a BPF program (sandbox_compile), and the
+ * fingerprint of what it was built from (sandbox_fingerprint). */
 struct sandbox_bpf {
-	void *insns;  /* struct sock_filter[], len bytes */
+	void *insns; /* struct sock_filter[], len bytes */
 	size_t len;
 	unsigned calls;
-	int test; /* the enum sandbox_test it was built for */
+	uint64_t fingerprint;
 };
+
+/* The filters built with the programs (src/tools/sandbox-bpf.c writes
+ * them at build time, from the same tables through sandbox_compile):
+ * sandbox_apply loads the one whose fingerprint is its policy's with
+ * seccomp(2), some 0.3 ms less than building it with libseccomp; none
+ * matches (a cross build, a changed table): it builds its own. */
+struct sandbox_prebuilt {
+	uint64_t fingerprint;
+	const void *insns; /* struct sock_filter[], len bytes */
+	size_t len;
+	unsigned calls;
+	const char *what; /* the policy and mode, for people reading */
+};
+
+/* sandbox_prebuilt_list - the filters built with this program, *n of
+ * them: the generated file's, or none (src/lib/sandbox_none.c: the
+ * generator, the tests, cross builds). */
+const struct sandbox_prebuilt *sandbox_prebuilt_list(size_t *n);
 
 struct sandbox_policy {
 	const char *program; /* for the log and --check */
-	/* the filter built before for this policy, or NULL */
-	const struct sandbox_bpf *compiled;
 	bool off;            /* [mail] sandbox = off: nothing is applied */
 	enum sandbox_test test;
 	/* seccomp: every call not in these tables kills the process */
@@ -122,6 +137,8 @@ struct sandbox_state {
 	bool nnp;        /* PR_SET_NO_NEW_PRIVS */
 	bool seccomp;    /* the filter is installed */
 	unsigned calls;  /* rules in it (calls allowed or answered) */
+	bool prebuilt;   /* the filter came with the program (its
+			  * fingerprint matched): not built at run time */
 	int landlock_abi; /* 0: the kernel offers none */
 	bool landlock;   /* the domain is enforced */
 	char landlock_why[160]; /* when not: why */
@@ -137,17 +154,28 @@ struct sandbox_state {
 int sandbox_apply(const struct sandbox_policy *p, struct sandbox_state *out,
     struct failure *f);
 
-/* sandbox_compile - p's seccomp filter as a BPF program, for
- * p->compiled of a policy applied later (the same tables and test mode);
- * -1 when it cannot be built (then each applies its own). */
+/* sandbox_compile - p's seccomp filter as a BPF program, built by the
+ * code sandbox_apply builds it with, and p's fingerprint; -1 when it
+ * cannot be built. The generator of the prebuilt filters uses it. */
 int sandbox_compile(const struct sandbox_policy *p, struct sandbox_bpf *out);
+
+/* sandbox_fingerprint - 64-bit FNV-1a over what p's filter is built
+ * from: the default action (test mode or not), every table's entries,
+ * the sanitizer builds' own table. */
+uint64_t sandbox_fingerprint(const struct sandbox_policy *p);
+
+/* sandbox_prebuilt_find - the filter built with the program for p, or
+ * NULL */
+const struct sandbox_prebuilt *sandbox_prebuilt_find(
+    const struct sandbox_policy *p);
 
 /* sandbox_plan - what sandbox_apply would enforce on this kernel,
  * without applying anything (--check). */
 void sandbox_plan(const struct sandbox_policy *p, struct sandbox_state *out);
 
 /* sandbox_describe - one line for --check, e.g.
- *   "NoNewPrivs yes; seccomp yes (131 calls, the rest kill the process);
+ *   "NoNewPrivs yes; seccomp yes (131 rules, built with the program;
+ *    any other call kills the process);
  *    Landlock ABI 7: /var/spool/safemail/q read,write,create, ...;
  *    TCP connect 587"
  * or "... Landlock: not offered by this kernel (...)", or
@@ -168,7 +196,10 @@ void sandbox_print_check(const struct sandbox_policy *p, const char *note,
  * ptrace and process_vm_readv) and, as the positive control, opening
  * granted_file for reading; one log line each:
  *   "sandbox self-test: PROGRAM: PROBE: refused (HOW)" or
- *   "sandbox self-test: PROGRAM: PROBE: allowed (RESULT)".
+ *   "sandbox self-test: PROGRAM: PROBE: allowed (RESULT)",
+ * after one saying where the filter this process loaded came from:
+ *   "sandbox self-test: PROGRAM: seccomp filter: built with the program"
+ *   (or "built at run time").
  * Nothing is left changed. A no-op outside SANDBOX_TEST_PROBE. */
 void sandbox_self_test(const struct sandbox_policy *p,
     const char *forbidden_file, const char *granted_file);

@@ -136,6 +136,16 @@ static const struct sandbox_call queue_calls[] = {
     SANDBOX_ALLOW("clone"), SANDBOX_ALLOW("fork"), SANDBOX_ALLOW("wait4"),
 };
 
+void
+relay_sandbox_calls(struct sandbox_policy *pol, bool queue)
+{
+	pol->tables[pol->ntables++] =
+	    (struct sandbox_calls)SANDBOX_TABLE(relay_calls);
+	if (queue)
+		pol->tables[pol->ntables++] =
+		    (struct sandbox_calls)SANDBOX_TABLE(queue_calls);
+}
+
 /* ---- the names, resolved before the lock-down ---- */
 
 #define PIN_MAX 64
@@ -419,11 +429,7 @@ build_policy(struct sandbox_policy *pol, const struct conf *c,
 	pol->program = "safemail-relay";
 	pol->off = !c->sandbox;
 	pol->test = test;
-	pol->tables[pol->ntables++] =
-	    (struct sandbox_calls)SANDBOX_TABLE(relay_calls);
-	if (strcmp(mode, "queue") == 0)
-		pol->tables[pol->ntables++] =
-		    (struct sandbox_calls)SANDBOX_TABLE(queue_calls);
+	relay_sandbox_calls(pol, strcmp(mode, "queue") == 0);
 	add_paths(pol, c, spool_path);
 	pol->restrict_tcp = true;
 	for (size_t r = 0; r <= c->nroutes; r++)

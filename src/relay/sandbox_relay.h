@@ -12,6 +12,7 @@
 
 #include "conf.h"
 #include "fail.h"
+#include "sandbox.h"
 #include "startup.h"
 
 /* relay_lockdown - set up, then lock down, for the mode of argv[1]
@@ -21,6 +22,12 @@
 int relay_lockdown(const struct conf *c, const struct startup *st,
     const char *mode, const char *conf_path, const char *spool_path,
     struct failure *f);
+
+/* relay_sandbox_calls - the relay client's seccomp list added to pol's
+ * tables, with a queue run's (queue: its workers) or without (deliver,
+ * verdict, standby, one): its policy's, and the generator's of the
+ * filters built with the programs (src/tools/sandbox-bpf.c) */
+void relay_sandbox_calls(struct sandbox_policy *pol, bool queue);
 
 /* relay_sandbox_print - the line safemail --check prints for the relay
  * client: what a delivery's relay client enforces on this kernel. */

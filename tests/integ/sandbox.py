@@ -80,6 +80,10 @@ t.ok(probe(st, "execve /bin/true") == "refused (seccomp)" and
      "execve and a netlink socket: refused by seccomp", st)
 t.ok((probe(st, "open /etc/passwd") or "").startswith("refused (EACCES"),
      "/etc/passwd (mode 0644): refused by Landlock", st)
+t.ok(smtest.sandbox_filter(r.logs, "safemail-relay") ==
+     "built with the program",
+     "the relay client loaded the seccomp filter built with it (at build "
+     "time, from its list), not one built at run time", r.logs)
 
 relay, r = deliver(mail="sandbox = no",
                    env={"SAFEMAIL_SANDBOX_TEST": "probe"})
@@ -97,6 +101,8 @@ t.ok(probe(st, "open /etc/passwd") == "allowed (succeeded)" and
      "sandbox = no: opened, made, and execve got as far as argv", st)
 t.ok((probe(st, "control: open") or "") == "allowed (succeeded)",
      "sandbox = no: the control works", st)
+t.ok(smtest.sandbox_filter(r.logs, "safemail-relay") is None,
+     "sandbox = no: no seccomp filter loaded", r.logs)
 
 
 # ---- 2. From outside: /proc/PID/status of a running relay client ----
@@ -197,17 +203,8 @@ t.ok(r1.rc == 0 and r2.rc == 0 and not trapped(r2) and
      trapped(r2) or (r1, r2, relay.transactions))
 
 # ---- 4. No seccomp filter: 75, one line, a log line, the message kept ----
-SHIM = r"""
-#include <errno.h>
-#include <seccomp.h>
-int seccomp_load(const scmp_filter_ctx ctx) { (void)ctx; return -EINVAL; }
-"""
+shim = smtest.no_seccomp_shim()
 shimdir = tempfile.mkdtemp(prefix="safemail-sandbox-shim-")
-with open(os.path.join(shimdir, "shim.c"), "w") as f:
-    f.write(SHIM)
-shim = os.path.join(shimdir, "shim.so")
-subprocess.run(["gcc", "-shared", "-fPIC", "-o", shim,
-                os.path.join(shimdir, "shim.c")], check=True)
 spool = new_spool()
 relay = smtprelay.Relay()
 e = smtest.Env(smtest.relay_config(relay.port))
@@ -293,8 +290,9 @@ r = e.run(["--check"], argv0="safemail", env={"SAFEMAIL_SPOOL": spool})
 line = [l for l in r.out.splitlines() if l.startswith(
     "sandbox of safemail-relay: ")]
 t.ok(r.rc == 0 and line and "NoNewPrivs yes; seccomp yes (" in line[0] and
-     "any other call kills the process" in line[0],
-     "--check: the relay client's line: no_new_privs, seccomp", r.out)
+     "built with the program; any other call kills the process" in line[0],
+     "--check: the relay client's line: no_new_privs, seccomp (the filter "
+     "built with the program)", r.out)
 t.ok(line and re.search(r"Landlock (ABI \d+: .*%s read,write,create,mkdir|"
                         r": not offered by this kernel)" % re.escape(spool),
                         line[0]),

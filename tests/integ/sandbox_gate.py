@@ -71,6 +71,10 @@ t.ok((probe(st, "open the configuration") or "").startswith(
     "refused (EACCES"),
      "the configuration (readable by the gate before): refused by "
      "Landlock", st)
+t.ok(smtest.sandbox_filter(r.logs, "safemail-gate") ==
+     "built with the program",
+     "the set-ID gate loaded the seccomp filter built with it (at build "
+     "time, from its list), not one built at run time", r.logs)
 
 env.write_config(smtest.relay_config(relay.port, mail="sandbox = no"))
 r = env.run(["-t", "-i"], stdin=MSG,
@@ -237,7 +241,7 @@ def spawners(seen):
 
 relay2 = smtprelay.Relay()
 # probe: the self-test in each connection child, which loads the filter
-# the listener built once (sandbox_compile)
+# built with the program
 svc = Service(smtest.relay_config(relay2.port),
               extra_env={"SAFEMAIL_SANDBOX_TEST": "probe"})
 # a -bs session held open: the connection child waits for its next line
@@ -277,9 +281,12 @@ t.ok(not any(status(c).get("Seccomp") == "0" and
      "the connection ended: its spawner ended with it")
 st = self_test(svc.logs)
 t.ok(all((probe(st, n) or "").startswith("refused") for n in FORBIDDEN) and
-     probe(st, "control: open") == "allowed (succeeded)",
-     "the service's child, with the filter its listener built once: every "
-     "forbidden probe refused, the control works", st)
+     probe(st, "control: open") == "allowed (succeeded)" and
+     smtest.sandbox_filter(svc.logs, "safemail-gate") ==
+     "built with the program",
+     "the service's child, with the filter built with the program: every "
+     "forbidden probe refused, the control works",
+     (st, smtest.sandbox_filter(svc.logs, "safemail-gate")))
 
 # a configuration changed during a session: refused, not read
 bs = svc.bs_session()
@@ -325,20 +332,7 @@ t.ok(r.rc == 0 and len(relay3.transactions) == 2,
 svc.stop()
 
 # ---- 4. no seccomp filter: 75, one line, nothing sent ----
-SHIM = r"""
-#include <errno.h>
-#include <seccomp.h>
-int seccomp_load(const scmp_filter_ctx ctx) { (void)ctx; return -EINVAL; }
-/* and no filter built before by the listener for its children */
-int seccomp_export_bpf(const scmp_filter_ctx ctx, int fd)
-{ (void)ctx; (void)fd; return -EINVAL; }
-"""
-shimdir = tempfile.mkdtemp(prefix="safemail-gatebox-shim-")
-with open(os.path.join(shimdir, "shim.c"), "w") as f:
-    f.write(SHIM)
-shim = os.path.join(shimdir, "shim.so")
-subprocess.run(["gcc", "-shared", "-fPIC", "-o", shim,
-                os.path.join(shimdir, "shim.c")], check=True)
+shim = smtest.no_seccomp_shim()
 static_gate = b"static" in subprocess.run(
     ["ldd", GATE], capture_output=True).stdout
 relay4 = smtprelay.Relay()
@@ -364,7 +358,7 @@ line = [l for l in r.out.splitlines()
 t.ok(line and "NoNewPrivs yes; seccomp yes (" in line[0] and
      re.search(r"Landlock (ABI \d+: %s read,write,create,mkdir|: not "
                r"offered)" % re.escape(spool), line[0]) and
-     "execve none" in line[0],
-     "--check prints the gate's sandbox: no_new_privs, seccomp, Landlock's "
-     "ABI and rights", r.out)
+     "execve none" in line[0] and "built with the program" in line[0],
+     "--check prints the gate's sandbox: no_new_privs, seccomp (the filter "
+     "built with the program), Landlock's ABI and rights", r.out)
 t.done()

@@ -272,3 +272,56 @@ def sandbox_probe(results, name):
 def sandbox_trapped(logs):
     """The log lines naming a call outside a seccomp list (trap mode)"""
     return [l for l in logs if "which its seccomp policy does not" in l]
+
+
+def sandbox_filter(logs, program):
+    """Where program's seccomp filter came from, as its self-test says:
+    "built with the program" (the filter generated at build time),
+    "built at run time" (libseccomp, none matched), or None"""
+    for line in logs:
+        m = re.search(r"sandbox self-test: %s: seccomp filter: (.*)$"
+                      % re.escape(program), line)
+        if m:
+            return m.group(1)
+    return None
+
+
+# A kernel that refuses every seccomp filter: the seccomp(2) call of the
+# filter built with the program, and libseccomp's (which makes the same
+# call through syscall()), fail with EINVAL. For LD_PRELOAD.
+NO_SECCOMP_SHIM = r"""
+#define _GNU_SOURCE
+#include <dlfcn.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <sys/syscall.h>
+long syscall(long nr, ...)
+{
+	static long (*real)(long, ...);
+	va_list ap;
+	long a[6];
+
+	if (nr == SYS_seccomp) {
+		errno = EINVAL;
+		return -1;
+	}
+	va_start(ap, nr);
+	for (int i = 0; i < 6; i++)
+		a[i] = va_arg(ap, long);
+	va_end(ap);
+	if (real == 0)
+		real = (long (*)(long, ...))dlsym(RTLD_NEXT, "syscall");
+	return real(nr, a[0], a[1], a[2], a[3], a[4], a[5]);
+}
+"""
+
+
+def no_seccomp_shim():
+    """NO_SECCOMP_SHIM built: the path of the shared object"""
+    d = tempfile.mkdtemp(prefix="safemail-noseccomp-")
+    with open(os.path.join(d, "shim.c"), "w") as f:
+        f.write(NO_SECCOMP_SHIM)
+    so = os.path.join(d, "shim.so")
+    subprocess.run(["gcc", "-shared", "-fPIC", "-o", so,
+                    os.path.join(d, "shim.c"), "-ldl"], check=True)
+    return so

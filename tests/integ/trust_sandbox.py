@@ -4,7 +4,8 @@ set-ID gate, held at the relay's DATA, shows NoNewPrivs: 1 and Seccomp: 2
 in /proc/PID/status; so does the client the submission service keeps;
 the web user cannot switch the test builds' self-test or trap on (the
 set-ID gate and the service never take SAFEMAIL_SANDBOX_TEST from their
-caller); safemail --check prints the relay client's sandbox."""
+caller); safemail --check prints the relay client's sandbox, and that
+the gate's and the relay client's filters came with the programs."""
 # debian: python3-aiosmtpd util-linux
 import os
 import threading
@@ -101,4 +102,14 @@ t.ok(line and "NoNewPrivs yes; seccomp yes" in line[0] and
      c.SPOOL in line[0],
      "safemail --check: the relay client's sandbox, with the spool's rights",
      (rc, out, err))
+# production's filters (a call outside the list kills), the ones every
+# delivery here loads: generated at build time, matched by the policy's
+# fingerprint (sandbox.c), not built at run time
+gate = [l for l in out.decode(errors="replace").splitlines()
+        if l.startswith("sandbox of safemail-gate: ")]
+t.ok(line and gate and all("seccomp yes (" in l and
+                           "built with the program; any other call kills "
+                           "the process" in l for l in (line[0], gate[0])),
+     "safemail --check: the installed gate and relay client carry their "
+     "production seccomp filters, built with the programs", (line, gate))
 t.done()
