@@ -11,8 +11,9 @@
  *     set-ID gate forks it before the lock-down, the service's listener
  *     when its connection first needs one;
  *   no_new_privs;
- *   Landlock: the spool (its areas and <spool>/run) and /dev/null, no
- *     other file (not the configuration, not /etc/passwd), no execute
+ *   Landlock: the spool (its areas and <spool>/run), /dev/null and,
+ *     to read, /etc/localtime (syslog's time stamps, loaded when first
+ *     needed); no other file (not the configuration, not /etc/passwd), no execute
  *     right at all; no TCP; no signals to and no abstract sockets of
  *     processes outside;
  *   seccomp: the list below; any other call kills the process: no
@@ -22,7 +23,7 @@
  * What is looked up first, so that nothing needs a file later: who the
  * caller is and its groups (caller.c; the [limits] and submit_groups
  * groups by name: gatemain.c), the queue user, the program that called
- * (set-ID: /proc), the time zone. A configuration that changes during a
+ * (set-ID: /proc). A configuration that changes during a
  * session cannot be read again: the session's next message is refused
  * with a temporary failure (the next connection reads it). */
 #include "config.h"
@@ -136,6 +137,8 @@ gate_policy(const struct conf *c, const struct startup *st,
 		SANDBOX_FS_MKDIR);
 	(void)sandbox_add_path(p, "/dev/null",
 	    SANDBOX_FS_READ | SANDBOX_FS_WRITE);
+	/* the time zone, read when syslog first stamps a line */
+	(void)sandbox_add_path(p, "/etc/localtime", SANDBOX_FS_READ);
 	p->restrict_tcp = true; /* no port: no TCP at all */
 	p->scope_signals = true;
 	p->scope_abstract_unix = true;

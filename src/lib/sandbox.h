@@ -193,8 +193,8 @@ void sandbox_print_check(const struct sandbox_policy *p, const char *note,
 /* sandbox_self_test - test builds (p->test == SANDBOX_TEST_PROBE), right
  * after sandbox_apply: tries what the policy forbids (opening /etc/passwd
  * and forbidden_file, execve of /bin/true, a netlink and a packet socket,
- * ptrace and process_vm_readv) and, as the positive control, opening
- * granted_file for reading; one log line each:
+ * ptrace and process_vm_readv) and, as the positive controls, opening
+ * granted_file and /etc/localtime for reading; one log line each:
  *   "sandbox self-test: PROGRAM: PROBE: refused (HOW)" or
  *   "sandbox self-test: PROGRAM: PROBE: allowed (RESULT)",
  * after one saying where the filter this process loaded came from:

@@ -75,6 +75,9 @@ for name in FORBIDDEN:
          "sandbox on: %s is refused" % name, st)
 t.ok((probe(st, "control: open") or "") == "allowed (succeeded)",
      "sandbox on: the control (reading a spool area) works", st)
+t.ok(probe(st, "time zone") == "allowed (succeeded)",
+     "sandbox on: /etc/localtime is readable (the time zone, loaded when "
+     "syslog first stamps a line)", st)
 t.ok(probe(st, "execve /bin/true") == "refused (seccomp)" and
      probe(st, "socket AF_NETLINK") == "refused (seccomp)",
      "execve and a netlink socket: refused by seccomp", st)

@@ -67,6 +67,9 @@ for name in FORBIDDEN:
          "gate, sandbox on: %s is refused" % name, (probe(st, name), st))
 t.ok(probe(st, "control: open") == "allowed (succeeded)",
      "gate, sandbox on: the control (the spool) works", st)
+t.ok(probe(st, "time zone") == "allowed (succeeded)",
+     "gate, sandbox on: /etc/localtime is readable (the time zone, loaded "
+     "when syslog first stamps a line)", st)
 t.ok((probe(st, "open the configuration") or "").startswith(
     "refused (EACCES"),
      "the configuration (readable by the gate before): refused by "
