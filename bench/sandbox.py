@@ -3,7 +3,8 @@ interleaved run of the same build: synchronous sending (the set-ID path:
 a relay client per message, so its set-up and lock-down each time; the
 service's kept client; STARTTLS with a CA file) and a queue run's
 throughput (8 connections, forked workers), each row alternating
-sandbox = yes and sandbox = no in a shuffled order.
+sandbox = yes and sandbox = no in a shuffled order; and what one
+lock-down costs a process (bench/src/lockdown.c).
 Usage: sandbox.py SAFEMAIL [ROUNDS [QUEUED]]"""
 import atexit
 import os
@@ -179,3 +180,30 @@ on, off = rates["yes"], rates["no"]
 print("| %.0f [%.0f-%.0f] | %.0f [%.0f-%.0f] | %.3f |" % (
     statistics.median(on), min(on), max(on), statistics.median(off),
     min(off), max(off), statistics.median(on) / statistics.median(off)))
+
+# ---- what a lock-down costs a process, the kernel's part: the floor
+# under the service's row (one lock-down a connection) and the set-ID
+# path's (two a message) ----
+build = os.path.dirname(os.path.dirname(SAFEMAIL))
+src = os.path.join(here, "..", "src")
+LOCKDOWN = os.path.join(work, "lockdown")
+subprocess.run(["cc", "-O2", "-I", build, "-I", os.path.join(src, "lib"),
+                "-I", os.path.join(src, "gate"), "-o", LOCKDOWN,
+                os.path.join(here, "src", "lockdown.c"),
+                os.path.join(build, "src", "tools",
+                             "safemail_gate-sandbox_prebuilt.o"),
+                os.path.join(build, "src", "gate", "libgate.a"),
+                os.path.join(build, "src", "lib", "libsafemail.a"),
+                "-linih", "-lseccomp"], check=True)
+out = subprocess.run([LOCKDOWN, spool("lockdown"), str(ROUNDS), "200"],
+                     capture_output=True, text=True, check=True).stdout
+cost = dict(l.split("\t") for l in out.splitlines())
+base = float(cost["fork and exit"])
+print()
+print("One lock-down, the kernel's part (bench/src/lockdown.c: a child "
+      "forked and ended, %d interleaved rounds of 200; microseconds a "
+      "fork, median)" % ROUNDS)
+print("| child | us | more than fork and exit |")
+print("|---|---|---|")
+for name, us in cost.items():
+    print("| %s | %.1f | %.1f |" % (name, float(us), float(us) - base))

@@ -1341,19 +1341,12 @@ serve(bool verbose, bool send_now, bool caller_stderr)
 	}
 	/* the relay reads them again, for itself: nothing here needs them */
 	conf_forget_secrets(&conf);
-	/* what needs a file is looked up now (sandbox_gate.c); then the
-	 * lock-down, before the first request is read */
+	/* what needs a file is looked up now (sandbox_gate.c) */
 	(void)caller_self();
 	(void)origin();
 	(void)queue_user_uid();
 	load_caller_groups();
 	limitstate_resolve_groups(&conf);
-	if (gate_lockdown(&conf, &st, service ? listener_channel : -1,
-		config_path, spool_path, &f) != 0) {
-		explicit_bzero(policy, len);
-		free(policy);
-		return report(caller_self(), &f, false);
-	}
 	rc = handoff_send_policy(HANDOFF_CHANNEL_FD, policy, len);
 	explicit_bzero(policy, len);
 	free(policy);
@@ -1366,6 +1359,13 @@ serve(bool verbose, bool send_now, bool caller_stderr)
 		if (err < 0 || put_on(err, 2) != 0)
 			return 0; /* gone, or not a front end */
 	}
+	/* the lock-down, before the first request is read: while the front
+	 * end reads the message, which hides most of its cost (some 0.1 ms
+	 * a process, the kernel's: bench/sandbox.sh); a failure is said on
+	 * the caller's stderr, and nothing was asked yet */
+	if (gate_lockdown(&conf, &st, service ? listener_channel : -1,
+		config_path, spool_path, &f) != 0)
+		return report(caller_self(), &f, false);
 	for (;;) {
 		struct handoff_req r;
 		int fds[2];
