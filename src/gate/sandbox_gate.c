@@ -2,8 +2,9 @@
  *
  * The gate parses every byte a caller sends (the hello, the requests,
  * the envelope and the message in their memfds). Once the caller is
- * identified and the configuration read, and before the first request,
- * it locks itself down (src/lib/sandbox.c):
+ * identified, the configuration read and the policy sent (gatemain.c:
+ * the front end reads the message meanwhile), and before the first
+ * request, it locks itself down (src/lib/sandbox.c):
  *
  *   the spawner first (spawner.h): seccomp and Landlock pass through
  *     execve, so relay clients are started from then on by a process

@@ -1,6 +1,7 @@
 /* sandbox_gate.h - the gate's lock-down (sandbox_gate.c), on both paths
  * (the service's connection child and the set-ID gate): after the caller
- * is identified and the configuration read, before the first request. */
+ * is identified, the configuration read and the policy sent, before the
+ * first request (the front end reads the message meanwhile). */
 #ifndef SAFEMAIL_SANDBOX_GATE_H
 #define SAFEMAIL_SANDBOX_GATE_H
 
