@@ -97,6 +97,19 @@ gate_outcome(struct handoff *h)
 	return rc;
 }
 
+/* The request could not go out: a gate that failed after its policy (it
+ * could not lock itself down) has ended, and said why on our stderr: its
+ * code is ours. Else what went wrong here. */
+static int
+refused_before_request(struct handoff *h, struct failure *f)
+{
+	int rc = handoff_close(h);
+
+	if (rc > 0)
+		return rc;
+	return report(caller_self(), f, false);
+}
+
 /* Read the message, decide the envelope, then print it (-bv), discard it
  * (disable = yes), or hand it to the gate to queue or send. */
 static int
@@ -124,9 +137,10 @@ run_message(const struct request *req, const struct conf *c,
 	}
 	(void)fflush(stdout);
 	if (submission_envelope(&s, req, (unsigned)caller_self()->uid, &e,
-		&f) != 0 ||
-	    submission_hand_over(h, &s, req, c, &e, false, &f) != 0)
+		&f) != 0)
 		rc = report(caller_self(), &f, false);
+	else if (submission_hand_over(h, &s, req, c, &e, false, &f) != 0)
+		rc = refused_before_request(h, &f);
 	else
 		rc = gate_outcome(h);
 out:

@@ -352,6 +352,20 @@ t.ok(static_gate or r.rc == 75 and "seccomp" in r.err and
 t.ok(static_gate or any("seccomp" in l and "safemail-gate" in l
                        for l in svc.logs),
      "and a log line", svc.logs)
+# the gate locks down after its policy went out, while the front end
+# reads the message: one that reads slowly finds the gate gone when it
+# hands the message over, and reports the gate's code and line
+msgfile = os.path.join(svc.env.dir, "slow.msg")
+with open(msgfile, "wb") as f:
+    f.write(MSG)
+r = svc.env.run_program(
+    ["sh", "-c", '(sleep 1; cat "$1") | "$0" -t -i', smtest.SAFEMAIL,
+     msgfile], executable="/bin/sh",
+    env={"SAFEMAIL_SPOOL": svc.spool, "SAFEMAIL_SUBMIT_SOCKET": svc.sock})
+t.ok(static_gate or r.rc == 75 and "seccomp" in r.err and
+     len(r.err.strip().splitlines()) == 1 and not relay4.transactions,
+     "a front end still reading the message when the gate failed to lock "
+     "down: the gate's 75 and its one line, not a broken pipe", r)
 svc.stop()
 
 # ---- 5. safemail --check ----
