@@ -21,7 +21,6 @@ on src/lib/sandbox.c): no_new_privs, Landlock, a seccomp allow-list.
 # debian: python3-aiosmtpd openssl gcc
 import os
 import re
-import subprocess
 import tempfile
 import threading
 import time
@@ -207,7 +206,6 @@ t.ok(r1.rc == 0 and r2.rc == 0 and not trapped(r2) and
 
 # ---- 4. No seccomp filter: 75, one line, a log line, the message kept ----
 shim = smtest.no_seccomp_shim()
-shimdir = tempfile.mkdtemp(prefix="safemail-sandbox-shim-")
 spool = new_spool()
 relay = smtprelay.Relay()
 e = smtest.Env(smtest.relay_config(relay.port))
@@ -235,35 +233,7 @@ t.ok(r3.rc == 0 and len(relay.transactions) == 1,
 
 # ---- 4b. A kernel without Landlock (ENOSYS, as older container runtimes
 # answer): seccomp alone, one log line, delivered ----
-NOLL = r"""
-#define _GNU_SOURCE
-#include <dlfcn.h>
-#include <errno.h>
-#include <stdarg.h>
-long syscall(long nr, ...)
-{
-	static long (*real)(long, ...);
-	va_list ap;
-	long a[6];
-
-	if (nr == 444) { /* landlock_create_ruleset */
-		errno = ENOSYS;
-		return -1;
-	}
-	va_start(ap, nr);
-	for (int i = 0; i < 6; i++)
-		a[i] = va_arg(ap, long);
-	va_end(ap);
-	if (real == 0)
-		real = (long (*)(long, ...))dlsym(RTLD_NEXT, "syscall");
-	return real(nr, a[0], a[1], a[2], a[3], a[4], a[5]);
-}
-"""
-with open(os.path.join(shimdir, "noll.c"), "w") as f:
-    f.write(NOLL)
-noll = os.path.join(shimdir, "noll.so")
-subprocess.run(["gcc", "-shared", "-fPIC", "-o", noll,
-                os.path.join(shimdir, "noll.c"), "-ldl"], check=True)
+noll = smtest.syscall_shim(444, "ENOSYS")  # landlock_create_ruleset
 spool = new_spool()
 relay = smtprelay.Relay()
 e = smtest.Env(smtest.relay_config(relay.port))

@@ -286,23 +286,23 @@ def sandbox_filter(logs, program):
     return None
 
 
-# A kernel that refuses every seccomp filter: the seccomp(2) call of the
-# filter built with the program, and libseccomp's (which makes the same
-# call through syscall()), fail with EINVAL. For LD_PRELOAD.
-NO_SECCOMP_SHIM = r"""
+# A kernel without one system call: every syscall(2) of number nr fails
+# with err (the seccomp(2) call of the filter built with the program and
+# libseccomp's both go through syscall(); so do Landlock's). For
+# LD_PRELOAD.
+SYSCALL_SHIM = r"""
 #define _GNU_SOURCE
 #include <dlfcn.h>
 #include <errno.h>
 #include <stdarg.h>
-#include <sys/syscall.h>
 long syscall(long nr, ...)
 {
 	static long (*real)(long, ...);
 	va_list ap;
 	long a[6];
 
-	if (nr == SYS_seccomp) {
-		errno = EINVAL;
+	if (nr == SHIM_NR) {
+		errno = SHIM_ERRNO;
 		return -1;
 	}
 	va_start(ap, nr);
@@ -316,12 +316,19 @@ long syscall(long nr, ...)
 """
 
 
-def no_seccomp_shim():
-    """NO_SECCOMP_SHIM built: the path of the shared object"""
-    d = tempfile.mkdtemp(prefix="safemail-noseccomp-")
+def syscall_shim(nr, err):
+    """SYSCALL_SHIM built for call number nr (a C expression) failing
+    with err (an errno name): the path of the shared object"""
+    d = tempfile.mkdtemp(prefix="safemail-shim-")
     with open(os.path.join(d, "shim.c"), "w") as f:
-        f.write(NO_SECCOMP_SHIM)
+        f.write("#include <sys/syscall.h>\n#define SHIM_NR (%s)\n"
+                "#define SHIM_ERRNO %s\n" % (nr, err) + SYSCALL_SHIM)
     so = os.path.join(d, "shim.so")
     subprocess.run(["gcc", "-shared", "-fPIC", "-o", so,
                     os.path.join(d, "shim.c"), "-ldl"], check=True)
     return so
+
+
+def no_seccomp_shim():
+    """A kernel that refuses every seccomp filter (EINVAL)"""
+    return syscall_shim("SYS_seccomp", "EINVAL")
