@@ -212,11 +212,8 @@ def held_session(svc, args, relay, want):
                    b"RCPT TO:<a@example.org>\r\nDATA\r\nSubject: held\r\n"
                    b"\r\nhi\r\n.\r\n")
     bs.stdin.flush()
-    seen = {}
-    deadline = time.time() + 15
-    while time.time() < deadline and not (seen.get("child") and
-                                          len(relay.transactions) == want):
-        seen["listener's"] = []
+    def look():
+        seen = {"listener's": []}
         for c in children(svc.proc.pid):
             s = status(c)
             if s.get("Seccomp") == "2" and s.get("Name", "").startswith(
@@ -225,8 +222,15 @@ def held_session(svc, args, relay, want):
                 seen["grandchildren"] = [status(g) for g in children(c)]
             else:
                 seen["listener's"].append(s)
+        return seen
+
+    deadline = time.time() + 15
+    while time.time() < deadline and len(relay.transactions) < want:
         time.sleep(0.05)
+    # the message went out: the session is held, its processes seen now
+    # (a look taken before the message could predate its spawner)
     time.sleep(0.3)
+    seen = look()
     bs.stdin.write(b"QUIT\r\n")
     bs.stdin.close()
     out = bs.stdout.read()
