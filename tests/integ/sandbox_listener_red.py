@@ -9,11 +9,13 @@ src/gate/spawner.c), on a service run by the test (not installed):
    seccomp filter kills (production: the session dies with SIGSYS, no
    word to the caller; here, trap mode, the call is named).
 2. The listener's standard output (under systemd the journal's stream,
-   which its standard error is too, and which the listener alone writes
-   to: log.c) is no connection child's, nor a relay client's its spawner
-   starts for one (the gate hands on its descriptors 0-2): a gate taken
-   over by a message, or a relay client by a relay, could write lines
-   in the service's name.
+   in a container the runtime's log, which its standard error is too, and
+   which the listener alone writes to, escaped: log.c) and input (a
+   terminal when run by hand or with docker run -it) are no connection
+   child's, nor a relay client's its spawner starts for one (the gate
+   hands on its descriptors 0-2): a gate taken over by a message, or a
+   relay client by a relay, could write raw lines in the service's name,
+   or read what is typed there.
 Every connection here runs under SAFEMAIL_SANDBOX_TEST=trap."""
 # debian: python3-aiosmtpd
 import atexit
@@ -38,7 +40,8 @@ trapped = smtest.sandbox_trapped
 class Service:
     """safemail-gate listen on a socket of its own, its log lines caught"""
 
-    def __init__(self, conf_text, stdout=subprocess.DEVNULL):
+    def __init__(self, conf_text, stdin=subprocess.DEVNULL,
+                 stdout=subprocess.DEVNULL):
         self.env = smtest.Env(conf_text)
         self.spool = tempfile.mkdtemp(prefix="safemail-listenred-")
         os.chmod(self.spool, 0o750)
@@ -65,7 +68,7 @@ class Service:
             if k in os.environ:
                 e[k] = os.environ[k]
         self.proc = subprocess.Popen([GATE, "listen", self.sock], env=e,
-                                     stdin=subprocess.DEVNULL,
+                                     stdin=stdin,
                                      stdout=stdout,
                                      stderr=subprocess.DEVNULL)
         atexit.register(self.stop)
@@ -185,9 +188,13 @@ silent = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
 silent.bind(("127.0.0.1", 0))
 silent.listen(16)
 rd, wr = os.pipe()
-svc = Service(smtest.relay_config(silent.getsockname()[1]), stdout=wr)
+ird, iwr = os.pipe()
+svc = Service(smtest.relay_config(silent.getsockname()[1]), stdin=ird,
+              stdout=wr)
 os.close(wr)
+os.close(ird)
 ours = fd_target(svc.proc.pid, 1)
+ours_in = fd_target(svc.proc.pid, 0)
 bs = svc.bs_session(["-v"])
 bs.stdin.write(b"HELO x\r\n" + bs_message(1))
 bs.stdin.flush()
@@ -197,11 +204,13 @@ while time.time() < deadline and not ("child" in seen and "relay" in seen):
     for c in children(svc.proc.pid):
         if seccomp(c) == "2":
             seen["child"] = fd_target(c, 1)
+            seen["child stdin"] = fd_target(c, 0)
         elif seccomp(c) == "0" and name(c).startswith("safemail-gate"):
             # a spawner (not the kept relay client, the listener's own)
             for g in children(c):
                 if name(g).startswith("safemail-rela"):
                     seen["relay"] = fd_target(g, 1)
+                    seen["relay stdin"] = fd_target(g, 0)
     time.sleep(0.05)
 bs.stdin.write(b"QUIT\r\n")
 bs.stdin.close()
@@ -209,11 +218,14 @@ bs.stdout.read()
 bs.wait(timeout=30)
 svc.stop()
 os.close(rd)
+os.close(iwr)
 t.ok(ours is not None and ours.startswith("pipe:") and "child" in seen and
-     seen["child"] != ours,
-     "the connection's child does not hold the listener's standard output "
-     "(%s)" % ours, seen)
-t.ok(ours is not None and "relay" in seen and seen["relay"] != ours,
+     seen["child"] != ours and ours_in is not None and
+     seen.get("child stdin") != ours_in,
+     "the connection's child holds neither the listener's standard output "
+     "(%s) nor its input (%s)" % (ours, ours_in), seen)
+t.ok(ours is not None and "relay" in seen and seen["relay"] != ours and
+     seen.get("relay stdin") != ours_in,
      "nor does the relay client the listener's spawner started for it",
      seen)
 t.done()
