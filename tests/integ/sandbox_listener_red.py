@@ -16,6 +16,12 @@ src/gate/spawner.c), on a service run by the test (not installed):
    hands on its descriptors 0-2): a gate taken over by a message, or a
    relay client by a relay, could write raw lines in the service's name,
    or read what is typed there.
+3. (Found on the way, not of issue 29's last changes; a TODO here, not
+   fixed:) a listing through the service (mailq: the hello 'L') is served
+   by a connection child that never locks down: the spool's every file
+   read, and the caller's two descriptors written, by a process of the
+   service user with no seccomp filter, no Landlock domain, its
+   configuration readable.
 Every connection here runs under SAFEMAIL_SANDBOX_TEST=trap."""
 # debian: python3-aiosmtpd
 import atexit
@@ -228,4 +234,42 @@ t.ok(ours is not None and "relay" in seen and seen["relay"] != ours and
      seen.get("relay stdin") != ours_in,
      "nor does the relay client the listener's spawner started for it",
      seen)
+
+
+# ---- 3. the listing (mailq through the service): never locked down ----
+svc = Service(smtest.relay_config(silent.getsockname()[1]))
+rd, wr = os.pipe()
+os.set_blocking(wr, False)
+try:
+    while True:
+        os.write(wr, b"x" * 4096)
+except BlockingIOError:
+    pass
+os.set_blocking(wr, True)
+# the listing's first write blocks on the full pipe: its child waits there
+lister = subprocess.Popen(
+    ["mailq"], executable=smtest.SAFEMAIL, stdout=wr,
+    stderr=subprocess.DEVNULL, stdin=subprocess.DEVNULL,
+    env={"PATH": "/usr/bin:/bin", "SAFEMAIL_SPOOL": svc.spool,
+         "SAFEMAIL_SUBMIT_SOCKET": svc.sock,
+         "SAFEMAIL_LIBEXEC": smtest.LIBEXEC,
+         "SAFEMAIL_LOG_SOCKET": svc.logsock,
+         "ASAN_OPTIONS": os.environ.get("ASAN_OPTIONS", "")})
+os.close(wr)
+state = None
+deadline = time.time() + 10
+while time.time() < deadline and state is None:
+    for c in children(svc.proc.pid):
+        if name(c).startswith("safemail-gate"):
+            state = seccomp(c)
+    time.sleep(0.05)
+lister.kill()
+lister.wait()
+os.close(rd)
+svc.stop()
+cond = state == "2"
+t.n += 1
+print("%s %d - the listing's connection child is locked down (Seccomp: %s) "
+      "# TODO not yet: list_for_peer runs list() unsandboxed"
+      % ("ok" if cond else "not ok", t.n, state))
 t.done()
