@@ -97,6 +97,18 @@ gate_outcome(struct handoff *h)
 	return rc;
 }
 
+/* The message could not be handed over: a gate that ended first (one
+ * that could not lock itself down once its policy went out) said why on
+ * our stderr, and its code (never a 0: it did not take the message);
+ * else our own line. */
+static int
+hand_over_failed(struct handoff *h, struct failure *f)
+{
+	int said = handoff_close(h);
+
+	return said > 0 ? said : report(caller_self(), f, false);
+}
+
 /* Read the message, decide the envelope, then print it (-bv), discard it
  * (disable = yes), or hand it to the gate to queue or send. */
 static int
@@ -124,9 +136,10 @@ run_message(const struct request *req, const struct conf *c,
 	}
 	(void)fflush(stdout);
 	if (submission_envelope(&s, req, (unsigned)caller_self()->uid, &e,
-		&f) != 0 ||
-	    submission_hand_over(h, &s, req, c, &e, false, &f) != 0)
+		&f) != 0)
 		rc = report(caller_self(), &f, false);
+	else if (submission_hand_over(h, &s, req, c, &e, false, &f) != 0)
+		rc = hand_over_failed(h, &f);
 	else
 		rc = gate_outcome(h);
 out:
