@@ -31,7 +31,7 @@ src/gate/spawner.c), on a service run by the test (not installed):
    service user with no seccomp filter, no Landlock domain, its
    configuration readable.
 Every connection here runs under SAFEMAIL_SANDBOX_TEST=trap."""
-# debian: python3-aiosmtpd
+# debian: python3-aiosmtpd gcc
 import atexit
 import os
 import re
