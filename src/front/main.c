@@ -97,17 +97,16 @@ gate_outcome(struct handoff *h)
 	return rc;
 }
 
-/* The request could not go out: a gate that failed after its policy (it
- * could not lock itself down) has ended, and said why on our stderr: its
- * code is ours. Else what went wrong here. */
+/* The message could not be handed over: a gate that ended first (one
+ * that could not lock itself down once its policy went out) said why on
+ * our stderr, and its code (never a 0: it did not take the message);
+ * else our own line. */
 static int
-refused_before_request(struct handoff *h, struct failure *f)
+hand_over_failed(struct handoff *h, struct failure *f)
 {
-	int rc = handoff_close(h);
+	int said = handoff_close(h);
 
-	if (rc > 0)
-		return rc;
-	return report(caller_self(), f, false);
+	return said > 0 ? said : report(caller_self(), f, false);
 }
 
 /* Read the message, decide the envelope, then print it (-bv), discard it
@@ -140,7 +139,7 @@ run_message(const struct request *req, const struct conf *c,
 		&f) != 0)
 		rc = report(caller_self(), &f, false);
 	else if (submission_hand_over(h, &s, req, c, &e, false, &f) != 0)
-		rc = refused_before_request(h, &f);
+		rc = hand_over_failed(h, &f);
 	else
 		rc = gate_outcome(h);
 out:

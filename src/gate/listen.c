@@ -360,6 +360,20 @@ turn_away(int conn, const struct listen_peer *p, const char *why)
 	(void)close(conn);
 }
 
+/* /dev/null on descriptors 0 and 1: 0, or -1 */
+static int
+null_on_0_1(void)
+{
+	int null = open("/dev/null", O_RDWR | O_CLOEXEC), rc;
+
+	if (null < 0)
+		return -1;
+	rc = dup2(null, 0) == 0 && dup2(null, 1) == 1 ? 0 : -1;
+	if (null > 1)
+		(void)close(null);
+	return rc;
+}
+
 /* A new connection: refused, or served by a child of its own. */
 static void
 take(int conn, int lfd, int sfd, listen_session session,
@@ -429,6 +443,13 @@ take(int conn, int lfd, int sfd, listen_session session,
 		log_forget_own();
 		if (kept.sock >= 0 && p.relay < 0)
 			(void)close(kept.sock); /* another's */
+		/* the listener's standard input and output are not this
+		 * connection's, nor its relay clients' (the gate hands on
+		 * its 0-2): under systemd the output is the journal's
+		 * stream, the listener's stderr too, which it alone writes
+		 * (log.h); 2 becomes the caller's (gatemain.c) */
+		if (null_on_0_1() != 0)
+			_exit(71);
 		(void)prctl(PR_SET_CHILD_SUBREAPER, 0, 0, 0, 0);
 		(void)signal(SIGTERM, SIG_DFL);
 		sigemptyset(&none);

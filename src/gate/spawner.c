@@ -27,8 +27,11 @@
 
 static int chan = -1;
 /* the service's connection: the listener's channel, on which the first
- * request asks for a spawner (spawner_via) */
+ * request asks for a spawner (spawner_via); asked: it did, and its
+ * relay clients come from that spawner or from nobody (the gate is
+ * locked down: a fork of its own would be killed by its filter) */
 static int via = -1;
+static bool asked;
 /* the spawner's: the service's background slots (spawner_start), whose
  * caller they are, and its own pid, which its children check after
  * PR_SET_PDEATHSIG */
@@ -39,7 +42,7 @@ static pid_t spawner_pid;
 bool
 spawner_on(void)
 {
-	return chan >= 0 || via >= 0;
+	return chan >= 0 || via >= 0 || asked;
 }
 
 void
@@ -51,6 +54,7 @@ spawner_end(void)
 		(void)close(via);
 	chan = -1;
 	via = -1;
+	asked = false;
 }
 
 /* ---- the spawner's side ---- */
@@ -507,6 +511,7 @@ channel(void)
 		(void)close(fd);
 	(void)close(via); /* one spawner a connection */
 	via = -1;
+	asked = true;
 	return chan;
 }
 

@@ -64,7 +64,9 @@ void spawner_via(int listener);
 /* spawner_end - the channel closed: the spawner ends (tests) */
 void spawner_end(void);
 
-/* spawner_on - the gate has one (it is locked down, or about to be) */
+/* spawner_on - the gate has one (it is locked down, or about to be):
+ * its relay clients go through the spawner, also when the listener
+ * gave it none (then each is refused), never through a fork of its own */
 bool spawner_on(void);
 
 /* spawner_run - start safemail-relay with args (args[0] its name), fds[i]

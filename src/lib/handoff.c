@@ -597,11 +597,19 @@ handoff_receive_result(int sock)
 {
 	unsigned char b[2];
 	ssize_t n;
+	int resets = 0;
 
+	/* a gate that ended with our request unread (it could not lock
+	 * down) resets the socket: the kernel says so once, and the code it
+	 * sent before is still there. A 0 then is not our message's, which
+	 * it never read: only a failure is taken. */
 	do
 		n = recv(sock, b, sizeof(b), 0);
-	while (n < 0 && errno == EINTR);
-	return n == 2 && b[0] == 'D' ? b[1] : -1;
+	while (n < 0 && (errno == EINTR || (errno == ECONNRESET &&
+						resets++ == 0)));
+	if (n != 2 || b[0] != 'D' || (resets > 0 && b[1] == 0))
+		return -1;
+	return b[1];
 }
 
 /* ---- the gate's side ---- */

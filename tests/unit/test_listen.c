@@ -12,6 +12,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -100,6 +101,34 @@ session(const struct listen_peer *peer)
 		say(ask(peer->spawner));
 	} else if (strcmp(cmd, "hold") == 0) {
 		say(ask(peer->spawner));
+	} else if (strcmp(cmd, "empty") == 0) {
+		/* a packet of no bytes: nothing its gate sends */
+		(void)send(peer->spawner, "", 0, MSG_NOSIGNAL);
+		say(ask(peer->spawner));
+	} else if (strcmp(cmd, "withfd") == 0) {
+		/* the request with a descriptor attached: the write end of
+		 * a pipe, which nobody may keep (its read end sees EOF) */
+		int p[2], fd = -1;
+		char answer[4], c;
+		struct pollfd pf;
+		const char *kept = "held";
+
+		if (pipe(p) != 0)
+			return 0;
+		if (fdpass_send(peer->spawner, "S", 1, &p[1], 1) == 1 &&
+		    fdpass_receive(peer->spawner, answer, sizeof(answer), &fd,
+			1) == 1 &&
+		    answer[0] == 'k')
+			(void)close(fd);
+		else
+			answer[0] = '?';
+		(void)close(p[1]);
+		pf.fd = p[0];
+		pf.events = POLLIN;
+		if (poll(&pf, 1, 5000) == 1 && read(p[0], &c, 1) == 0)
+			kept = "dropped";
+		(void)snprintf(line, sizeof(line), "%c %s", answer[0], kept);
+		say(line);
 	}
 	/* until the test hangs up */
 	while (recv(HANDOFF_CHANNEL_FD, cmd, sizeof(cmd), 0) > 0)
@@ -236,6 +265,17 @@ main(void)
 	ok(strcmp(a, "none") == 0,
 	    "a request its gate never makes: the channel closed, no spawner "
 	    "(%s)", a);
+	(void)close(fa);
+
+	fa = converse("empty", a, sizeof(a));
+	ok(strcmp(a, "none") == 0,
+	    "an empty packet: the channel closed, no spawner (%s)", a);
+	(void)close(fa);
+
+	fa = converse("withfd", a, sizeof(a));
+	ok(strcmp(a, "k dropped") == 0,
+	    "a descriptor sent with the request: a spawner, and the listener "
+	    "kept no copy of the descriptor (%s)", a);
 	(void)close(fa);
 
 	(void)snprintf(mark, sizeof(mark), "%s/spawner", dir);

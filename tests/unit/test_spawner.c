@@ -210,8 +210,20 @@ main(void)
 			strstr(why, "gone") != NULL,
 		    "no spawner from the listener: no relay client, said (%s)",
 		    why);
+		/* the gate is locked down by now: a fork of its own (what
+		 * it does when it has no spawner) is killed by its filter */
+		ok(spawner_on(),
+		    "and the gate still goes through the spawner it was "
+		    "refused: it never falls back to a fork of its own");
+		f.kind = FAIL_NONE;
+		ok(run((const char *const[]){"safemail-relay", "deliver", "1",
+			   NULL},
+			   &f) < 0 &&
+			f.kind != FAIL_NONE,
+		    "its next relay client: refused, said (%s)", f.msg);
 		(void)close(sv[0]);
 		spawner_end();
+		ok(!spawner_on(), "spawner_end: no spawner any more");
 	}
 	for (int i = 0; i < 50; i++) {
 		struct stat s;
