@@ -21,13 +21,10 @@ configuration read, before the first request:
 Every submission here runs under SAFEMAIL_SANDBOX_TEST=trap (smtest.py):
 a call outside the gate's list is named and fails the test."""
 # debian: python3-aiosmtpd util-linux gcc
-import atexit
 import os
 import re
-import socket
 import subprocess
 import tempfile
-import threading
 import time
 
 import smtest
@@ -118,90 +115,9 @@ env.write_config(smtest.relay_config(relay.port))
 
 
 # ---- 2. the service: its connection child, locked down, from outside ----
-class Service:
-    def __init__(self, conf_text, extra_env=None):
-        self.env = smtest.Env(conf_text)
-        self.spool = new_spool()
-        self.sock = os.path.join(self.env.dir, "run", "submit")
-        self.logsock = os.path.join(self.env.dir, "svc-log.sock")
-        self.logs = []
-        log = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
-        log.bind(self.logsock)
-
-        def drain():
-            while True:
-                try:
-                    self.logs.append(log.recv(65536).decode())
-                except OSError:
-                    return
-        threading.Thread(target=drain, daemon=True).start()
-        e = {"PATH": "/usr/bin:/bin", "SAFEMAIL_CONFIG": self.env.config,
-             "SAFEMAIL_LIBEXEC": smtest.LIBEXEC,
-             "SAFEMAIL_QUEUE_USER": "root", "SAFEMAIL_SPOOL": self.spool,
-             "SAFEMAIL_SUBMIT_SOCKET": self.sock,
-             "SAFEMAIL_LOG_SOCKET": self.logsock,
-             "SAFEMAIL_SANDBOX_TEST": "trap"}
-        for k in ("ASAN_OPTIONS", "UBSAN_OPTIONS", "LSAN_OPTIONS"):
-            if k in os.environ:
-                e[k] = os.environ[k]
-        e.update(extra_env or {})
-        self.proc = subprocess.Popen([GATE, "listen", self.sock], env=e,
-                                     stdin=subprocess.DEVNULL,
-                                     stdout=subprocess.DEVNULL,
-                                     stderr=subprocess.DEVNULL)
-        atexit.register(self.stop)
-        for _ in range(200):
-            if os.path.exists(self.sock) or self.proc.poll() is not None:
-                break
-            time.sleep(0.025)
-
-    def stop(self):
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            self.proc.wait(timeout=10)
-
-    def bs_session(self, args=()):
-        """A -bs front end on this service, its lines written by hand"""
-        return subprocess.Popen(
-            [smtest.SAFEMAIL, "-bs"] + list(args), stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-            env={"PATH": "/usr/bin:/bin", "SAFEMAIL_SPOOL": self.spool,
-                 "SAFEMAIL_SUBMIT_SOCKET": self.sock,
-                 "SAFEMAIL_LIBEXEC": smtest.LIBEXEC,
-                 "SAFEMAIL_LOG_SOCKET": self.logsock,
-                 "ASAN_OPTIONS": os.environ.get("ASAN_OPTIONS", "")})
-
-    def send(self, args, stdin, preexec_fn=None, env=None):
-        e = {"SAFEMAIL_SPOOL": self.spool,
-             "SAFEMAIL_SUBMIT_SOCKET": self.sock}
-        e.update(env or {})
-        return self.env.run(args, stdin=stdin, env=e, preexec_fn=preexec_fn)
-
-
-def children(pid):
-    out = []
-    for p in os.listdir("/proc"):
-        if not p.isdigit():
-            continue
-        try:
-            with open("/proc/%s/stat" % p) as f:
-                fields = f.read().rsplit(")", 1)[1].split()
-            if int(fields[1]) == pid:
-                out.append(int(p))
-        except (OSError, IndexError, ValueError):
-            pass
-    return out
-
-
-def status(pid):
-    try:
-        with open("/proc/%d/status" % pid) as f:
-            fields = dict(l.split(":", 1) for l in f.read().splitlines()
-                          if ":" in l)
-    except OSError:
-        return {}
-    return {k: fields.get(k, "").strip()
-            for k in ("NoNewPrivs", "Seccomp", "Name")}
+Service = smtest.Service
+children = smtest.children
+status = smtest.proc_status
 
 
 def held_session(svc, args, relay, want):

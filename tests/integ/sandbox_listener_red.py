@@ -32,14 +32,11 @@ src/gate/spawner.c), on a service run by the test (not installed):
    configuration readable.
 Every connection here runs under SAFEMAIL_SANDBOX_TEST=trap."""
 # debian: python3-aiosmtpd gcc
-import atexit
 import os
 import re
 import signal
 import socket
 import subprocess
-import tempfile
-import threading
 import time
 
 import smtest
@@ -52,87 +49,12 @@ GATE = os.path.join(smtest.LIBEXEC, "safemail-gate")
 trapped = smtest.sandbox_trapped
 
 
-class Service:
-    """safemail-gate listen on a socket of its own, its log lines caught"""
-
-    def __init__(self, conf_text, stdin=subprocess.DEVNULL,
-                 stdout=subprocess.DEVNULL, extra_env=None):
-        self.env = smtest.Env(conf_text)
-        self.spool = tempfile.mkdtemp(prefix="safemail-listenred-")
-        os.chmod(self.spool, 0o750)
-        self.sock = os.path.join(self.env.dir, "run", "submit")
-        self.logsock = os.path.join(self.env.dir, "svc-log.sock")
-        self.logs = []
-        log = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
-        log.bind(self.logsock)
-
-        def drain():
-            while True:
-                try:
-                    self.logs.append(log.recv(65536).decode())
-                except OSError:
-                    return
-        threading.Thread(target=drain, daemon=True).start()
-        e = {"PATH": "/usr/bin:/bin", "SAFEMAIL_CONFIG": self.env.config,
-             "SAFEMAIL_LIBEXEC": smtest.LIBEXEC,
-             "SAFEMAIL_QUEUE_USER": "root", "SAFEMAIL_SPOOL": self.spool,
-             "SAFEMAIL_SUBMIT_SOCKET": self.sock,
-             "SAFEMAIL_LOG_SOCKET": self.logsock,
-             "SAFEMAIL_SANDBOX_TEST": "trap"}
-        for k in ("ASAN_OPTIONS", "UBSAN_OPTIONS", "LSAN_OPTIONS"):
-            if k in os.environ:
-                e[k] = os.environ[k]
-        e.update(extra_env or {})
-        self.proc = subprocess.Popen([GATE, "listen", self.sock], env=e,
-                                     stdin=stdin,
-                                     stdout=stdout,
-                                     stderr=subprocess.DEVNULL)
-        atexit.register(self.stop)
-        for _ in range(200):
-            if os.path.exists(self.sock) or self.proc.poll() is not None:
-                break
-            time.sleep(0.025)
-
-    def stop(self):
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            self.proc.wait(timeout=10)
-
-    def bs_session(self, args=()):
-        return subprocess.Popen(
-            [smtest.SAFEMAIL, "-bs"] + list(args), stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-            env={"PATH": "/usr/bin:/bin", "SAFEMAIL_SPOOL": self.spool,
-                 "SAFEMAIL_SUBMIT_SOCKET": self.sock,
-                 "SAFEMAIL_LIBEXEC": smtest.LIBEXEC,
-                 "SAFEMAIL_LOG_SOCKET": self.logsock,
-                 "ASAN_OPTIONS": os.environ.get("ASAN_OPTIONS", "")})
-
-
-def children(pid):
-    out = []
-    for p in os.listdir("/proc"):
-        if not p.isdigit():
-            continue
-        try:
-            with open("/proc/%s/stat" % p) as f:
-                fields = f.read().rsplit(")", 1)[1].split()
-            if int(fields[1]) == pid:
-                out.append(int(p))
-        except (OSError, IndexError, ValueError):
-            pass
-    return out
+Service = smtest.Service
+children = smtest.children
 
 
 def seccomp(pid):
-    try:
-        with open("/proc/%d/status" % pid) as f:
-            for line in f:
-                if line.startswith("Seccomp:"):
-                    return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return None
+    return smtest.proc_status(pid).get("Seccomp")
 
 
 def bs_message(n):

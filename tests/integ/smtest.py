@@ -5,6 +5,7 @@ input as bytes, a private configuration (SAFEMAIL_CONFIG) and a private
 syslog socket (SAFEMAIL_LOG_SOCKET) drained after the process exits, so
 the log lines a run produced are known exactly.
 """
+import atexit
 import os
 import re
 import socket
@@ -12,6 +13,7 @@ import subprocess
 import sys
 import tempfile
 import threading
+import time
 
 SAFEMAIL = os.environ.get("SAFEMAIL") or os.path.join(
     os.environ.get("top_builddir", "."), "src", "safemail")
@@ -332,3 +334,96 @@ def syscall_shim(nr, err):
 def no_seccomp_shim():
     """A kernel that refuses every seccomp filter (EINVAL)"""
     return syscall_shim("SYS_seccomp", "EINVAL")
+
+
+class Service:
+    """safemail-gate listen (the build's) on a socket of its own, as root
+    with the queue user root, its log lines caught in self.logs; every
+    process of it under SAFEMAIL_SANDBOX_TEST=trap"""
+
+    def __init__(self, conf_text, extra_env=None, stdin=subprocess.DEVNULL,
+                 stdout=subprocess.DEVNULL):
+        self.env = Env(conf_text)
+        self.spool = tempfile.mkdtemp(prefix="safemail-svc-")
+        os.chmod(self.spool, 0o750)
+        self.sock = os.path.join(self.env.dir, "run", "submit")
+        self.logsock = os.path.join(self.env.dir, "svc-log.sock")
+        self.logs = []
+        log = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+        log.bind(self.logsock)
+
+        def drain():
+            while True:
+                try:
+                    self.logs.append(log.recv(65536).decode())
+                except OSError:
+                    return
+        threading.Thread(target=drain, daemon=True).start()
+        e = {"PATH": "/usr/bin:/bin", "SAFEMAIL_CONFIG": self.env.config,
+             "SAFEMAIL_LIBEXEC": LIBEXEC,
+             "SAFEMAIL_QUEUE_USER": "root", "SAFEMAIL_SPOOL": self.spool,
+             "SAFEMAIL_SUBMIT_SOCKET": self.sock,
+             "SAFEMAIL_LOG_SOCKET": self.logsock,
+             "SAFEMAIL_SANDBOX_TEST": "trap"}
+        for k in ("ASAN_OPTIONS", "UBSAN_OPTIONS", "LSAN_OPTIONS"):
+            if k in os.environ:
+                e[k] = os.environ[k]
+        e.update(extra_env or {})
+        self.proc = subprocess.Popen([GATE, "listen", self.sock], env=e,
+                                     stdin=stdin, stdout=stdout,
+                                     stderr=subprocess.DEVNULL)
+        atexit.register(self.stop)
+        for _ in range(200):
+            if os.path.exists(self.sock) or self.proc.poll() is not None:
+                break
+            time.sleep(0.025)
+
+    def stop(self):
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            self.proc.wait(timeout=10)
+
+    def bs_session(self, args=()):
+        """A -bs front end on this service, its lines written by hand"""
+        return subprocess.Popen(
+            [SAFEMAIL, "-bs"] + list(args), stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+            env={"PATH": "/usr/bin:/bin", "SAFEMAIL_SPOOL": self.spool,
+                 "SAFEMAIL_SUBMIT_SOCKET": self.sock,
+                 "SAFEMAIL_LIBEXEC": LIBEXEC,
+                 "SAFEMAIL_LOG_SOCKET": self.logsock,
+                 "ASAN_OPTIONS": os.environ.get("ASAN_OPTIONS", "")})
+
+    def send(self, args, stdin, preexec_fn=None, env=None):
+        e = {"SAFEMAIL_SPOOL": self.spool,
+             "SAFEMAIL_SUBMIT_SOCKET": self.sock}
+        e.update(env or {})
+        return self.env.run(args, stdin=stdin, env=e, preexec_fn=preexec_fn)
+
+
+def children(pid):
+    """The pids whose parent is pid"""
+    out = []
+    for p in os.listdir("/proc"):
+        if not p.isdigit():
+            continue
+        try:
+            with open("/proc/%s/stat" % p) as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+            if int(fields[1]) == pid:
+                out.append(int(p))
+        except (OSError, IndexError, ValueError):
+            pass
+    return out
+
+
+def proc_status(pid):
+    """NoNewPrivs, Seccomp and Name from /proc/PID/status ({}: gone)"""
+    try:
+        with open("/proc/%d/status" % pid) as f:
+            fields = dict(l.split(":", 1) for l in f.read().splitlines()
+                          if ":" in l)
+    except OSError:
+        return {}
+    return {k: fields.get(k, "").strip()
+            for k in ("NoNewPrivs", "Seccomp", "Name")}
