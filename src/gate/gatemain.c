@@ -1394,6 +1394,40 @@ serve(bool verbose, bool send_now, bool caller_stderr)
 
 static bool queue_owner(void);
 
+/* The listing (mailq) reads every queued envelope it shows (all of them
+ * for root and the queue user): locked down as a session is, once its
+ * output is in hand (sandbox_gate.h). A configuration it cannot read
+ * leaves the sandbox on. 0, or the failure's exit code. */
+static int
+lock_listing(void)
+{
+	struct failure f = {FAIL_NONE, ""};
+	struct conf_trust trust;
+	struct conf c;
+	char *policy = NULL;
+	size_t len = 0;
+	bool loaded;
+	int rc;
+
+	trust_for(&trust);
+	loaded = conf_load_policy(config_path, &trust, &c, &policy, &len,
+		     &f) == 0;
+	if (loaded) {
+		explicit_bzero(policy, len);
+		free(policy);
+	} else {
+		conf_defaults(&c); /* the sandbox on */
+	}
+	/* what needs a file, looked up first */
+	(void)caller_self();
+	(void)queue_owner();
+	f.kind = FAIL_NONE; /* a configuration not read is not the listing's */
+	rc = gate_lockdown_listing(&c, &st, config_path, spool_path, &f);
+	if (loaded)
+		conf_free(&c);
+	return rc == 0 ? 0 : report(caller_self(), &f, false);
+}
+
 /* What list, stats and repair printed has reached standard output: 0,
  * or the failure's exit code. */
 static int
@@ -1414,7 +1448,9 @@ list(void)
 	struct spool sp;
 
 	if (spool_open(&sp, spool_path, &f) != 0) {
-		if (access(spool_path, F_OK) != 0 && errno == ENOENT) {
+		struct stat missing;
+
+		if (stat(spool_path, &missing) != 0 && errno == ENOENT) {
 			(void)printf("Mail queue is empty\n");
 			return fflush(stdout) == 0 ? 0 : 74;
 		}
@@ -1565,7 +1601,9 @@ list_for_peer(void)
 		return 0; /* gone, or not a front end */
 	(void)close(out);
 	(void)close(err);
-	rc = list();
+	rc = lock_listing();
+	if (rc == 0)
+		rc = list();
 	(void)handoff_send_result(HANDOFF_CHANNEL_FD, rc);
 	return rc;
 }
@@ -1847,7 +1885,7 @@ main(int argc, char **argv)
 		return rc;
 	}
 	if (strcmp(mode, "list") == 0 && argc == 2)
-		return list();
+		return (rc = lock_listing()) != 0 ? rc : list();
 	if (strcmp(mode, "stats") == 0 &&
 	    (argc == 2 || (argc == 3 && strcmp(argv[2], "json") == 0)))
 		return stats(argc == 3);

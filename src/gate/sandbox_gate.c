@@ -139,7 +139,7 @@ gate_policy(const struct conf *c, const struct startup *st,
 	(void)sandbox_add_path(p, "/dev/null",
 	    SANDBOX_FS_READ | SANDBOX_FS_WRITE);
 	/* the time zone, read when syslog first stamps a line */
-	(void)sandbox_add_path(p, "/etc/localtime", SANDBOX_FS_READ);
+	(void)sandbox_add_file(p, "/etc/localtime", SANDBOX_FS_READ);
 	p->restrict_tcp = true; /* no port: no TCP at all */
 	p->scope_signals = true;
 	p->scope_abstract_unix = true;
@@ -153,13 +153,30 @@ gate_locked(void)
 	return locked;
 }
 
+/* p applied: 0, or -1 with f set */
+static int
+lock(const struct sandbox_policy *p, const char *conf_path,
+    const char *spool_path, struct failure *f)
+{
+	struct sandbox_state s;
+
+	if (sandbox_apply(p, &s, f) != 0) {
+		log_emit(LOG_ERR, "sandbox: safemail-gate cannot lock itself "
+				  "down: %s",
+		    f->msg);
+		return -1;
+	}
+	locked = true;
+	sandbox_self_test(p, conf_path, spool_path);
+	return 0;
+}
+
 int
 gate_lockdown(const struct conf *c, const struct startup *st,
     int listener_channel, const char *conf_path, const char *spool_path,
     struct failure *f)
 {
 	struct sandbox_policy p;
-	struct sandbox_state s;
 
 	gate_policy(c, st, spool_path, &p);
 	if (p.off) {
@@ -171,15 +188,21 @@ gate_lockdown(const struct conf *c, const struct startup *st,
 		spawner_via(listener_channel);
 	else if (spawner_start(st, f) != 0)
 		return -1;
-	if (sandbox_apply(&p, &s, f) != 0) {
-		log_emit(LOG_ERR, "sandbox: safemail-gate cannot lock itself "
-				  "down: %s",
-		    f->msg);
-		return -1;
+	return lock(&p, conf_path, spool_path, f);
+}
+
+int
+gate_lockdown_listing(const struct conf *c, const struct startup *st,
+    const char *conf_path, const char *spool_path, struct failure *f)
+{
+	struct sandbox_policy p;
+
+	gate_policy(c, st, spool_path, &p);
+	if (p.off) {
+		sandbox_self_test(&p, conf_path, spool_path);
+		return 0;
 	}
-	locked = true;
-	sandbox_self_test(&p, conf_path, spool_path);
-	return 0;
+	return lock(&p, conf_path, spool_path, f);
 }
 
 void

@@ -24,6 +24,12 @@ int gate_lockdown(const struct conf *c, const struct startup *st,
     int listener_channel, const char *conf_path, const char *spool_path,
     struct failure *f);
 
+/* gate_lockdown_listing - the same lock-down for the listing (mailq: it
+ * reads every queued envelope it shows), which starts no relay client:
+ * no spawner. */
+int gate_lockdown_listing(const struct conf *c, const struct startup *st,
+    const char *conf_path, const char *spool_path, struct failure *f);
+
 /* gate_sandbox_calls - the gate's seccomp list added to p's tables:
  * its policy's, and the generator's of the filters built with the
  * programs (src/tools/sandbox-bpf.c) */

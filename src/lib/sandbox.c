@@ -601,6 +601,18 @@ sandbox_add_path(struct sandbox_policy *p, const char *path, unsigned rights)
 }
 
 int
+sandbox_add_file(struct sandbox_policy *p, const char *path, unsigned rights)
+{
+	struct stat st;
+
+	/* what it names now: a directory there (a bind mount of a missing
+	 * host file makes one) would grant a tree, a loop turn Landlock off */
+	if (stat(path, &st) != 0 || !S_ISREG(st.st_mode))
+		return -1;
+	return sandbox_add_path(p, path, rights);
+}
+
+int
 sandbox_add_port(struct sandbox_policy *p, unsigned port)
 {
 	if (port == 0 || port > 65535)

@@ -130,6 +130,10 @@ struct sandbox_policy {
 int sandbox_add_path(struct sandbox_policy *p, const char *path,
     unsigned rights);
 int sandbox_add_port(struct sandbox_policy *p, unsigned port);
+/* sandbox_add_file - a path added only when it is a regular file now
+ * (after symbolic links): -1 when it is not */
+int sandbox_add_file(struct sandbox_policy *p, const char *path,
+    unsigned rights);
 
 /* What was done (sandbox_apply), or what would be (sandbox_plan). */
 struct sandbox_state {

@@ -421,7 +421,7 @@ add_paths(struct sandbox_policy *pol, const struct conf *c,
 	}
 	(void)sandbox_add_path(pol, "/dev/null", SANDBOX_FS_WRITE);
 	/* the time zone, read when syslog first stamps a line */
-	(void)sandbox_add_path(pol, "/etc/localtime", SANDBOX_FS_READ);
+	(void)sandbox_add_file(pol, "/etc/localtime", SANDBOX_FS_READ);
 }
 
 static void

@@ -76,6 +76,15 @@ t.ok(smtest.sandbox_filter(r.logs, "safemail-gate") ==
      "the set-ID gate loaded the seccomp filter built with it (at build "
      "time, from its list), not one built at run time", r.logs)
 
+# the listing (mailq) reads every queued envelope it shows: locked too
+r = env.run([], argv0="mailq",
+            env={"SAFEMAIL_SPOOL": spool, "SAFEMAIL_SANDBOX_TEST": "probe"})
+st = self_test(r.logs)
+t.ok(r.rc == 0 and st and all((probe(st, n) or "").startswith("refused")
+                              for n in FORBIDDEN),
+     "the set-ID listing (mailq) locks down too: every forbidden probe "
+     "refused", (r, st))
+
 env.write_config(smtest.relay_config(relay.port, mail="sandbox = no"))
 r = env.run(["-t", "-i"], stdin=MSG,
             env={"SAFEMAIL_SPOOL": spool, "SAFEMAIL_SANDBOX_TEST": "probe"})

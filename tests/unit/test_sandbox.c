@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -364,10 +365,53 @@ prebuilt(void)
 }
 #endif
 
+/* sandbox_add_file: a regular file only, after its links (the time
+ * zone: a directory bind-mounted there would grant a tree, a loop turn
+ * Landlock off) */
+static void
+files_only(void)
+{
+	char dir[] = "/tmp/safemail-addfile-XXXXXX";
+	char file[64], link_to[64], loop[64], sub[64];
+	struct sandbox_policy p;
+	int fd;
+
+	if (mkdtemp(dir) == NULL)
+		return;
+	(void)snprintf(file, sizeof(file), "%s/file", dir);
+	(void)snprintf(link_to, sizeof(link_to), "%s/link", dir);
+	(void)snprintf(loop, sizeof(loop), "%s/loop", dir);
+	(void)snprintf(sub, sizeof(sub), "%s/sub", dir);
+	fd = open(file, O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
+	if (fd >= 0)
+		(void)close(fd);
+	if (symlink(file, link_to) != 0 || symlink(loop, loop) != 0 ||
+	    mkdir(sub, 0700) != 0) {
+		ok(0, "the files of sandbox_add_file's test made");
+		return;
+	}
+	policy(&p);
+	ok(sandbox_add_file(&p, file, SANDBOX_FS_READ) == 0 &&
+		sandbox_add_file(&p, link_to, SANDBOX_FS_READ) == 0 &&
+		p.npaths == 2,
+	    "a regular file, and a link to one: added");
+	ok(sandbox_add_file(&p, sub, SANDBOX_FS_READ) == -1 &&
+		sandbox_add_file(&p, loop, SANDBOX_FS_READ) == -1 &&
+		sandbox_add_file(&p, "/nonexistent/x", SANDBOX_FS_READ) == -1 &&
+		p.npaths == 2,
+	    "a directory, a link loop, a missing file: not added");
+	(void)unlink(file);
+	(void)unlink(link_to);
+	(void)unlink(loop);
+	(void)rmdir(sub);
+	(void)rmdir(dir);
+}
+
 int
 main(void)
 {
 	describe_lines();
+	files_only();
 	prebuilt();
 #ifndef SAFEMAIL_SANITIZER_LOG
 	/* (a sanitizer build's runtime needs calls few[] does not allow) */
