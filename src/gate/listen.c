@@ -443,13 +443,6 @@ take(int conn, int lfd, int sfd, listen_session session,
 		log_forget_own();
 		if (kept.sock >= 0 && p.relay < 0)
 			(void)close(kept.sock); /* another's */
-		/* the listener's standard input and output are not this
-		 * connection's, nor its relay clients' (the gate hands on
-		 * its 0-2): under systemd the output is the journal's
-		 * stream, the listener's stderr too, which it alone writes
-		 * (log.h); 2 becomes the caller's (gatemain.c) */
-		if (null_on_0_1() != 0)
-			_exit(71);
 		(void)prctl(PR_SET_CHILD_SUBREAPER, 0, 0, 0, 0);
 		(void)signal(SIGTERM, SIG_DFL);
 		sigemptyset(&none);
@@ -507,6 +500,20 @@ listen_run(const struct listen_opts *o, struct failure *f)
 
 	if (lfd < 0)
 		return -1;
+	/* the service reads no input and writes no output: /dev/null there,
+	 * for everything it starts too (connection children, which hand
+	 * their 0-2 on to relay clients; the kept relay client; queue runs;
+	 * spawners). Under systemd its output is the journal's stream, its
+	 * stderr too, which the listener alone writes (log.h); a process
+	 * taken over by a message or a relay must not write lines there in
+	 * the service's name */
+	if (null_on_0_1() != 0) {
+		fail_set(f, FAIL_OSERR, "/dev/null: %s", strerror(errno));
+		if (activated < 0)
+			unbind_path(path);
+		(void)close(lfd);
+		return -1;
+	}
 	/* what this service starts (relay clients that stay, background
 	 * attempts, queue runs) stays in its tree, reaped here */
 	(void)prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);

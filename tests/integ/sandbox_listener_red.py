@@ -13,9 +13,10 @@ src/gate/spawner.c), on a service run by the test (not installed):
    which the listener alone writes to, escaped: log.c) and input (a
    terminal when run by hand or with docker run -it) are no connection
    child's, nor a relay client's its spawner starts for one (the gate
-   hands on its descriptors 0-2): a gate taken over by a message, or a
-   relay client by a relay, could write raw lines in the service's name,
-   or read what is typed there.
+   hands on its descriptors 0-2), nor the kept relay client's: a gate
+   taken over by a message, or a relay client by a relay, could write
+   raw lines in the service's name, or read what is typed there. The
+   listener puts /dev/null on its own 0 and 1 at its start.
 3. The lock-down now comes after the policy went out (38da88a): the
    front end may have sent its request by then. A gate that cannot lock
    down says 75 on the socket and ends with that request unread, which
@@ -129,18 +130,24 @@ rd, wr = os.pipe()
 ird, iwr = os.pipe()
 svc = Service(smtest.relay_config(silent.getsockname()[1]), stdin=ird,
               stdout=wr)
+# the pipes the listener was given on 0 and 1, as /proc names them
+ours = "pipe:[%d]" % os.fstat(rd).st_ino
+ours_in = "pipe:[%d]" % os.fstat(iwr).st_ino
 os.close(wr)
 os.close(ird)
-ours = fd_target(svc.proc.pid, 1)
-ours_in = fd_target(svc.proc.pid, 0)
 bs = svc.bs_session(["-v"])
 bs.stdin.write(b"HELO x\r\n" + bs_message(1))
 bs.stdin.flush()
 seen = {}
 deadline = time.time() + 15
 while time.time() < deadline and not ("child" in seen and "relay" in seen):
+    seen["listener"] = (fd_target(svc.proc.pid, 0),
+                        fd_target(svc.proc.pid, 1))
     for c in children(svc.proc.pid):
-        if seccomp(c) == "2":
+        if name(c).startswith("safemail-rela"):
+            # the relay client the listener keeps
+            seen["kept"] = (fd_target(c, 0), fd_target(c, 1))
+        elif seccomp(c) == "2":
             seen["child"] = fd_target(c, 1)
             seen["child stdin"] = fd_target(c, 0)
         elif seccomp(c) == "0" and name(c).startswith("safemail-gate"):
@@ -166,6 +173,11 @@ t.ok(ours is not None and "relay" in seen and seen["relay"] != ours and
      seen.get("relay stdin") != ours_in,
      "nor does the relay client the listener's spawner started for it",
      seen)
+t.ok("kept" in seen and ours not in seen["kept"] and
+     ours_in not in seen["kept"] and
+     seen.get("listener") == ("/dev/null", "/dev/null"),
+     "nor the relay client the listener keeps: the listener put /dev/null "
+     "on its own 0 and 1 for everything it starts", seen)
 
 
 # ---- 3. a lock-down that fails: the 75 reaches the caller ----
