@@ -1394,6 +1394,23 @@ serve(bool verbose, bool send_now, bool caller_stderr)
 
 static bool queue_owner(void);
 
+/* The configuration as this gate trusts it, for its own use: the policy
+ * text a front end would get is wiped. 0, or -1 with f set. */
+static int
+load_own_conf(struct conf *c, struct failure *f)
+{
+	struct conf_trust trust;
+	char *policy = NULL;
+	size_t len = 0;
+
+	trust_for(&trust);
+	if (conf_load_policy(config_path, &trust, c, &policy, &len, f) != 0)
+		return -1;
+	explicit_bzero(policy, len);
+	free(policy);
+	return 0;
+}
+
 /* The listing (mailq) reads every queued envelope it shows (all of them
  * for root and the queue user): locked down as a session is, once its
  * output is in hand (sandbox_gate.h). A configuration it cannot read
@@ -1402,22 +1419,12 @@ static int
 lock_listing(void)
 {
 	struct failure f = {FAIL_NONE, ""};
-	struct conf_trust trust;
 	struct conf c;
-	char *policy = NULL;
-	size_t len = 0;
-	bool loaded;
+	bool loaded = load_own_conf(&c, &f) == 0;
 	int rc;
 
-	trust_for(&trust);
-	loaded = conf_load_policy(config_path, &trust, &c, &policy, &len,
-		     &f) == 0;
-	if (loaded) {
-		explicit_bzero(policy, len);
-		free(policy);
-	} else {
+	if (!loaded)
 		conf_defaults(&c); /* the sandbox on */
-	}
 	/* what needs a file, looked up first */
 	(void)caller_self();
 	(void)queue_owner();
@@ -1702,15 +1709,10 @@ static void
 print_gate_sandbox(void)
 {
 	struct failure f = {FAIL_NONE, ""};
-	struct conf_trust trust;
 	struct conf c;
-	char *policy = NULL;
-	size_t len = 0;
 
-	trust_for(&trust);
-	if (conf_load_policy(config_path, &trust, &c, &policy, &len, &f) != 0)
+	if (load_own_conf(&c, &f) != 0)
 		return; /* the relay client's check says what is wrong */
-	free(policy);
 	gate_sandbox_print(&c, spool_path, stdout);
 	(void)fflush(stdout);
 	conf_free(&c);
@@ -1738,18 +1740,11 @@ static int
 listener_log(void)
 {
 	struct failure f = {FAIL_NONE, ""};
-	struct conf_trust trust;
-	char *policy = NULL;
-	size_t len = 0;
 	int fd, dfd;
 
 	log_own_stderr();
 	service = true;
-	trust_for(&trust);
-	if (conf_load_policy(config_path, &trust, &conf, &policy, &len, &f) ==
-	    0) {
-		explicit_bzero(policy, len);
-		free(policy);
+	if (load_own_conf(&conf, &f) == 0) {
 		conf_free(&conf);
 	} else {
 		log_emit(LOG_ERR, "%s (each caller is refused until it is "
