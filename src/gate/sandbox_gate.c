@@ -153,21 +153,37 @@ gate_locked(void)
 	return locked;
 }
 
-/* p applied: 0, or -1 with f set */
+/* The lock-down, with the spawner first when the gate will start relay
+ * clients (relay_clients: the listener's when listener_channel >= 0,
+ * else one forked now). 0, or -1 with f set. */
 static int
-lock(const struct sandbox_policy *p, const char *conf_path,
-    const char *spool_path, struct failure *f)
+lock_down(const struct conf *c, const struct startup *st, bool relay_clients,
+    int listener_channel, const char *conf_path, const char *spool_path,
+    struct failure *f)
 {
+	struct sandbox_policy p;
 	struct sandbox_state s;
 
-	if (sandbox_apply(p, &s, f) != 0) {
+	gate_policy(c, st, spool_path, &p);
+	if (p.off) {
+		/* the negative control of the tests' self-test */
+		sandbox_self_test(&p, conf_path, spool_path);
+		return 0;
+	}
+	if (relay_clients) {
+		if (listener_channel >= 0)
+			spawner_via(listener_channel);
+		else if (spawner_start(st, f) != 0)
+			return -1;
+	}
+	if (sandbox_apply(&p, &s, f) != 0) {
 		log_emit(LOG_ERR, "sandbox: safemail-gate cannot lock itself "
 				  "down: %s",
 		    f->msg);
 		return -1;
 	}
 	locked = true;
-	sandbox_self_test(p, conf_path, spool_path);
+	sandbox_self_test(&p, conf_path, spool_path);
 	return 0;
 }
 
@@ -176,33 +192,15 @@ gate_lockdown(const struct conf *c, const struct startup *st,
     int listener_channel, const char *conf_path, const char *spool_path,
     struct failure *f)
 {
-	struct sandbox_policy p;
-
-	gate_policy(c, st, spool_path, &p);
-	if (p.off) {
-		/* the negative control of the tests' self-test */
-		sandbox_self_test(&p, conf_path, spool_path);
-		return 0;
-	}
-	if (listener_channel >= 0)
-		spawner_via(listener_channel);
-	else if (spawner_start(st, f) != 0)
-		return -1;
-	return lock(&p, conf_path, spool_path, f);
+	return lock_down(c, st, true, listener_channel, conf_path, spool_path,
+	    f);
 }
 
 int
 gate_lockdown_listing(const struct conf *c, const struct startup *st,
     const char *conf_path, const char *spool_path, struct failure *f)
 {
-	struct sandbox_policy p;
-
-	gate_policy(c, st, spool_path, &p);
-	if (p.off) {
-		sandbox_self_test(&p, conf_path, spool_path);
-		return 0;
-	}
-	return lock(&p, conf_path, spool_path, f);
+	return lock_down(c, st, false, -1, conf_path, spool_path, f);
 }
 
 void
