@@ -32,7 +32,7 @@ static int chan = -1;
  * locked down: a fork of its own would be killed by its filter) */
 static int via = -1;
 static bool asked;
-/* the spawner's: the service's background slots (spawner_start), whose
+/* the spawner's: the service's background slots (spawner_fork), whose
  * caller they are, and its own pid, which its children check after
  * PR_SET_PDEATHSIG */
 static spawner_slot_fn take_slot;
